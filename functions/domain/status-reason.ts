@@ -1,0 +1,168 @@
+// The status reason, its field rules (zod), and the text key that uniqueness is judged by.
+import { z } from 'zod';
+import { DomainError, type FieldError } from './errors.js';
+
+export const STATES = ['Away', 'Back soon', 'Online'] as const;
+export type ReasonState = (typeof STATES)[number];
+
+export interface StatusReason {
+  id: number;
+  text: string;
+  state: ReasonState;
+  enabled: boolean;
+  deleted: boolean;
+  order: number;
+  description?: string;
+  tags?: Record<string, string>;
+}
+
+export const LIMITS = {
+  textMax: 127,
+  descriptionMax: 250,
+  tagsMax: 50,
+  tagKeyMax: 128,
+  tagValueMax: 256,
+  itemsPerRequest: 100,
+  activeReasonsPerAccount: 1000,
+  orderMin: -(2 ** 31),
+  orderMax: 2 ** 31 - 1,
+} as const;
+
+// U+0000–U+001F and U+007F.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const codePoints = (s: string): number => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+/** The key two texts are compared by: trimmed, NFKC-normalised, lower-cased. */
+export const textKey = (text: string): string => text.trim().normalize('NFKC').toLowerCase();
+
+/** A display text: trimmed, then 1–127 characters with no control characters. */
+export const textSchema = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+  .transform((s) => s.trim())
+  .check((ctx) => {
+    const length = codePoints(ctx.value);
+    if (length === 0) ctx.issues.push({ code: 'custom', input: ctx.value, message: 'must not be empty or only white space' });
+    else if (length > LIMITS.textMax)
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be at most ${LIMITS.textMax} characters (got ${length})` });
+    if (CONTROL_CHARACTER.test(ctx.value))
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: 'must not contain control characters (U+0000–U+001F, U+007F)' });
+  });
+
+const typed = (what: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`),
+});
+
+export const stateSchema = z.enum(STATES, { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${STATES.map((s) => `"${s}"`).join(', ')}`) });
+export const orderSchema = z
+  .number(typed('an integer'))
+  .int({ error: 'must be an integer' })
+  .min(LIMITS.orderMin, { error: `must be at least ${LIMITS.orderMin}` })
+  .max(LIMITS.orderMax, { error: `must be at most ${LIMITS.orderMax}` });
+export const descriptionSchema = z.string(typed('a string')).max(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` });
+export const tagsSchema = z
+  .record(
+    z.string().min(1, { error: 'tag keys must be 1–128 characters' }).max(LIMITS.tagKeyMax, { error: 'tag keys must be 1–128 characters' }),
+    z.string(typed('a string')).max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` }),
+    typed('an object of string pairs'),
+  )
+  .refine((tags) => Object.keys(tags).length <= LIMITS.tagsMax, { error: `must have at most ${LIMITS.tagsMax} pairs` });
+
+/** What a caller sends to create a reason (LivePerson's object; Connect maps onto it). */
+export const newReasonSchema = z.strictObject(
+  {
+    /** Ignored on create: the server assigns ids. */
+    id: z.unknown().optional(),
+    text: textSchema,
+    state: stateSchema,
+    enabled: z.boolean(typed('true or false')).default(true),
+    deleted: z.boolean(typed('true or false')).default(false),
+    order: orderSchema.optional(),
+    description: descriptionSchema.optional(),
+    tags: tagsSchema.optional(),
+  },
+  typed('an object'),
+);
+export type NewReason = Omit<z.output<typeof newReasonSchema>, 'id'>;
+
+/** A replacement for a stored reason (PUT): text and state required, the rest kept when absent. */
+export const replacementSchema = z.strictObject(
+  {
+    id: z.unknown().optional(),
+    text: textSchema,
+    state: stateSchema,
+    enabled: z.boolean(typed('true or false')).optional(),
+    deleted: z.boolean(typed('true or false')).optional(),
+    order: orderSchema.optional(),
+    description: descriptionSchema.optional(),
+    tags: tagsSchema.optional(),
+  },
+  typed('an object'),
+);
+export type Replacement = z.output<typeof replacementSchema>;
+
+/** A create body: one object, or an array of 1–100 of them. */
+export function parseCreateBody(body: unknown): { items: NewReason[]; single: boolean } {
+  if (!Array.isArray(body)) {
+    const { id: _ignored, ...item } = parseOrThrow(newReasonSchema, body);
+    return { items: [item], single: true };
+  }
+  if (body.length < 1 || body.length > LIMITS.itemsPerRequest) {
+    const errors = [{ path: '', message: `must hold 1–${LIMITS.itemsPerRequest} status reasons (got ${body.length})` }];
+    throw new DomainError('invalid', `The array must hold 1–${LIMITS.itemsPerRequest} status reasons (got ${body.length}).`, errors);
+  }
+  const errors: FieldError[] = [];
+  const items: NewReason[] = [];
+  body.forEach((element, index) => {
+    const result = newReasonSchema.safeParse(element);
+    if (result.success) {
+      const { id: _ignored, ...item } = result.data;
+      items.push(item);
+    } else errors.push(...fieldErrors(result.error, [index]));
+  });
+  if (errors.length) throw new DomainError('invalid', summarise(errors), errors);
+  return { items, single: false };
+}
+
+/** `[1].text`, `tags.color`, `text`: the path of a zod issue the way the API's errors name it. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/** Flattens zod issues to field errors; an unknown key is named by its own path. */
+export function fieldErrors(error: z.ZodError, prefix: ReadonlyArray<PropertyKey> = []): FieldError[] {
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    const base = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: formatPath([...base, key]), message: 'is not a known field' });
+    } else {
+      out.push({ path: formatPath(base), message: issue.message });
+    }
+  }
+  return out;
+}
+
+/** Parses with a schema or throws the domain's `invalid` error naming every problem. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, prefix: ReadonlyArray<PropertyKey> = []): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const errors = fieldErrors(result.error, prefix);
+  throw new DomainError('invalid', summarise(errors), errors);
+}
+
+export function summarise(errors: FieldError[]): string {
+  const first = errors[0];
+  if (!first) return 'The request is not valid.';
+  const head = first.path ? `${first.path} ${first.message}` : first.message;
+  return errors.length === 1 ? `Invalid request: ${head}.` : `Invalid request: ${head} (and ${errors.length - 1} more).`;
+}

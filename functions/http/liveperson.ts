@@ -1,0 +1,209 @@
+// The LivePerson Account Config API for status reasons, over API Gateway HTTP
+// API events (payload 2.0): a thin middy pipeline in front of the domain.
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { DomainError, isDomainError, type DomainErrorKind } from '../domain/errors.js';
+import { parseCreateBody, parseOrThrow, replacementSchema } from '../domain/status-reason.js';
+import {
+  createStatusReasons,
+  deleteStatusReason,
+  getStatusReason,
+  listStatusReasons,
+  replaceStatusReason,
+} from '../domain/status-reasons.js';
+import type { StatusReasonStore } from '../domain/store.js';
+import { HttpError } from './http-error.js';
+import { errorResponses } from './middlewares/error-responses.js';
+import { jsonBody } from './middlewares/json-body.js';
+import { jwtClaims } from './middlewares/jwt-claims.js';
+import { json, type HttpEvent, type HttpHandler, type HttpResult, type MatchedRoute } from './types.js';
+
+export const BASE_PATH = /^\/api\/account\/([^/]+)\/configuration\/le-agents\/status-reasons(?:\/([^/]+))?\/?$/;
+export const READ_SCOPE = 'status-reasons:read';
+export const WRITE_SCOPE = 'status-reasons:write';
+const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+type Operation = 'create' | 'list' | 'get' | 'replace' | 'delete';
+const WRITES: ReadonlySet<string> = new Set<Operation>(['create', 'replace', 'delete']);
+const WITH_BODY: ReadonlySet<string> = new Set<Operation>(['create', 'replace']);
+const OPERATIONS: Record<string, Record<string, Operation>> = {
+  collection: { POST: 'create', GET: 'list' },
+  item: { GET: 'get', PUT: 'replace', DELETE: 'delete' },
+};
+
+/** The request path as routed: API Gateway puts a named stage in front of it. */
+export function routedPath(event: HttpEvent): string {
+  const path = event.rawPath ?? '/';
+  const stage = event.requestContext?.stage;
+  return stage && stage !== '$default' && path.startsWith(`/${stage}/`) ? path.slice(stage.length + 1) : path;
+}
+
+function decode(segment: string, name: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `The path's ${name} is not valid URL encoding.`, [{ path: name, message: 'is not valid URL encoding' }]);
+  }
+}
+
+/** Matches the route, honouring `X-HTTP-Method-Override` on POST to an item. */
+export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined {
+  const match = BASE_PATH.exec(routedPath(event));
+  if (!match) return undefined;
+  const [, account, id] = match;
+  let method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
+  const override = event.headers?.['x-http-method-override']?.trim().toUpperCase();
+  if (override && method === 'POST' && id !== undefined) {
+    if (override !== 'PUT' && override !== 'DELETE' && override !== 'POST') {
+      throw new HttpError(400, `X-HTTP-Method-Override must be PUT or DELETE (got ${override}).`, [
+        { path: 'X-HTTP-Method-Override', message: 'must be PUT or DELETE' },
+      ]);
+    }
+    method = override;
+  }
+  const operation = OPERATIONS[id === undefined ? 'collection' : 'item']![method];
+  if (!operation) return undefined;
+  const accountId = decode(account!, 'accountId');
+  if (!ACCOUNT_ID.test(accountId)) {
+    throw new HttpError(400, 'The path\'s accountId must be 1–64 letters, digits, ".", "_" or "-".', [
+      { path: 'accountId', message: 'must be 1–64 letters, digits, ".", "_" or "-"' },
+    ]);
+  }
+  return { operation, params: { accountId, ...(id !== undefined && { statusReasonId: decode(id, 'statusReasonId') }) } };
+}
+
+const route = (event: HttpEvent): MatchedRoute => {
+  if (!event.route) throw new Error('route middleware did not run');
+  return event.route;
+};
+
+function header(event: HttpEvent, name: string): string | undefined {
+  const value = event.headers?.[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** A revision from `If-Match`/`If-None-Match`: a plain or quoted integer (`3`, `"3"`, `W/"3"`). */
+function revisionHeader(event: HttpEvent, name: 'if-match' | 'if-none-match', label: string): number | undefined {
+  const value = header(event, name);
+  if (value === undefined) return undefined;
+  const digits = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value);
+  if (!digits) throw new HttpError(400, `${label} must be a revision number (got ${JSON.stringify(value.slice(0, 40))}).`, [{ path: label, message: 'must be a revision number' }]);
+  return Number(digits[1]);
+}
+
+function statusReasonId(event: HttpEvent): number {
+  const raw = route(event).params.statusReasonId ?? '';
+  if (!/^\d{1,16}$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+    throw new HttpError(400, `The status reason id must be a positive integer (got ${JSON.stringify(raw.slice(0, 40))}).`, [
+      { path: 'statusReasonId', message: 'must be a positive integer' },
+    ]);
+  }
+  return Number(raw);
+}
+
+/** Query parameters: `v` (API version, a number) everywhere, `include_deleted` on lists. */
+function checkQuery(event: HttpEvent): void {
+  const query = event.queryStringParameters ?? {};
+  const version = query.v;
+  if (version !== undefined && !/^\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$/.test(version)) {
+    throw new HttpError(400, `The query parameter v must be a number, such as 1.0 (got ${JSON.stringify(version.slice(0, 40))}).`, [
+      { path: 'v', message: 'must be a number' },
+    ]);
+  }
+  const includeDeleted = query.include_deleted;
+  if (includeDeleted !== undefined && !/^(true|false)$/i.test(includeDeleted)) {
+    throw new HttpError(400, `The query parameter include_deleted must be true or false (got ${JSON.stringify(includeDeleted.slice(0, 40))}).`, [
+      { path: 'include_deleted', message: 'must be true or false' },
+    ]);
+  }
+}
+
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  invalid: 400,
+  duplicate: 400,
+  limit: 400,
+  not_found: 404,
+  revision_conflict: 409,
+  busy: 503,
+};
+
+export function renderLivePersonError(error: unknown): HttpResult | undefined {
+  if (error instanceof HttpError) {
+    return json(error.statusCode, { message: error.message, ...(error.errors.length && { errors: error.errors }) }, error.headers);
+  }
+  if (isDomainError(error)) {
+    const headers: Record<string, string> = {};
+    if (error.revision !== undefined) headers['ac-revision'] = String(error.revision);
+    if (error.kind === 'busy') headers['retry-after'] = '1';
+    return json(STATUS_OF[error.kind], { message: error.message, ...(error.errors.length && { errors: error.errors }) }, headers);
+  }
+  return undefined;
+}
+
+const revisionHeaders = (revision: number) => ({ 'ac-revision': String(revision) });
+
+export interface LivePersonHandlerOptions {
+  store: () => StatusReasonStore;
+  maxBodyBytes?: number;
+}
+
+/** Runs a matched LivePerson operation against the domain. */
+async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResult> {
+  const { operation, params } = route(event);
+  const accountId = params.accountId!;
+  switch (operation as Operation) {
+    case 'create': {
+      const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
+      const { items, single } = parseCreateBody(event.parsedBody);
+      const result = await createStatusReasons(store, accountId, items, { ifMatch, single });
+      return json(200, single ? result.items[0] : result.items, revisionHeaders(result.revision));
+    }
+    case 'list': {
+      const ifNoneMatch = revisionHeader(event, 'if-none-match', 'If-None-Match');
+      const includeDeleted = /^true$/i.test(event.queryStringParameters?.include_deleted ?? '');
+      const result = await listStatusReasons(store, accountId, { includeDeleted });
+      if (ifNoneMatch === result.revision) return { statusCode: 304, headers: revisionHeaders(result.revision) };
+      return json(200, result.items, revisionHeaders(result.revision));
+    }
+    case 'get': {
+      const result = await getStatusReason(store, accountId, statusReasonId(event));
+      return json(200, result.item, revisionHeaders(result.revision));
+    }
+    case 'replace': {
+      const id = statusReasonId(event);
+      const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
+      const replacement = parseOrThrow(replacementSchema, event.parsedBody);
+      const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch });
+      return json(200, result.item, revisionHeaders(result.revision));
+    }
+    case 'delete': {
+      const id = statusReasonId(event);
+      const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
+      const result = await deleteStatusReason(store, accountId, id, { ifMatch });
+      return json(200, result.item, revisionHeaders(result.revision));
+    }
+  }
+}
+
+export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024 }: LivePersonHandlerOptions): HttpHandler {
+  return middy<HttpEvent, HttpResult>()
+    .use(httpHeaderNormalizer())
+    .use(errorResponses({ render: renderLivePersonError, internal: () => json(500, { message: 'Internal server error.' }) }))
+    .use({
+      before: ({ event }) => {
+        const matched = matchLivePersonRoute(event);
+        if (!matched) throw new HttpError(404, `No route for ${event.requestContext?.http?.method ?? ''} ${event.rawPath ?? ''}.`.replace('  ', ' '));
+        event.route = matched;
+      },
+    })
+    .use(
+      jwtClaims({
+        accountOf: (event) => route(event).params.accountId,
+        scopesOf: (event) => (WRITES.has(route(event).operation) ? [WRITE_SCOPE] : [READ_SCOPE, WRITE_SCOPE]),
+      }),
+    )
+    .use({ before: ({ event }) => checkQuery(event) })
+    .use(jsonBody({ maxBytes: maxBodyBytes, when: (event) => WITH_BODY.has(route(event).operation) }))
+    .handler((event) => run(event, store()));
+}
+

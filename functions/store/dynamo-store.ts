@@ -1,0 +1,371 @@
+// The only module that speaks DynamoDB.
+//
+// One partition per account: a counter item `#META` and one item per reason.
+//   #META  { revision, nextId, committedHigh, lockToken?, lockExpires? }
+//   REASON#<16-digit id> { id, text, state, enabled, deleted, order, description?, tags?, rev }
+//
+// Every write holds the account's lease (lockToken in #META, taken with a
+// conditional UpdateItem), so writes of one account run one at a time: each
+// gets its own revision, one above the last, and uniqueness and the cap are
+// judged on a snapshot nobody else can change meanwhile.
+//
+// A create batch-writes its items (not atomic) and then commits by raising
+// `committedHigh` past their ids in the same UpdateItem that raises the
+// revision and frees the lease. Reads show only ids below `committedHigh`, so
+// a create is seen whole or not at all. Ids in [committedHigh, nextId) belong
+// to writes that never committed (a crash, a lost lease, throttling that
+// outlasted every retry): the next create deletes them before it commits.
+// A replace (PUT, DELETE) touches one item: a transaction writes it together
+// with the revision.
+//
+// The lease must outlive its holder's writes: a holder stops issuing writes
+// once `safeFraction` of the lease has gone by, and a contender takes over a
+// lease only after it has expired.
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type BatchWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { DomainError } from '../domain/errors.js';
+import type { ReasonState, StatusReason } from '../domain/status-reason.js';
+import type { AccountSnapshot, StatusReasonStore, WritePlan } from '../domain/store.js';
+import { isConditionFailure, isThrottle } from './errors.js';
+import { backoffDelay, sleep, type BackoffOptions } from './retry.js';
+
+export const META_SK = '#META';
+const REASON_PREFIX = 'REASON#';
+const BATCH_SIZE = 25;
+
+export const partitionKey = (accountId: string) => `ACCOUNT#${accountId}`;
+export const reasonSortKey = (id: number) => `${REASON_PREFIX}${String(id).padStart(16, '0')}`;
+
+/** Events a caller may count (metrics, the benchmark). */
+export type StoreEvent =
+  | { type: 'lease-busy'; accountId: string; attempt: number }
+  | { type: 'lease-taken-over'; accountId: string }
+  | { type: 'batch-retry'; unprocessed: number; attempt: number; throttled: boolean };
+
+export interface DynamoStoreOptions {
+  client: DynamoDBClient | DynamoDBDocumentClient;
+  tableName: string;
+  /** How long a write lease lasts; must exceed the longest write (the Lambda timeout). */
+  leaseMs?: number;
+  /** Share of the lease after which the holder issues no more writes. */
+  safeFraction?: number;
+  /** How long a writer waits for another writer's lease before giving up. */
+  leaseWaitMs?: number;
+  leaseBackoff?: BackoffOptions;
+  /** Retries of a batch's unprocessed items or throttled batch calls. */
+  batchAttempts?: number;
+  batchBackoff?: BackoffOptions;
+  onEvent?: (event: StoreEvent) => void;
+  now?: () => number;
+}
+
+interface Meta {
+  revision: number;
+  nextId: number;
+  committedHigh: number;
+}
+
+interface Lease extends Meta {
+  token: string;
+  safeUntil: number;
+}
+
+type ReasonItem = StatusReason & { pk: string; sk: string; rev: number };
+
+function toReason(item: Record<string, unknown> | ReasonItem): StatusReason {
+  const reason: StatusReason = {
+    id: item.id as number,
+    text: item.text as string,
+    state: item.state as ReasonState,
+    enabled: item.enabled as boolean,
+    deleted: item.deleted as boolean,
+    order: item.order as number,
+  };
+  if (item.description !== undefined) reason.description = item.description as string;
+  if (item.tags !== undefined) reason.tags = item.tags as Record<string, string>;
+  return reason;
+}
+
+function toMeta(item: Record<string, unknown> | undefined): Meta {
+  return {
+    revision: (item?.revision as number | undefined) ?? 0,
+    nextId: (item?.nextId as number | undefined) ?? 1,
+    committedHigh: (item?.committedHigh as number | undefined) ?? 1,
+  };
+}
+
+const busy = (message: string) => new DomainError('busy', message);
+
+export class DynamoStatusReasonStore implements StatusReasonStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly leaseMs: number;
+  private readonly safeFraction: number;
+  private readonly leaseWaitMs: number;
+  private readonly leaseBackoff: BackoffOptions;
+  private readonly batchAttempts: number;
+  private readonly batchBackoff: BackoffOptions;
+  private readonly onEvent: (event: StoreEvent) => void;
+  private readonly now: () => number;
+
+  constructor(options: DynamoStoreOptions) {
+    this.doc =
+      options.client instanceof DynamoDBDocumentClient
+        ? options.client
+        : DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.table = options.tableName;
+    this.leaseMs = options.leaseMs ?? 20_000;
+    this.safeFraction = options.safeFraction ?? 0.75;
+    this.leaseWaitMs = options.leaseWaitMs ?? 8_000;
+    this.leaseBackoff = options.leaseBackoff ?? { baseMs: 4, maxMs: 100 };
+    this.batchAttempts = options.batchAttempts ?? 8;
+    this.batchBackoff = options.batchBackoff ?? { baseMs: 25, maxMs: 1_000 };
+    this.onEvent = options.onEvent ?? (() => {});
+    this.now = options.now ?? Date.now;
+  }
+
+  async read(accountId: string): Promise<AccountSnapshot> {
+    // A Query is not a snapshot across pages: a replace that commits mid-read
+    // shows as an item newer than the #META read first. Read again then.
+    for (let attempt = 0; ; attempt++) {
+      const { meta, reasons } = await this.queryAccount(accountId);
+      const seen = reasons.filter((item) => item.id < meta.committedHigh);
+      const torn = seen.some((item) => item.rev > meta.revision);
+      if (!torn || attempt >= 4) return { revision: meta.revision, reasons: seen.map(toReason) };
+    }
+  }
+
+  async get(accountId: string, id: number): Promise<{ revision: number; reason: StatusReason | undefined }> {
+    const pk = partitionKey(accountId);
+    let keys: Record<string, unknown>[] = [
+      { pk, sk: META_SK },
+      { pk, sk: reasonSortKey(id) },
+    ];
+    const found: Record<string, unknown>[] = [];
+    for (let attempt = 0; keys.length; attempt++) {
+      if (attempt >= this.batchAttempts) throw busy('The store stayed throttled; try again shortly.');
+      if (attempt) await sleep(backoffDelay(attempt, this.batchBackoff));
+      const out = await this.callThrottled(() =>
+        this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } })),
+      );
+      if (!out) continue;
+      found.push(...(out.Responses?.[this.table] ?? []));
+      keys = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    const meta = toMeta(found.find((item) => item.sk === META_SK));
+    const item = found.find((i) => i.sk !== META_SK);
+    const reason = item && (item.id as number) < meta.committedHigh ? toReason(item) : undefined;
+    return { revision: meta.revision, reason };
+  }
+
+  async write(
+    accountId: string,
+    request: { newIds: number },
+    decide: (snapshot: AccountSnapshot, ids: number[]) => WritePlan,
+  ): Promise<{ revision: number }> {
+    // Read the account while taking the lease: when no write committed in
+    // between (same revision), that read is the snapshot; otherwise read again.
+    const [leased, read] = await Promise.allSettled([this.acquire(accountId, request.newIds), this.queryAccount(accountId)]);
+    if (leased.status === 'rejected') throw leased.reason;
+    const lease = leased.value;
+    const ids = Array.from({ length: request.newIds }, (_, i) => lease.nextId + i);
+    let wrote = false;
+    try {
+      if (read.status === 'rejected') throw read.reason;
+      const { reasons } = read.value.meta.revision === lease.revision ? read.value : await this.queryAccount(accountId);
+      const plan = decide({ revision: lease.revision, reasons: visible(reasons, lease) }, ids);
+      const revision = lease.revision + 1;
+      wrote = true;
+      if (plan.kind === 'create') await this.commitCreate(accountId, lease, plan.reasons, request.newIds, revision);
+      else await this.commitReplace(accountId, lease, plan.reason, revision);
+      return { revision };
+    } catch (error) {
+      await this.release(accountId, lease, wrote ? undefined : lease.nextId + request.newIds).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Takes the account's write lease, waiting (with jittered backoff) while another writer holds it. */
+  private async acquire(accountId: string, newIds: number): Promise<Lease> {
+    const token = randomUUID();
+    const started = this.now();
+    for (let attempt = 0; ; attempt++) {
+      const now = this.now();
+      try {
+        const out = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: partitionKey(accountId), sk: META_SK },
+            UpdateExpression:
+              'SET lockToken = :token, lockExpires = :expires, nextId = if_not_exists(nextId, :one) + :n, ' +
+              'committedHigh = if_not_exists(committedHigh, :one), revision = if_not_exists(revision, :zero)',
+            ConditionExpression: 'attribute_not_exists(lockToken) OR lockExpires < :now',
+            ExpressionAttributeValues: { ':token': token, ':expires': now + this.leaseMs, ':one': 1, ':zero': 0, ':n': newIds, ':now': now },
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        if (out.Attributes?.lockToken !== undefined) this.onEvent({ type: 'lease-taken-over', accountId });
+        return { ...toMeta(out.Attributes), token, safeUntil: now + this.leaseMs * this.safeFraction };
+      } catch (error) {
+        if (!isConditionFailure(error) && !isThrottle(error)) throw error;
+        if (this.now() - started > this.leaseWaitMs) {
+          throw busy(isThrottle(error) ? 'The store stayed throttled; try again shortly.' : 'Other writes to this account kept it busy; try again shortly.');
+        }
+        this.onEvent({ type: 'lease-busy', accountId, attempt });
+        await sleep(backoffDelay(Math.min(attempt, 10), this.leaseBackoff));
+      }
+    }
+  }
+
+  /** Frees the lease after a write that did not commit. */
+  private async release(accountId: string, lease: Lease, skipIdsTo: number | undefined): Promise<void> {
+    // Nothing was written and no older write left items behind: the ids
+    // allocated to this write can be skipped instead of cleaned up later.
+    const skip = skipIdsTo !== undefined && lease.committedHigh === lease.nextId;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: partitionKey(accountId), sk: META_SK },
+        UpdateExpression: skip ? 'SET committedHigh = :high REMOVE lockToken, lockExpires' : 'REMOVE lockToken, lockExpires',
+        ConditionExpression: 'lockToken = :token',
+        ExpressionAttributeValues: { ':token': lease.token, ...(skip && { ':high': skipIdsTo }) },
+      }),
+    );
+  }
+
+  private async commitCreate(accountId: string, lease: Lease, reasons: StatusReason[], newIds: number, revision: number): Promise<void> {
+    const pk = partitionKey(accountId);
+    type Request = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+    const requests: Request[] = [];
+    // Items of writes that never committed: delete them before this commit makes their ids visible.
+    for (let id = lease.committedHigh; id < lease.nextId; id++) requests.push({ DeleteRequest: { Key: { pk, sk: reasonSortKey(id) } } });
+    for (const reason of reasons) {
+      const item: ReasonItem = { pk, sk: reasonSortKey(reason.id), rev: revision, ...reason };
+      requests.push({ PutRequest: { Item: item } });
+    }
+    const chunks: Request[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) chunks.push(requests.slice(i, i + BATCH_SIZE));
+    await Promise.all(chunks.map((chunk) => this.batchWrite(chunk, lease)));
+
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk: META_SK },
+          UpdateExpression: 'SET revision = :revision, committedHigh = :high REMOVE lockToken, lockExpires',
+          ConditionExpression: 'lockToken = :token',
+          ExpressionAttributeValues: { ':revision': revision, ':high': lease.nextId + newIds, ':token': lease.token },
+        }),
+      );
+    } catch (error) {
+      throw this.commitFailure(error);
+    }
+  }
+
+  private async commitReplace(accountId: string, lease: Lease, reason: StatusReason, revision: number): Promise<void> {
+    const pk = partitionKey(accountId);
+    this.checkLease(lease);
+    const item: ReasonItem = { pk, sk: reasonSortKey(reason.id), rev: revision, ...reason };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: { pk, sk: META_SK },
+                UpdateExpression: 'SET revision = :revision REMOVE lockToken, lockExpires',
+                ConditionExpression: 'lockToken = :token',
+                ExpressionAttributeValues: { ':revision': revision, ':token': lease.token },
+              },
+            },
+            { Put: { TableName: this.table, Item: item } },
+          ],
+        }),
+      );
+    } catch (error) {
+      throw this.commitFailure(error);
+    }
+  }
+
+  private commitFailure(error: unknown): unknown {
+    if (isConditionFailure(error)) return busy('The write took too long and lost its turn; nothing was changed. Try again.');
+    if (isThrottle(error)) return busy('The store stayed throttled; nothing was changed. Try again shortly.');
+    return error;
+  }
+
+  private checkLease(lease: Lease): void {
+    if (this.now() > lease.safeUntil) throw busy('The write took too long and lost its turn; nothing was changed. Try again.');
+  }
+
+  /** One BatchWriteItem chunk, retrying unprocessed items and throttled calls with backoff. */
+  private async batchWrite(chunk: NonNullable<BatchWriteCommandInput['RequestItems']>[string], lease: Lease): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt >= this.batchAttempts) throw busy('The store stayed throttled; nothing was changed. Try again shortly.');
+      if (attempt) await sleep(backoffDelay(attempt, this.batchBackoff));
+      this.checkLease(lease);
+      const out = await this.callThrottled(() => this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } })));
+      if (!out) {
+        this.onEvent({ type: 'batch-retry', unprocessed: pending.length, attempt, throttled: true });
+        continue;
+      }
+      pending = out.UnprocessedItems?.[this.table] ?? [];
+      if (pending.length) this.onEvent({ type: 'batch-retry', unprocessed: pending.length, attempt, throttled: false });
+    }
+  }
+
+  /** Runs a call; a throttling error (after the SDK's own retries) comes back as undefined. */
+  private async callThrottled<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isThrottle(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private async queryAccount(accountId: string): Promise<{ meta: Meta; reasons: ReasonItem[] }> {
+    let meta: Meta = toMeta(undefined);
+    const reasons: ReasonItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    for (let attempt = 0; ; ) {
+      let out;
+      try {
+        out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': partitionKey(accountId) },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+      } catch (error) {
+        if (!isThrottle(error) || ++attempt >= this.batchAttempts) throw isThrottle(error) ? busy('The store stayed throttled; try again shortly.') : error;
+        await sleep(backoffDelay(attempt, this.batchBackoff));
+        continue;
+      }
+      for (const item of out.Items ?? []) {
+        if (item.sk === META_SK) meta = toMeta(item);
+        else reasons.push(item as ReasonItem);
+      }
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) return { meta, reasons };
+    }
+  }
+}
+
+/** The reasons a read may see: those of committed writes. */
+function visible(items: ReasonItem[], meta: Meta): StatusReason[] {
+  return items.filter((item) => item.id < meta.committedHigh).map((item) => toReason(item));
+}

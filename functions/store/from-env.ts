@@ -1,0 +1,39 @@
+// The store the deployed function (and the local server) uses, built once per
+// container from the environment.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DynamoStatusReasonStore, type DynamoStoreOptions } from './dynamo-store.js';
+
+export interface StoreEnvironment {
+  TABLE_NAME?: string;
+  /** A local DynamoDB endpoint (DynamoDB Local); unset in AWS. */
+  DYNAMODB_ENDPOINT?: string;
+  /** The write lease, in ms; must exceed the function's timeout. */
+  LEASE_MS?: string;
+  AWS_REGION?: string;
+}
+
+export function dynamoClientFromEnv(env: StoreEnvironment = process.env): DynamoDBClient {
+  return new DynamoDBClient({
+    ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }),
+    region: env.AWS_REGION ?? 'us-east-1',
+    // Fail fast and let the store's own bounded retries decide.
+    maxAttempts: 3,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000 }),
+  });
+}
+
+export function storeFromEnv(env: StoreEnvironment = process.env, overrides: Partial<DynamoStoreOptions> = {}): DynamoStatusReasonStore {
+  if (!env.TABLE_NAME) throw new Error('TABLE_NAME is not set');
+  const leaseMs = env.LEASE_MS ? Number(env.LEASE_MS) : undefined;
+  return new DynamoStatusReasonStore({
+    client: dynamoClientFromEnv(env),
+    tableName: env.TABLE_NAME,
+    ...(leaseMs && Number.isFinite(leaseMs) && { leaseMs }),
+    ...overrides,
+  });
+}
+
+let cached: DynamoStatusReasonStore | undefined;
+/** The container's store, made on first use (not at import, to keep cold starts short). */
+export const defaultStore = (): DynamoStatusReasonStore => (cached ??= storeFromEnv());

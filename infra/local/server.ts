@@ -1,0 +1,193 @@
+// Local stand-in for API Gateway's HTTP API: matches the same routes, checks
+// the same authorization (JWT for the LivePerson routes, SigV4 for the Connect
+// route), and hands the Lambda handler the same payload-2.0 event.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Context } from 'aws-lambda';
+import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
+import { verifyBearer, type LocalKeys } from './jwt.js';
+
+export type Authorization = 'jwt' | 'iam';
+
+export interface RouteDefinition {
+  method: string;
+  path: string;
+  authorization: Authorization;
+}
+
+const LIVEPERSON = '/api/account/{accountId}/configuration/le-agents/status-reasons';
+
+/** The API's routes, as the CDK stack declares them. */
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: 'POST', path: LIVEPERSON, authorization: 'jwt' },
+  { method: 'GET', path: LIVEPERSON, authorization: 'jwt' },
+  ...['GET', 'PUT', 'DELETE', 'POST'].map((method) => ({ method, path: `${LIVEPERSON}/{statusReasonId}`, authorization: 'jwt' as const })),
+  { method: 'PUT', path: '/agent-status/{InstanceId}', authorization: 'iam' },
+];
+
+/** A request as the IAM check sees it: what SigV4 signs. */
+export interface SignedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** The caller's identity when the signature holds, undefined when it does not. */
+export type IamVerifier = (request: SignedRequest) => Promise<{ accessKey: string; accountId: string } | undefined>;
+
+export interface LocalServerOptions {
+  handler: (event: HttpEvent, context: Context) => Promise<HttpResult>;
+  keys: LocalKeys;
+  /** Checks SigV4 on IAM routes; without it those routes answer 403. */
+  verifyIam?: IamVerifier;
+  host?: string;
+  port?: number;
+  /** API Gateway's payload limit. */
+  maxBodyBytes?: number;
+  functionName?: string;
+}
+
+export interface LocalServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const compiled = ROUTES.map((route) => {
+  const names: string[] = [];
+  const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { ...route, routeKey: `${route.method} ${route.path}`, regex: new RegExp(`^${pattern}$`), names };
+});
+
+const TEXT_TYPES = /^(application\/(?:[\w.+-]+\+)?(?:json|xml|x-www-form-urlencoded)|text\/)/i;
+
+const gatewayError = (res: ServerResponse, statusCode: number, message: string, headers: Record<string, string> = {}) => {
+  res.writeHead(statusCode, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ message }));
+};
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function lambdaContext(functionName: string): Context {
+  const deadline = Date.now() + 10_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const { handler, keys, verifyIam, host = '127.0.0.1', maxBodyBytes = 10 * 1024 * 1024, functionName = 'agent-status-reasons' } = options;
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const method = (req.method ?? 'GET').toUpperCase();
+      const route = compiled.find((r) => r.method === method && r.regex.test(url.pathname));
+      if (!route) return gatewayError(res, 404, 'Not Found');
+      const body = await readBody(req, maxBodyBytes);
+      if (!body) return gatewayError(res, 413, 'Request Entity Too Large');
+
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+      }
+      const match = route.regex.exec(url.pathname)!;
+      const pathParameters = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+
+      let authorizer: HttpEvent['requestContext']['authorizer'];
+      if (route.authorization === 'jwt') {
+        const claims = await verifyBearer(keys, headers.authorization);
+        if (!claims) return gatewayError(res, 401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
+        const stringClaims = Object.fromEntries(
+          Object.entries(claims).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+        );
+        authorizer = { jwt: { claims: stringClaims, scopes: [] }, principalId: '', integrationLatency: 0 };
+      } else {
+        const identity = verifyIam ? await verifyIam({ method, path: url.pathname, query: url.searchParams, headers, body }) : undefined;
+        if (!identity) return gatewayError(res, 403, 'Forbidden');
+        authorizer = { iam: { accessKey: identity.accessKey, accountId: identity.accountId, callerId: identity.accessKey, userArn: `arn:aws:iam::${identity.accountId}:user/local`, userId: identity.accessKey } } as unknown as HttpEvent['requestContext']['authorizer'];
+      }
+
+      const query: Record<string, string> = {};
+      for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+      const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? '');
+      const now = new Date();
+      const event: HttpEvent = {
+        version: '2.0',
+        routeKey: route.routeKey,
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers,
+        ...(Object.keys(query).length && { queryStringParameters: query }),
+        pathParameters,
+        ...(body.length && { body: isText ? body.toString('utf8') : body.toString('base64') }),
+        isBase64Encoded: !isText,
+        requestContext: {
+          accountId: '000000000000',
+          apiId: 'local',
+          domainName: headers.host ?? host,
+          domainPrefix: 'local',
+          http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+          requestId: randomUUID(),
+          routeKey: route.routeKey,
+          stage: '$default',
+          time: now.toISOString(),
+          timeEpoch: now.getTime(),
+          authorizer,
+        },
+      };
+
+      const result = await handler(event, lambdaContext(functionName));
+      const responseHeaders: Record<string, string> = { ...(result.headers as Record<string, string> | undefined) };
+      const payload = result.body === undefined ? undefined : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body);
+      res.writeHead(result.statusCode ?? 200, responseHeaders);
+      res.end(payload);
+    } catch (error) {
+      // What API Gateway answers when the integration fails.
+      console.error(error);
+      if (!res.headersSent) gatewayError(res, 500, 'Internal Server Error');
+      else res.end();
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

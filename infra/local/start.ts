@@ -1,0 +1,59 @@
+// `npm start`: the whole service on this machine. Starts DynamoDB Local (data
+// under .data/), makes the table, and serves the API on 127.0.0.1:$PORT with the
+// same handler the Lambda runs.
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDynamoDbLocal } from './dynamodb-local.js';
+import { loadOrCreateKeys, signToken } from './jwt.js';
+import { DATA_DIR } from './paths.js';
+import { startLocalServer } from './server.js';
+import { ensureTable } from './table.js';
+
+const port = Number(process.env.PORT ?? 3000);
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.TABLE_NAME ??= 'agent-status-reasons';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const dynamo = await startDynamoDbLocal({
+  dbPath: path.join(DATA_DIR, 'dynamodb'),
+  ...(process.env.DYNAMODB_PORT && { port: Number(process.env.DYNAMODB_PORT) }),
+});
+process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: process.env.AWS_REGION });
+await ensureTable(client, process.env.TABLE_NAME);
+client.destroy();
+
+// Imported only now: the handler reads its configuration from the environment set above.
+const { handler } = await import('../../functions/handler.js');
+const keys = await loadOrCreateKeys(DATA_DIR);
+const server = await startLocalServer({ handler, keys, port });
+
+const token = await signToken(keys, { account: '123' });
+const base = `${server.url}/api/account/123/configuration/le-agents/status-reasons`;
+process.stdout.write(
+  [
+    `Agent status reasons service on ${server.url} (DynamoDB Local on ${dynamo.endpoint}, data in ${path.relative(process.cwd(), DATA_DIR) || '.'})`,
+    '',
+    'Try it (the token is for account 123; make others with `npm run -s token -- --account <id>`):',
+    `  curl -s -X POST '${base}' -H 'content-type: application/json' \\`,
+    `    -H 'authorization: Bearer ${token}' \\`,
+    `    -d '{"text":"Lunch","state":"Away"}'`,
+    '',
+    'Ctrl-C stops it.',
+    '',
+  ].join('\n'),
+);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await server.close();
+  await dynamo.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

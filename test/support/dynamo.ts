@@ -1,0 +1,34 @@
+// A real DynamoDB (the engine global-setup started) for a test: a fresh table
+// and a store over it. Fault injection wraps this real client; it never replaces it.
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { ensureTable } from '../../infra/local/table.js';
+import { localCredentials } from '../../infra/local/dynamodb-local.js';
+import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
+
+export const dynamoEndpoint = () => inject('dynamoEndpoint');
+
+export function localClient(): DynamoDBClient {
+  return new DynamoDBClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', credentials: localCredentials });
+}
+
+export interface TestTable {
+  client: DynamoDBClient;
+  tableName: string;
+  store(options?: Partial<DynamoStoreOptions>): DynamoStatusReasonStore;
+}
+
+export async function createTestTable(): Promise<TestTable> {
+  const client = localClient();
+  const tableName = `test-${randomUUID()}`;
+  await ensureTable(client, tableName);
+  return {
+    client,
+    tableName,
+    store: (options = {}) => new DynamoStatusReasonStore({ client, tableName, ...options }),
+  };
+}
+
+/** A fresh account id, so tests sharing a table never see each other's data. */
+export const newAccount = () => `acct-${randomUUID().slice(0, 8)}`;
