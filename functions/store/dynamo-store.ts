@@ -126,7 +126,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     this.leaseMs = options.leaseMs ?? 20_000;
     this.safeFraction = options.safeFraction ?? 0.75;
     this.leaseWaitMs = options.leaseWaitMs ?? 8_000;
-    this.leaseBackoff = options.leaseBackoff ?? { baseMs: 4, maxMs: 100 };
+    this.leaseBackoff = options.leaseBackoff ?? { baseMs: 10, maxMs: 250 };
     this.batchAttempts = options.batchAttempts ?? 8;
     this.batchBackoff = options.batchBackoff ?? { baseMs: 25, maxMs: 1_000 };
     this.onEvent = options.onEvent ?? (() => {});

@@ -8,6 +8,10 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
+// Node 20 is this project's local runtime (the Lambda runs Node 24): the SDK's notice about
+// its future Node 22 floor is known, and would only repeat on every start.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;

@@ -7,6 +7,7 @@ import { startDynamoDbLocal } from './dynamodb-local.js';
 import { loadOrCreateKeys, signToken } from './jwt.js';
 import { DATA_DIR } from './paths.js';
 import { startLocalServer } from './server.js';
+import { createSigV4Verifier } from './sigv4.js';
 import { ensureTable } from './table.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -29,7 +30,7 @@ client.destroy();
 // Imported only now: the handler reads its configuration from the environment set above.
 const { handler } = await import('../../functions/handler.js');
 const keys = await loadOrCreateKeys(DATA_DIR);
-const server = await startLocalServer({ handler, keys, port });
+const server = await startLocalServer({ handler, keys, port, verifyIam: createSigV4Verifier() });
 
 const token = await signToken(keys, { account: '123' });
 const base = `${server.url}/api/account/123/configuration/le-agents/status-reasons`;
