@@ -24,6 +24,9 @@ export function scopesIn(claim: unknown): string[] {
     .filter(Boolean);
 }
 
+/** `status-reasons:read`, or a resource server's `<identifier>/status-reasons:read` (Cognito writes custom scopes so). */
+const grants = (granted: string, scope: string) => granted === scope || granted.endsWith(`/${scope}`);
+
 export const jwtClaims = ({ accountOf, scopesOf, accountClaim = 'account' }: JwtClaimsOptions): MiddlewareObj<HttpEvent, HttpResult> => ({
   before: ({ event }) => {
     const claims = event.requestContext?.authorizer?.jwt?.claims;
@@ -34,7 +37,7 @@ export const jwtClaims = ({ accountOf, scopesOf, accountClaim = 'account' }: Jwt
     }
     const granted = scopesIn(claims.scope ?? claims.scp);
     const needed = scopesOf(event);
-    if (!needed.some((scope) => granted.includes(scope))) {
+    if (!needed.some((scope) => granted.some((g) => grants(g, scope)))) {
       throw new HttpError(403, `The token's scope does not allow this operation (it needs ${needed.join(' or ')}).`);
     }
   },
