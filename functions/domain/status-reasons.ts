@@ -78,6 +78,8 @@ export async function createStatusReasons(
     if (active + adding > LIMITS.activeReasonsPerAccount) throw limitError(active, adding);
 
     // Items without an order come before every existing reason, in request order.
+    // Never below the lowest order a caller may send (or a GET answer could not be
+    // PUT back): with no room left they share LIMITS.orderMin, and ids keep them in request order.
     const unordered = items.filter((item) => item.order === undefined).length;
     const lowest = snapshot.reasons.length ? Math.min(...snapshot.reasons.map((r) => r.order)) : unordered + 1;
     let next = lowest - unordered;
@@ -87,7 +89,7 @@ export async function createStatusReasons(
       state: item.state,
       enabled: item.enabled,
       deleted: item.deleted,
-      order: item.order ?? next++,
+      order: item.order ?? Math.max(LIMITS.orderMin, next++),
       ...(item.description !== undefined && { description: item.description }),
       ...(item.tags !== undefined && { tags: item.tags }),
     }));

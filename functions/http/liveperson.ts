@@ -21,7 +21,8 @@ import { json, type HttpEvent, type HttpHandler, type HttpResult, type MatchedRo
 export const BASE_PATH = /^\/api\/account\/([^/]+)\/configuration\/le-agents\/status-reasons(?:\/([^/]+))?\/?$/;
 export const READ_SCOPE = 'status-reasons:read';
 export const WRITE_SCOPE = 'status-reasons:write';
-const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** An account id (the path's accountId; also Connect's InstanceId and a direct invoke's accountId). */
+export const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 type Operation = 'create' | 'list' | 'get' | 'replace' | 'delete';
 const WRITES: ReadonlySet<string> = new Set<Operation>(['create', 'replace', 'delete']);
@@ -54,7 +55,7 @@ export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined
   let method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
   const override = event.headers?.['x-http-method-override']?.trim().toUpperCase();
   if (override && method === 'POST' && id !== undefined) {
-    if (override !== 'PUT' && override !== 'DELETE' && override !== 'POST') {
+    if (override !== 'PUT' && override !== 'DELETE') {
       throw new HttpError(400, `X-HTTP-Method-Override must be PUT or DELETE (got ${override}).`, [
         { path: 'X-HTTP-Method-Override', message: 'must be PUT or DELETE' },
       ]);
@@ -186,7 +187,9 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
 }
 
 export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024 }: LivePersonHandlerOptions): HttpHandler {
-  return middy<HttpEvent, HttpResult>()
+  // No early timeout: answering before the store finishes would let a write
+  // commit after its caller was told it failed.
+  return middy<HttpEvent, HttpResult>({ timeoutEarlyInMillis: 0 })
     .use(httpHeaderNormalizer())
     .use(errorResponses({ render: renderLivePersonError, internal: () => json(500, { message: 'Internal server error.' }) }))
     .use({

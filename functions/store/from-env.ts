@@ -10,6 +10,8 @@ export interface StoreEnvironment {
   DYNAMODB_ENDPOINT?: string;
   /** The write lease, in ms; must exceed the function's timeout. */
   LEASE_MS?: string;
+  /** How long a write waits for another writer's lease, in ms; must fit in the function's timeout. */
+  LEASE_WAIT_MS?: string;
   AWS_REGION?: string;
 }
 
@@ -25,14 +27,21 @@ export function dynamoClientFromEnv(env: StoreEnvironment = process.env): Dynamo
 
 export function storeFromEnv(env: StoreEnvironment = process.env, overrides: Partial<DynamoStoreOptions> = {}): DynamoStatusReasonStore {
   if (!env.TABLE_NAME) throw new Error('TABLE_NAME is not set');
-  const leaseMs = env.LEASE_MS ? Number(env.LEASE_MS) : undefined;
+  const leaseMs = positive(env.LEASE_MS);
+  const leaseWaitMs = positive(env.LEASE_WAIT_MS);
   return new DynamoStatusReasonStore({
     client: dynamoClientFromEnv(env),
     tableName: env.TABLE_NAME,
-    ...(leaseMs && Number.isFinite(leaseMs) && { leaseMs }),
+    ...(leaseMs && { leaseMs }),
+    ...(leaseWaitMs && { leaseWaitMs }),
     ...overrides,
   });
 }
+
+const positive = (value: string | undefined): number | undefined => {
+  const n = Number(value);
+  return value && Number.isFinite(n) && n > 0 ? n : undefined;
+};
 
 let cached: DynamoStatusReasonStore | undefined;
 /** The container's store, made on first use (not at import, to keep cold starts short). */

@@ -72,6 +72,15 @@ const gatewayError = (res: ServerResponse, statusCode: number, message: string, 
   res.end(JSON.stringify({ message }));
 };
 
+/** API Gateway passes a segment it cannot decode through as it is; the handler then refuses it. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -118,7 +127,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
       }
       const match = route.regex.exec(url.pathname)!;
-      const pathParameters = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
+      const pathParameters = Object.fromEntries(route.names.map((name, i) => [name, safeDecode(match[i + 1]!)]));
 
       let authorizer: HttpEvent['requestContext']['authorizer'];
       if (route.authorization === 'jwt') {
