@@ -2,7 +2,7 @@
 // API events (payload 2.0): a thin middy pipeline in front of the domain.
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { DomainError, isDomainError, type DomainErrorKind } from '../domain/errors.js';
+import { isDomainError, type DomainErrorKind } from '../domain/errors.js';
 import { parseCreateBody, parseOrThrow, replacementSchema } from '../domain/status-reason.js';
 import {
   createStatusReasons,

@@ -1,7 +1,7 @@
 // POST status-reasons through the real handler on a real DynamoDB engine.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
-import { BASE, call, type EventOptions } from '../support/events.js';
+import { livePersonRequests } from '../support/liveperson.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 
 let table: TestTable;
@@ -12,8 +12,7 @@ beforeAll(async () => {
   handler = createLivePersonHandler({ store: () => store });
 });
 
-const post = (account: string, body: unknown, extra: Partial<EventOptions> = {}) => call(handler, { method: 'POST', path: BASE(account), body, ...extra });
-const list = (account: string, extra: Partial<EventOptions> = {}) => call(handler, { method: 'GET', path: BASE(account), ...extra });
+const { post, list } = livePersonRequests(() => handler);
 
 describe('create one', () => {
   it('creates a reason with defaults and answers it with ac-revision 1', async () => {

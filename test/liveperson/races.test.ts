@@ -5,8 +5,9 @@ import { isDomainError } from '../../functions/domain/errors.js';
 import type { StatusReasonStore } from '../../functions/domain/store.js';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import { textKey } from '../../functions/domain/status-reason.js';
-import { BASE, httpEvent, lambdaContext, type Answer, type EventOptions } from '../support/events.js';
+import { httpEvent, lambdaContext, type Answer, type EventOptions } from '../support/events.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
+import { livePersonRequests, type Reason } from '../support/liveperson.js';
 
 let table: TestTable;
 let handler: ReturnType<typeof createLivePersonHandler>;
@@ -43,14 +44,6 @@ afterEach(() => {
   expect(seen, 'errors the store threw (answered 500)').toEqual([]);
 });
 
-interface Reason {
-  id: number;
-  text: string;
-  state: string;
-  enabled: boolean;
-  deleted: boolean;
-  order: number;
-}
 
 /**
  * Runs the handler with a Lambda context that has 2 minutes left: middy answers
@@ -66,11 +59,7 @@ async function send(options: EventOptions): Promise<Answer> {
   };
 }
 
-const item = (account: string, id: number) => `${BASE(account)}/${id}`;
-const post = (account: string, body: unknown, extra: Partial<EventOptions> = {}) => send({ method: 'POST', path: BASE(account), body, ...extra });
-const list = (account: string, extra: Partial<EventOptions> = {}) => send({ method: 'GET', path: BASE(account), ...extra });
-const put = (account: string, id: number, body: unknown, extra: Partial<EventOptions> = {}) => send({ method: 'PUT', path: item(account, id), body, ...extra });
-const del = (account: string, id: number, extra: Partial<EventOptions> = {}) => send({ method: 'DELETE', path: item(account, id), ...extra });
+const { post, list, put, del } = livePersonRequests({ send });
 
 async function everything(account: string): Promise<{ revision: number; items: Reason[] }> {
   const res = await list(account, { query: { include_deleted: 'true' } });

@@ -3,8 +3,8 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import { partitionKey } from '../../functions/store/dynamo-store.js';
-import { BASE, call, type EventOptions } from '../support/events.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
+import { livePersonRequests, type Reason } from '../support/liveperson.js';
 
 let table: TestTable;
 let handler: ReturnType<typeof createLivePersonHandler>;
@@ -14,22 +14,8 @@ beforeAll(async () => {
   handler = createLivePersonHandler({ store: () => store });
 });
 
-interface Reason {
-  id: number;
-  text: string;
-  state: string;
-  enabled: boolean;
-  deleted: boolean;
-  order: number;
-  description?: string;
-  tags?: Record<string, string>;
-}
 
-const post = (account: string, body: unknown, extra: Partial<EventOptions> = {}) => call(handler, { method: 'POST', path: BASE(account), body, ...extra });
-const list = (account: string, extra: Partial<EventOptions> = {}) => call(handler, { method: 'GET', path: BASE(account), ...extra });
-const getOne = (account: string, id: number | string, extra: Partial<EventOptions> = {}) =>
-  call(handler, { method: 'GET', path: `${BASE(account)}/${id}`, ...extra });
-const del = (account: string, id: number) => call(handler, { method: 'DELETE', path: `${BASE(account)}/${id}` });
+const { post, list, getOne, del } = livePersonRequests(() => handler);
 
 /** Sorted by order, then id: the order the API promises for lists. */
 function expectSorted(items: Reason[]): void {

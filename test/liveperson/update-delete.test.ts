@@ -2,8 +2,9 @@
 // scopes and the per-account cap, through the real handler on a real DynamoDB engine.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
-import { BASE, call, type Answer, type EventOptions } from '../support/events.js';
+import { call, type Answer } from '../support/events.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
+import { itemPath, livePersonRequests, type Reason } from '../support/liveperson.js';
 
 let table: TestTable;
 let handler: ReturnType<typeof createLivePersonHandler>;
@@ -13,24 +14,9 @@ beforeAll(async () => {
   handler = createLivePersonHandler({ store: () => store });
 });
 
-interface Reason {
-  id: number;
-  text: string;
-  state: string;
-  enabled: boolean;
-  deleted: boolean;
-  order: number;
-  description?: string;
-  tags?: Record<string, string>;
-}
 
-const item = (account: string, id: number | string) => `${BASE(account)}/${id}`;
-const post = (account: string, body: unknown, extra: Partial<EventOptions> = {}) => call(handler, { method: 'POST', path: BASE(account), body, ...extra });
-const list = (account: string, extra: Partial<EventOptions> = {}) => call(handler, { method: 'GET', path: BASE(account), ...extra });
-const getOne = (account: string, id: number, extra: Partial<EventOptions> = {}) => call(handler, { method: 'GET', path: item(account, id), ...extra });
-const put = (account: string, id: number | string, body: unknown, extra: Partial<EventOptions> = {}) =>
-  call(handler, { method: 'PUT', path: item(account, id), body, ...extra });
-const del = (account: string, id: number | string, extra: Partial<EventOptions> = {}) => call(handler, { method: 'DELETE', path: item(account, id), ...extra });
+const { post, list, getOne, put, del } = livePersonRequests(() => handler);
+const item = itemPath;
 
 /** Everything the account holds (deleted included) and its revision: what "nothing changed" is checked against. */
 async function state(account: string): Promise<{ revision: string; items: Reason[] }> {

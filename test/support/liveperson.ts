@@ -1,0 +1,22 @@
+// Shortcuts for LivePerson requests in handler tests: one place for the paths.
+import type { Context } from 'aws-lambda';
+import type { StatusReason } from '../../functions/domain/status-reason.js';
+import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
+import { BASE, call, type Answer, type EventOptions } from './events.js';
+
+export type Reason = StatusReason;
+type Extra = Partial<EventOptions>;
+
+export const itemPath = (account: string, id: number | string) => `${BASE(account)}/${id}`;
+
+/** post/list/getOne/put/del against a handler, or through any `send` (e.g. one with a longer Lambda context). */
+export function livePersonRequests(target: (() => (event: HttpEvent, context: Context) => Promise<HttpResult>) | { send: (options: EventOptions) => Promise<Answer> }) {
+  const send = 'send' in target ? target.send : (options: EventOptions) => call(target(), options);
+  return {
+    post: (account: string, body: unknown, extra: Extra = {}) => send({ method: 'POST', path: BASE(account), body, ...extra }),
+    list: (account: string, extra: Extra = {}) => send({ method: 'GET', path: BASE(account), ...extra }),
+    getOne: (account: string, id: number | string, extra: Extra = {}) => send({ method: 'GET', path: itemPath(account, id), ...extra }),
+    put: (account: string, id: number | string, body: unknown, extra: Extra = {}) => send({ method: 'PUT', path: itemPath(account, id), body, ...extra }),
+    del: (account: string, id: number | string, extra: Extra = {}) => send({ method: 'DELETE', path: itemPath(account, id), ...extra }),
+  };
+}
