@@ -65,12 +65,18 @@ export const orderSchema = z
   .max(LIMITS.orderMax, { error: `must be at most ${LIMITS.orderMax}` });
 export const descriptionSchema = z.string(typed('a string')).max(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` });
 export const tagsSchema = z
-  .record(
-    z.string().min(1, { error: 'tag keys must be 1–128 characters' }).max(LIMITS.tagKeyMax, { error: 'tag keys must be 1–128 characters' }),
-    z.string(typed('a string')).max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` }),
-    typed('an object of string pairs'),
-  )
-  .refine((tags) => Object.keys(tags).length <= LIMITS.tagsMax, { error: `must have at most ${LIMITS.tagsMax} pairs` });
+  .record(z.string(), z.string(typed('a string')).max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` }), typed('an object of string pairs'))
+  .check((ctx) => {
+    const keys = Object.keys(ctx.value);
+    if (keys.length > LIMITS.tagsMax)
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `must have at most ${LIMITS.tagsMax} pairs (got ${keys.length})` });
+    for (const key of keys) {
+      if (key.length < 1 || key.length > LIMITS.tagKeyMax) {
+        // Named by position, not by the key itself: the key may be empty or very long.
+        ctx.issues.push({ code: 'custom', input: key, message: `keys must be 1–${LIMITS.tagKeyMax} characters (key #${keys.indexOf(key) + 1} has ${key.length})` });
+      }
+    }
+  });
 
 /** What a caller sends to create a reason (LivePerson's object; Connect maps onto it). */
 export const newReasonSchema = z.strictObject(

@@ -62,10 +62,14 @@ describe('parseCreateBody', () => {
     expect(error.message).toContain(path);
   });
 
-  it('refuses more than 50 tags and over-long tag keys', () => {
+  it('refuses more than 50 tags, and empty or over-long tag keys, saying which', () => {
     const tags = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
-    expect(fails({ text: 'A', state: 'Away', tags }).errors[0]!.path).toBe('tags');
-    expect(fails({ text: 'A', state: 'Away', tags: { ['k'.repeat(129)]: 'v' } }).errors[0]!.path).toMatch(/^tags/);
+    expect(fails({ text: 'A', state: 'Away', tags }).errors).toEqual([{ path: 'tags', message: 'must have at most 50 pairs (got 51)' }]);
+    expect(fails({ text: 'A', state: 'Away', tags: { ok: 'v', ['k'.repeat(129)]: 'v' } }).errors).toEqual([
+      { path: 'tags', message: 'keys must be 1–128 characters (key #2 has 129)' },
+    ]);
+    expect(fails({ text: 'A', state: 'Away', tags: { '': 'v' } }).errors).toEqual([{ path: 'tags', message: 'keys must be 1–128 characters (key #1 has 0)' }]);
+    expect(() => parseCreateBody({ text: 'A', state: 'Away', tags: { ['k'.repeat(128)]: 'v'.repeat(256) } })).not.toThrow();
   });
 
   it('names the element of an array that is wrong, every one of them', () => {
