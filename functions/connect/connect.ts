@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
 import { descriptionSchema, fieldErrors, tagsSchema, textSchema, type NewReason } from '../domain/status-reason.js';
 import { createStatusReasons } from '../domain/status-reasons.js';

@@ -1,5 +1,5 @@
 // The status reason, its field rules (zod), and the text key that uniqueness is judged by.
-import { z } from 'zod';
+import * as z from 'zod';
 import { DomainError, type FieldError } from './errors.js';
 
 export const STATES = ['Away', 'Back soon', 'Online'] as const;

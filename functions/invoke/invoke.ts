@@ -5,7 +5,7 @@
 import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DomainError, isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
 import { fieldErrors, parseCreateBody, summarise } from '../domain/status-reason.js';
 import { createStatusReasons } from '../domain/status-reasons.js';

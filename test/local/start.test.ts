@@ -65,7 +65,7 @@ describe('npm start', () => {
     const created = await fetch(url, { method: 'POST', headers, body: JSON.stringify([{ text: 'Lunch', state: 'Away' }, { text: 'Training', state: 'Back soon' }]) });
     expect(created.status).toBe(200);
     expect(created.headers.get('ac-revision')).toBe('1');
-    expect((await created.json()).map((r: { text: string }) => r.text)).toEqual(['Lunch', 'Training']);
+    expect(((await created.json()) as { text: string }[]).map((r) => r.text)).toEqual(['Lunch', 'Training']);
 
     const readOnly = (await token('42', 'status-reasons:read')).trim();
     const refused = await fetch(url, { method: 'POST', headers: { ...headers, authorization: `Bearer ${readOnly}` }, body: '{"text":"x","state":"Away"}' });
@@ -77,6 +77,6 @@ describe('npm start', () => {
     const listed = await fetch(url, { headers: { authorization: `Bearer ${readOnly}` } });
     expect(listed.status).toBe(200);
     expect(listed.headers.get('ac-revision')).toBe('1');
-    expect((await listed.json()).map((r: { text: string }) => r.text).sort()).toEqual(['Lunch', 'Training']);
+    expect(((await listed.json()) as { text: string }[]).map((r) => r.text).sort()).toEqual(['Lunch', 'Training']);
   }, 120_000);
 });

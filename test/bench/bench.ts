@@ -1,0 +1,91 @@
+// `npm run bench`: where a create's time and cost go (GitHub issue 6).
+// Starts DynamoDB Local itself, runs the suite, prints the tables and writes
+// bench/results.json and bench/chart.svg.
+//
+// Counts come from the environment or the command line (the flag wins):
+//   BENCH_RUNS / --runs             runs per size, after the warm-up (200)
+//   BENCH_WARMUP / --warmup         warm-up runs per size (30)
+//   BENCH_SIZES / --sizes           reasons per create, comma-separated (1,10,100)
+//   BENCH_WRITERS / --writers       concurrent writers on one account (20)
+//   BENCH_CREATES_PER_WRITER / --creates-per-writer   (25; total kept under the 1,000-reason cap)
+//   BENCH_IMPORT_RUNS / --import-runs   fresh processes per bundle for import time (15)
+//   BENCH_FIRST_RUNS / --first-runs     fresh processes for the first-create figure (5)
+//   BENCH_MEMORY_RUNS / --memory-runs   fresh processes per memory figure (3)
+//   BENCH_SKIP / --skip             comma-separated: concurrency, cold, memory
+//   BENCH_OUT / --out               folder for results.json and chart.svg (bench); "-" writes nothing
+// A smoke run: `BENCH_RUNS=3 BENCH_WARMUP=1 BENCH_OUT=- npm run bench`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
+import { ROOT } from './cold.js';
+import { renderSvg, renderTables } from './report.js';
+import { DEFAULTS, runSuite, type SuiteOptions } from './suite.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+
+function setting(name: string, env: string): string | undefined {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === `--${name}`) return argv[i + 1];
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
+  }
+  return process.env[env];
+}
+
+function count(name: string, env: string, fallback: number): number {
+  const raw = setting(name, env);
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} / ${env} must be a whole number (got ${raw})`);
+  return value;
+}
+
+const list = (raw: string | undefined) => (raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+
+async function main(): Promise<void> {
+  const sizes = list(setting('sizes', 'BENCH_SIZES'))?.map(Number) ?? DEFAULTS.sizes;
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 100)) throw new Error('sizes must be whole numbers from 1 to 100');
+  const options: Partial<SuiteOptions> = {
+    sizes,
+    runs: Math.max(1, count('runs', 'BENCH_RUNS', DEFAULTS.runs)),
+    warmup: count('warmup', 'BENCH_WARMUP', DEFAULTS.warmup),
+    writers: Math.max(1, count('writers', 'BENCH_WRITERS', DEFAULTS.writers)),
+    createsPerWriter: Math.max(1, count('creates-per-writer', 'BENCH_CREATES_PER_WRITER', DEFAULTS.createsPerWriter)),
+    importRuns: Math.max(1, count('import-runs', 'BENCH_IMPORT_RUNS', DEFAULTS.importRuns)),
+    firstCreateRuns: Math.max(1, count('first-runs', 'BENCH_FIRST_RUNS', DEFAULTS.firstCreateRuns)),
+    memoryRuns: Math.max(1, count('memory-runs', 'BENCH_MEMORY_RUNS', DEFAULTS.memoryRuns)),
+    skip: list(setting('skip', 'BENCH_SKIP')) ?? [],
+    log: (line) => console.error(line),
+  };
+  const out = setting('out', 'BENCH_OUT') ?? 'bench';
+
+  console.error('starting DynamoDB Local ...');
+  const engine = await startDynamoDbLocal();
+  let results;
+  try {
+    results = await runSuite(engine.endpoint, options);
+  } finally {
+    await engine.stop();
+  }
+
+  const m = results.machine;
+  console.log(`\n## Benchmark ${results.date}`);
+  console.log(`${m.os}; ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; Node ${m.node}; load average ${m.loadAverage.start.toFixed(2)} at start, ${m.loadAverage.end.toFixed(2)} at end`);
+  console.log('');
+  console.log(renderTables(results));
+
+  if (out !== '-') {
+    const dir = path.resolve(ROOT, out);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+    writeFileSync(path.join(dir, 'chart.svg'), renderSvg(results));
+    console.log(`\nwrote ${path.relative(process.cwd(), path.join(dir, 'results.json'))} and ${path.relative(process.cwd(), path.join(dir, 'chart.svg'))}`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,235 @@
+// The benchmark's results: one object, printed as Markdown tables, saved as
+// JSON and drawn as an SVG bar chart.
+import os from 'node:os';
+import { BUNDLE_LABELS, type Bundles, type FirstCreateResult, type ImportResult, type MemoryResult } from './cold.js';
+import type { ConcurrencyResult, CreateResult } from './creates.js';
+
+export interface Machine {
+  os: string;
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  /** 1-minute load average when the run started and ended: other work on the machine skews latencies. */
+  loadAverage: { start: number; end: number };
+}
+
+export function machine(loadAtStart: number): Machine {
+  return {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0]! },
+  };
+}
+
+export interface Targets {
+  p50RatioMax: number;
+  wcuPerReasonAt100Max: number;
+  importRatioMax: number;
+}
+
+export const TARGETS: Targets = { p50RatioMax: 1.2, wcuPerReasonAt100Max: 1.5, importRatioMax: 1.5 };
+
+export interface BenchResults {
+  date: string;
+  machine: Machine;
+  /** How write units were counted. */
+  capacityMethod: string;
+  engine: string;
+  config: { runs: number; warmup: number; sizes: number[] };
+  creates: CreateResult[];
+  concurrency?: ConcurrencyResult;
+  bundles?: Bundles;
+  imports?: ImportResult;
+  firstCreate?: FirstCreateResult;
+  memory?: MemoryResult;
+  targets: Targets & { met: Record<string, boolean> };
+}
+
+export function targetsMet(r: Omit<BenchResults, 'targets'>): Record<string, boolean> {
+  const met: Record<string, boolean> = {};
+  for (const c of r.creates) met[`p50 ratio, ${c.size} reasons`] = c.ratioP50 <= TARGETS.p50RatioMax;
+  const at100 = r.creates.find((c) => c.size === 100);
+  if (at100) met['write units per reason at 100'] = at100.handler.wcuPerReason <= TARGETS.wcuPerReasonAt100Max;
+  if (r.imports) met['import-time ratio'] = r.imports.ratio <= TARGETS.importRatioMax;
+  return met;
+}
+
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const x2 = (v: number) => v.toFixed(2);
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+const mark = (ok: boolean) => (ok ? '✅' : '❌');
+const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
+
+function row(cells: Array<string | number>): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+export function renderTables(r: BenchResults): string {
+  const out: string[] = [];
+  const { runs, warmup } = r.config;
+  out.push(`Creates on fresh accounts: ${runs} runs per size after ${warmup} warm-up runs, handler and floor interleaved. Latency in ms.`);
+  out.push('');
+  out.push(
+    row(['reasons', 'handler p50', 'handler p99', 'floor p50', 'floor p99', `p50 ratio (≤ ${TARGETS.p50RatioMax})`, 'p99 ratio', 'Node-side p50 handler / floor', 'requests per create (minimum)', `WCU per reason, reported (computed) (≤ ${TARGETS.wcuPerReasonAt100Max} at 100)`, 'RCU per create']),
+  );
+  out.push(row(Array.from({ length: 11 }, (_, i) => (i === 0 ? '---' : '---:'))));
+  for (const c of r.creates) {
+    out.push(
+      row([
+        c.size,
+        ms(c.handler.latency.p50),
+        ms(c.handler.latency.p99),
+        ms(c.floor.latency.p50),
+        ms(c.floor.latency.p99),
+        `${x2(c.ratioP50)} ${mark(c.ratioP50 <= TARGETS.p50RatioMax)}`,
+        x2(c.ratioP99),
+        `${ms(c.handler.outsideP50)} / ${ms(c.floor.outsideP50)}`,
+        `${num(c.handler.requestsPerCreate)} (${c.minimumRequests})`,
+        `${x2(c.handler.wcuPerReason)} (${x2(c.computedWcuPerCreate / c.size)})${c.size === 100 ? ` ${mark(c.handler.wcuPerReason <= TARGETS.wcuPerReasonAt100Max)}` : ''}`,
+        num(c.handler.rcuPerCreate),
+      ]),
+    );
+  }
+  if (r.concurrency) {
+    const c = r.concurrency;
+    out.push('');
+    out.push(`${c.writers} concurrent writers on one account, ${c.createsPerWriter} creates of ${c.reasonsPerCreate} reason(s) each, through the handler.`);
+    out.push('');
+    out.push(row(['creates', 'throughput (creates/s)', 'p50 (ms)', 'p99 (ms)', 'retries (lease-busy)', 'retries per create', 'refused (503 busy)', 'requests per create', 'WCU per create', 'lease held (hold p50)']));
+    out.push(row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
+    out.push(
+      row([
+        c.creates,
+        c.throughput.toFixed(1),
+        ms(c.latency.p50),
+        ms(c.latency.p99),
+        c.retries,
+        x2(c.retriesPerCreate),
+        c.failed,
+        x2(c.requestsPerCreate),
+        x2(c.wcuPerCreate),
+        `${(c.leaseHeldShare * 100).toFixed(0)}% of the time (${ms(c.leaseHoldP50)} ms)`,
+      ]),
+    );
+    const one = r.creates.find((x) => x.size === c.reasonsPerCreate);
+    if (one) {
+      const ceiling = 1000 / one.handler.latency.p50;
+      out.push('');
+      out.push(
+        `The lease lets one write of an account run at a time, so one account cannot beat ~1000 / (a lone create's p50) = ${ceiling.toFixed(0)} creates/s here; 20 writers reached ${((c.throughput / ceiling) * 100).toFixed(0)}% of that.`,
+      );
+    }
+  }
+  if (r.bundles && r.imports) {
+    const b = r.bundles;
+    const i = r.imports;
+    out.push('');
+    out.push(`Cold start: esbuild bundles (esm, node20, minified), imported in fresh Node processes (median of ${i.runs}).`);
+    out.push('');
+    out.push(row(['bundle', 'size', 'gzip', 'import (ms)', 'import / SDK', 'whole process (ms)']));
+    out.push(row(['---', '---:', '---:', '---:', '---:', '---:']));
+    for (const key of Object.keys(BUNDLE_LABELS) as Array<keyof Bundles>) {
+      const bundle = b[key];
+      const t = i.importMs[key];
+      if (!bundle || t === undefined) continue;
+      out.push(row([BUNDLE_LABELS[key], kb(bundle.bytes), kb(bundle.gzipBytes), ms(t), x2(t / i.sdkMs), ms(i.processMs[key] ?? NaN)]));
+    }
+    out.push(row(['node with an empty module', '', '', '', '', ms(i.bareNodeProcessMs)]));
+    out.push('');
+    out.push(
+      `Import-time ratio handler / SDK: ${x2(i.ratio)} ${mark(i.ratio <= TARGETS.importRatioMax)} (target ≤ ${TARGETS.importRatioMax}); median of the per-round ratios: ${x2(i.pairedRatio)}; against the minimal SDK bundle: ${x2(i.ratioVsMinimal)}.`,
+    );
+    out.push(`Largest parts of the handler bundle: ${b.handler.topPackages.slice(0, 6).map((p) => `${p.name} ${kb(p.bytes)}`).join(', ')}.`);
+  }
+  if (r.firstCreate) {
+    const f = r.firstCreate;
+    out.push('');
+    out.push(`First creates in a fresh process (1 reason, median of ${f.runs}), ms:`);
+    out.push('');
+    out.push(row(['', 'import', 'first create', 'second create']));
+    out.push(row(['---', '---:', '---:', '---:']));
+    out.push(row(['handler bundle', ms(f.handler.importMs), ms(f.handler.firstMs), ms(f.handler.secondMs)]));
+    out.push(row(['floor (SDK bundle, client made on first call)', ms(f.floor.importMs), ms(f.floor.firstMs), ms(f.floor.secondMs)]));
+  }
+  if (r.memory) {
+    const m = r.memory;
+    out.push('');
+    out.push(`Memory of a 100-reason create (handler bundle in fresh processes, median of ${m.runs}):`);
+    out.push('');
+    out.push(row(['peak RSS, loaded + one 1-reason create', 'peak RSS, then one 100-reason create', 'added by the 100-reason create', 'JS heap allocated by one warm 100-reason create', 'retained after GC']));
+    out.push(row(['---:', '---:', '---:', '---:', '---:']));
+    out.push(row([`${m.baselineMaxRssMb.toFixed(1)} MB`, `${m.createMaxRssMb.toFixed(1)} MB`, `${m.createAddsMb.toFixed(1)} MB`, `${m.allocatedMb.toFixed(1)} MB`, `${m.retainedMb.toFixed(2)} MB`]));
+  }
+  out.push('');
+  out.push('Targets: ' + Object.entries(r.targets.met).map(([k, ok]) => `${k} ${mark(ok)}`).join('; '));
+  return out.join('\n');
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Two panels (p50, p99), a pair of bars (handler, floor) per request size. */
+export function renderSvg(r: BenchResults): string {
+  const width = 760;
+  const height = 350;
+  const panelW = 330;
+  const top = 78;
+  const plotH = 200;
+  const colors = { handler: '#2563eb', floor: '#9ca3af' };
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`);
+  parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
+  parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="15" font-weight="600">Create latency: handler vs the DynamoDB floor (ms)</text>`);
+  parts.push(
+    `<text x="${width / 2}" y="38" text-anchor="middle" fill="#555">${esc(`${r.config.runs} runs per size, DynamoDB Local, ${r.machine.cores} cores, Node ${r.machine.node}, ${r.date.slice(0, 10)}`)}</text>`,
+  );
+  const panels: Array<{ key: 'p50' | 'p99'; x: number }> = [
+    { key: 'p50', x: 50 },
+    { key: 'p99', x: 50 + panelW + 40 },
+  ];
+  for (const panel of panels) {
+    const values = r.creates.flatMap((c) => [c.handler.latency[panel.key], c.floor.latency[panel.key]]);
+    const max = niceMax(Math.max(...values, 1));
+    const y = (v: number) => top + plotH - (v / max) * plotH;
+    parts.push(`<text x="${panel.x + panelW / 2}" y="${top - 14}" text-anchor="middle" font-weight="600">${panel.key} (ms)</text>`);
+    for (let t = 0; t <= 4; t++) {
+      const v = (max / 4) * t;
+      parts.push(`<line x1="${panel.x}" x2="${panel.x + panelW}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`);
+      parts.push(`<text x="${panel.x - 6}" y="${y(v) + 4}" text-anchor="end" fill="#555">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`);
+    }
+    parts.push(`<line x1="${panel.x}" x2="${panel.x + panelW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#111"/>`);
+    const groupW = panelW / r.creates.length;
+    const barW = Math.min(36, groupW / 3);
+    r.creates.forEach((c, i) => {
+      const gx = panel.x + groupW * i + groupW / 2;
+      const bars: Array<['handler' | 'floor', number]> = [
+        ['handler', c.handler.latency[panel.key]],
+        ['floor', c.floor.latency[panel.key]],
+      ];
+      bars.forEach(([who, v], j) => {
+        const bx = gx - barW + j * barW;
+        parts.push(`<rect x="${bx.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${colors[who]}"><title>${who} ${panel.key}, ${c.size} reasons: ${ms(v)} ms</title></rect>`);
+        parts.push(`<text x="${(bx + (barW - 2) / 2).toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="middle" font-size="10" fill="#333">${ms(v)}</text>`);
+      });
+      parts.push(`<text x="${gx}" y="${top + plotH + 16}" text-anchor="middle">${c.size} reason${c.size === 1 ? '' : 's'}</text>`);
+      const ratio = panel.key === 'p50' ? c.ratioP50 : c.ratioP99;
+      parts.push(`<text x="${gx}" y="${top + plotH + 30}" text-anchor="middle" fill="#555" font-size="11">handler/floor ${x2(ratio)}</text>`);
+    });
+  }
+  const ly = height - 16;
+  parts.push(`<rect x="120" y="${ly - 10}" width="12" height="12" fill="${colors.handler}"/>`);
+  parts.push(`<text x="137" y="${ly}">handler (event in, response out)</text>`);
+  parts.push(`<rect x="400" y="${ly - 10}" width="12" height="12" fill="${colors.floor}"/>`);
+  parts.push(`<text x="417" y="${ly}">floor (the same DynamoDB calls, raw SDK)</text>`);
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}
+
+function niceMax(v: number): number {
+  const exp = 10 ** Math.floor(Math.log10(v));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * exp >= v) return step * exp;
+  return 10 * exp;
+}
