@@ -1,7 +1,7 @@
 // The only module that speaks DynamoDB.
 //
 // One partition per account: a counter item `#META` and one item per reason.
-//   #META  { revision, nextId, committedHigh, lockToken?, lockExpires? }
+//   #META  { revision, nextId, committedHigh, lockToken?, lockExpires?, nextUp?, nextUpSince?, nextUpExpires? }
 //   REASON#<16-digit id> { id, text, state, enabled, deleted, order, description?, tags?, rev }
 //
 // Every write holds the account's lease (lockToken in #META, taken with a
@@ -21,6 +21,14 @@
 // The lease must outlive its holder's writes: a holder stops issuing writes
 // once `safeFraction` of the lease has gone by, and a contender takes over a
 // lease only after it has expired.
+//
+// Writers waiting for the lease queue by age: a waiter claims the next turn
+// (`nextUp` in #META, with the time it started waiting) unless an older live
+// waiter holds it, and only the claimant, or anyone when no live claim exists,
+// may take the lease. Without this, newcomers (whose first retries come
+// quickly) kept winning over writers that had waited long, until those gave
+// up. A claim lapses after `claimMs` unless renewed, so a waiter that dies
+// holds nobody up for longer than that.
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -45,9 +53,29 @@ const BATCH_SIZE = 25;
 export const partitionKey = (accountId: string) => `ACCOUNT#${accountId}`;
 export const reasonSortKey = (id: number) => `${REASON_PREFIX}${String(id).padStart(16, '0')}`;
 
+/**
+ * The lease's two UpdateItem expressions, shared with the benchmark's floor so
+ * that it issues exactly the store's calls. Taking the lease allocates the
+ * write's ids (`:n`) and needs the lease free (or expired) and the next turn
+ * ours (`:token`) or nobody's.
+ */
+export const TAKE_LEASE = {
+  update:
+    'SET lockToken = :token, lockExpires = :expires, nextId = if_not_exists(nextId, :one) + :n, ' +
+    'committedHigh = if_not_exists(committedHigh, :one), revision = if_not_exists(revision, :zero) ' +
+    'REMOVE nextUp, nextUpSince, nextUpExpires',
+  condition: '(attribute_not_exists(lockToken) OR lockExpires < :now) AND (attribute_not_exists(nextUp) OR nextUp = :token OR nextUpExpires < :now)',
+} as const;
+
+/** Commits a create: the new revision, its ids made visible, the lease freed, if still ours. */
+export const COMMIT_CREATE = {
+  update: 'SET revision = :revision, committedHigh = :high REMOVE lockToken, lockExpires',
+  condition: 'lockToken = :token',
+} as const;
+
 /** Events a caller may count (metrics, the benchmark). */
 export type StoreEvent =
-  | { type: 'lease-busy'; accountId: string; attempt: number }
+  | { type: 'lease-busy'; accountId: string; attempt: number; nextUp: boolean }
   | { type: 'lease-taken-over'; accountId: string }
   | { type: 'batch-retry'; unprocessed: number; attempt: number; throttled: boolean };
 
@@ -60,7 +88,12 @@ export interface DynamoStoreOptions {
   safeFraction?: number;
   /** How long a writer waits for another writer's lease before giving up. */
   leaseWaitMs?: number;
+  /** Backoff between lease attempts of the waiter whose turn is next. */
   leaseBackoff?: BackoffOptions;
+  /** Backoff between the other waiters' tries to claim the next turn. */
+  queueBackoff?: BackoffOptions;
+  /** How long a claim on the next turn lasts unless renewed. */
+  claimMs?: number;
   /** Retries of a batch's unprocessed items or throttled batch calls. */
   batchAttempts?: number;
   batchBackoff?: BackoffOptions;
@@ -105,6 +138,22 @@ function toMeta(item: Record<string, unknown> | undefined): Meta {
 
 const busy = (message: string) => new DomainError('busy', message);
 
+/** Who holds the next turn for the lease. */
+interface NextUp {
+  token: string;
+  since: number;
+  expires: number;
+}
+
+type LeaseRefusal = { refused: 'throttled'; nextUp?: undefined } | { refused: 'busy'; nextUp: NextUp | undefined };
+
+/** The claim on #META as a refused condition returned it (raw attribute values: the document client leaves them so). */
+function nextUpOf(item: Record<string, { S?: string; N?: string }> | undefined): NextUp | undefined {
+  const token = item?.nextUp?.S;
+  if (token === undefined) return undefined;
+  return { token, since: Number(item!.nextUpSince?.N ?? 0), expires: Number(item!.nextUpExpires?.N ?? 0) };
+}
+
 export class DynamoStatusReasonStore implements StatusReasonStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
@@ -112,6 +161,8 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   private readonly safeFraction: number;
   private readonly leaseWaitMs: number;
   private readonly leaseBackoff: BackoffOptions;
+  private readonly queueBackoff: BackoffOptions;
+  private readonly claimMs: number;
   private readonly batchAttempts: number;
   private readonly batchBackoff: BackoffOptions;
   private readonly onEvent: (event: StoreEvent) => void;
@@ -126,7 +177,9 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     this.leaseMs = options.leaseMs ?? 20_000;
     this.safeFraction = options.safeFraction ?? 0.75;
     this.leaseWaitMs = options.leaseWaitMs ?? 8_000;
-    this.leaseBackoff = options.leaseBackoff ?? { baseMs: 10, maxMs: 250 };
+    this.leaseBackoff = options.leaseBackoff ?? { baseMs: 5, maxMs: 20 };
+    this.queueBackoff = options.queueBackoff ?? { baseMs: 100, maxMs: 400 };
+    this.claimMs = options.claimMs ?? 2_000;
     this.batchAttempts = options.batchAttempts ?? 8;
     this.batchBackoff = options.batchBackoff ?? { baseMs: 25, maxMs: 1_000 };
     this.onEvent = options.onEvent ?? (() => {});
@@ -194,36 +247,94 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     }
   }
 
-  /** Takes the account's write lease, waiting (with jittered backoff) while another writer holds it. */
+  /**
+   * Takes the account's write lease. While another writer holds it, waits in
+   * line (see the top of this file): each refused attempt shows who is next;
+   * when nobody live is, or a younger waiter is, it claims the next turn, and
+   * it retries quickly while the turn is its own and slowly otherwise.
+   */
   private async acquire(accountId: string, newIds: number): Promise<Lease> {
     const token = randomUUID();
     const started = this.now();
+    let claimUntil = 0; // when our claim on the next turn lapses; 0: we hold none
     for (let attempt = 0; ; attempt++) {
+      const outcome = await this.tryLease(accountId, token, newIds);
+      if ('token' in outcome) return outcome;
       const now = this.now();
-      try {
-        const out = await this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk: partitionKey(accountId), sk: META_SK },
-            UpdateExpression:
-              'SET lockToken = :token, lockExpires = :expires, nextId = if_not_exists(nextId, :one) + :n, ' +
-              'committedHigh = if_not_exists(committedHigh, :one), revision = if_not_exists(revision, :zero)',
-            ConditionExpression: 'attribute_not_exists(lockToken) OR lockExpires < :now',
-            ExpressionAttributeValues: { ':token': token, ':expires': now + this.leaseMs, ':one': 1, ':zero': 0, ':n': newIds, ':now': now },
-            ReturnValues: 'ALL_OLD',
-          }),
-        );
-        if (out.Attributes?.lockToken !== undefined) this.onEvent({ type: 'lease-taken-over', accountId });
-        return { ...toMeta(out.Attributes), token, safeUntil: now + this.leaseMs * this.safeFraction };
-      } catch (error) {
-        if (!isConditionFailure(error) && !isThrottle(error)) throw error;
-        if (this.now() - started > this.leaseWaitMs) {
-          throw busy(isThrottle(error) ? 'The store stayed throttled; try again shortly.' : 'Other writes to this account kept it busy; try again shortly.');
-        }
-        this.onEvent({ type: 'lease-busy', accountId, attempt });
-        await sleep(backoffDelay(Math.min(attempt, 10), this.leaseBackoff));
+      if (now - started > this.leaseWaitMs) {
+        if (claimUntil > now) await this.dropClaim(accountId, token).catch(() => {});
+        throw busy(outcome.refused === 'throttled' ? 'The store stayed throttled; try again shortly.' : 'Other writes to this account kept it busy; try again shortly.');
       }
+      const next = outcome.nextUp;
+      if (next && next.token !== token && next.expires >= now) claimUntil = 0; // someone else's turn
+      const mayClaim = !next || next.expires < now || next.token === token || next.since > started;
+      if (outcome.refused === 'busy' && mayClaim && claimUntil < now + this.claimMs / 2) {
+        claimUntil = (await this.claimNextTurn(accountId, token, started)) ? now + this.claimMs : 0;
+      }
+      this.onEvent({ type: 'lease-busy', accountId, attempt, nextUp: claimUntil > now });
+      await sleep(backoffDelay(Math.min(attempt, 10), claimUntil > now ? this.leaseBackoff : this.queueBackoff));
     }
+  }
+
+  /**
+   * One attempt at the lease: it must be free (or expired), and the next turn
+   * ours or nobody's. A refusal says who holds the next turn, read from the
+   * item as the condition saw it.
+   */
+  private async tryLease(accountId: string, token: string, newIds: number): Promise<Lease | LeaseRefusal> {
+    const now = this.now();
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: partitionKey(accountId), sk: META_SK },
+          UpdateExpression: TAKE_LEASE.update,
+          ConditionExpression: TAKE_LEASE.condition,
+          ExpressionAttributeValues: { ':token': token, ':expires': now + this.leaseMs, ':one': 1, ':zero': 0, ':n': newIds, ':now': now },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      if (out.Attributes?.lockToken !== undefined) this.onEvent({ type: 'lease-taken-over', accountId });
+      return { ...toMeta(out.Attributes), token, safeUntil: now + this.leaseMs * this.safeFraction };
+    } catch (error) {
+      if (isThrottle(error)) return { refused: 'throttled' };
+      if (!isConditionFailure(error)) throw error;
+      return { refused: 'busy', nextUp: nextUpOf((error as { Item?: Record<string, { S?: string; N?: string }> }).Item) };
+    }
+  }
+
+  /** Claims (or renews) the next turn unless a live claim of an older waiter stands. */
+  private async claimNextTurn(accountId: string, token: string, waitingSince: number): Promise<boolean> {
+    const now = this.now();
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: partitionKey(accountId), sk: META_SK },
+          UpdateExpression: 'SET nextUp = :token, nextUpSince = :since, nextUpExpires = :expires',
+          ConditionExpression: 'attribute_not_exists(nextUp) OR nextUp = :token OR nextUpExpires < :now OR nextUpSince > :since',
+          ExpressionAttributeValues: { ':token': token, ':since': waitingSince, ':expires': now + this.claimMs, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error) || isThrottle(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Gives the next turn back when a waiter gives up, so the line moves on at once. */
+  private async dropClaim(accountId: string, token: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: partitionKey(accountId), sk: META_SK },
+        UpdateExpression: 'REMOVE nextUp, nextUpSince, nextUpExpires',
+        ConditionExpression: 'nextUp = :token',
+        ExpressionAttributeValues: { ':token': token },
+      }),
+    );
   }
 
   /** Frees the lease after a write that did not commit. */
@@ -261,8 +372,8 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk, sk: META_SK },
-          UpdateExpression: 'SET revision = :revision, committedHigh = :high REMOVE lockToken, lockExpires',
-          ConditionExpression: 'lockToken = :token',
+          UpdateExpression: COMMIT_CREATE.update,
+          ConditionExpression: COMMIT_CREATE.condition,
           ExpressionAttributeValues: { ':revision': revision, ':high': lease.nextId + newIds, ':token': lease.token },
         }),
       );

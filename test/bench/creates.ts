@@ -14,7 +14,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import type { HttpEvent, HttpHandler } from '../../functions/http/types.js';
-import { DynamoStatusReasonStore, META_SK, partitionKey, reasonSortKey, type DynamoStoreOptions, type StoreEvent } from '../../functions/store/dynamo-store.js';
+import { COMMIT_CREATE, DynamoStatusReasonStore, META_SK, TAKE_LEASE, partitionKey, reasonSortKey, type DynamoStoreOptions, type StoreEvent } from '../../functions/store/dynamo-store.js';
 import { localCredentials } from '../../infra/local/dynamodb-local.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
 import { instrument, unionLength, type Meter, type MeterSnapshot } from './meter.js';
@@ -89,10 +89,8 @@ export function floorPlan(tableName: string, accountId: string, size: number): F
   const acquire = new UpdateItemCommand({
     TableName: tableName,
     Key: metaKey,
-    UpdateExpression:
-      'SET lockToken = :token, lockExpires = :expires, nextId = if_not_exists(nextId, :one) + :n, ' +
-      'committedHigh = if_not_exists(committedHigh, :one), revision = if_not_exists(revision, :zero)',
-    ConditionExpression: 'attribute_not_exists(lockToken) OR lockExpires < :now',
+    UpdateExpression: TAKE_LEASE.update,
+    ConditionExpression: TAKE_LEASE.condition,
     ExpressionAttributeValues: { ':token': { S: token }, ':expires': n(now + LEASE_MS), ':one': n(1), ':zero': n(0), ':n': n(size), ':now': n(now) },
     ReturnValues: 'ALL_OLD',
   });
@@ -125,8 +123,8 @@ export function floorPlan(tableName: string, accountId: string, size: number): F
   const commit = new UpdateItemCommand({
     TableName: tableName,
     Key: metaKey,
-    UpdateExpression: 'SET revision = :revision, committedHigh = :high REMOVE lockToken, lockExpires',
-    ConditionExpression: 'lockToken = :token',
+    UpdateExpression: COMMIT_CREATE.update,
+    ConditionExpression: COMMIT_CREATE.condition,
     ExpressionAttributeValues: { ':revision': n(1), ':high': n(1 + size), ':token': { S: token } },
   });
   return { acquire, query, batches, commit };
