@@ -147,11 +147,17 @@ interface NextUp {
 
 type LeaseRefusal = { refused: 'throttled'; nextUp?: undefined } | { refused: 'busy'; nextUp: NextUp | undefined };
 
-/** The claim on #META as a refused condition returned it (raw attribute values: the document client leaves them so). */
-function nextUpOf(item: Record<string, { S?: string; N?: string }> | undefined): NextUp | undefined {
-  const token = item?.nextUp?.S;
-  if (token === undefined) return undefined;
-  return { token, since: Number(item!.nextUpSince?.N ?? 0), expires: Number(item!.nextUpExpires?.N ?? 0) };
+/**
+ * The claim on #META as a refused condition returned it. The document client
+ * leaves that item in DynamoDB's attribute-value form (aws-sdk-js-v3 #6723);
+ * plain values are read too, should a later version unmarshall it.
+ */
+export function nextUpOf(item: Record<string, unknown> | undefined): NextUp | undefined {
+  const plain = (value: unknown): unknown =>
+    value !== null && typeof value === 'object' ? ((value as { S?: string; N?: string }).S ?? (value as { N?: string }).N) : value;
+  const token = plain(item?.nextUp);
+  if (typeof token !== 'string') return undefined;
+  return { token, since: Number(plain(item!.nextUpSince) ?? 0), expires: Number(plain(item!.nextUpExpires) ?? 0) };
 }
 
 export class DynamoStatusReasonStore implements StatusReasonStore {
@@ -300,7 +306,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     } catch (error) {
       if (isThrottle(error)) return { refused: 'throttled' };
       if (!isConditionFailure(error)) throw error;
-      return { refused: 'busy', nextUp: nextUpOf((error as { Item?: Record<string, { S?: string; N?: string }> }).Item) };
+      return { refused: 'busy', nextUp: nextUpOf((error as { Item?: Record<string, unknown> }).Item) };
     }
   }
 

@@ -2,7 +2,8 @@
 // container from the environment.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { DynamoStatusReasonStore, type DynamoStoreOptions } from './dynamo-store.js';
+import { logger } from '../observability.js';
+import { DynamoStatusReasonStore, type DynamoStoreOptions, type StoreEvent } from './dynamo-store.js';
 
 export interface StoreEnvironment {
   TABLE_NAME?: string;
@@ -34,8 +35,15 @@ export function storeFromEnv(env: StoreEnvironment = process.env, overrides: Par
     tableName: env.TABLE_NAME,
     ...(leaseMs && { leaseMs }),
     ...(leaseWaitMs && { leaseWaitMs }),
+    onEvent: logStoreEvent,
     ...overrides,
   });
+}
+
+/** A taken-over lease means a writer died or overran its lease: worth a warning. Retries are routine. */
+export function logStoreEvent(event: StoreEvent): void {
+  if (event.type === 'lease-taken-over') logger.warn('took over an expired write lease: an earlier writer died or overran it', { accountId: event.accountId });
+  else if (event.type === 'batch-retry') logger.debug('retrying a batch write', { ...event });
 }
 
 const positive = (value: string | undefined): number | undefined => {

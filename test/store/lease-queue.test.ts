@@ -4,12 +4,14 @@
 // is a #META item written by the test, as a writer in another container (or
 // one that crashed) would leave it.
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { logger } from '../../functions/observability.js';
+import { storeFromEnv } from '../../functions/store/from-env.js';
 import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, listStatusReasons } from '../../functions/domain/status-reasons.js';
-import { META_SK, partitionKey, type StoreEvent } from '../../functions/store/dynamo-store.js';
-import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
+import { META_SK, nextUpOf, partitionKey, type StoreEvent } from '../../functions/store/dynamo-store.js';
+import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
 
 let table: TestTable;
 let doc: DynamoDBDocumentClient;
@@ -104,5 +106,30 @@ describe('waiting for the lease', () => {
     expect(after.lockToken).toBe('another-writer');
     await freeLease(account);
     expect((await listStatusReasons(table.store(), account)).items).toEqual([]);
+  });
+});
+
+describe('the deployed store (storeFromEnv)', () => {
+  it('warns when it takes over a lease that a dead writer left to expire', async () => {
+    const account = newAccount();
+    await setMeta(account, { lockToken: 'dead-writer', lockExpires: Date.now() - 1 });
+    const warn = vi.spyOn(logger, 'warn');
+    try {
+      const store = storeFromEnv({ TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: dynamoEndpoint(), AWS_REGION: 'us-east-1' });
+      expect((await createStatusReasons(store, account, reason('After a crash'))).revision).toBe(1);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('took over an expired write lease'), { accountId: account });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe('reading the claim from a refused condition', () => {
+  it('reads the attribute-value form the document client hands back, and plain values', () => {
+    const expected = { token: 't', since: 5, expires: 9 };
+    expect(nextUpOf({ nextUp: { S: 't' }, nextUpSince: { N: '5' }, nextUpExpires: { N: '9' }, lockToken: { S: 'x' } })).toEqual(expected);
+    expect(nextUpOf({ nextUp: 't', nextUpSince: 5, nextUpExpires: 9 })).toEqual(expected);
+    expect(nextUpOf({ lockToken: { S: 'x' } })).toBeUndefined();
+    expect(nextUpOf(undefined)).toBeUndefined();
   });
 });
