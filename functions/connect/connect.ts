@@ -2,7 +2,6 @@
 // the way the official AWS SDK's Connect client expects: a thin middy pipeline
 // that maps Connect's request onto the domain's create and the domain's failures
 // onto Connect's error types (`x-amzn-ErrorType` header, `{"Message": "..."}`).
-import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -15,6 +14,7 @@ import { HttpError } from '../http/http-error.js';
 import { ACCOUNT_ID, routedPath } from '../http/liveperson.js';
 import { errorResponses } from '../http/middlewares/error-responses.js';
 import { jsonBody } from '../http/middlewares/json-body.js';
+import { pipeline } from '../pipeline.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult } from '../http/types.js';
 
 /** Paths the Connect adapter answers (anything under it that is not the route is Connect's 404). */
@@ -172,7 +172,7 @@ export interface ConnectHandlerOptions {
 }
 
 export function createConnectHandler({ store, region = () => process.env.AWS_REGION ?? 'us-east-1', maxBodyBytes = 256 * 1024 }: ConnectHandlerOptions): HttpHandler {
-  return middy<HttpEvent, HttpResult>()
+  return pipeline<HttpEvent, HttpResult>()
     .use(httpHeaderNormalizer())
     .use(requestIdHeader())
     .use(errorResponses({ render: renderConnectError, internal: () => connectError('InternalServiceException', 'An internal error occurred. Try again.') }))

@@ -1,7 +1,7 @@
 // The LivePerson Account Config API for status reasons, over API Gateway HTTP
 // API events (payload 2.0): a thin middy pipeline in front of the domain.
-import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { pipeline } from '../pipeline.js';
 import { isDomainError, type DomainErrorKind } from '../domain/errors.js';
 import { parseCreateBody, parseOrThrow, replacementSchema } from '../domain/status-reason.js';
 import {
@@ -187,9 +187,7 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
 }
 
 export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024 }: LivePersonHandlerOptions): HttpHandler {
-  // No early timeout: answering before the store finishes would let a write
-  // commit after its caller was told it failed.
-  return middy<HttpEvent, HttpResult>({ timeoutEarlyInMillis: 0 })
+  return pipeline<HttpEvent, HttpResult>()
     .use(httpHeaderNormalizer())
     .use(errorResponses({ render: renderLivePersonError, internal: () => json(500, { message: 'Internal server error.' }) }))
     .use({

@@ -2,7 +2,6 @@
 // Gateway): a small middy pipeline over the same domain function. A caller's
 // mistake is answered as `{"error": {...}}`, never thrown; an unexpected failure
 // is logged and answered as `InternalError` without internals.
-import middy from '@middy/core';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -12,6 +11,7 @@ import { createStatusReasons } from '../domain/status-reasons.js';
 import type { StatusReasonStore } from '../domain/store.js';
 import { ACCOUNT_ID } from '../http/liveperson.js';
 import { logger } from '../observability.js';
+import { pipeline } from '../pipeline.js';
 import { CREATE_STATUS_REASONS, INVOKE_ACTIONS, type InvokeAnswer, type InvokeError, type InvokeErrorType } from './protocol.js';
 
 /** A direct invoke: any event API Gateway did not build (it always sets `requestContext`). */
@@ -103,7 +103,7 @@ export interface InvokeHandlerOptions {
 }
 
 export function createInvokeHandler({ store }: InvokeHandlerOptions) {
-  return middy<unknown, InvokeAnswer>()
+  return pipeline<unknown, InvokeAnswer>()
     .use(invokeErrors())
     .use(invokePayload())
     .handler(async (event): Promise<InvokeAnswer> => {
