@@ -5,7 +5,7 @@ import { isDomainError } from '../../functions/domain/errors.js';
 import type { StatusReasonStore } from '../../functions/domain/store.js';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import { textKey } from '../../functions/domain/status-reason.js';
-import { httpEvent, lambdaContext, type Answer, type EventOptions } from '../support/events.js';
+import type { Answer } from '../support/events.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 import { livePersonRequests, type Reason } from '../support/liveperson.js';
 
@@ -16,7 +16,6 @@ beforeAll(async () => {
   // These tests are about correctness under contention, not latency: on DynamoDB
   // Local (a shared, busy machine) 50 writers queueing for one account's lease can
   // wait longer than the 8 s a live request waits by default (they would get 503).
-  // See `send` below for the Lambda context's remaining time.
   const store = table.store({ leaseWaitMs: 60_000 });
   handler = createLivePersonHandler({ store: () => recording(store) });
 });
@@ -44,22 +43,7 @@ afterEach(() => {
   expect(seen, 'errors the store threw (answered 500)').toEqual([]);
 });
 
-
-/**
- * Runs the handler with a Lambda context that has 2 minutes left: middy answers
- * 500 once the context's remaining time (10 s in `call`) runs out, and a writer
- * queueing behind 49 others on a busy machine can take longer than that.
- */
-async function send(options: EventOptions): Promise<Answer> {
-  const result = await handler(httpEvent(options), { ...lambdaContext(), getRemainingTimeInMillis: () => 120_000 });
-  return {
-    status: result.statusCode ?? 200,
-    headers: (result.headers ?? {}) as Record<string, string>,
-    body: result.body ? JSON.parse(result.body) : undefined,
-  };
-}
-
-const { post, list, put, del } = livePersonRequests({ send });
+const { post, list, put, del } = livePersonRequests(() => handler);
 
 async function everything(account: string): Promise<{ revision: number; items: Reason[] }> {
   const res = await list(account, { query: { include_deleted: 'true' } });
