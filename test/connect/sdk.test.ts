@@ -19,7 +19,8 @@ import { createStatusReasons, listStatusReasons } from '../../functions/domain/s
 import { LIMITS } from '../../functions/domain/status-reason.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import type { LocalServer } from '../../infra/local/server.js';
-import { createTestTable, localClient, newAccount, type TestTable } from '../support/dynamo.js';
+import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
+import { failingStore, throttlingError } from '../support/faults.js';
 import { connectClient, rawRequest, startServer } from './helpers.js';
 
 let table: TestTable;
@@ -182,26 +183,8 @@ describe('what the SDK will not send: raw SigV4-signed requests', () => {
 });
 
 describe('store failures', () => {
-  const failingStore = (error: () => Error) => {
-    const dynamo = localClient();
-    dynamo.middlewareStack.add(
-      () => async () => {
-        throw error();
-      },
-      { step: 'initialize', name: 'injectFailure' },
-    );
-    return new DynamoStatusReasonStore({
-      client: dynamo,
-      tableName: table.tableName,
-      leaseWaitMs: 50,
-      leaseBackoff: { baseMs: 1, maxMs: 5 },
-      batchAttempts: 2,
-      batchBackoff: { baseMs: 1, maxMs: 5 },
-    });
-  };
-
   it('answers ThrottlingException (429) when the store stays throttled, and writes nothing', async () => {
-    const throttled = failingStore(() => Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' }));
+    const throttled = failingStore(table.tableName, throttlingError);
     const busyServer = await startServer(() => throttled);
     const busyClient = connectClient(busyServer, { maxAttempts: 1 });
     try {
@@ -218,7 +201,7 @@ describe('store failures', () => {
   });
 
   it('answers InternalServiceException (500) without internals when the store fails unexpectedly', async () => {
-    const broken = failingStore(() => Object.assign(new Error('secret internals: table arn:aws:dynamodb:x'), { name: 'InternalServerError', $fault: 'server' }));
+    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: table arn:aws:dynamodb:x'), { name: 'InternalServerError', $fault: 'server' }));
     const brokenServer = await startServer(() => broken);
     const brokenClient = connectClient(brokenServer, { maxAttempts: 1 });
     try {

@@ -6,7 +6,8 @@ import { listStatusReasons } from '../../functions/domain/status-reasons.js';
 import { createHandler, type Handler } from '../../functions/handler.js';
 import type { InvokeAnswer } from '../../functions/invoke/protocol.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
-import { createTestTable, localClient, newAccount, type TestTable } from '../support/dynamo.js';
+import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
+import { failingStore, throttlingError } from '../support/faults.js';
 import { lambdaContext } from '../support/events.js';
 
 let table: TestTable;
@@ -145,25 +146,14 @@ describe('a caller\'s mistakes are answered as InvalidRequest, never thrown, and
 });
 
 describe('store failures', () => {
-  const failingStore = (error: () => Error) => {
-    const dynamo = localClient();
-    dynamo.middlewareStack.add(
-      () => async () => {
-        throw error();
-      },
-      { step: 'initialize', name: 'injectFailure' },
-    );
-    return new DynamoStatusReasonStore({ client: dynamo, tableName: table.tableName, leaseWaitMs: 50, leaseBackoff: { baseMs: 1, maxMs: 5 }, batchAttempts: 2, batchBackoff: { baseMs: 1, maxMs: 5 } });
-  };
-
   it('answers Busy when the store stays throttled', async () => {
-    const throttled = failingStore(() => Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException', $fault: 'client' }));
+    const throttled = failingStore(table.tableName, throttlingError);
     const answer = await invoke({ action: 'createStatusReasons', accountId: newAccount(), items: [{ text: 'A', state: 'Away' }] }, createHandler(() => throttled));
     expect(answer).toEqual({ error: { type: 'Busy', message: expect.stringMatching(/throttled/) } });
   });
 
   it('answers InternalError without internals when the store fails unexpectedly', async () => {
-    const broken = failingStore(() => Object.assign(new Error('secret internals: arn:aws:dynamodb:table/x'), { name: 'InternalServerError', $fault: 'server' }));
+    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: arn:aws:dynamodb:table/x'), { name: 'InternalServerError', $fault: 'server' }));
     const answer = await invoke({ action: 'createStatusReasons', accountId: newAccount(), items: [{ text: 'A', state: 'Away' }] }, createHandler(() => broken));
     expect(answer).toEqual({ error: { type: 'InternalError', message: 'An internal error occurred. Try again.' } });
   });

@@ -3,6 +3,8 @@
 // as UnprocessedItems, the way DynamoDB does under load. Nothing is faked: every
 // call that goes through reaches the engine.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
+import { localClient } from './dynamo.js';
 
 export type Operation = 'UpdateItem' | 'Query' | 'BatchWriteItem' | 'BatchGetItem' | 'TransactWriteItems' | 'GetItem' | 'PutItem';
 
@@ -67,11 +69,7 @@ export function injectFaults(client: DynamoDBClient, rules: FaultRule[] = []): F
       injector.applied++;
       switch (rule.fault.kind) {
         case 'throttle':
-          throw Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded.'), {
-            name: 'ProvisionedThroughputExceededException',
-            $fault: 'client',
-            $metadata: { httpStatusCode: 400 },
-          });
+          throw throttlingError();
         case 'crash':
           throw new SimulatedCrash(operation);
         case 'unprocessed': {
@@ -95,3 +93,33 @@ export const isCommit = (input: Record<string, any>) => typeof input.UpdateExpre
 /** Matches the lease release UpdateItem. */
 export const isRelease = (input: Record<string, any>) =>
   typeof input.UpdateExpression === 'string' && input.UpdateExpression.includes('REMOVE lockToken') && !input.UpdateExpression.includes('revision');
+
+/** DynamoDB's throttling error, as the SDK raises it once its own retries are spent. */
+export const throttlingError = () =>
+  Object.assign(new Error('The level of configured provisioned throughput for the table was exceeded.'), {
+    name: 'ProvisionedThroughputExceededException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+  });
+
+/**
+ * A store on the real table whose every DynamoDB call fails with `error()`
+ * before it is sent, with waits and retries short enough for a test.
+ */
+export function failingStore(tableName: string, error: () => Error): DynamoStatusReasonStore {
+  const client = localClient();
+  client.middlewareStack.add(
+    () => async () => {
+      throw error();
+    },
+    { step: 'initialize', name: 'injectFailure' },
+  );
+  return new DynamoStatusReasonStore({
+    client,
+    tableName,
+    leaseWaitMs: 50,
+    leaseBackoff: { baseMs: 1, maxMs: 5 },
+    batchAttempts: 2,
+    batchBackoff: { baseMs: 1, maxMs: 5 },
+  });
+}
