@@ -212,9 +212,9 @@ const url = (file: string) => pathToFileURL(file).href;
 export interface ImportResult {
   runs: number;
   /** Median time of `await import(bundle)` in a fresh process, ms, per bundle. */
-  importMs: Partial<Record<keyof Bundles, number>>;
+  importMs: Record<keyof Bundles, number>;
   /** Median wall time of the whole process (Node start, import, exit), ms, per bundle. */
-  processMs: Partial<Record<keyof Bundles, number>>;
+  processMs: Record<keyof Bundles, number>;
   /** The same for a module that exports nothing: Node's own start-up. */
   bareNodeProcessMs: number;
   handlerMs: number;
@@ -228,7 +228,7 @@ export interface ImportResult {
 
 /** Imports each bundle in fresh processes, interleaved, and takes medians. */
 export async function benchImports(bundles: Bundles, outDir: string, runs: number): Promise<ImportResult> {
-  const names = (Object.keys(bundles) as Array<keyof Bundles>).filter((k) => bundles[k]);
+  const names = Object.keys(bundles) as Array<keyof Bundles>;
   const times = new Map(names.map((n) => [n, [] as number[]]));
   const walls = new Map(names.map((n) => [n, [] as number[]]));
   const bare: number[] = [];
@@ -237,7 +237,7 @@ export async function benchImports(bundles: Bundles, outDir: string, runs: numbe
   for (let i = 0; i < runs + 1; i++) {
     // The first round warms the OS file cache and is dropped.
     for (const name of names) {
-      const out = await runChild(outDir, 'import', { bundle: url(bundles[name]!.file) }, undefined);
+      const out = await runChild(outDir, 'import', { bundle: url(bundles[name].file) }, undefined);
       if (i === 0) continue;
       times.get(name)!.push(out.importMs);
       walls.get(name)!.push(out.wallMs);
@@ -247,8 +247,8 @@ export async function benchImports(bundles: Bundles, outDir: string, runs: numbe
   }
   const importMs = Object.fromEntries(names.map((n) => [n, median(times.get(n)!)])) as ImportResult['importMs'];
   const processMs = Object.fromEntries(names.map((n) => [n, median(walls.get(n)!)])) as ImportResult['processMs'];
-  const handlerMs = importMs.handler!;
-  const sdkMs = importMs.sdk!;
+  const handlerMs = importMs.handler;
+  const sdkMs = importMs.sdk;
   return {
     runs,
     importMs,
@@ -258,7 +258,7 @@ export async function benchImports(bundles: Bundles, outDir: string, runs: numbe
     sdkMs,
     ratio: handlerMs / sdkMs,
     pairedRatio: median(times.get('handler')!.map((t, i) => t / times.get('sdk')![i]!)),
-    ratioVsMinimal: handlerMs / importMs.sdkMinimal!,
+    ratioVsMinimal: handlerMs / importMs.sdkMinimal,
   };
 }
 
