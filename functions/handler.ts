@@ -2,7 +2,7 @@
 // adapter over the same domain; this file only picks the adapter.
 import type { Context } from 'aws-lambda';
 import { CONNECT_PATH_PREFIX, createConnectHandler } from './connect/connect.js';
-import type { StatusReasonStore } from './domain/store.js';
+import type { StoreFactory } from './domain/store.js';
 import { createLivePersonHandler, routedPath } from './http/liveperson.js';
 import type { HttpEvent, HttpResult } from './http/types.js';
 import { createInvokeHandler, isDirectInvoke } from './invoke/invoke.js';
@@ -16,7 +16,7 @@ export interface Handler {
   (event: unknown, context: Context): Promise<HttpResult | InvokeAnswer>;
 }
 
-export function createHandler(store: () => StatusReasonStore): Handler {
+export function createHandler(store: StoreFactory): Handler {
   const livePerson = createLivePersonHandler({ store });
   const connect = createConnectHandler({ store });
   const invoke = createInvokeHandler({ store });

@@ -22,7 +22,7 @@ const STORE_DELAY_MS = 150;
 function slowStore(): StatusReasonStore {
   const store = table.store();
   return {
-    read: (accountId) => store.read(accountId),
+    read: (accountId, options) => store.read(accountId, options),
     get: (accountId, id) => store.get(accountId, id),
     write: async (accountId, request, decide) => {
       await new Promise((resolve) => setTimeout(resolve, STORE_DELAY_MS));

@@ -7,14 +7,14 @@ import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
-import { descriptionSchema, fieldErrors, tagsSchema, textSchema, type NewReason } from '../domain/status-reason.js';
+import { ACCOUNT_ID, ACCOUNT_ID_RULE, descriptionSchema, fieldErrors, tagsSchema, textSchema, type NewReason } from '../domain/status-reason.js';
 import { createStatusReasons } from '../domain/status-reasons.js';
-import type { StatusReasonStore } from '../domain/store.js';
+import type { StoreFactory } from '../domain/store.js';
 import { HttpError } from '../http/http-error.js';
-import { ACCOUNT_ID, routedPath } from '../http/liveperson.js';
+import { routedPath } from '../http/liveperson.js';
 import { errorResponses } from '../http/middlewares/error-responses.js';
 import { jsonBody } from '../http/middlewares/json-body.js';
-import { pipeline } from '../pipeline.js';
+import { pipeline, requestScope } from '../pipeline.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult } from '../http/types.js';
 
 /** Paths the Connect adapter answers (anything under it that is not the route is Connect's 404). */
@@ -107,7 +107,11 @@ const ERROR_OF: Record<DomainErrorKind, ConnectErrorType> = {
   limit: 'LimitExceededException',
   not_found: 'ResourceNotFoundException',
   revision_conflict: 'InvalidRequestException',
+  idempotency_mismatch: 'InvalidRequestException',
+  in_progress: 'ThrottlingException',
+  overloaded: 'ThrottlingException',
   busy: 'ThrottlingException',
+  outcome_unknown: 'InternalServiceException',
 };
 
 /** Connect's error answer. */
@@ -128,7 +132,9 @@ export function renderConnectError(error: unknown): HttpResult | undefined {
       const first = error.errors[0];
       return connectError('DuplicateResourceException', first ? `An agent status with this Name already exists: ${first.message}.` : error.message);
     }
-    return connectError(ERROR_OF[error.kind], error.message);
+    const answer = connectError(ERROR_OF[error.kind], error.message);
+    if (error.retryAfterSeconds !== undefined) answer.headers = { ...answer.headers, 'retry-after': String(error.retryAfterSeconds) };
+    return answer;
   }
   return undefined;
 }
@@ -153,7 +159,7 @@ function instanceIdOf(event: HttpEvent): string {
     throw new ConnectError('InvalidParameterException', 'Invalid parameter: InstanceId is not valid URL encoding.');
   }
   if (!ACCOUNT_ID.test(instanceId)) {
-    throw new ConnectError('InvalidParameterException', 'Invalid parameter: InstanceId must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+    throw new ConnectError('InvalidParameterException', `Invalid parameter: InstanceId ${ACCOUNT_ID_RULE}.`);
   }
   return instanceId;
 }
@@ -165,7 +171,7 @@ function awsAccountOf(event: HttpEvent, context: Context | undefined): string {
 }
 
 export interface ConnectHandlerOptions {
-  store: () => StatusReasonStore;
+  store: StoreFactory;
   /** The region in ARNs; `AWS_REGION` when absent. */
   region?: () => string;
   maxBodyBytes?: number;
@@ -193,7 +199,7 @@ export function createConnectHandler({ store, region = () => process.env.AWS_REG
     .handler(async (event, context) => {
       const instanceId = event.route!.params.instanceId!;
       const item = parseCreateAgentStatus(event.parsedBody);
-      const result = await createStatusReasons(store(), instanceId, [item], { single: true });
+      const result = await createStatusReasons(store(requestScope(context)), instanceId, [item], { single: true });
       const id = String(result.items[0]!.id);
       return json(
         200,

@@ -2,8 +2,13 @@
 import * as z from 'zod';
 import { DomainError, type FieldError } from './errors.js';
 
-export const STATES = ['Away', 'Back soon', 'Online'] as const;
+/** LivePerson's values (its agent workspace shows `Occupied` as "Back soon"; that is not an API value). */
+export const STATES = ['Online', 'Occupied', 'Away'] as const;
 export type ReasonState = (typeof STATES)[number];
+
+/** An account id: LivePerson's path `accountId`, Connect's `InstanceId`, a direct invoke's `accountId`. */
+export const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const ACCOUNT_ID_RULE = 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
 export interface StatusReason {
   id: number;
@@ -16,6 +21,39 @@ export interface StatusReason {
   tags?: Record<string, string>;
 }
 
+/** A reason as the store keeps it: also when and in which region it was last written (Connect's LastModifiedTime/Region). */
+export interface StoredReason extends StatusReason {
+  /** Epoch ms; absent on reasons written before the service kept it. */
+  modifiedAt?: number;
+  modifiedRegion?: string;
+}
+
+/** The reason as the LivePerson API and direct invokes show it: its own fields only, in a fixed order. */
+export function publicReason(reason: StatusReason): StatusReason {
+  const out: StatusReason = {
+    id: reason.id,
+    text: reason.text,
+    state: reason.state,
+    enabled: reason.enabled,
+    deleted: reason.deleted,
+    order: reason.order,
+  };
+  if (reason.description !== undefined) out.description = reason.description;
+  if (reason.tags !== undefined) out.tags = reason.tags;
+  return out;
+}
+
+/**
+ * The bytes a reason adds to a list answer inside a Lambda result: the answer's
+ * body is JSON, and the Lambda result carries that body as a JSON string, so its
+ * quotes, backslashes and escapes count twice. The account's budgets
+ * (`LIMITS.liveBytesMax`, `LIMITS.historyBytesMax`) are sums of this.
+ */
+export function wireSize(reason: StatusReason): number {
+  // Outer quotes off, one separator (",") on.
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(publicReason(reason))), 'utf8') - 1;
+}
+
 export const LIMITS = {
   textMax: 127,
   descriptionMax: 250,
@@ -24,6 +62,14 @@ export const LIMITS = {
   tagValueMax: 256,
   itemsPerRequest: 100,
   activeReasonsPerAccount: 1000,
+  /**
+   * The wire size of an account's non-deleted reasons, all together. With the
+   * history's budget it keeps every list answer under Lambda's 6 MiB result
+   * limit (6,291,456 bytes), headers and all.
+   */
+  liveBytesMax: 3_000_000,
+  /** The wire size of the deleted reasons an account keeps; beyond it the longest-deleted ones are dropped. */
+  historyBytesMax: 3_000_000,
   orderMin: -(2 ** 31),
   orderMax: 2 ** 31 - 1,
 } as const;

@@ -1,13 +1,24 @@
-// The rules of status reasons: uniqueness, the per-account cap, ordering,
-// revisions. Every adapter (LivePerson, Connect, direct invoke) calls these;
-// none of it knows HTTP or DynamoDB.
-import { DomainError, type FieldError } from './errors.js';
-import { LIMITS, textKey, type NewReason, type Replacement, type StatusReason } from './status-reason.js';
-import type { AccountSnapshot, StatusReasonStore } from './store.js';
+// The rules of status reasons: uniqueness, the per-account cap and storage
+// budget, ordering, revisions. Every adapter (LivePerson, Connect, direct invoke)
+// calls these; none of it knows HTTP or DynamoDB.
+import { describeValue, DomainError, type FieldError } from './errors.js';
+import {
+  LIMITS,
+  publicReason,
+  textKey,
+  wireSize,
+  type NewReason,
+  type Replacement,
+  type StatusReason,
+  type StoredReason,
+} from './status-reason.js';
+import type { AccountState, IdempotencyKey, StatusReasonStore } from './store.js';
 
 export interface WriteOptions {
   /** The revision the caller last saw; the write is refused if it is no longer current. */
   ifMatch?: number | undefined;
+  /** Makes a repeat of the same request answer the first answer and write nothing. */
+  idempotency?: IdempotencyKey | undefined;
 }
 
 export interface CreateOptions extends WriteOptions {
@@ -15,115 +26,179 @@ export interface CreateOptions extends WriteOptions {
   single?: boolean;
 }
 
+/** A write's result: the revision it committed as, and whether it only repeated an earlier answer (and wrote nothing). */
+interface Written {
+  revision: number;
+  replayed: boolean;
+}
+
 const at = (single: boolean, index: number, field: string) => (single ? field : `[${index}].${field}`);
 
-/** Runs a decision on a snapshot, stamping any refusal with the revision it saw. */
-function onSnapshot<T>(snapshot: AccountSnapshot, decide: () => T): T {
+/** Runs a decision on the account's state, stamping any refusal with the revision it saw. */
+function onState<T>(state: AccountState, decide: () => T): T {
   try {
     return decide();
   } catch (error) {
-    if (error instanceof DomainError) error.revision = snapshot.revision;
+    if (error instanceof DomainError) error.revision = state.revision;
     throw error;
   }
 }
 
-function checkRevision(snapshot: AccountSnapshot, ifMatch: number | undefined): void {
-  if (ifMatch !== undefined && ifMatch !== snapshot.revision) {
-    throw new DomainError('revision_conflict', `Revision ${ifMatch} is not current: the status reasons are at revision ${snapshot.revision}.`);
+function checkRevision(state: AccountState, ifMatch: number | undefined): void {
+  if (ifMatch !== undefined && ifMatch !== state.revision) {
+    throw new DomainError('revision_conflict', `Revision ${ifMatch} is not current: the status reasons are at revision ${state.revision}.`);
   }
 }
 
-const activeCount = (reasons: StatusReason[]) => reasons.reduce((n, r) => (r.deleted ? n : n + 1), 0);
-
-function limitError(active: number, adding: number): DomainError {
+function capError(active: number, adding: number): DomainError {
   return new DomainError(
     'limit',
     `An account can hold at most ${LIMITS.activeReasonsPerAccount} status reasons that are not deleted; it has ${active} and this request adds ${adding}.`,
   );
 }
 
+/** The storage budget: every list answer must fit in one Lambda result. */
+function checkBudget(state: AccountState, liveBytesAfter: number): void {
+  if (liveBytesAfter > LIMITS.liveBytesMax) {
+    throw new DomainError(
+      'limit',
+      `An account's status reasons that are not deleted may take at most ${LIMITS.liveBytesMax} bytes in a list answer; ` +
+        `they take ${state.liveBytes} and this request would make it ${liveBytesAfter}. Shorten descriptions or tags, or delete reasons.`,
+    );
+  }
+}
+
+/** A duplicate-text refusal naming every clash. */
+function duplicateError(errors: FieldError[]): DomainError {
+  const first = errors[0]!;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return new DomainError('duplicate', `Status reason texts must be unique per account: ${first.path} ${first.message}${more}.`, errors);
+}
+
+/** What a create keeps for an idempotent repeat: with the (identical) request's items it rebuilds the answer. */
+interface CreateAnswer {
+  ids: number[];
+  orders: number[];
+}
+
+const created = (item: NewReason, id: number, order: number): StatusReason => ({
+  id,
+  text: item.text,
+  state: item.state,
+  enabled: item.enabled,
+  deleted: item.deleted,
+  order,
+  ...(item.description !== undefined && { description: item.description }),
+  ...(item.tags !== undefined && { tags: item.tags }),
+});
+
 export async function createStatusReasons(
   store: StatusReasonStore,
   accountId: string,
   items: NewReason[],
   options: CreateOptions = {},
-): Promise<{ revision: number; items: StatusReason[] }> {
+): Promise<Written & { items: StatusReason[] }> {
   const single = options.single ?? false;
   const keys = items.map((item) => textKey(item.text));
-  let created: StatusReason[] = [];
-  const { revision } = await store.write(accountId, { newIds: items.length }, (snapshot, ids) => onSnapshot(snapshot, () => {
-    checkRevision(snapshot, options.ifMatch);
+  const outcome = await store.write(accountId, { newIds: items.length, idempotency: options.idempotency }, (state, ids) =>
+    onState(state, () => {
+      checkRevision(state, options.ifMatch);
 
-    const taken = new Map<string, StatusReason>();
-    for (const reason of snapshot.reasons) if (!reason.deleted) taken.set(textKey(reason.text), reason);
-    const errors: FieldError[] = [];
-    const firstInRequest = new Map<string, number>();
-    items.forEach((item, index) => {
-      if (item.deleted) return;
-      const key = keys[index]!;
-      const holder = taken.get(key);
-      const earlier = firstInRequest.get(key);
-      if (holder) errors.push({ path: at(single, index, 'text'), message: `"${item.text}" is already the text of status reason ${holder.id}` });
-      else if (earlier !== undefined) errors.push({ path: at(single, index, 'text'), message: `"${item.text}" repeats the text of [${earlier}]` });
-      else firstInRequest.set(key, index);
-    });
-    if (errors.length) {
-      const first = errors[0]!;
-      const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-      throw new DomainError('duplicate', `Status reason texts must be unique per account: ${first.path} ${first.message}${more}.`, errors);
-    }
+      const errors: FieldError[] = [];
+      const firstInRequest = new Map<string, number>();
+      items.forEach((item, index) => {
+        if (item.deleted) return;
+        const key = keys[index]!;
+        const holder = state.holderOf(key);
+        const earlier = firstInRequest.get(key);
+        if (holder !== undefined) errors.push({ path: at(single, index, 'text'), message: `"${item.text}" is already the text of status reason ${holder}` });
+        else if (earlier !== undefined) errors.push({ path: at(single, index, 'text'), message: `"${item.text}" repeats the text of [${earlier}]` });
+        else firstInRequest.set(key, index);
+      });
+      if (errors.length) throw duplicateError(errors);
 
-    const active = activeCount(snapshot.reasons);
-    const adding = items.filter((item) => !item.deleted).length;
-    if (active + adding > LIMITS.activeReasonsPerAccount) throw limitError(active, adding);
+      const adding = items.filter((item) => !item.deleted).length;
+      if (state.liveCount + adding > LIMITS.activeReasonsPerAccount) throw capError(state.liveCount, adding);
 
-    // Items without an order come before every existing reason, in request order.
-    // Never below the lowest order a caller may send (or a GET answer could not be
-    // PUT back): with no room left they share LIMITS.orderMin, and ids keep them in request order.
-    const unordered = items.filter((item) => item.order === undefined).length;
-    const lowest = snapshot.reasons.length ? Math.min(...snapshot.reasons.map((r) => r.order)) : unordered + 1;
-    let next = lowest - unordered;
-    created = items.map((item, index) => ({
-      id: ids[index]!,
-      text: item.text,
-      state: item.state,
-      enabled: item.enabled,
-      deleted: item.deleted,
-      order: item.order ?? Math.max(LIMITS.orderMin, next++),
-      ...(item.description !== undefined && { description: item.description }),
-      ...(item.tags !== undefined && { tags: item.tags }),
-    }));
-    return { kind: 'create' as const, reasons: created };
-  }));
-  return { revision, items: created };
+      // Items without an order come before every existing reason, in request order.
+      // Never below the lowest order a caller may send (or a GET answer could not be
+      // PUT back): with no room left they share LIMITS.orderMin, and ids keep them in request order.
+      const unordered = items.filter((item) => item.order === undefined).length;
+      let next = (state.lowestOrder ?? unordered + 1) - unordered;
+      const orders = items.map((item) => item.order ?? Math.max(LIMITS.orderMin, next++));
+      const reasons = items.map((item, index) => created(item, ids[index]!, orders[index]!));
+
+      let liveBytes = state.liveBytes;
+      for (const reason of reasons) if (!reason.deleted) liveBytes += wireSize(reason);
+      checkBudget(state, liveBytes);
+
+      const answer: CreateAnswer = { ids, orders };
+      return { plan: { kind: 'create' as const, reasons }, answer };
+    }),
+  );
+  const { ids, orders } = outcome.answer as CreateAnswer;
+  return { revision: outcome.revision, replayed: outcome.replayed, items: items.map((item, index) => created(item, ids[index]!, orders[index]!)) };
 }
 
 export async function listStatusReasons(
   store: StatusReasonStore,
   accountId: string,
   options: { includeDeleted?: boolean } = {},
-): Promise<{ revision: number; items: StatusReason[] }> {
-  const snapshot = await store.read(accountId);
-  const items = snapshot.reasons
-    .filter((r) => options.includeDeleted || !r.deleted)
-    .sort((a, b) => a.order - b.order || a.id - b.id);
-  return { revision: snapshot.revision, items };
+): Promise<{ revision: number; items: StoredReason[] }> {
+  const { revision, reasons } = await store.read(accountId, { includeDeleted: options.includeDeleted ?? false });
+  return { revision, items: reasons.sort((a, b) => a.order - b.order || a.id - b.id) };
 }
 
-export async function getStatusReason(store: StatusReasonStore, accountId: string, id: number): Promise<{ revision: number; item: StatusReason }> {
+/** One reason; a deleted one only when asked for (LivePerson's `include_deleted`, default false). */
+export async function getStatusReason(
+  store: StatusReasonStore,
+  accountId: string,
+  id: number,
+  options: { includeDeleted?: boolean } = {},
+): Promise<{ revision: number; item: StoredReason }> {
   const { revision, reason } = await store.get(accountId, id);
-  if (!reason) {
-    const error = new DomainError('not_found', `Status reason ${id} does not exist.`);
+  if (!reason || (reason.deleted && !options.includeDeleted)) {
+    const message = reason ? `Status reason ${id} is deleted (deleted reasons are shown only when asked for).` : `Status reason ${id} does not exist.`;
+    const error = new DomainError('not_found', message);
     error.revision = revision;
     throw error;
   }
   return { revision, item: reason };
 }
 
-function findOrThrow(snapshot: AccountSnapshot, id: number): StatusReason {
-  const reason = snapshot.reasons.find((r) => r.id === id);
-  if (!reason) throw new DomainError('not_found', `Status reason ${id} does not exist.`);
-  return reason;
+/**
+ * Changes one reason: `change` gets it as stored (deleted ones included) and
+ * returns it whole as it should be; it may refuse by throwing a DomainError.
+ * Uniqueness, the cap and the budget are checked on the result. Every
+ * single-reason write (replace, delete, and the Connect updates and tags) goes
+ * through here, so its rules hold for each.
+ */
+export async function modifyStatusReason(
+  store: StatusReasonStore,
+  accountId: string,
+  id: number,
+  change: (current: StatusReason) => StatusReason,
+  options: WriteOptions = {},
+): Promise<Written & { item: StatusReason }> {
+  const outcome = await store.write(accountId, { newIds: 0, target: id, idempotency: options.idempotency }, (state) =>
+    onState(state, () => {
+      checkRevision(state, options.ifMatch);
+      if (!state.target) throw new DomainError('not_found', `Status reason ${id} does not exist.`);
+      const current = publicReason(state.target);
+      const next = publicReason({ ...change(current), id });
+
+      if (!next.deleted) {
+        const holder = state.holderOf(textKey(next.text));
+        if (holder !== undefined && holder !== id) {
+          throw duplicateError([{ path: 'text', message: `"${next.text}" is already the text of status reason ${holder}` }]);
+        }
+        if (current.deleted && state.liveCount + 1 > LIMITS.activeReasonsPerAccount) throw capError(state.liveCount, 1);
+        checkBudget(state, state.liveBytes - (current.deleted ? 0 : wireSize(current)) + wireSize(next));
+      }
+      return { plan: { kind: 'replace' as const, reason: next }, answer: next };
+    }),
+  );
+  return { revision: outcome.revision, replayed: outcome.replayed, item: outcome.answer as StatusReason };
 }
 
 export async function replaceStatusReason(
@@ -132,61 +207,39 @@ export async function replaceStatusReason(
   id: number,
   replacement: Replacement,
   options: WriteOptions = {},
-): Promise<{ revision: number; item: StatusReason }> {
+): Promise<Written & { item: StatusReason }> {
   if (replacement.id !== undefined && replacement.id !== id) {
-    throw new DomainError('invalid', `Invalid request: id ${JSON.stringify(replacement.id)} does not match the path's id ${id}.`, [
+    throw new DomainError('invalid', `Invalid request: id ${describeValue(replacement.id)} does not match the path's id ${id}.`, [
       { path: 'id', message: `must equal the path's id ${id}` },
     ]);
   }
-  let stored: StatusReason | undefined;
-  const { revision } = await store.write(accountId, { newIds: 0 }, (snapshot) => onSnapshot(snapshot, () => {
-    checkRevision(snapshot, options.ifMatch);
-    const current = findOrThrow(snapshot, id);
-    const next: StatusReason = {
+  return modifyStatusReason(
+    store,
+    accountId,
+    id,
+    (current) => ({
       id,
       text: replacement.text,
       state: replacement.state,
       enabled: replacement.enabled ?? current.enabled,
       deleted: replacement.deleted ?? current.deleted,
       order: replacement.order ?? current.order,
-    };
-    const description = replacement.description ?? current.description;
-    const tags = replacement.tags ?? current.tags;
-    if (description !== undefined) next.description = description;
-    if (tags !== undefined) next.tags = tags;
-
-    if (!next.deleted) {
-      const key = textKey(next.text);
-      const holder = snapshot.reasons.find((r) => r.id !== id && !r.deleted && textKey(r.text) === key);
-      if (holder) {
-        throw new DomainError('duplicate', `Status reason texts must be unique per account: "${next.text}" is already the text of status reason ${holder.id}.`, [
-          { path: 'text', message: `"${next.text}" is already the text of status reason ${holder.id}` },
-        ]);
-      }
-      if (current.deleted) {
-        const active = activeCount(snapshot.reasons);
-        if (active + 1 > LIMITS.activeReasonsPerAccount) throw limitError(active, 1);
-      }
-    }
-    stored = next;
-    return { kind: 'replace' as const, reason: next };
-  }));
-  return { revision, item: stored! };
+      ...((replacement.description ?? current.description) !== undefined && { description: replacement.description ?? current.description }),
+      ...((replacement.tags ?? current.tags) !== undefined && { tags: replacement.tags ?? current.tags }),
+    }),
+    options,
+  );
 }
 
-export async function deleteStatusReason(
-  store: StatusReasonStore,
-  accountId: string,
-  id: number,
-  options: WriteOptions = {},
-): Promise<{ revision: number; item: StatusReason }> {
-  let stored: StatusReason | undefined;
-  const { revision } = await store.write(accountId, { newIds: 0 }, (snapshot) => onSnapshot(snapshot, () => {
-    checkRevision(snapshot, options.ifMatch);
-    const current = findOrThrow(snapshot, id);
-    if (current.deleted) throw new DomainError('not_found', `Status reason ${id} is already deleted.`);
-    stored = { ...current, deleted: true };
-    return { kind: 'replace' as const, reason: stored };
-  }));
-  return { revision, item: stored! };
+export async function deleteStatusReason(store: StatusReasonStore, accountId: string, id: number, options: WriteOptions = {}): Promise<Written & { item: StatusReason }> {
+  return modifyStatusReason(
+    store,
+    accountId,
+    id,
+    (current) => {
+      if (current.deleted) throw new DomainError('not_found', `Status reason ${id} is already deleted.`);
+      return { ...current, deleted: true };
+    },
+    options,
+  );
 }

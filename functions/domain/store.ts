@@ -1,30 +1,83 @@
-// The port the domain writes through. Only `functions/store/` implements it.
-import type { StatusReason } from './status-reason.js';
+// The port the domain reads and writes through. Only `functions/store/` implements it.
+import type { StatusReason, StoredReason } from './status-reason.js';
 
-/** Every reason of an account that a read may see (deleted ones included), at one revision. */
-export interface AccountSnapshot {
-  revision: number;
-  reasons: StatusReason[];
+/** What one request gives the store to work in: the time by which it must have answered. */
+export interface RequestScope {
+  /** Epoch ms. The store issues no DynamoDB call that could end after it, and answers by then. */
+  deadline: number;
 }
 
-/** What one write does, decided by the domain on a snapshot taken under the account's write lease. */
+/** The store for one request (adapters build one per request, from the Lambda's remaining time). */
+export type StoreFactory = (scope?: RequestScope) => StatusReasonStore;
+
+/**
+ * What a write decides on: the account as it is under the write's lease, which no
+ * other writer can change until the write ends. It holds what the rules need and
+ * no more, so that its cost does not grow with the account's history.
+ */
+export interface AccountState {
+  revision: number;
+  /** How many reasons are not deleted. */
+  liveCount: number;
+  /** The wire size (`wireSize`) of all non-deleted reasons together. */
+  liveBytes: number;
+  /** At most the lowest order any reason of the account has (deleted ones included); undefined when it has none. */
+  lowestOrder: number | undefined;
+  /** The id of the non-deleted reason whose text key (`textKey`) is `key`, if there is one. */
+  holderOf(key: string): number | undefined;
+  /** The reason the write targets (`WriteRequest.target`), deleted or not; undefined when it does not exist. */
+  target: StoredReason | undefined;
+}
+
+/** What one write does. A `replace` writes one reason whole (an edit, a delete, an undelete). */
 export type WritePlan = { kind: 'create'; reasons: StatusReason[] } | { kind: 'replace'; reason: StatusReason };
 
+/** An idempotency key as the store keeps it: scoped by the adapter, with a fingerprint of the request. */
+export interface IdempotencyKey {
+  /** Unique per account across adapters, e.g. `lp:<Idempotency-Key>`. */
+  key: string;
+  /** A digest of what the request asks (operation, path, body): the same key with another request is refused. */
+  fingerprint: string;
+}
+
+export interface WriteRequest {
+  /** How many fresh ids the write needs. */
+  newIds: number;
+  /** The id of the reason the write changes, if any: the state then holds it. */
+  target?: number;
+  idempotency?: IdempotencyKey;
+}
+
+export interface WriteDecision {
+  plan: WritePlan;
+  /** A small JSON value from which the domain rebuilds its answer; kept with an idempotency key and handed back on a repeat. */
+  answer: unknown;
+}
+
+export interface WriteOutcome {
+  /** The revision the write committed as. */
+  revision: number;
+  /** The decision's `answer`: this write's, or the first one's when `replayed`. */
+  answer: unknown;
+  /** True when the idempotency key had already been used by the same request: nothing was written now. */
+  replayed: boolean;
+}
+
 export interface StatusReasonStore {
-  /** A consistent snapshot of the account (a new account is at revision 0 with no reasons). */
-  read(accountId: string): Promise<AccountSnapshot>;
-  /** One reason (deleted ones included) and the account's revision. */
-  get(accountId: string, id: number): Promise<{ revision: number; reason: StatusReason | undefined }>;
+  /**
+   * The account's reasons at one revision (a new account is at revision 0 with
+   * none): the non-deleted ones, and the deleted ones only when asked.
+   */
+  read(accountId: string, options?: { includeDeleted?: boolean }): Promise<{ revision: number; reasons: StoredReason[] }>;
+  /** One reason (deleted ones included) and the account's revision, at one revision. */
+  get(accountId: string, id: number): Promise<{ revision: number; reason: StoredReason | undefined }>;
   /**
    * Runs one write: takes the account's write lease, allocates `newIds` fresh ids,
-   * hands `decide` a snapshot no other writer can change until this write ends,
-   * and applies the plan it returns so that a read sees all of it or none of it.
-   * If `decide` throws, nothing is written and the error propagates.
-   * The revision rises by exactly 1 when the write succeeds.
+   * hands `decide` the account's state, which no other writer can change until this
+   * write ends, and applies the plan it returns so that a read sees all of it or none
+   * of it. If `decide` throws, nothing is written and the error propagates. The
+   * revision rises by exactly 1 when the write succeeds. With an idempotency key
+   * already used by the same request, nothing is written and the first answer returns.
    */
-  write(
-    accountId: string,
-    request: { newIds: number },
-    decide: (snapshot: AccountSnapshot, ids: number[]) => WritePlan,
-  ): Promise<{ revision: number }>;
+  write(accountId: string, request: WriteRequest, decide: (state: AccountState, ids: number[]) => WriteDecision): Promise<WriteOutcome>;
 }

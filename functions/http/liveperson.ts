@@ -1,9 +1,10 @@
 // The LivePerson Account Config API for status reasons, over API Gateway HTTP
 // API events (payload 2.0): a thin middy pipeline in front of the domain.
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import { pipeline } from '../pipeline.js';
-import { isDomainError, type DomainErrorKind } from '../domain/errors.js';
-import { parseCreateBody, parseOrThrow, replacementSchema } from '../domain/status-reason.js';
+import { pipeline, requestScope } from '../pipeline.js';
+import { describeValue, isDomainError, type DomainErrorKind } from '../domain/errors.js';
+import { idempotencyKey, idempotencyKeySchema } from '../domain/idempotency.js';
+import { ACCOUNT_ID, ACCOUNT_ID_RULE, parseCreateBody, parseOrThrow, publicReason, replacementSchema } from '../domain/status-reason.js';
 import {
   createStatusReasons,
   deleteStatusReason,
@@ -11,7 +12,7 @@ import {
   listStatusReasons,
   replaceStatusReason,
 } from '../domain/status-reasons.js';
-import type { StatusReasonStore } from '../domain/store.js';
+import type { IdempotencyKey, StatusReasonStore, StoreFactory } from '../domain/store.js';
 import { HttpError } from './http-error.js';
 import { errorResponses } from './middlewares/error-responses.js';
 import { jsonBody } from './middlewares/json-body.js';
@@ -21,8 +22,6 @@ import { json, type HttpEvent, type HttpHandler, type HttpResult, type MatchedRo
 export const BASE_PATH = /^\/api\/account\/([^/]+)\/configuration\/le-agents\/status-reasons(?:\/([^/]+))?\/?$/;
 export const READ_SCOPE = 'status-reasons:read';
 export const WRITE_SCOPE = 'status-reasons:write';
-/** An account id (the path's accountId; also Connect's InstanceId and a direct invoke's accountId). */
-export const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 type Operation = 'create' | 'list' | 'get' | 'replace' | 'delete';
 const WRITES: ReadonlySet<string> = new Set<Operation>(['create', 'replace', 'delete']);
@@ -65,11 +64,7 @@ export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined
   const operation = OPERATIONS[id === undefined ? 'collection' : 'item']![method];
   if (!operation) return undefined;
   const accountId = decode(account!, 'accountId');
-  if (!ACCOUNT_ID.test(accountId)) {
-    throw new HttpError(400, 'The path\'s accountId must be 1–64 letters, digits, ".", "_" or "-".', [
-      { path: 'accountId', message: 'must be 1–64 letters, digits, ".", "_" or "-"' },
-    ]);
-  }
+  if (!ACCOUNT_ID.test(accountId)) throw new HttpError(400, `The path's accountId ${ACCOUNT_ID_RULE}.`, [{ path: 'accountId', message: ACCOUNT_ID_RULE }]);
   return { operation, params: { accountId, ...(id !== undefined && { statusReasonId: decode(id, 'statusReasonId') }) } };
 }
 
@@ -125,7 +120,11 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   limit: 400,
   not_found: 404,
   revision_conflict: 409,
+  idempotency_mismatch: 422,
+  in_progress: 409,
+  overloaded: 429,
   busy: 503,
+  outcome_unknown: 500,
 };
 
 export function renderLivePersonError(error: unknown): HttpResult | undefined {
@@ -135,7 +134,7 @@ export function renderLivePersonError(error: unknown): HttpResult | undefined {
   if (isDomainError(error)) {
     const headers: Record<string, string> = {};
     if (error.revision !== undefined) headers['ac-revision'] = String(error.revision);
-    if (error.kind === 'busy') headers['retry-after'] = '1';
+    if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
     return json(STATUS_OF[error.kind], { message: error.message, ...(error.errors.length && { errors: error.errors }) }, headers);
   }
   return undefined;
@@ -143,10 +142,25 @@ export function renderLivePersonError(error: unknown): HttpResult | undefined {
 
 const revisionHeaders = (revision: number) => ({ 'ac-revision': String(revision) });
 
+/** `Idempotency-Key`: 1–128 printable ASCII characters, kept with what the request asks. */
+function idempotency(event: HttpEvent, operation: Operation, request: unknown): IdempotencyKey | undefined {
+  const value = event.headers?.['idempotency-key'];
+  if (value === undefined) return undefined;
+  const parsed = idempotencyKeySchema.safeParse(value);
+  if (!parsed.success) {
+    throw new HttpError(400, `Idempotency-Key must be 1–128 printable ASCII characters (got ${describeValue(value)}).`, [
+      { path: 'Idempotency-Key', message: 'must be 1–128 printable ASCII characters' },
+    ]);
+  }
+  return idempotencyKey('lp', parsed.data, { operation, request });
+}
+
 export interface LivePersonHandlerOptions {
-  store: () => StatusReasonStore;
+  store: StoreFactory;
   maxBodyBytes?: number;
 }
+
+const includeDeletedOf = (event: HttpEvent) => /^true$/i.test(event.queryStringParameters?.include_deleted ?? '');
 
 /** Runs a matched LivePerson operation against the domain. */
 async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResult> {
@@ -156,31 +170,33 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
     case 'create': {
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const { items, single } = parseCreateBody(event.parsedBody);
-      const result = await createStatusReasons(store, accountId, items, { ifMatch, single });
-      return json(200, single ? result.items[0] : result.items, revisionHeaders(result.revision));
+      const key = idempotency(event, 'create', { single, items });
+      const result = await createStatusReasons(store, accountId, items, { ifMatch, single, idempotency: key });
+      return json(200, single ? publicReason(result.items[0]!) : result.items.map(publicReason), revisionHeaders(result.revision));
     }
     case 'list': {
       const ifNoneMatch = revisionHeader(event, 'if-none-match', 'If-None-Match');
-      const includeDeleted = /^true$/i.test(event.queryStringParameters?.include_deleted ?? '');
-      const result = await listStatusReasons(store, accountId, { includeDeleted });
+      const result = await listStatusReasons(store, accountId, { includeDeleted: includeDeletedOf(event) });
       if (ifNoneMatch === result.revision) return { statusCode: 304, headers: revisionHeaders(result.revision) };
-      return json(200, result.items, revisionHeaders(result.revision));
+      return json(200, result.items.map(publicReason), revisionHeaders(result.revision));
     }
     case 'get': {
-      const result = await getStatusReason(store, accountId, statusReasonId(event));
-      return json(200, result.item, revisionHeaders(result.revision));
+      const result = await getStatusReason(store, accountId, statusReasonId(event), { includeDeleted: includeDeletedOf(event) });
+      return json(200, publicReason(result.item), revisionHeaders(result.revision));
     }
     case 'replace': {
       const id = statusReasonId(event);
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const replacement = parseOrThrow(replacementSchema, event.parsedBody);
-      const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch });
+      const key = idempotency(event, 'replace', { id, replacement });
+      const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch, idempotency: key });
       return json(200, result.item, revisionHeaders(result.revision));
     }
     case 'delete': {
       const id = statusReasonId(event);
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
-      const result = await deleteStatusReason(store, accountId, id, { ifMatch });
+      const key = idempotency(event, 'delete', { id });
+      const result = await deleteStatusReason(store, accountId, id, { ifMatch, idempotency: key });
       return json(200, result.item, revisionHeaders(result.revision));
     }
   }
@@ -205,6 +221,6 @@ export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024 }: Li
     )
     .use({ before: ({ event }) => checkQuery(event) })
     .use(jsonBody({ maxBytes: maxBodyBytes, when: (event) => WITH_BODY.has(route(event).operation) }))
-    .handler((event) => run(event, store()));
+    .handler((event, context) => run(event, store(requestScope(context))));
 }
 

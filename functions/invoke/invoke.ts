@@ -5,13 +5,12 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { DomainError, isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
-import { fieldErrors, parseCreateBody, summarise } from '../domain/status-reason.js';
+import { describeValue, DomainError, isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
+import { ACCOUNT_ID, ACCOUNT_ID_RULE, fieldErrors, parseCreateBody, publicReason, summarise } from '../domain/status-reason.js';
 import { createStatusReasons } from '../domain/status-reasons.js';
-import type { StatusReasonStore } from '../domain/store.js';
-import { ACCOUNT_ID } from '../http/liveperson.js';
+import type { StoreFactory } from '../domain/store.js';
 import { logger } from '../observability.js';
-import { pipeline } from '../pipeline.js';
+import { pipeline, requestScope } from '../pipeline.js';
 import { CREATE_STATUS_REASONS, INVOKE_ACTIONS, type InvokeAnswer, type InvokeError, type InvokeErrorType } from './protocol.js';
 
 /** A direct invoke: any event API Gateway did not build (it always sets `requestContext`). */
@@ -24,7 +23,7 @@ const createPayloadSchema = z.strictObject({
   action: z.literal(CREATE_STATUS_REASONS),
   accountId: z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-    .regex(ACCOUNT_ID, { error: 'must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit' }),
+    .regex(ACCOUNT_ID, { error: ACCOUNT_ID_RULE }),
   items: z.array(z.unknown(), { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array of status reasons') }),
   ifMatch: z
     .custom<string | number>((v) => (typeof v === 'string' && REVISION.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0), {
@@ -48,7 +47,7 @@ export function parseInvokePayload(payload: unknown): CreateRequest {
   }
   const action = (payload as { action?: unknown }).action;
   if (!(INVOKE_ACTIONS as readonly unknown[]).includes(action)) {
-    const got = action === undefined ? 'is required' : `${JSON.stringify(action)?.slice(0, 60) ?? 'this value'} is not a known action`;
+    const got = action === undefined ? 'is required' : `${describeValue(action, 60)} is not a known action`;
     throw invalid([{ path: 'action', message: `${got}; known actions: ${INVOKE_ACTIONS.join(', ')}` }]);
   }
   const result = createPayloadSchema.safeParse(payload);
@@ -75,7 +74,11 @@ const TYPE_OF: Record<DomainErrorKind, InvokeErrorType> = {
   limit: 'LimitExceeded',
   not_found: 'NotFound',
   revision_conflict: 'RevisionConflict',
+  idempotency_mismatch: 'IdempotencyKeyReused',
+  in_progress: 'InProgress',
+  overloaded: 'Busy',
   busy: 'Busy',
+  outcome_unknown: 'OutcomeUnknown',
 };
 
 export function renderInvokeError(error: unknown): { error: InvokeError } {
@@ -99,19 +102,19 @@ const invokePayload = (): MiddlewareObj<unknown, InvokeAnswer, Error, Context> =
 });
 
 export interface InvokeHandlerOptions {
-  store: () => StatusReasonStore;
+  store: StoreFactory;
 }
 
 export function createInvokeHandler({ store }: InvokeHandlerOptions) {
   return pipeline<unknown, InvokeAnswer>()
     .use(invokeErrors())
     .use(invokePayload())
-    .handler(async (event): Promise<InvokeAnswer> => {
+    .handler(async (event, context): Promise<InvokeAnswer> => {
       const { accountId, items: raw, ifMatch } = event as CreateRequest;
       try {
         const { items } = parseCreateBody(raw);
-        const result = await createStatusReasons(store(), accountId, items, { ifMatch, single: false });
-        return { revision: String(result.revision), items: result.items };
+        const result = await createStatusReasons(store(requestScope(context)), accountId, items, { ifMatch, single: false });
+        return { revision: String(result.revision), items: result.items.map(publicReason) };
       } catch (error) {
         throw isDomainError(error) && error.kind !== 'revision_conflict' ? inItems(error) : error;
       }

@@ -25,7 +25,10 @@ export type InvokeErrorType =
   | 'LimitExceeded'
   | 'NotFound'
   | 'RevisionConflict'
+  | 'IdempotencyKeyReused'
+  | 'InProgress'
   | 'Busy'
+  | 'OutcomeUnknown'
   | 'InternalError';
 
 export interface InvokeError {

@@ -41,8 +41,8 @@ import {
   type BatchWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
-import type { ReasonState, StatusReason } from '../domain/status-reason.js';
-import type { AccountSnapshot, StatusReasonStore, WritePlan } from '../domain/store.js';
+import { textKey, wireSize, type ReasonState, type StatusReason, type StoredReason } from '../domain/status-reason.js';
+import type { AccountState, StatusReasonStore, WriteDecision, WriteOutcome, WritePlan, WriteRequest } from '../domain/store.js';
 import { isConditionFailure, isThrottle } from './errors.js';
 import { backoffDelay, sleep, type BackoffOptions } from './retry.js';
 
@@ -99,6 +99,8 @@ export interface DynamoStoreOptions {
   batchBackoff?: BackoffOptions;
   onEvent?: (event: StoreEvent) => void;
   now?: () => number;
+  /** The region stamped on every reason written (Connect's LastModifiedRegion); `AWS_REGION` by default. */
+  region?: string;
 }
 
 interface Meta {
@@ -112,10 +114,10 @@ interface Lease extends Meta {
   safeUntil: number;
 }
 
-type ReasonItem = StatusReason & { pk: string; sk: string; rev: number };
+type ReasonItem = StoredReason & { pk: string; sk: string; rev: number };
 
-function toReason(item: Record<string, unknown> | ReasonItem): StatusReason {
-  const reason: StatusReason = {
+function toReason(item: Record<string, unknown> | ReasonItem): StoredReason {
+  const reason: StoredReason = {
     id: item.id as number,
     text: item.text as string,
     state: item.state as ReasonState,
@@ -125,6 +127,8 @@ function toReason(item: Record<string, unknown> | ReasonItem): StatusReason {
   };
   if (item.description !== undefined) reason.description = item.description as string;
   if (item.tags !== undefined) reason.tags = item.tags as Record<string, string>;
+  if (item.modifiedAt !== undefined) reason.modifiedAt = item.modifiedAt as number;
+  if (item.modifiedRegion !== undefined) reason.modifiedRegion = item.modifiedRegion as string;
   return reason;
 }
 
@@ -173,6 +177,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   private readonly batchBackoff: BackoffOptions;
   private readonly onEvent: (event: StoreEvent) => void;
   private readonly now: () => number;
+  private readonly region: string;
 
   constructor(options: DynamoStoreOptions) {
     this.doc =
@@ -190,20 +195,21 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     this.batchBackoff = options.batchBackoff ?? { baseMs: 25, maxMs: 1_000 };
     this.onEvent = options.onEvent ?? (() => {});
     this.now = options.now ?? Date.now;
+    this.region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   }
 
-  async read(accountId: string): Promise<AccountSnapshot> {
+  async read(accountId: string, options: { includeDeleted?: boolean } = {}): Promise<{ revision: number; reasons: StoredReason[] }> {
     // A Query is not a snapshot across pages: a replace that commits mid-read
     // shows as an item newer than the #META read first. Read again then.
     for (let attempt = 0; ; attempt++) {
       const { meta, reasons } = await this.queryAccount(accountId);
-      const seen = reasons.filter((item) => item.id < meta.committedHigh);
+      const seen = reasons.filter((item) => item.id < meta.committedHigh && (options.includeDeleted || !item.deleted));
       const torn = seen.some((item) => item.rev > meta.revision);
       if (!torn || attempt >= 4) return { revision: meta.revision, reasons: seen.map(toReason) };
     }
   }
 
-  async get(accountId: string, id: number): Promise<{ revision: number; reason: StatusReason | undefined }> {
+  async get(accountId: string, id: number): Promise<{ revision: number; reason: StoredReason | undefined }> {
     const pk = partitionKey(accountId);
     let keys: Record<string, unknown>[] = [
       { pk, sk: META_SK },
@@ -226,11 +232,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     return { revision: meta.revision, reason };
   }
 
-  async write(
-    accountId: string,
-    request: { newIds: number },
-    decide: (snapshot: AccountSnapshot, ids: number[]) => WritePlan,
-  ): Promise<{ revision: number }> {
+  async write(accountId: string, request: WriteRequest, decide: (state: AccountState, ids: number[]) => WriteDecision): Promise<WriteOutcome> {
     // Read the account while taking the lease: when no write committed in
     // between (same revision), that read is the snapshot; otherwise read again.
     const [leased, read] = await Promise.allSettled([this.acquire(accountId, request.newIds), this.queryAccount(accountId)]);
@@ -241,17 +243,19 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     try {
       if (read.status === 'rejected') throw read.reason;
       const { reasons } = read.value.meta.revision === lease.revision ? read.value : await this.queryAccount(accountId);
-      const plan = decide({ revision: lease.revision, reasons: visible(reasons, lease) }, ids);
+      const { plan, answer } = decide(stateOf(lease.revision, visible(reasons, lease), request.target), ids);
       const revision = lease.revision + 1;
       wrote = true;
-      if (plan.kind === 'create') await this.commitCreate(accountId, lease, plan.reasons, request.newIds, revision);
-      else await this.commitReplace(accountId, lease, plan.reason, revision);
-      return { revision };
+      if (plan.kind === 'create') await this.commitCreate(accountId, lease, plan.reasons.map(this.stamp), request.newIds, revision);
+      else await this.commitReplace(accountId, lease, this.stamp(plan.reason), revision);
+      return { revision, answer, replayed: false };
     } catch (error) {
       await this.release(accountId, lease, wrote ? undefined : lease.nextId + request.newIds).catch(() => {});
       throw error;
     }
   }
+
+  private readonly stamp = (reason: StatusReason): StoredReason => ({ ...reason, modifiedAt: this.now(), modifiedRegion: this.region });
 
   /**
    * Takes the account's write lease. While another writer holds it, waits in
@@ -483,6 +487,28 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
 }
 
 /** The reasons a read may see: those of committed writes. */
-function visible(items: ReasonItem[], meta: Meta): StatusReason[] {
+function visible(items: ReasonItem[], meta: Meta): StoredReason[] {
   return items.filter((item) => item.id < meta.committedHigh).map((item) => toReason(item));
+}
+
+function stateOf(revision: number, reasons: StoredReason[], target: number | undefined): AccountState {
+  const holders = new Map<string, number>();
+  let liveCount = 0;
+  let liveBytes = 0;
+  let lowestOrder: number | undefined;
+  for (const reason of reasons) {
+    if (lowestOrder === undefined || reason.order < lowestOrder) lowestOrder = reason.order;
+    if (reason.deleted) continue;
+    liveCount++;
+    liveBytes += wireSize(reason);
+    holders.set(textKey(reason.text), reason.id);
+  }
+  return {
+    revision,
+    liveCount,
+    liveBytes,
+    lowestOrder,
+    holderOf: (key) => holders.get(key),
+    target: target === undefined ? undefined : reasons.find((r) => r.id === target),
+  };
 }

@@ -46,7 +46,9 @@ describe('parseCreateBody', () => {
     [{ text: 'a\u007fb', state: 'Away' }, 'text', 'must not contain control characters (U+0000–U+001F, U+007F)'],
     [{ text: 5, state: 'Away' }, 'text', 'must be a string'],
     [{ text: 'A' }, 'state', 'is required'],
-    [{ text: 'A', state: 'away' }, 'state', 'must be one of "Away", "Back soon", "Online"'],
+    [{ text: 'A', state: 'away' }, 'state', 'must be one of "Online", "Occupied", "Away"'],
+    // What LivePerson's agent workspace shows for Occupied; not an API value.
+    [{ text: 'A', state: 'Back soon' }, 'state', 'must be one of "Online", "Occupied", "Away"'],
     [{ text: 'A', state: 'Away', enabled: 'yes' }, 'enabled', 'must be true or false'],
     [{ text: 'A', state: 'Away', order: 1.5 }, 'order', 'must be an integer'],
     [{ text: 'A', state: 'Away', order: 2 ** 31 }, 'order', 'must be at most 2147483647'],

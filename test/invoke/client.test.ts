@@ -64,19 +64,19 @@ async function failure(promise: Promise<unknown>): Promise<StatusReasonsError> {
 describe('createStatusReasons (typed client)', () => {
   it('invokes RequestResponse with the action payload and answers the revision and items', async () => {
     const accountId = newAccount();
-    const out = await createStatusReasons(lambda, FUNCTION, { accountId, items: [{ text: 'Lunch', state: 'Away' }, { text: 'Gym', state: 'Back soon', order: 3 }] });
+    const out = await createStatusReasons(lambda, FUNCTION, { accountId, items: [{ text: 'Lunch', state: 'Away' }, { text: 'Gym', state: 'Occupied', order: 3 }] });
     expect(out).toEqual({
       revision: '1',
       items: [
         { id: 1, text: 'Lunch', state: 'Away', enabled: true, deleted: false, order: expect.any(Number) },
-        { id: 2, text: 'Gym', state: 'Back soon', enabled: true, deleted: false, order: 3 },
+        { id: 2, text: 'Gym', state: 'Occupied', enabled: true, deleted: false, order: 3 },
       ],
     });
     expect(seen.input).toMatchObject({ FunctionName: FUNCTION, InvocationType: 'RequestResponse' });
     expect(JSON.parse(new TextDecoder().decode(seen.input!.Payload as Uint8Array))).toEqual({
       action: 'createStatusReasons',
       accountId,
-      items: [{ text: 'Lunch', state: 'Away' }, { text: 'Gym', state: 'Back soon', order: 3 }],
+      items: [{ text: 'Lunch', state: 'Away' }, { text: 'Gym', state: 'Occupied', order: 3 }],
     });
     expect((await listStatusReasons(store, accountId)).items).toHaveLength(2);
   });

@@ -28,13 +28,13 @@ describe('createStatusReasons', () => {
     const account = newAccount();
     const answer = await create(account, [
       { text: ' Lunch ', state: 'Away' },
-      { text: 'Training', state: 'Back soon', enabled: false, order: 4, description: 'weekly', tags: { team: 'a' } },
+      { text: 'Training', state: 'Occupied', enabled: false, order: 4, description: 'weekly', tags: { team: 'a' } },
     ]);
     expect(answer).toEqual({
       revision: '1',
       items: [
         { id: 1, text: 'Lunch', state: 'Away', enabled: true, deleted: false, order: expect.any(Number) },
-        { id: 2, text: 'Training', state: 'Back soon', enabled: false, deleted: false, order: 4, description: 'weekly', tags: { team: 'a' } },
+        { id: 2, text: 'Training', state: 'Occupied', enabled: false, deleted: false, order: 4, description: 'weekly', tags: { team: 'a' } },
       ],
     });
     const listed = await listStatusReasons(store, account);
@@ -123,7 +123,7 @@ describe('a caller\'s mistakes are answered as InvalidRequest, never thrown, and
         {
           action: fc.oneof(fc.constant('createStatusReasons'), fc.jsonValue()),
           accountId: fc.oneof(fc.constant('acct-prop'), fc.string(), fc.jsonValue()),
-          items: fc.oneof(fc.array(fc.record({ text: fc.oneof(fc.string(), fc.jsonValue()), state: fc.oneof(fc.constantFrom('Away', 'Online', 'Back soon'), fc.jsonValue()) }, { requiredKeys: [] }), { maxLength: 5 }), fc.jsonValue()),
+          items: fc.oneof(fc.array(fc.record({ text: fc.oneof(fc.string(), fc.jsonValue()), state: fc.oneof(fc.constantFrom('Away', 'Online', 'Occupied'), fc.jsonValue()) }, { requiredKeys: [] }), { maxLength: 5 }), fc.jsonValue()),
           ifMatch: fc.oneof(fc.nat(), fc.string(), fc.jsonValue()),
         },
         { requiredKeys: [] },

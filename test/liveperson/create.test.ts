@@ -25,9 +25,9 @@ describe('create one', () => {
 
   it('ignores a sent id and keeps a sent order, description and tags', async () => {
     const account = newAccount();
-    const res = await post(account, { id: 999, text: 'Training', state: 'Back soon', enabled: false, order: 7, description: 'weekly', tags: { team: 'a' } });
+    const res = await post(account, { id: 999, text: 'Training', state: 'Occupied', enabled: false, order: 7, description: 'weekly', tags: { team: 'a' } });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ id: 1, text: 'Training', state: 'Back soon', enabled: false, deleted: false, order: 7, description: 'weekly', tags: { team: 'a' } });
+    expect(res.body).toEqual({ id: 1, text: 'Training', state: 'Occupied', enabled: false, deleted: false, order: 7, description: 'weekly', tags: { team: 'a' } });
   });
 });
 
@@ -37,7 +37,7 @@ describe('create many', () => {
     const res = await post(account, [
       { text: 'A', state: 'Away' },
       { text: 'B', state: 'Online' },
-      { text: 'C', state: 'Back soon' },
+      { text: 'C', state: 'Occupied' },
     ]);
     expect(res.status).toBe(200);
     expect(res.headers['ac-revision']).toBe('1');

@@ -96,7 +96,7 @@ describe('the API through HTTP with real JWTs', () => {
     const account = newAccount();
     const token = await tokenFor(account);
 
-    const created = await http(BASE(account), { method: 'POST', token, body: [{ text: 'Lunch', state: 'Away', order: 2 }, { text: 'Break', state: 'Back soon', order: 1 }] });
+    const created = await http(BASE(account), { method: 'POST', token, body: [{ text: 'Lunch', state: 'Away', order: 2 }, { text: 'Break', state: 'Occupied', order: 1 }] });
     expect(created.status).toBe(200);
     expect(created.headers.get('ac-revision')).toBe('1');
     expect(created.headers.get('content-type')).toMatch(/application\/json/);

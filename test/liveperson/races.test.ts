@@ -33,7 +33,7 @@ function recording(store: StatusReasonStore): StatusReasonStore {
       throw error;
     });
   return {
-    read: (accountId) => note(() => store.read(accountId)),
+    read: (accountId, options) => note(() => store.read(accountId, options)),
     get: (accountId, id) => note(() => store.get(accountId, id)),
     write: (accountId, request, decide) => note(() => store.write(accountId, request, decide)),
   };
@@ -78,7 +78,7 @@ describe('concurrent writes on one account', () => {
     expect(r0).toBe(1);
 
     const updates = reasons.slice(0, 20).map((r, i) => put(account, r.id, { text: `updated ${i}`, state: 'Online' }));
-    const creates = Array.from({ length: 20 }, (_, i) => post(account, { text: `created ${i}`, state: 'Back soon' }));
+    const creates = Array.from({ length: 20 }, (_, i) => post(account, { text: `created ${i}`, state: 'Occupied' }));
     const deletes = reasons.slice(20, 30).map((r) => del(account, r.id));
     const answers = await Promise.all([...updates, ...creates, ...deletes]);
 

@@ -52,7 +52,7 @@ describe('list', () => {
       { text: 'c', state: 'Away', order: 5 },
       { text: 'a', state: 'Away', order: 5 },
       { text: 'b', state: 'Online', order: -3 },
-      { text: 'd', state: 'Back soon', order: 100 },
+      { text: 'd', state: 'Occupied', order: 100 },
     ]);
     const later = await post(account, [
       { text: 'e', state: 'Away', order: 5 },
@@ -161,14 +161,29 @@ describe('get one', () => {
     expect(res.body).toEqual({ id: created.body.id, text: 'Lunch', state: 'Away', enabled: true, deleted: false, order: 3, description: 'food', tags: { a: 'b' } });
   });
 
-  it('answers a deleted reason with deleted: true', async () => {
+  it('answers a deleted reason only with include_deleted=true (LivePerson: default false), then with deleted: true', async () => {
     const account = newAccount();
     const created = await post(account, { text: 'Gone', state: 'Online' });
     await del(account, created.body.id);
-    const res = await getOne(account, created.body.id);
+    const hidden = await getOne(account, created.body.id);
+    expect(hidden.status).toBe(404);
+    expect(hidden.headers['ac-revision']).toBe('2');
+    expect(hidden.body.message).toMatch(/is deleted/);
+    expect((await getOne(account, created.body.id, { query: { include_deleted: 'false' } })).status).toBe(404);
+    const res = await getOne(account, created.body.id, { query: { include_deleted: 'true' } });
     expect(res.status).toBe(200);
     expect(res.headers['ac-revision']).toBe('2');
     expect(res.body).toEqual({ ...created.body, deleted: true });
+  });
+
+  it('answers a live reason the same with and without include_deleted, and refuses a bad include_deleted', async () => {
+    const account = newAccount();
+    const created = await post(account, { text: 'Here', state: 'Occupied' });
+    expect((await getOne(account, created.body.id, { query: { include_deleted: 'true' } })).body).toEqual(created.body);
+    expect((await getOne(account, created.body.id, { query: { include_deleted: 'false' } })).body).toEqual(created.body);
+    const bad = await getOne(account, created.body.id, { query: { include_deleted: 'yes' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([{ path: 'include_deleted', message: 'must be true or false' }]);
   });
 
   it('answers 404 for an id that never existed, with ac-revision', async () => {

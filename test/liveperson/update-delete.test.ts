@@ -46,17 +46,17 @@ describe('PUT', () => {
     expect(res.headers['ac-revision']).toBe('2');
     const expected = { id: a!.id, text: 'Training', state: 'Online', enabled: false, deleted: true, order: -7, description: 'eat', tags: { k: 'v' } };
     expect(res.body).toEqual(expected);
-    expect((await getOne(account, a!.id)).body).toEqual(expected);
+    expect((await getOne(account, a!.id, { query: { include_deleted: 'true' } })).body).toEqual(expected);
   });
 
   it('keeps absent optional fields (enabled, deleted, order, description, tags)', async () => {
     const account = newAccount();
     const [a] = await seed(account, [{ text: 'Lunch', state: 'Away', enabled: false, order: 42, description: 'eat', tags: { k: 'v' } }]);
-    const res = await put(account, a!.id, { text: 'Dinner', state: 'Back soon' });
+    const res = await put(account, a!.id, { text: 'Dinner', state: 'Occupied' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ...a, text: 'Dinner', state: 'Back soon' });
-    const res2 = await put(account, a!.id, { text: 'Dinner', state: 'Back soon', description: 'late', tags: { x: 'y' } });
-    expect(res2.body).toEqual({ ...a, text: 'Dinner', state: 'Back soon', description: 'late', tags: { x: 'y' } });
+    expect(res.body).toEqual({ ...a, text: 'Dinner', state: 'Occupied' });
+    const res2 = await put(account, a!.id, { text: 'Dinner', state: 'Occupied', description: 'late', tags: { x: 'y' } });
+    expect(res2.body).toEqual({ ...a, text: 'Dinner', state: 'Occupied', description: 'late', tags: { x: 'y' } });
     expect(res2.headers['ac-revision']).toBe('3');
   });
 
@@ -221,14 +221,15 @@ describe('DELETE', () => {
     const account = newAccount();
     const [a, b] = await seed(account, [
       { text: 'Lunch', state: 'Away', order: 2, description: 'eat' },
-      { text: 'Break', state: 'Back soon', order: 1 },
+      { text: 'Break', state: 'Occupied', order: 1 },
     ]);
     const res = await del(account, a!.id);
     expect(res.status).toBe(200);
     expect(res.headers['ac-revision']).toBe('2');
     expect(res.body).toEqual({ ...a, deleted: true });
     expect((await list(account)).body).toEqual([b]);
-    expect((await getOne(account, a!.id)).body).toEqual({ ...a, deleted: true });
+    expect((await getOne(account, a!.id)).status).toBe(404);
+    expect((await getOne(account, a!.id, { query: { include_deleted: 'true' } })).body).toEqual({ ...a, deleted: true });
   });
 
   it('frees the text for a new create', async () => {

@@ -62,7 +62,7 @@ describe('npm start', () => {
     const url = `http://127.0.0.1:${port}/api/account/42/configuration/le-agents/status-reasons`;
     const headers = { authorization: `Bearer ${printed.trim()}`, 'content-type': 'application/json' };
 
-    const created = await fetch(url, { method: 'POST', headers, body: JSON.stringify([{ text: 'Lunch', state: 'Away' }, { text: 'Training', state: 'Back soon' }]) });
+    const created = await fetch(url, { method: 'POST', headers, body: JSON.stringify([{ text: 'Lunch', state: 'Away' }, { text: 'Training', state: 'Occupied' }]) });
     expect(created.status).toBe(200);
     expect(created.headers.get('ac-revision')).toBe('1');
     expect(((await created.json()) as { text: string }[]).map((r) => r.text)).toEqual(['Lunch', 'Training']);
