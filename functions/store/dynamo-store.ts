@@ -1,181 +1,149 @@
-// The only module that speaks DynamoDB.
+// The only module that speaks DynamoDB (with its helpers in this folder): the
+// layout is in layout.ts, the write lease in lease.ts, layout 1 in legacy.ts.
 //
-// One partition per account: a counter item `#META` and one item per reason.
-//   #META  { revision, nextId, committedHigh, lockToken?, lockExpires?, nextUp?, nextUpSince?, nextUpExpires? }
-//   REASON#<16-digit id> { id, text, state, enabled, deleted, order, description?, tags?, rev }
+// A write:
+//  1. takes the account's lease (lease.ts), which allocates its ids; in parallel,
+//     reads what it needs besides `#META` (the reason it changes, its idempotency
+//     record) in one TransactGetItems, used when no write committed in between;
+//  2. lets the domain decide on the account's state; a refusal writes nothing and
+//     hands the ids back;
+//  3. commits with one TransactWriteItems: `#META` (the new revision, counts, text
+//     digests, the lease freed, on condition that it is still ours), the reasons
+//     (for a large create, written before by BatchWriteItem and invisible until
+//     `committedHigh` passes their ids), and the idempotency record (on condition
+//     that the key is unused).
 //
-// Every write holds the account's lease (lockToken in #META, taken with a
-// conditional UpdateItem), so writes of one account run one at a time: each
-// gets its own revision, one above the last, and uniqueness and the cap are
-// judged on a snapshot nobody else can change meanwhile.
-//
-// A create batch-writes its items (not atomic) and then commits by raising
-// `committedHigh` past their ids in the same UpdateItem that raises the
-// revision and frees the lease. Reads show only ids below `committedHigh`, so
-// a create is seen whole or not at all. Ids in [committedHigh, nextId) belong
-// to writes that never committed (a crash, a lost lease, throttling that
-// outlasted every retry): the next create deletes them before it commits.
-// A replace (PUT, DELETE) touches one item: a transaction writes it together
-// with the revision.
-//
-// The lease must outlive its holder's writes: a holder stops issuing writes
-// once `safeFraction` of the lease has gone by, and a contender takes over a
-// lease only after it has expired.
-//
-// Writers waiting for the lease queue by age: a waiter claims the next turn
-// (`nextUp` in #META, with the time it started waiting) unless an older live
-// waiter holds it, and only the claimant, or anyone when no live claim exists,
-// may take the lease. Without this, newcomers (whose first retries come
-// quickly) kept winning over writers that had waited long, until those gave
-// up. A claim lapses after `claimMs` unless renewed, so a waiter that dies
-// holds nobody up for longer than that.
-import { randomUUID } from 'node:crypto';
+// Every call has a deadline inside the request's, itself inside the lease, and
+// is retried (retry.ts) on throttling, 5xx and lost answers. Nothing of a request
+// is still in flight when it answers. A lost commit answer is harmless: the
+// commit carries a ClientRequestToken, so DynamoDB answers its retry as it did
+// the first attempt; past the deadline, the lease is fenced (freed on condition
+// that it is still ours) to settle whether it was applied before any "nothing
+// was changed" is said.
+import { DynamoDBDocumentClient, BatchWriteCommand, GetCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { BatchWriteCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DomainError, isDomainError } from '../domain/errors.js';
+import { IDEMPOTENCY_TTL_MS } from '../domain/idempotency.js';
+import { LIMITS, textKey, wireSize, type StatusReason, type StoredReason } from '../domain/status-reason.js';
+import type {
+  AccountState,
+  IdempotencyKey,
+  RequestScope,
+  StatusReasonStore,
+  WriteDecision,
+  WriteOutcome,
+  WriteRequest,
+} from '../domain/store.js';
+import { cancellationCodes, DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } from './errors.js';
+import type { StoreEvent, StoreEventListener } from './events.js';
+import { AccountLeases, LEGACY_FENCE, plain, type Lease } from './lease.js';
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type BatchWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { DomainError } from '../domain/errors.js';
-import { textKey, wireSize, type ReasonState, type StatusReason, type StoredReason } from '../domain/status-reason.js';
-import type { AccountState, StatusReasonStore, WriteDecision, WriteOutcome, WritePlan, WriteRequest } from '../domain/store.js';
-import { isConditionFailure, isThrottle } from './errors.js';
-import { backoffDelay, sleep, type BackoffOptions } from './retry.js';
+  deletedKey,
+  flattenDirty,
+  isCommitted,
+  LAYOUT,
+  legacyKey,
+  LIVE_END,
+  liveKey,
+  logItem,
+  logKey,
+  META_SK,
+  partitionKey,
+  reasonItem,
+  recordKey,
+  textDigest,
+  toMeta,
+  toReason,
+  DELETED_PREFIX,
+  LEGACY_PREFIX,
+  LOG_PREFIX,
+  type DirtyRange,
+  type Meta,
+  type RecordItem,
+} from './layout.js';
+import { isLegacyVisible, migrateLegacy, readLegacyAccount } from './legacy.js';
+import { backoffDelay, Calls, sleep, type BackoffOptions } from './retry.js';
 
-export const META_SK = '#META';
-const REASON_PREFIX = 'REASON#';
+export type { StoreEvent } from './events.js';
+
 const BATCH_SIZE = 25;
-
-export const partitionKey = (accountId: string) => `ACCOUNT#${accountId}`;
-export const reasonSortKey = (id: number) => `${REASON_PREFIX}${String(id).padStart(16, '0')}`;
-
-/**
- * The lease's two UpdateItem expressions, shared with the benchmark's floor so
- * that it issues exactly the store's calls. Taking the lease allocates the
- * write's ids (`:n`) and needs the lease free (or expired) and the next turn
- * ours (`:token`) or nobody's.
- */
-export const TAKE_LEASE = {
-  update:
-    'SET lockToken = :token, lockExpires = :expires, nextId = if_not_exists(nextId, :one) + :n, ' +
-    'committedHigh = if_not_exists(committedHigh, :one), revision = if_not_exists(revision, :zero) ' +
-    'REMOVE nextUp, nextUpSince, nextUpExpires',
-  condition: '(attribute_not_exists(lockToken) OR lockExpires < :now) AND (attribute_not_exists(nextUp) OR nextUp = :token OR nextUpExpires < :now)',
-} as const;
-
-/** Commits a create: the new revision, its ids made visible, the lease freed, if still ours. */
-export const COMMIT_CREATE = {
-  update: 'SET revision = :revision, committedHigh = :high REMOVE lockToken, lockExpires',
-  condition: 'lockToken = :token',
-} as const;
-
-/** Events a caller may count (metrics, the benchmark). */
-export type StoreEvent =
-  | { type: 'lease-busy'; accountId: string; attempt: number; nextUp: boolean }
-  | { type: 'lease-taken-over'; accountId: string }
-  | { type: 'batch-retry'; unprocessed: number; attempt: number; throttled: boolean };
+/** TransactWriteItems takes at most 100 actions. */
+const TRANSACTION_MAX = 100;
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient | DynamoDBDocumentClient;
   tableName: string;
-  /** How long a write lease lasts; must exceed the longest write (the Lambda timeout). */
+  /** How long a write lease lasts; must exceed the longest request (the Lambda timeout). */
   leaseMs?: number;
-  /** Share of the lease after which the holder issues no more writes. */
-  safeFraction?: number;
-  /** How long a writer waits for another writer's lease before giving up. */
+  /** How long a writer waits for another writer's lease before answering busy. */
   leaseWaitMs?: number;
+  /** How many writers may wait for one account at once; beyond it a write is refused at once (429). */
+  leaseQueueMax?: number;
+  /** How long a claim on the next turn (or a place in the line) holds unless renewed. */
+  claimMs?: number;
   /** Backoff between lease attempts of the waiter whose turn is next. */
   leaseBackoff?: BackoffOptions;
-  /** Backoff between the other waiters' tries to claim the next turn. */
+  /** Backoff between the other waiters' tries. */
   queueBackoff?: BackoffOptions;
-  /** How long a claim on the next turn lasts unless renewed. */
-  claimMs?: number;
-  /** Retries of a batch's unprocessed items or throttled batch calls. */
-  batchAttempts?: number;
-  batchBackoff?: BackoffOptions;
-  onEvent?: (event: StoreEvent) => void;
+  /** The longest a request may take when the caller gives no deadline (tests, the benchmark). */
+  requestMs?: number;
+  /** The longest one DynamoDB call may take before it is given up and sent again. */
+  attemptMs?: number;
+  /** Backoff between attempts of a call after a 5xx or a lost answer. */
+  callBackoff?: BackoffOptions;
+  /** Backoff between attempts of a throttled call. */
+  throttleBackoff?: BackoffOptions;
+  /** Creates whose commit fits in this many transaction actions write their reasons inside the commit. */
+  transactionItems?: number;
+  /** How many BatchWriteItem calls one write runs at once. */
+  batchConcurrency?: number;
+  /** How long after a failed write its ids are cleaned up (no call of it can still land by then). */
+  dirtyGraceMs?: number;
+  /** The most leftover or dropped items one write removes. */
+  cleanupMax?: number;
+  /** The deleted reasons' budget (wire bytes) beyond which the longest-deleted ones are dropped. */
+  historyBytesMax?: number;
+  onEvent?: StoreEventListener;
   now?: () => number;
   /** The region stamped on every reason written (Connect's LastModifiedRegion); `AWS_REGION` by default. */
   region?: string;
 }
 
-interface Meta {
+/** Where the reason a write changes lives now. */
+interface Target {
+  reason: StoredReason;
+  where: 'live' | 'deleted' | 'legacy';
+  seq: number | undefined;
+  size: number;
+}
+
+/** What one TransactGetItems at a write's start read. */
+interface StartRead {
   revision: number;
-  nextId: number;
-  committedHigh: number;
+  layout: number;
+  target: Target | undefined;
+  record: RecordItem | undefined;
 }
 
-interface Lease extends Meta {
-  token: string;
-  safeUntil: number;
-}
-
-type ReasonItem = StoredReason & { pk: string; sk: string; rev: number };
-
-function toReason(item: Record<string, unknown> | ReasonItem): StoredReason {
-  const reason: StoredReason = {
-    id: item.id as number,
-    text: item.text as string,
-    state: item.state as ReasonState,
-    enabled: item.enabled as boolean,
-    deleted: item.deleted as boolean,
-    order: item.order as number,
-  };
-  if (item.description !== undefined) reason.description = item.description as string;
-  if (item.tags !== undefined) reason.tags = item.tags as Record<string, string>;
-  if (item.modifiedAt !== undefined) reason.modifiedAt = item.modifiedAt as number;
-  if (item.modifiedRegion !== undefined) reason.modifiedRegion = item.modifiedRegion as string;
-  return reason;
-}
-
-function toMeta(item: Record<string, unknown> | undefined): Meta {
-  return {
-    revision: (item?.revision as number | undefined) ?? 0,
-    nextId: (item?.nextId as number | undefined) ?? 1,
-    committedHigh: (item?.committedHigh as number | undefined) ?? 1,
-  };
-}
+type WriteRequestItem = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 const busy = (message: string) => new DomainError('busy', message);
 
-/** Who holds the next turn for the lease. */
-interface NextUp {
-  token: string;
-  since: number;
-  expires: number;
-}
-
-type LeaseRefusal = { refused: 'throttled'; nextUp?: undefined } | { refused: 'busy'; nextUp: NextUp | undefined };
-
-/**
- * The claim on #META as a refused condition returned it. The document client
- * leaves that item in DynamoDB's attribute-value form (aws-sdk-js-v3 #6723);
- * plain values are read too, should a later version unmarshall it.
- */
-export function nextUpOf(item: Record<string, unknown> | undefined): NextUp | undefined {
-  const plain = (value: unknown): unknown =>
-    value !== null && typeof value === 'object' ? ((value as { S?: string; N?: string }).S ?? (value as { N?: string }).N) : value;
-  const token = plain(item?.nextUp);
-  if (typeof token !== 'string') return undefined;
-  return { token, since: Number(plain(item!.nextUpSince) ?? 0), expires: Number(plain(item!.nextUpExpires) ?? 0) };
-}
-
 export class DynamoStatusReasonStore implements StatusReasonStore {
-  private readonly doc: DynamoDBDocumentClient;
-  private readonly table: string;
-  private readonly leaseMs: number;
-  private readonly safeFraction: number;
-  private readonly leaseWaitMs: number;
-  private readonly leaseBackoff: BackoffOptions;
-  private readonly queueBackoff: BackoffOptions;
-  private readonly claimMs: number;
-  private readonly batchAttempts: number;
-  private readonly batchBackoff: BackoffOptions;
-  private readonly onEvent: (event: StoreEvent) => void;
+  readonly doc: DynamoDBDocumentClient;
+  readonly table: string;
+  /** Every DynamoDB call goes through it (also from legacy.ts). */
+  readonly calls: Calls;
+  private readonly leases: AccountLeases;
+  private readonly requestMs: number;
+  private readonly transactionItems: number;
+  private readonly batchConcurrency: number;
+  private readonly dirtyGraceMs: number;
+  private readonly cleanupMax: number;
+  private readonly historyBytesMax: number;
+  private readonly onEvent: StoreEventListener;
   private readonly now: () => number;
   private readonly region: string;
 
@@ -185,330 +153,637 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         ? options.client
         : DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
     this.table = options.tableName;
-    this.leaseMs = options.leaseMs ?? 20_000;
-    this.safeFraction = options.safeFraction ?? 0.75;
-    this.leaseWaitMs = options.leaseWaitMs ?? 8_000;
-    this.leaseBackoff = options.leaseBackoff ?? { baseMs: 5, maxMs: 20 };
-    this.queueBackoff = options.queueBackoff ?? { baseMs: 100, maxMs: 400 };
-    this.claimMs = options.claimMs ?? 2_000;
-    this.batchAttempts = options.batchAttempts ?? 8;
-    this.batchBackoff = options.batchBackoff ?? { baseMs: 25, maxMs: 1_000 };
+    this.requestMs = options.requestMs ?? 9_000;
+    this.transactionItems = options.transactionItems ?? 24;
+    this.batchConcurrency = options.batchConcurrency ?? 8;
+    this.dirtyGraceMs = options.dirtyGraceMs ?? 60_000;
+    this.cleanupMax = options.cleanupMax ?? 100;
+    this.historyBytesMax = options.historyBytesMax ?? LIMITS.historyBytesMax;
     this.onEvent = options.onEvent ?? (() => {});
     this.now = options.now ?? Date.now;
     this.region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+    this.calls = new Calls(this.doc, {
+      attemptMs: options.attemptMs ?? 2_000,
+      backoff: options.callBackoff ?? { baseMs: 10, maxMs: 200 },
+      throttleBackoff: options.throttleBackoff ?? { baseMs: 25, maxMs: 1_000 },
+      onEvent: this.onEvent,
+      now: this.now,
+    });
+    this.leases = new AccountLeases(
+      this.calls,
+      this.table,
+      {
+        leaseMs: options.leaseMs ?? 20_000,
+        waitMs: options.leaseWaitMs ?? 8_000,
+        queueMax: options.leaseQueueMax ?? 16,
+        claimMs: options.claimMs ?? 2_000,
+        turnBackoff: options.leaseBackoff ?? { baseMs: 5, maxMs: 20 },
+        queueBackoff: options.queueBackoff ?? { baseMs: 100, maxMs: 400 },
+      },
+      this.onEvent,
+      this.now,
+    );
   }
 
-  async read(accountId: string, options: { includeDeleted?: boolean } = {}): Promise<{ revision: number; reasons: StoredReason[] }> {
-    // A Query is not a snapshot across pages: a replace that commits mid-read
-    // shows as an item newer than the #META read first. Read again then.
-    for (let attempt = 0; ; attempt++) {
-      const { meta, reasons } = await this.queryAccount(accountId);
-      const seen = reasons.filter((item) => item.id < meta.committedHigh && (options.includeDeleted || !item.deleted));
-      const torn = seen.some((item) => item.rev > meta.revision);
-      if (!torn || attempt >= 4) return { revision: meta.revision, reasons: seen.map(toReason) };
-    }
+  /** This store for one request: every call ends by the request's deadline. */
+  scoped(scope: RequestScope | undefined): StatusReasonStore {
+    if (!scope) return this;
+    const deadline = () => scope.deadline;
+    return {
+      read: (accountId, options) => this.readAt(accountId, options ?? {}, deadline()),
+      get: (accountId, id) => this.getAt(accountId, id, deadline()),
+      write: (accountId, request, decide) => this.writeAt(accountId, request, decide, deadline()),
+    };
   }
 
-  async get(accountId: string, id: number): Promise<{ revision: number; reason: StoredReason | undefined }> {
+  private defaultDeadline = () => this.now() + this.requestMs;
+
+  read(accountId: string, options: { includeDeleted?: boolean } = {}) {
+    return this.readAt(accountId, options, this.defaultDeadline());
+  }
+
+  get(accountId: string, id: number) {
+    return this.getAt(accountId, id, this.defaultDeadline());
+  }
+
+  write(accountId: string, request: WriteRequest, decide: (state: AccountState, ids: number[]) => WriteDecision) {
+    return this.writeAt(accountId, request, decide, this.defaultDeadline());
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /**
+   * The reasons at one revision. A Query is not a snapshot (a transaction that
+   * commits while it runs may show in part), so `#META` is read again after it:
+   * the same revision means no write committed in between. Otherwise, again.
+   */
+  private async readAt(accountId: string, options: { includeDeleted?: boolean }, deadline: number): Promise<{ revision: number; reasons: StoredReason[] }> {
     const pk = partitionKey(accountId);
-    let keys: Record<string, unknown>[] = [
-      { pk, sk: META_SK },
-      { pk, sk: reasonSortKey(id) },
-    ];
-    const found: Record<string, unknown>[] = [];
-    for (let attempt = 0; keys.length; attempt++) {
-      if (attempt >= this.batchAttempts) throw busy('The store stayed throttled; try again shortly.');
-      if (attempt) await sleep(backoffDelay(attempt, this.batchBackoff));
-      const out = await this.callThrottled(() =>
-        this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } })),
-      );
-      if (!out) continue;
-      found.push(...(out.Responses?.[this.table] ?? []));
-      keys = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    for (let attempt = 0; ; attempt++) {
+      const head = await this.queryAll(pk, { between: [META_SK, LIVE_END] }, deadline);
+      const meta = toMeta(head[0]?.sk === META_SK ? head[0] : undefined);
+      let reasons: StoredReason[];
+      if (meta.layout < LAYOUT) {
+        reasons = await readLegacyAccount(this, pk, meta, options.includeDeleted ?? false, deadline);
+      } else {
+        reasons = head.filter((item) => item.sk !== META_SK && isCommitted(meta, item.id as number)).map(toReason);
+        if (options.includeDeleted) reasons.push(...(await this.readHistory(pk, meta, deadline)));
+      }
+      const again = await this.readMeta(pk, deadline);
+      if (again.revision === meta.revision) return { revision: meta.revision, reasons };
+      const wait = backoffDelay(Math.min(attempt, 6), { baseMs: 10, maxMs: 250 });
+      if (this.now() + wait >= deadline) throw busy('Writes to this account kept changing it while it was read; try again shortly.');
+      await sleep(wait);
     }
-    const meta = toMeta(found.find((item) => item.sk === META_SK));
-    const item = found.find((i) => i.sk !== META_SK);
-    const reason = item && (item.id as number) < meta.committedHigh ? toReason(item) : undefined;
-    return { revision: meta.revision, reason };
   }
 
-  async write(accountId: string, request: WriteRequest, decide: (state: AccountState, ids: number[]) => WriteDecision): Promise<WriteOutcome> {
-    // Read the account while taking the lease: when no write committed in
-    // between (same revision), that read is the snapshot; otherwise read again.
-    const [leased, read] = await Promise.allSettled([this.acquire(accountId, request.newIds), this.queryAccount(accountId)]);
+  /** The deleted reasons still kept: this layout's and layout 1's. */
+  private async readHistory(pk: string, meta: Meta, deadline: number): Promise<StoredReason[]> {
+    const [deleted, legacy] = await Promise.all([
+      this.queryAll(pk, { prefix: DELETED_PREFIX }, deadline),
+      meta.legacyHigh > meta.legacyFloor ? this.queryAll(pk, { prefix: LEGACY_PREFIX }, deadline) : Promise.resolve([]),
+    ]);
+    const kept = deleted.filter((item) => isCommitted(meta, item.id as number) && (item.seq as number) >= meta.historyFloor).map(toReason);
+    for (const item of legacy) if (isLegacyVisible(meta, item)) kept.push(toReason(item));
+    return kept;
+  }
+
+  private async getAt(accountId: string, id: number, deadline: number): Promise<{ revision: number; reason: StoredReason | undefined }> {
+    const read = await this.readStart(partitionKey(accountId), id, undefined, deadline);
+    return { revision: read.revision, reason: read.target?.reason };
+  }
+
+  /**
+   * One TransactGetItems (a snapshot): `#META`, and, when asked, the reason
+   * `id` wherever it may live and the idempotency record `key`.
+   */
+  private async readStart(pk: string, id: number | undefined, key: string | undefined, deadline: number): Promise<StartRead> {
+    const keys = [META_SK];
+    if (id !== undefined) keys.push(liveKey(id), deletedKey(id), legacyKey(id));
+    if (key !== undefined) keys.push(recordKey(key));
+    const out = await this.calls.send<{ Responses?: { Item?: Record<string, unknown> }[] }>(
+      'TransactGetItems',
+      new TransactGetCommand({ TransactItems: keys.map((sk) => ({ Get: { TableName: this.table, Key: { pk, sk } } })) }),
+      deadline,
+    );
+    const items = (out.Responses ?? []).map((r) => r.Item);
+    const meta = toMeta(items[0]);
+    let target: Target | undefined;
+    if (id !== undefined) target = this.targetOf(meta, items[1], items[2], items[3]);
+    const recordItem = key !== undefined ? items[keys.length - 1] : undefined;
+    return { revision: meta.revision, layout: meta.layout, target, record: this.freshRecord(recordItem) };
+  }
+
+  /** The reason as a read at `meta` sees it, from its three possible items. */
+  private targetOf(meta: Meta, live: Record<string, unknown> | undefined, deleted: Record<string, unknown> | undefined, legacy: Record<string, unknown> | undefined): Target | undefined {
+    if (meta.layout < LAYOUT) {
+      if (!legacy || (legacy.id as number) >= meta.committedHigh) return undefined;
+      const reason = toReason(legacy);
+      return { reason, where: 'legacy', seq: undefined, size: wireSize(reason) };
+    }
+    if (live && isCommitted(meta, live.id as number)) return { reason: toReason(live), where: 'live', seq: undefined, size: live.size as number };
+    if (deleted && isCommitted(meta, deleted.id as number) && (deleted.seq as number) >= meta.historyFloor) {
+      return { reason: toReason(deleted), where: 'deleted', seq: deleted.seq as number, size: deleted.size as number };
+    }
+    if (legacy && isLegacyVisible(meta, legacy)) {
+      const reason = toReason(legacy);
+      return { reason, where: 'legacy', seq: undefined, size: wireSize(reason) };
+    }
+    return undefined;
+  }
+
+  private freshRecord(item: Record<string, unknown> | undefined): RecordItem | undefined {
+    if (!item || typeof item.expiresAt !== 'number' || item.expiresAt <= this.now()) return undefined;
+    return item as unknown as RecordItem;
+  }
+
+  async readMeta(pk: string, deadline: number): Promise<Meta> {
+    const out = await this.calls.send<{ Item?: Record<string, unknown> }>(
+      'GetItem',
+      new GetCommand({ TableName: this.table, Key: { pk, sk: META_SK }, ConsistentRead: true }),
+      deadline,
+    );
+    return toMeta(out.Item);
+  }
+
+  /** Every item of a key range (all pages), read consistently. */
+  async queryAll(pk: string, range: { between: [string, string] } | { prefix: string } | { from: string; to: string; limit?: number }, deadline: number): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    const limit = 'limit' in range ? range.limit : undefined;
+    const [condition, values] =
+      'prefix' in range
+        ? ['pk = :pk AND begins_with(sk, :a)', { ':pk': pk, ':a': range.prefix }]
+        : 'between' in range
+          ? ['pk = :pk AND sk BETWEEN :a AND :b', { ':pk': pk, ':a': range.between[0], ':b': range.between[1] }]
+          : ['pk = :pk AND sk BETWEEN :a AND :b', { ':pk': pk, ':a': range.from, ':b': range.to }];
+    do {
+      const out = await this.calls.send<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }>(
+        'Query',
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+          ...(limit !== undefined && { Limit: limit - items.length }),
+        }),
+        deadline,
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && (limit === undefined || items.length < limit));
+    return items;
+  }
+
+  // ----------------------------------------------------------------- writes
+
+  private async writeAt(
+    accountId: string,
+    request: WriteRequest,
+    decide: (state: AccountState, ids: number[]) => WriteDecision,
+    requestDeadline: number,
+  ): Promise<WriteOutcome> {
+    const pk = partitionKey(accountId);
+    const key = request.idempotency;
+    const needsStart = request.target !== undefined || key !== undefined;
+    const [leased, started] = await Promise.allSettled([
+      this.leases.acquire(accountId, request.newIds, key?.key, requestDeadline),
+      needsStart ? this.readStart(pk, request.target, key?.key, requestDeadline) : Promise.resolve(undefined),
+    ]);
+    // A repeat of a request that committed answers as it did, busy account or not.
+    const record = started.status === 'fulfilled' ? started.value?.record : undefined;
+    if (record && key) {
+      if (leased.status === 'fulfilled') await this.leases.release(accountId, leased.value.token, true, requestDeadline + 500).catch(() => {});
+      return this.replay(accountId, record, key);
+    }
     if (leased.status === 'rejected') throw leased.reason;
     const lease = leased.value;
-    const ids = Array.from({ length: request.newIds }, (_, i) => lease.nextId + i);
-    let wrote = false;
+    // Nothing of this write may be sent once its lease could have lapsed.
+    const deadline = Math.min(requestDeadline, lease.expires - 1_000);
+    // Whether reasons of this write went out before its commit (then its ids are not handed back on failure).
+    let itemsSent = false;
     try {
-      if (read.status === 'rejected') throw read.reason;
-      const { reasons } = read.value.meta.revision === lease.revision ? read.value : await this.queryAccount(accountId);
-      const { plan, answer } = decide(stateOf(lease.revision, visible(reasons, lease), request.target), ids);
-      const revision = lease.revision + 1;
-      wrote = true;
-      if (plan.kind === 'create') await this.commitCreate(accountId, lease, plan.reasons.map(this.stamp), request.newIds, revision);
-      else await this.commitReplace(accountId, lease, this.stamp(plan.reason), revision);
-      return { revision, answer, replayed: false };
-    } catch (error) {
-      await this.release(accountId, lease, wrote ? undefined : lease.nextId + request.newIds).catch(() => {});
-      throw error;
-    }
-  }
-
-  private readonly stamp = (reason: StatusReason): StoredReason => ({ ...reason, modifiedAt: this.now(), modifiedRegion: this.region });
-
-  /**
-   * Takes the account's write lease. While another writer holds it, waits in
-   * line (see the top of this file): each refused attempt shows who is next;
-   * when nobody live is, or a younger waiter is, it claims the next turn, and
-   * it retries quickly while the turn is its own and slowly otherwise.
-   */
-  private async acquire(accountId: string, newIds: number): Promise<Lease> {
-    const token = randomUUID();
-    const started = this.now();
-    let claimUntil = 0; // when our claim on the next turn lapses; 0: we hold none
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await this.tryLease(accountId, token, newIds);
-      if ('token' in outcome) return outcome;
-      const now = this.now();
-      if (now - started > this.leaseWaitMs) {
-        if (claimUntil > now) await this.dropClaim(accountId, token).catch(() => {});
-        throw busy(outcome.refused === 'throttled' ? 'The store stayed throttled; try again shortly.' : 'Other writes to this account kept it busy; try again shortly.');
+      let meta = lease.meta;
+      if (meta.layout < LAYOUT) meta = await migrateLegacy(this, pk, lease, deadline);
+      let start = started.status === 'fulfilled' ? started.value : undefined;
+      if (request.target !== undefined && (!start || start.revision !== meta.revision || start.layout !== meta.layout)) {
+        start = await this.readStart(pk, request.target, undefined, deadline);
       }
-      const next = outcome.nextUp;
-      if (next && next.token !== token && next.expires >= now) claimUntil = 0; // someone else's turn
-      const mayClaim = !next || next.expires < now || next.token === token || next.since > started;
-      if (outcome.refused === 'busy' && mayClaim && claimUntil < now + this.claimMs / 2) {
-        claimUntil = (await this.claimNextTurn(accountId, token, started)) ? now + this.claimMs : 0;
+      const target = start?.target;
+      const ids = Array.from({ length: request.newIds }, (_, i) => lease.firstId + i);
+
+      let decision: WriteDecision;
+      try {
+        decision = decide(accountState(meta, target), ids);
+      } catch (refusal) {
+        // A keyed repeat may have lost the race to its first request's commit: answer as that did.
+        if (key && isDomainError(refusal)) {
+          const again = await this.readStart(pk, undefined, key.key, deadline).catch(() => undefined);
+          if (again?.record) {
+            await this.leases.release(accountId, lease.token, true, deadline).catch(() => {});
+            return this.replay(accountId, again.record, key);
+          }
+        }
+        throw refusal;
       }
-      this.onEvent({ type: 'lease-busy', accountId, attempt, nextUp: claimUntil > now });
-      await sleep(backoffDelay(Math.min(attempt, 10), claimUntil > now ? this.leaseBackoff : this.queueBackoff));
-    }
-  }
 
-  /**
-   * One attempt at the lease: it must be free (or expired), and the next turn
-   * ours or nobody's. A refusal says who holds the next turn, read from the
-   * item as the condition saw it.
-   */
-  private async tryLease(accountId: string, token: string, newIds: number): Promise<Lease | LeaseRefusal> {
-    const now = this.now();
-    try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: partitionKey(accountId), sk: META_SK },
-          UpdateExpression: TAKE_LEASE.update,
-          ConditionExpression: TAKE_LEASE.condition,
-          ExpressionAttributeValues: { ':token': token, ':expires': now + this.leaseMs, ':one': 1, ':zero': 0, ':n': newIds, ':now': now },
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      if (out.Attributes?.lockToken !== undefined) this.onEvent({ type: 'lease-taken-over', accountId });
-      return { ...toMeta(out.Attributes), token, safeUntil: now + this.leaseMs * this.safeFraction };
+      const plan = decision.plan;
+      const revision = meta.revision + 1;
+      const commit = await this.planCommit(pk, lease, meta, plan.kind === 'create' ? plan.reasons : [plan.reason], target, revision, deadline);
+      // Small writes put their reasons in the commit itself; a large create writes them first, invisible until it commits.
+      const inline = plan.kind === 'replace' || commit.items.length <= Math.min(this.transactionItems, TRANSACTION_MAX - 2);
+      const early = inline ? commit.cleanup : [...commit.cleanup, ...commit.items.map(toBatchRequest)];
+      if (early.length) {
+        itemsSent = !inline;
+        await this.batchWrite(early, deadline);
+      }
+      const actions: TransactItem[] = [{ Update: commit.metaUpdate }];
+      if (inline) actions.push(...commit.items);
+      if (key) actions.push(this.recordPut(pk, key, decision.answer, revision));
+      const replayed = await this.commit(accountId, pk, lease, actions, key, !itemsSent, deadline);
+      return replayed ?? { revision, answer: decision.answer, replayed: false };
     } catch (error) {
-      if (isThrottle(error)) return { refused: 'throttled' };
-      if (!isConditionFailure(error)) throw error;
-      return { refused: 'busy', nextUp: nextUpOf((error as { Item?: Record<string, unknown> }).Item) };
+      if (!(error instanceof CommitUnknown)) {
+        // Not committed: free the lease. Ids of a write that wrote nothing go back.
+        await this.leases.release(accountId, lease.token, !itemsSent, requestDeadline + 500).catch(() => {});
+      }
+      throw this.failure(error, accountId);
     }
   }
 
-  /** Claims (or renews) the next turn unless a live claim of an older waiter stands. */
-  private async claimNextTurn(accountId: string, token: string, waitingSince: number): Promise<boolean> {
-    const now = this.now();
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: partitionKey(accountId), sk: META_SK },
-          UpdateExpression: 'SET nextUp = :token, nextUpSince = :since, nextUpExpires = :expires',
-          ConditionExpression: 'attribute_not_exists(nextUp) OR nextUp = :token OR nextUpExpires < :now OR nextUpSince > :since',
-          ExpressionAttributeValues: { ':token': token, ':since': waitingSince, ':expires': now + this.claimMs, ':now': now },
-        }),
+  /** The domain's refusals pass; running out of time before the commit means nothing changed. */
+  private failure(error: unknown, accountId: string): unknown {
+    if (error instanceof CommitUnknown) {
+      this.onEvent({ type: 'outcome-unknown', accountId, operation: 'TransactWriteItems' });
+      return new DomainError(
+        'outcome_unknown',
+        'The write may or may not have been applied: DynamoDB did not answer in time. Send it again with the same idempotency key to find out, or read the status reasons.',
       );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error) || isThrottle(error)) return false;
-      throw error;
     }
-  }
-
-  /** Gives the next turn back when a waiter gives up, so the line moves on at once. */
-  private async dropClaim(accountId: string, token: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: partitionKey(accountId), sk: META_SK },
-        UpdateExpression: 'REMOVE nextUp, nextUpSince, nextUpExpires',
-        ConditionExpression: 'nextUp = :token',
-        ExpressionAttributeValues: { ':token': token },
-      }),
-    );
-  }
-
-  /** Frees the lease after a write that did not commit. */
-  private async release(accountId: string, lease: Lease, skipIdsTo: number | undefined): Promise<void> {
-    // Nothing was written and no older write left items behind: the ids
-    // allocated to this write can be skipped instead of cleaned up later.
-    const skip = skipIdsTo !== undefined && lease.committedHigh === lease.nextId;
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: partitionKey(accountId), sk: META_SK },
-        UpdateExpression: skip ? 'SET committedHigh = :high REMOVE lockToken, lockExpires' : 'REMOVE lockToken, lockExpires',
-        ConditionExpression: 'lockToken = :token',
-        ExpressionAttributeValues: { ':token': lease.token, ...(skip && { ':high': skipIdsTo }) },
-      }),
-    );
-  }
-
-  private async commitCreate(accountId: string, lease: Lease, reasons: StatusReason[], newIds: number, revision: number): Promise<void> {
-    const pk = partitionKey(accountId);
-    type Request = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
-    const requests: Request[] = [];
-    // Items of writes that never committed: delete them before this commit makes their ids visible.
-    for (let id = lease.committedHigh; id < lease.nextId; id++) requests.push({ DeleteRequest: { Key: { pk, sk: reasonSortKey(id) } } });
-    for (const reason of reasons) {
-      const item: ReasonItem = { pk, sk: reasonSortKey(reason.id), rev: revision, ...reason };
-      requests.push({ PutRequest: { Item: item } });
-    }
-    const chunks: Request[][] = [];
-    for (let i = 0; i < requests.length; i += BATCH_SIZE) chunks.push(requests.slice(i, i + BATCH_SIZE));
-    await Promise.all(chunks.map((chunk) => this.batchWrite(chunk, lease)));
-
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk, sk: META_SK },
-          UpdateExpression: COMMIT_CREATE.update,
-          ConditionExpression: COMMIT_CREATE.condition,
-          ExpressionAttributeValues: { ':revision': revision, ':high': lease.nextId + newIds, ':token': lease.token },
-        }),
-      );
-    } catch (error) {
-      throw this.commitFailure(error);
-    }
-  }
-
-  private async commitReplace(accountId: string, lease: Lease, reason: StatusReason, revision: number): Promise<void> {
-    const pk = partitionKey(accountId);
-    this.checkLease(lease);
-    const item: ReasonItem = { pk, sk: reasonSortKey(reason.id), rev: revision, ...reason };
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: { pk, sk: META_SK },
-                UpdateExpression: 'SET revision = :revision REMOVE lockToken, lockExpires',
-                ConditionExpression: 'lockToken = :token',
-                ExpressionAttributeValues: { ':revision': revision, ':token': lease.token },
-              },
-            },
-            { Put: { TableName: this.table, Item: item } },
-          ],
-        }),
-      );
-    } catch (error) {
-      throw this.commitFailure(error);
-    }
-  }
-
-  private commitFailure(error: unknown): unknown {
-    if (isConditionFailure(error)) return busy('The write took too long and lost its turn; nothing was changed. Try again.');
-    if (isThrottle(error)) return busy('The store stayed throttled; nothing was changed. Try again shortly.');
+    if (error instanceof DeadlineExceeded) return busy(nothingChanged(error));
     return error;
   }
 
-  private checkLease(lease: Lease): void {
-    if (this.now() > lease.safeUntil) throw busy('The write took too long and lost its turn; nothing was changed. Try again.');
-  }
-
-  /** One BatchWriteItem chunk, retrying unprocessed items and throttled calls with backoff. */
-  private async batchWrite(chunk: NonNullable<BatchWriteCommandInput['RequestItems']>[string], lease: Lease): Promise<void> {
-    let pending = chunk;
-    for (let attempt = 0; pending.length; attempt++) {
-      if (attempt >= this.batchAttempts) throw busy('The store stayed throttled; nothing was changed. Try again shortly.');
-      if (attempt) await sleep(backoffDelay(attempt, this.batchBackoff));
-      this.checkLease(lease);
-      const out = await this.callThrottled(() => this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } })));
-      if (!out) {
-        this.onEvent({ type: 'batch-retry', unprocessed: pending.length, attempt, throttled: true });
-        continue;
-      }
-      pending = out.UnprocessedItems?.[this.table] ?? [];
-      if (pending.length) this.onEvent({ type: 'batch-retry', unprocessed: pending.length, attempt, throttled: false });
+  private async replay(accountId: string, record: RecordItem, key: IdempotencyKey): Promise<WriteOutcome> {
+    if (record.fingerprint !== key.fingerprint) {
+      throw new DomainError(
+        'idempotency_mismatch',
+        'This idempotency key was used in the last 24 hours for a different request; use a new key for a new request.',
+      );
     }
+    this.onEvent({ type: 'idempotent-replay', accountId });
+    return { revision: record.revision, answer: JSON.parse(record.answer) as unknown, replayed: true };
   }
 
-  /** Runs a call; a throttling error (after the SDK's own retries) comes back as undefined. */
-  private async callThrottled<T>(call: () => Promise<T>): Promise<T | undefined> {
+  private recordPut(pk: string, key: IdempotencyKey, answer: unknown, revision: number): TransactItem {
+    const now = this.now();
+    const item: RecordItem = {
+      pk,
+      sk: recordKey(key.key),
+      fingerprint: key.fingerprint,
+      answer: JSON.stringify(answer),
+      revision,
+      expiresAt: now + IDEMPOTENCY_TTL_MS,
+      ttl: Math.ceil((now + IDEMPOTENCY_TTL_MS) / 1000) + 3600,
+    };
+    return {
+      Put: {
+        TableName: this.table,
+        Item: item,
+        // Unused, or used longer ago than it is remembered.
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+        ExpressionAttributeValues: { ':now': now },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /**
+   * Sends the commit. DynamoDB applies a TransactWriteItems sent again with the
+   * same ClientRequestToken only once, and answers it as the first, so retries
+   * after a lost answer are safe. Refused: the lease is gone (nothing applied:
+   * busy), or the key was committed by another request (nothing applied: its
+   * record answers). Out of time with an attempt that may have landed: the lease
+   * is fenced (`fence`) to find out. Undefined: committed.
+   */
+  private async commit(
+    accountId: string,
+    pk: string,
+    lease: Lease,
+    actions: TransactItem[],
+    key: IdempotencyKey | undefined,
+    giveBack: boolean,
+    deadline: number,
+  ): Promise<WriteOutcome | undefined> {
+    const command = new TransactWriteCommand({ TransactItems: actions, ClientRequestToken: lease.token });
     try {
-      return await call();
+      await this.calls.send('TransactWriteItems', command, deadline);
+      return undefined;
     } catch (error) {
-      if (isThrottle(error)) return undefined;
+      if (isConditionFailure(error)) {
+        const keyIndex = actions.length - 1;
+        if (key && cancellationCodes(error)[keyIndex] === 'ConditionalCheckFailed') {
+          const seen = plain(refusedItem(error, keyIndex));
+          const record = seen && this.freshRecord(seen);
+          if (record) {
+            await this.leases.release(accountId, lease.token, giveBack, deadline + 500).catch(() => {});
+            return this.replay(accountId, record, key);
+          }
+        }
+        throw busy('The write took too long and lost its turn; nothing was changed. Try again.');
+      }
+      if (error instanceof DeadlineExceeded && error.mayHaveApplied) {
+        if (await this.fence(pk, lease, giveBack, deadline + 400)) return undefined;
+        throw busy('DynamoDB did not confirm the write in time, and it was not applied; nothing was changed. Try again.');
+      }
       throw error;
     }
   }
 
-  private async queryAccount(accountId: string): Promise<{ meta: Meta; reasons: ReasonItem[] }> {
-    let meta: Meta = toMeta(undefined);
-    const reasons: ReasonItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    for (let attempt = 0; ; ) {
-      let out;
-      try {
-        out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': partitionKey(accountId) },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-      } catch (error) {
-        if (!isThrottle(error) || ++attempt >= this.batchAttempts) throw isThrottle(error) ? busy('The store stayed throttled; try again shortly.') : error;
-        await sleep(backoffDelay(attempt, this.batchBackoff));
-        continue;
+  /**
+   * Whether a commit whose answer never came was applied, found out for good:
+   * free the lease on condition that it is still ours. If that works, the commit
+   * was not applied, and cannot be any more (it needs the lease). If the lease
+   * is no longer ours, the commit freed it (it cannot have lapsed: every call
+   * ends a second before it does). No answer to that either: CommitUnknown.
+   */
+  private async fence(pk: string, lease: Lease, giveBack: boolean, deadline: number): Promise<boolean> {
+    try {
+      await this.calls.send(
+        'UpdateItem',
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk: META_SK },
+          UpdateExpression: `${giveBack ? 'SET nextId = lockFrom ' : ''}REMOVE lockToken, lockExpires, lockFrom, lockKey`,
+          ConditionExpression: 'lockToken = :token',
+          ExpressionAttributeValues: { ':token': lease.token },
+        }),
+        deadline,
+      );
+      return false;
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        this.onEvent({ type: 'lost-answer-recovered', operation: 'TransactWriteItems' });
+        return true;
       }
-      for (const item of out.Items ?? []) {
-        if (item.sk === META_SK) meta = toMeta(item);
-        else reasons.push(item as ReasonItem);
+      throw new CommitUnknown();
+    }
+  }
+
+  /** What a plan writes, and the housekeeping that rides along with it. */
+  private async planCommit(
+    pk: string,
+    lease: Lease,
+    meta: Meta,
+    reasons: StatusReason[],
+    target: Target | undefined,
+    revision: number,
+    deadline: number,
+  ): Promise<{ metaUpdate: NonNullable<TransactItem['Update']>; items: TransactItem[]; cleanup: WriteRequestItem[] }> {
+    const now = this.now();
+    const texts = { ...meta.texts };
+    let { live, liveBytes, historyBytes, lowestOrder, deleteSeq } = meta;
+    const items: TransactItem[] = [];
+    const put = (item: object) => items.push({ Put: { TableName: this.table, Item: item as Record<string, unknown> } });
+    const remove = (sk: string) => items.push({ Delete: { TableName: this.table, Key: { pk, sk } } });
+
+    for (const plain of reasons) {
+      const reason: StoredReason = { ...plain, modifiedAt: now, modifiedRegion: this.region };
+      const size = wireSize(reason);
+      // What it replaces: its old version stops counting where it counted.
+      if (target && target.reason.id === reason.id) {
+        if (target.where === 'live') {
+          live--;
+          liveBytes -= target.size;
+          delete texts[textDigest(textKey(target.reason.text))];
+          if (reason.deleted) remove(liveKey(reason.id));
+        } else {
+          historyBytes -= target.size;
+          if (target.where === 'deleted') {
+            if (!reason.deleted) {
+              remove(deletedKey(reason.id));
+              remove(logKey(target.seq!));
+            }
+          } else remove(legacyKey(reason.id));
+        }
       }
-      startKey = out.LastEvaluatedKey;
-      if (!startKey) return { meta, reasons };
+      if (reason.deleted) {
+        // Kept in the deletion log; a deleted reason edited in place keeps its place.
+        const seq = target?.where === 'deleted' && target.reason.id === reason.id ? target.seq! : deleteSeq++;
+        put(reasonItem(pk, reason, revision, size, seq));
+        put(logItem(pk, seq, reason.id, size));
+        historyBytes += size;
+      } else {
+        put(reasonItem(pk, reason, revision, size));
+        texts[textDigest(textKey(reason.text))] = reason.id;
+        live++;
+        liveBytes += size;
+      }
+      if (lowestOrder === undefined || reason.order < lowestOrder) lowestOrder = reason.order;
+    }
+
+    // Ids of failed writes: those of earlier writers that never committed become a dirty range.
+    const dirty: DirtyRange[] = [...meta.dirty];
+    if (meta.committedHigh < lease.firstId) dirty.push({ from: meta.committedHigh, to: lease.firstId, since: now });
+    const cleanup: WriteRequestItem[] = [];
+    let budget = this.cleanupMax;
+    for (const range of dirty) {
+      if (budget <= 0 || range.since > now - this.dirtyGraceMs) continue;
+      const to = Math.min(range.to, range.from + budget);
+      for (let id = range.from; id < to; id++) {
+        cleanup.push({ DeleteRequest: { Key: { pk, sk: liveKey(id) } } }, { DeleteRequest: { Key: { pk, sk: deletedKey(id) } } });
+      }
+      budget -= to - range.from;
+      range.from = to;
+    }
+    const stillDirty = dirty.filter((r) => r.from < r.to);
+
+    // The history's budget: drop the longest-deleted reasons (layout 1's first).
+    let { historyFloor, legacyFloor, purgedTo } = meta;
+    if (historyBytes > this.historyBytesMax) {
+      ({ historyFloor, legacyFloor, historyBytes } = await this.dropOldest(pk, meta, historyBytes, items, deadline));
+    }
+    // Dropped reasons go for good a few at a time (they are no longer seen).
+    if (purgedTo < meta.historyFloor && budget > 0) {
+      const log = await this.queryAll(pk, { from: logKey(purgedTo), to: logKey(meta.historyFloor - 1), limit: budget }, deadline);
+      for (const entry of log) {
+        cleanup.push({ DeleteRequest: { Key: { pk, sk: deletedKey(entry.reasonId as number) } } }, { DeleteRequest: { Key: { pk, sk: entry.sk as string } } });
+        purgedTo = (entry.seq as number) + 1;
+      }
+      if (log.length < budget) purgedTo = meta.historyFloor;
+    }
+
+    const values: Record<string, unknown> = {
+      ':token': lease.token,
+      ':revision': revision,
+      ':high': meta.nextId,
+      ':dirty': flattenDirty(stillDirty),
+      ':live': live,
+      ':liveBytes': liveBytes,
+      ':historyBytes': historyBytes,
+      ':texts': texts,
+      ':deleteSeq': deleteSeq,
+      ':historyFloor': historyFloor,
+      ':purgedTo': purgedTo,
+      ':legacyFloor': legacyFloor,
+      ':layout': LAYOUT,
+    };
+    const set = [
+      'revision = :revision',
+      'committedHigh = :high',
+      'dirty = :dirty',
+      'live = :live',
+      'liveBytes = :liveBytes',
+      'historyBytes = :historyBytes',
+      'texts = :texts',
+      'deleteSeq = :deleteSeq',
+      'historyFloor = :historyFloor',
+      'purgedTo = :purgedTo',
+      'legacyFloor = :legacyFloor',
+      'layout = :layout',
+    ];
+    if (lowestOrder !== undefined) {
+      set.push('lowestOrder = :lowestOrder');
+      values[':lowestOrder'] = lowestOrder;
+    }
+    const metaUpdate = {
+      TableName: this.table,
+      Key: { pk, sk: META_SK },
+      UpdateExpression: `SET ${set.join(', ')} REMOVE lockToken, lockExpires, lockFrom, lockKey`,
+      ConditionExpression: 'lockToken = :token',
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    return { metaUpdate, items, cleanup };
+  }
+
+  /**
+   * Moves the history's floor past the longest-deleted reasons until the
+   * history fits its budget again: layout 1's deleted reasons first (in id
+   * order), then the deletion log from its floor, then this write's own
+   * entries. Reads only as much of the log as it drops.
+   */
+  private async dropOldest(pk: string, meta: Meta, historyBytes: number, items: TransactItem[], deadline: number) {
+    let { historyFloor, legacyFloor } = meta;
+    let bytes = historyBytes;
+    const max = this.historyBytesMax;
+    // This write's log entries: new ones, and any it rewrites (a deleted reason edited in place).
+    const pending = new Map<number, number>();
+    for (const action of items) {
+      const item = action.Put?.Item;
+      if (item && (item.sk as string).startsWith(LOG_PREFIX)) pending.set(item.seq as number, item.size as number);
+    }
+    const removed = new Set(items.flatMap((a) => (a.Delete && (a.Delete.Key!.sk as string).startsWith(LOG_PREFIX) ? [a.Delete.Key!.sk as string] : [])));
+    if (meta.legacyHigh > legacyFloor) {
+      const { dropped, floor } = await dropLegacy(this, pk, meta, bytes - max, deadline);
+      bytes -= dropped;
+      legacyFloor = floor;
+    }
+    while (bytes > max && historyFloor < meta.deleteSeq) {
+      const page = await this.queryAll(pk, { from: logKey(historyFloor), to: logKey(meta.deleteSeq - 1), limit: 200 }, deadline);
+      if (!page.length) {
+        historyFloor = meta.deleteSeq;
+        break;
+      }
+      for (const entry of page) {
+        if (bytes <= max) break;
+        const seq = entry.seq as number;
+        if (!removed.has(entry.sk as string)) bytes -= pending.get(seq) ?? (entry.size as number);
+        historyFloor = seq + 1;
+      }
+    }
+    for (const [seq, size] of [...pending].sort(([a], [b]) => a - b)) {
+      if (bytes <= max) break;
+      if (seq < historyFloor) continue;
+      bytes -= size;
+      historyFloor = seq + 1;
+    }
+    return { historyFloor, legacyFloor, historyBytes: bytes };
+  }
+
+  /** Writes items (idempotent puts and deletes) in batches, all settled before it returns; any failure fails it. */
+  async batchWrite(requests: WriteRequestItem[], deadline: number): Promise<void> {
+    const chunks: WriteRequestItem[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) chunks.push(requests.slice(i, i + BATCH_SIZE));
+    let next = 0;
+    const failures: unknown[] = [];
+    const worker = async () => {
+      while (next < chunks.length) {
+        const chunk = chunks[next++]!;
+        try {
+          await this.batchChunk(chunk, deadline);
+        } catch (error) {
+          failures.push(error);
+          return;
+        }
+      }
+    };
+    // Settled, every one, before this returns: no batch of this request lands after its answer.
+    await Promise.allSettled(Array.from({ length: Math.min(this.batchConcurrency, chunks.length) }, worker));
+    if (failures.length) throw failures[0];
+  }
+
+  private async batchChunk(chunk: WriteRequestItem[], deadline: number): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 0; pending.length; attempt++) {
+      if (attempt) {
+        this.onEvent({ type: 'retry', operation: 'BatchWriteItem', cause: 'unprocessed', attempt });
+        const wait = backoffDelay(Math.min(attempt, 8), { baseMs: 25, maxMs: 1_000 });
+        if (this.now() + wait >= deadline) throw new DeadlineExceeded('BatchWriteItem', 'unprocessed', false);
+        await sleep(wait);
+      }
+      const out = await this.calls.send<{ UnprocessedItems?: Record<string, WriteRequestItem[]> }>(
+        'BatchWriteItem',
+        new BatchWriteCommand({ RequestItems: { [this.table]: pending } }),
+        deadline,
+      );
+      pending = out.UnprocessedItems?.[this.table] ?? [];
     }
   }
 }
 
-/** The reasons a read may see: those of committed writes. */
-function visible(items: ReasonItem[], meta: Meta): StoredReason[] {
-  return items.filter((item) => item.id < meta.committedHigh).map((item) => toReason(item));
+/** The commit was sent, and whether it was applied could not be found out in time. */
+class CommitUnknown extends Error {
+  constructor() {
+    super('commit outcome unknown');
+    this.name = 'CommitUnknown';
+  }
 }
 
-function stateOf(revision: number, reasons: StoredReason[], target: number | undefined): AccountState {
-  const holders = new Map<string, number>();
-  let liveCount = 0;
-  let liveBytes = 0;
-  let lowestOrder: number | undefined;
-  for (const reason of reasons) {
-    if (lowestOrder === undefined || reason.order < lowestOrder) lowestOrder = reason.order;
-    if (reason.deleted) continue;
-    liveCount++;
-    liveBytes += wireSize(reason);
-    holders.set(textKey(reason.text), reason.id);
-  }
+function toBatchRequest(action: TransactItem): WriteRequestItem {
+  if (action.Put) return { PutRequest: { Item: action.Put.Item } };
+  return { DeleteRequest: { Key: action.Delete!.Key } };
+}
+
+/** What the domain decides on, from `#META` and the target. */
+function accountState(meta: Meta, target: Target | undefined): AccountState {
   return {
-    revision,
-    liveCount,
-    liveBytes,
-    lowestOrder,
-    holderOf: (key) => holders.get(key),
-    target: target === undefined ? undefined : reasons.find((r) => r.id === target),
+    revision: meta.revision,
+    liveCount: meta.live,
+    liveBytes: meta.liveBytes,
+    lowestOrder: meta.lowestOrder,
+    holderOf: (key) => meta.texts[textDigest(key)],
+    target: target?.reason,
   };
 }
+
+async function dropLegacy(store: DynamoStatusReasonStore, pk: string, meta: Meta, excess: number, deadline: number): Promise<{ dropped: number; floor: number }> {
+  let dropped = 0;
+  let floor = meta.legacyFloor;
+  while (dropped < excess && floor < meta.legacyHigh) {
+    const page = await store.queryAll(pk, { from: legacyKey(floor), to: legacyKey(meta.legacyHigh - 1), limit: 200 }, deadline);
+    if (!page.length) {
+      floor = meta.legacyHigh;
+      break;
+    }
+    for (const item of page) {
+      if (dropped >= excess) break;
+      if (isLegacyVisible(meta, item)) dropped += wireSize(toReason(item));
+      floor = (item.id as number) + 1;
+    }
+  }
+  return { dropped, floor };
+}
+
+export { LEGACY_FENCE };

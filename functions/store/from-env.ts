@@ -2,8 +2,11 @@
 // container from the environment.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { HttpHandler } from '@smithy/protocol-http';
+import type { StoreFactory } from '../domain/store.js';
 import { logger } from '../observability.js';
-import { DynamoStatusReasonStore, type DynamoStoreOptions, type StoreEvent } from './dynamo-store.js';
+import { DynamoStatusReasonStore, type DynamoStoreOptions } from './dynamo-store.js';
+import type { StoreEvent } from './events.js';
 
 export interface StoreEnvironment {
   TABLE_NAME?: string;
@@ -13,16 +16,23 @@ export interface StoreEnvironment {
   LEASE_MS?: string;
   /** How long a write waits for another writer's lease, in ms; must fit in the function's timeout. */
   LEASE_WAIT_MS?: string;
+  /** How many writers may wait for one account's lease at once. */
+  LEASE_QUEUE_MAX?: string;
   AWS_REGION?: string;
 }
 
-export function dynamoClientFromEnv(env: StoreEnvironment = process.env): DynamoDBClient {
+/** The HTTP layer under the DynamoDB client: the fault simulation wraps it, nothing else changes. */
+export const dynamoHttpHandler = () => new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 2_500 });
+
+export function dynamoClientFromEnv(env: StoreEnvironment = process.env, requestHandler: HttpHandler = dynamoHttpHandler()): DynamoDBClient {
   return new DynamoDBClient({
     ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }),
     region: env.AWS_REGION ?? 'us-east-1',
-    // Fail fast and let the store's own bounded retries decide.
-    maxAttempts: 3,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000 }),
+    // The store retries every call itself, within the request's deadline (store/retry.ts):
+    // the SDK's retry quota runs dry in an error storm, and only the store knows
+    // how to recognise a conditional write's own lost-but-applied effect.
+    maxAttempts: 1,
+    requestHandler,
   });
 }
 
@@ -30,20 +40,23 @@ export function storeFromEnv(env: StoreEnvironment = process.env, overrides: Par
   if (!env.TABLE_NAME) throw new Error('TABLE_NAME is not set');
   const leaseMs = positive(env.LEASE_MS);
   const leaseWaitMs = positive(env.LEASE_WAIT_MS);
+  const leaseQueueMax = positive(env.LEASE_QUEUE_MAX);
   return new DynamoStatusReasonStore({
     client: dynamoClientFromEnv(env),
     tableName: env.TABLE_NAME,
     ...(leaseMs && { leaseMs }),
     ...(leaseWaitMs && { leaseWaitMs }),
+    ...(leaseQueueMax && { leaseQueueMax }),
     onEvent: logStoreEvent,
     ...overrides,
   });
 }
 
-/** A taken-over lease means a writer died or overran its lease: worth a warning. Retries are routine. */
+/** Takeovers and unknown outcomes are worth a warning; retries and waits are routine. */
 export function logStoreEvent(event: StoreEvent): void {
   if (event.type === 'lease-taken-over') logger.warn('took over an expired write lease: an earlier writer died or overran it', { accountId: event.accountId });
-  else if (event.type === 'batch-retry') logger.debug('retrying a batch write', { ...event });
+  else if (event.type === 'outcome-unknown') logger.error('a write ended with its outcome unknown', { ...event });
+  else if (event.type === 'retry') logger.debug('retrying a DynamoDB call', { ...event });
 }
 
 const positive = (value: string | undefined): number | undefined => {
@@ -52,5 +65,5 @@ const positive = (value: string | undefined): number | undefined => {
 };
 
 let cached: DynamoStatusReasonStore | undefined;
-/** The container's store, made on first use (not at import, to keep cold starts short). */
-export const defaultStore = (): DynamoStatusReasonStore => (cached ??= storeFromEnv());
+/** The container's store, made on first use (not at import, to keep cold starts short), scoped to each request. */
+export const defaultStore: StoreFactory = (scope) => (cached ??= storeFromEnv()).scoped(scope);

@@ -1,6 +1,15 @@
-// Bounded exponential backoff with full jitter (AWS Architecture Blog,
-// "Exponential Backoff And Jitter"): attempt n waits a random time in
-// [0, min(maxMs, baseMs * 2^n)).
+// Every DynamoDB call the store makes goes through `Calls.send`: one deadline
+// per request, a time limit per attempt inside it, and retries with bounded
+// exponential backoff and full jitter (AWS Architecture Blog, "Exponential
+// Backoff And Jitter") for throttling, 5xx and lost answers. The SDK's own
+// retries are off (maxAttempts 1): its retry quota runs dry in an error storm,
+// and only the store knows whether a call is safe to send again and how to
+// recognise its own applied-but-lost effect.
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeadlineExceeded, retryCause } from './errors.js';
+import type { RetryCause, StoreEventListener } from './events.js';
+
+export { DeadlineExceeded };
 
 export interface BackoffOptions {
   baseMs: number;
@@ -11,3 +20,55 @@ export const backoffDelay = (attempt: number, { baseMs, maxMs }: BackoffOptions,
   Math.floor(random() * Math.min(maxMs, baseMs * 2 ** attempt));
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface CallOptions {
+  /** The longest one attempt may take (the per-call deadline inside the request's). */
+  attemptMs: number;
+  backoff: BackoffOptions;
+  /** Backoff after a throttle: DynamoDB needs longer to recover than from a lost packet. */
+  throttleBackoff: BackoffOptions;
+  onEvent: StoreEventListener;
+  now: () => number;
+}
+
+/** A lib-dynamodb command (their types do not unify; each call site knows its output). */
+type Sendable = object;
+
+export class Calls {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly options: CallOptions,
+  ) {}
+
+  /**
+   * Sends `command` until it gets a definite answer or `deadline` (epoch ms)
+   * passes. A definite failure (a refused condition, a validation error) is
+   * thrown as is: a conditional write sent again after a lost answer may be
+   * refused by its own first attempt, and only the caller can tell (each
+   * conditional write the store makes carries its writer's token for that).
+   * Out of time: DeadlineExceeded, saying whether the last attempt may have been applied.
+   */
+  async send<T>(operation: string, command: Sendable, deadline: number): Promise<T> {
+    const { now, onEvent } = this.options;
+    let last: RetryCause | 'not-sent' = 'not-sent';
+    // Sticky: once an attempt may have been applied, the call may have been, whatever later attempts say.
+    let mayHaveApplied = false;
+    for (let attempt = 0; ; attempt++) {
+      const left = deadline - now();
+      if (left <= 0) throw new DeadlineExceeded(operation, last, mayHaveApplied);
+      try {
+        const signal = AbortSignal.timeout(Math.max(1, Math.min(this.options.attemptMs, left)));
+        return (await this.doc.send(command as never, { abortSignal: signal })) as T;
+      } catch (error) {
+        const cause = retryCause(error);
+        if (!cause) throw error;
+        last = cause;
+        if (cause === 'no-answer' || cause === 'server-error') mayHaveApplied = true;
+        onEvent({ type: 'retry', operation, cause, attempt: attempt + 1 });
+        const wait = backoffDelay(Math.min(attempt, 8), cause === 'throttled' ? this.options.throttleBackoff : this.options.backoff);
+        if (now() + wait >= deadline) throw new DeadlineExceeded(operation, last, mayHaveApplied);
+        await sleep(wait);
+      }
+    }
+  }
+}

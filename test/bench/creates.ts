@@ -6,15 +6,18 @@ import { performance } from 'node:perf_hooks';
 import {
   BatchWriteItemCommand,
   DynamoDBClient,
-  QueryCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import type { HttpEvent, HttpHandler } from '../../functions/http/types.js';
-import { COMMIT_CREATE, DynamoStatusReasonStore, META_SK, TAKE_LEASE, partitionKey, reasonSortKey, type DynamoStoreOptions, type StoreEvent } from '../../functions/store/dynamo-store.js';
+import { textKey, wireSize, type StatusReason } from '../../functions/domain/status-reason.js';
+import { DynamoStatusReasonStore, type DynamoStoreOptions, type StoreEvent } from '../../functions/store/dynamo-store.js';
+import { dynamoClientFromEnv } from '../../functions/store/from-env.js';
+import { LEGACY_FENCE, newToken } from '../../functions/store/lease.js';
+import { liveKey, META_SK, partitionKey, textDigest } from '../../functions/store/layout.js';
 import { localCredentials } from '../../infra/local/dynamodb-local.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
 import { instrument, unionLength, type Meter, type MeterSnapshot } from './meter.js';
@@ -22,30 +25,36 @@ import { summarize, type Summary } from './stats.js';
 
 const BATCH_SIZE = 25;
 const LEASE_MS = 20_000;
+/** Creates of up to this many reasons put them in the commit transaction (the store's default). */
+const TRANSACTION_ITEMS = 24;
 
 /** A client configured like the deployed one (functions/store/from-env.ts), pointed at DynamoDB Local. */
 export function benchClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: localCredentials,
-    maxAttempts: 3,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 3_000 }),
-  });
+  process.env.AWS_ACCESS_KEY_ID ??= localCredentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY ??= localCredentials.secretAccessKey;
+  return dynamoClientFromEnv({ DYNAMODB_ENDPOINT: endpoint, AWS_REGION: 'us-east-1' });
 }
 
 export interface Subject {
   client: DynamoDBClient;
   tableName: string;
   meter: Meter;
-  /** Counts the store's events (lease-busy = an optimistic-concurrency retry). */
+  /** Counts the store's events. */
   events: Record<StoreEvent['type'], number>;
   handler: HttpHandler;
 }
 
 export function subject(client: DynamoDBClient, tableName: string, storeOptions: Partial<DynamoStoreOptions> = {}): Subject {
   const meter = instrument(client);
-  const events: Subject['events'] = { 'lease-busy': 0, 'lease-taken-over': 0, 'batch-retry': 0 };
+  const events: Subject['events'] = {
+    'lease-wait': 0,
+    'lease-taken-over': 0,
+    'lease-queue-full': 0,
+    retry: 0,
+    'lost-answer-recovered': 0,
+    'idempotent-replay': 0,
+    'outcome-unknown': 0,
+  };
   const store = new DynamoStatusReasonStore({ client, tableName, leaseMs: LEASE_MS, ...storeOptions, onEvent: (e) => void events[e.type]++ });
   const handler = createLivePersonHandler({ store: () => store });
   return { client, tableName, meter, events, handler };
@@ -72,99 +81,143 @@ export function accounts(prefix: string): () => string {
 /** The pre-built calls of one create on a fresh account, exactly the ones the store makes. */
 export interface FloorPlan {
   acquire: UpdateItemCommand;
-  query: QueryCommand;
   batches: BatchWriteItemCommand[];
-  commit: UpdateItemCommand;
+  commit: TransactWriteItemsCommand;
 }
 
-/** The design's minimum number of DynamoDB requests for a create of `size` reasons. */
-export const minimumRequests = (size: number) => 2 + Math.ceil(size / BATCH_SIZE) + 1;
+/** The design's minimum number of DynamoDB requests for a create of `size` reasons: the lease, (batches,) the commit. */
+export const minimumRequests = (size: number) => (size <= TRANSACTION_ITEMS ? 2 : 2 + Math.ceil(size / BATCH_SIZE));
+
+const n = (value: number): AttributeValue => ({ N: String(value) });
+const s_ = (value: string): AttributeValue => ({ S: value });
 
 export function floorPlan(tableName: string, accountId: string, size: number): FloorPlan {
-  const pk: AttributeValue = { S: partitionKey(accountId) };
-  const metaKey = { pk, sk: { S: META_SK } };
-  const token = randomUUID();
+  const pk = s_(partitionKey(accountId));
+  const metaKey = { pk, sk: s_(META_SK) };
+  const token = newToken();
   const now = Date.now();
-  const n = (value: number): AttributeValue => ({ N: String(value) });
   const acquire = new UpdateItemCommand({
     TableName: tableName,
     Key: metaKey,
-    UpdateExpression: TAKE_LEASE.update,
-    ConditionExpression: TAKE_LEASE.condition,
-    ExpressionAttributeValues: { ':token': { S: token }, ':expires': n(now + LEASE_MS), ':one': n(1), ':zero': n(0), ':n': n(size), ':now': n(now) },
+    UpdateExpression:
+      'SET lockToken = :token, lockExpires = :expires, lockFrom = if_not_exists(nextId, :one), nextId = if_not_exists(nextId, :one) + :n, ' +
+      'nextUp = if_not_exists(nextUp, :fence), nextUpSince = if_not_exists(nextUpSince, :zero), nextUpExpires = if_not_exists(nextUpExpires, :forever), ' +
+      'waiting = if_not_exists(waiting, :empty) REMOVE turn, turnSince, turnExpires, lockKey',
+    ConditionExpression: '(attribute_not_exists(lockToken) OR lockExpires < :now) AND (attribute_not_exists(turn) OR turn = :token OR turnExpires < :now)',
+    ExpressionAttributeValues: {
+      ':token': s_(token),
+      ':expires': n(now + LEASE_MS),
+      ':one': n(1),
+      ':n': n(size),
+      ':now': n(now),
+      ':fence': s_(LEGACY_FENCE.nextUp),
+      ':zero': n(LEGACY_FENCE.nextUpSince),
+      ':forever': n(LEGACY_FENCE.nextUpExpires),
+      ':empty': { M: {} },
+    },
     ReturnValues: 'ALL_OLD',
-  });
-  const query = new QueryCommand({
-    TableName: tableName,
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': pk },
-    ConsistentRead: true,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   });
   // A fresh account: ids 1..size, and (no order sent) orders 1..size, revision 1 — what the store writes.
-  const requests: WriteRequest[] = Array.from({ length: size }, (_, i) => ({
-    PutRequest: {
-      Item: {
-        pk,
-        sk: { S: reasonSortKey(i + 1) },
-        rev: n(1),
-        id: n(i + 1),
-        text: { S: reasonText(i + 1) },
-        state: { S: 'Away' },
-        enabled: { BOOL: true },
-        deleted: { BOOL: false },
-        order: n(i + 1),
-      },
-    },
-  }));
-  const batches: BatchWriteItemCommand[] = [];
-  for (let i = 0; i < requests.length; i += BATCH_SIZE) {
-    batches.push(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests.slice(i, i + BATCH_SIZE) } }));
-  }
-  const commit = new UpdateItemCommand({
-    TableName: tableName,
-    Key: metaKey,
-    UpdateExpression: COMMIT_CREATE.update,
-    ConditionExpression: COMMIT_CREATE.condition,
-    ExpressionAttributeValues: { ':revision': n(1), ':high': n(1 + size), ':token': { S: token } },
+  const reasons: StatusReason[] = Array.from({ length: size }, (_, i) => ({ id: i + 1, text: reasonText(i + 1), state: 'Away', enabled: true, deleted: false, order: i + 1 }));
+  const texts: Record<string, AttributeValue> = {};
+  let liveBytes = 0;
+  const items = reasons.map((reason) => {
+    const bytes = wireSize(reason);
+    liveBytes += bytes;
+    texts[textDigest(textKey(reason.text))] = n(reason.id);
+    return {
+      pk,
+      sk: s_(liveKey(reason.id)),
+      rev: n(1),
+      size: n(bytes),
+      id: n(reason.id),
+      text: s_(reason.text),
+      state: s_(reason.state),
+      enabled: { BOOL: true },
+      deleted: { BOOL: false },
+      order: n(reason.order),
+      modifiedAt: n(now),
+      modifiedRegion: s_('us-east-1'),
+    } as Record<string, AttributeValue>;
   });
-  return { acquire, query, batches, commit };
+  const inline = size <= TRANSACTION_ITEMS;
+  const batches: BatchWriteItemCommand[] = [];
+  if (!inline) {
+    const requests: WriteRequest[] = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let i = 0; i < requests.length; i += BATCH_SIZE) batches.push(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests.slice(i, i + BATCH_SIZE) } }));
+  }
+  const commit = new TransactWriteItemsCommand({
+    ClientRequestToken: token,
+    TransactItems: [
+      {
+        Update: {
+          TableName: tableName,
+          Key: metaKey,
+          UpdateExpression:
+            'SET revision = :revision, committedHigh = :high, dirty = :dirty, live = :live, liveBytes = :liveBytes, historyBytes = :zero, texts = :texts, ' +
+            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, legacyFloor = :zero, layout = :layout, lowestOrder = :one REMOVE lockToken, lockExpires, lockFrom, lockKey',
+          ConditionExpression: 'lockToken = :token',
+          ExpressionAttributeValues: {
+            ':token': s_(token),
+            ':revision': n(1),
+            ':high': n(1 + size),
+            ':dirty': { L: [] },
+            ':live': n(size),
+            ':liveBytes': n(liveBytes),
+            ':zero': n(0),
+            ':texts': { M: texts },
+            ':one': n(1),
+            ':layout': n(2),
+          },
+        },
+      },
+      ...(inline ? items.map((Item) => ({ Put: { TableName: tableName, Item } })) : []),
+    ],
+  });
+  return { acquire, batches, commit };
 }
 
-/** An item's size by DynamoDB's rule: attribute names plus values (S: UTF-8 bytes; N: ~1 byte per 2 significant digits + 1; BOOL: 1). */
+/** An item's size by DynamoDB's rule: attribute names plus values (S: UTF-8 bytes; N: ~1 byte per 2 significant digits + 1; BOOL: 1; M/L: 3 + their elements). */
 export function itemBytes(item: Record<string, AttributeValue>): number {
   let bytes = 0;
-  for (const [name, value] of Object.entries(item)) {
-    bytes += Buffer.byteLength(name);
-    if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
-    else if (value.N !== undefined) bytes += Math.ceil(value.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
-    else if (value.BOOL !== undefined) bytes += 1;
-    else throw new Error(`itemBytes: unsupported attribute type in ${name}`);
-  }
+  for (const [name, value] of Object.entries(item)) bytes += Buffer.byteLength(name) + valueBytes(value);
   return bytes;
 }
 
-/** Write units of the floor's create computed from item sizes (1 per KB, rounded up, per item; UpdateItem: the larger of before and after). */
+function valueBytes(value: AttributeValue): number {
+  if (value.S !== undefined) return Buffer.byteLength(value.S);
+  if (value.N !== undefined) return Math.ceil(value.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
+  if (value.BOOL !== undefined) return 1;
+  if (value.M !== undefined) return 3 + Object.entries(value.M).reduce((b, [k, v]) => b + Buffer.byteLength(k) + 1 + valueBytes(v), 0);
+  if (value.L !== undefined) return 3 + value.L.reduce((b, v) => b + 1 + valueBytes(v), 0);
+  throw new Error('itemBytes: unsupported attribute type');
+}
+
+/**
+ * Write units of the floor's create computed from item sizes (1 per KB, rounded
+ * up, per item; an UpdateItem charges the larger of before and after; a
+ * transaction charges each of its items twice).
+ */
 export function computedWcu(plan: FloorPlan): { wcu: number; largestItemBytes: number } {
-  const values = plan.acquire.input.ExpressionAttributeValues!;
-  const now = Number(values[':now']!.N);
-  const size = Number(values[':n']!.N);
-  const meta = (locked: boolean): Record<string, AttributeValue> => ({
-    ...plan.acquire.input.Key!,
-    ...(locked && { lockToken: values[':token']!, lockExpires: { N: String(now + LEASE_MS) } }),
-    nextId: { N: String(1 + size) },
-    committedHigh: { N: String(locked ? 1 : 1 + size) },
-    revision: { N: locked ? '0' : '1' },
-  });
   const kb = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
-  const items = plan.batches.flatMap((b) => Object.values(b.input.RequestItems!).flat().map((r) => r.PutRequest!.Item!));
-  const sizes = items.map(itemBytes);
-  const acquire = kb(itemBytes(meta(true))); // a new item: the larger of nothing and the item after
-  const commit = kb(Math.max(itemBytes(meta(true)), itemBytes(meta(false))));
-  return { wcu: acquire + sizes.reduce((n, b) => n + kb(b), 0) + commit, largestItemBytes: Math.max(...sizes) };
+  const actions = plan.commit.input.TransactItems!;
+  const puts = [
+    ...plan.batches.flatMap((b) => Object.values(b.input.RequestItems!).flat().map((r) => r.PutRequest!.Item!)),
+    ...actions.flatMap((a) => (a.Put ? [a.Put.Item!] : [])),
+  ];
+  const sizes = puts.map(itemBytes);
+  const inTransaction = actions.filter((a) => a.Put).length;
+  const values = plan.commit.input.TransactItems![0]!.Update!.ExpressionAttributeValues!;
+  const metaAfter = 200 + valueBytes(values[':texts']!);
+  const acquire = 1; // the new #META with its lease: ~190 bytes
+  const commit = 2 * kb(metaAfter);
+  const reasonUnits = sizes.reduce((n, b, i) => n + kb(b) * (i >= sizes.length - inTransaction ? 2 : 1), 0);
+  return { wcu: acquire + reasonUnits + commit, largestItemBytes: Math.max(...sizes) };
 }
 
 export async function runFloor(client: DynamoDBClient, plan: FloorPlan): Promise<void> {
-  await Promise.all([client.send(plan.acquire), client.send(plan.query)]);
+  await client.send(plan.acquire);
   const outs = await Promise.all(plan.batches.map((batch) => client.send(batch)));
   for (const out of outs) {
     if (Object.values(out.UnprocessedItems ?? {}).some((items) => items.length)) throw new Error('floor: unprocessed items (not expected on DynamoDB Local)');
@@ -314,7 +367,7 @@ export interface ConcurrencyResult extends ConcurrencyOptions {
   seconds: number;
   throughput: number;
   latency: Summary;
-  /** lease-busy events: a writer found the lease taken and tried again. */
+  /** Refused lease attempts (conditional UpdateItems that found the lease taken). */
   retries: number;
   retriesPerCreate: number;
   leaseTakenOver: number;
@@ -334,8 +387,8 @@ export interface ConcurrencyResult extends ConcurrencyOptions {
 function leaseIntervals(calls: MeterSnapshot['calls']): Array<[number, number]> {
   const acquires = calls.filter((c) => c.ok && c.update?.startsWith('SET lockToken')).map((c) => c.end).sort((a, b) => a - b);
   // A commit, or the release of a write that did not commit.
-  const ends = (u: string | undefined) => !!u && (u.startsWith('SET revision') || u.startsWith('REMOVE lockToken') || u.startsWith('SET committedHigh'));
-  const commits = calls.filter((c) => c.ok && ends(c.update)).map((c) => c.end).sort((a, b) => a - b);
+  const ends = (c: MeterSnapshot['calls'][number]) => c.name === 'TransactWriteItemsCommand' || (!!c.update && (c.update.startsWith('REMOVE lockToken') || c.update.startsWith('SET nextId = lockFrom')));
+  const commits = calls.filter((c) => c.ok && ends(c)).map((c) => c.end).sort((a, b) => a - b);
   // One writer at a time: the k-th acquire pairs with the k-th commit.
   return acquires.slice(0, commits.length).map((start, i) => [start, commits[i]!] as [number, number]);
 }
@@ -349,6 +402,7 @@ export async function benchConcurrency(s: Subject, { writers, createsPerWriter, 
   };
   const before = { ...s.events };
   s.meter.reset();
+  void before;
   const latencies: number[] = [];
   let failed = 0;
   const start = performance.now();
@@ -367,7 +421,7 @@ export async function benchConcurrency(s: Subject, { writers, createsPerWriter, 
   const snap = s.meter.snapshot();
   const creates = writers * createsPerWriter;
   const ok = creates - failed;
-  const retries = s.events['lease-busy'] - before['lease-busy'];
+  const retries = snap.calls.filter((c) => !c.ok && c.update?.startsWith('SET lockToken')).length;
   const held = leaseIntervals(snap.calls);
   return {
     writers,

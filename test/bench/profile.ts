@@ -24,7 +24,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import { parseCreateBody } from '../../functions/domain/status-reason.js';
@@ -270,12 +270,16 @@ async function profileLayers(sizes: number[], iterations: number): Promise<void>
       const plan = floorPlan('stub', next(), size);
       const items = plan.batches.map((b) => b.input.RequestItems!.stub!.map((r) => ({ PutRequest: { Item: unmarshallItem(r.PutRequest!.Item!) } })));
       const acquire = unmarshallInput(plan.acquire.input);
-      const query = unmarshallInput(plan.query.input);
-      const commit = unmarshallInput(plan.commit.input);
+      const commit = {
+        ClientRequestToken: plan.commit.input.ClientRequestToken,
+        TransactItems: plan.commit.input.TransactItems!.map((a) =>
+          a.Update ? { Update: unmarshallInput(a.Update) } : { Put: { TableName: 'stub', Item: unmarshallItem(a.Put!.Item!) } },
+        ),
+      };
       return async () => {
-        await Promise.all([doc.send(new UpdateCommand(acquire)), doc.send(new QueryCommand(query))]);
+        await doc.send(new UpdateCommand(acquire));
         await Promise.all(items.map((chunk) => doc.send(new BatchWriteCommand({ RequestItems: { stub: chunk } }))));
-        await doc.send(new UpdateCommand(commit));
+        await doc.send(new TransactWriteCommand(commit as never));
       };
     },
     () => {

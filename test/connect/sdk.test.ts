@@ -202,7 +202,7 @@ describe('store failures', () => {
   });
 
   it('answers InternalServiceException (500) without internals when the store fails unexpectedly', async () => {
-    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: table arn:aws:dynamodb:x'), { name: 'InternalServerError', $fault: 'server' }));
+    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: table arn:aws:dynamodb:x'), { name: 'ValidationException', $fault: 'client' }));
     const brokenServer = await startServer(() => broken);
     const brokenClient = connectClient(brokenServer, { maxAttempts: 1 });
     try {
@@ -210,7 +210,7 @@ describe('store failures', () => {
       expect(error).toBeInstanceOf(InternalServiceException);
       expect(error.$fault).toBe('server');
       expect(error.$metadata.httpStatusCode).toBe(500);
-      expect(error.message).not.toMatch(/secret|arn:|InternalServerError/);
+      expect(error.message).not.toMatch(/secret|arn:|ValidationException/);
     } finally {
       brokenClient.destroy();
       await brokenServer.close();

@@ -153,7 +153,7 @@ describe('store failures', () => {
   });
 
   it('answers InternalError without internals when the store fails unexpectedly', async () => {
-    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: arn:aws:dynamodb:table/x'), { name: 'InternalServerError', $fault: 'server' }));
+    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: arn:aws:dynamodb:table/x'), { name: 'ValidationException', $fault: 'client' }));
     const answer = await invoke({ action: 'createStatusReasons', accountId: newAccount(), items: [{ text: 'A', state: 'Away' }] }, createHandler(() => broken));
     expect(answer).toEqual({ error: { type: 'InternalError', message: 'An internal error occurred. Try again.' } });
   });

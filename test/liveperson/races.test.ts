@@ -16,7 +16,7 @@ beforeAll(async () => {
   // These tests are about correctness under contention, not latency: on DynamoDB
   // Local (a shared, busy machine) 50 writers queueing for one account's lease can
   // wait longer than the 8 s a live request waits by default (they would get 503).
-  const store = table.store({ leaseWaitMs: 60_000 });
+  const store = table.store({ leaseWaitMs: 60_000, leaseQueueMax: 100, requestMs: 60_000 });
   handler = createLivePersonHandler({ store: () => recording(store) });
 });
 

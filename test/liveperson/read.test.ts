@@ -2,7 +2,7 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
-import { partitionKey } from '../../functions/store/dynamo-store.js';
+import { partitionKey } from '../../functions/store/layout.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 import { livePersonRequests, type Reason } from '../support/liveperson.js';
 

@@ -18,7 +18,7 @@ beforeAll(async () => {
  * wait longer for the account's lease than the 8 s default allows a live request.
  */
 const container = () => {
-  const store = new DynamoStatusReasonStore({ client: localClient(), tableName: table.tableName, leaseWaitMs: 60_000 });
+  const store = new DynamoStatusReasonStore({ client: localClient(), tableName: table.tableName, leaseWaitMs: 60_000, leaseQueueMax: 100, requestMs: 60_000 });
   return createLivePersonHandler({ store: () => store });
 };
 

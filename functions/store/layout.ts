@@ -1,0 +1,178 @@
+// How an account's data lies in DynamoDB (layout 2). One partition per account,
+// `pk = ACCOUNT#<accountId>`; the sort keys:
+//
+//   #META           the account: revision, id allocation, what the rules need
+//                   (counts, sizes, lowest order, a digest of every live text),
+//                   the history's bounds, and the write lease (lease.ts).
+//   #R#<id>         a reason that is not deleted.
+//   D#<id>          a deleted reason (with `seq`, its place in the deletion log).
+//   X#<seq>         the deletion log: which reason was deleted `seq`-th, and its size.
+//   K#<key>         an idempotency record: the first answer to a keyed write.
+//   REASON#<id>     layout 1 (before this one); after migration only its deleted
+//                   reasons are read, as the oldest history (legacy.ts).
+//
+// `#META` sorts right before `#R#`, so one Query (`sk BETWEEN #META AND #R#~`)
+// reads the account and its live reasons and nothing else: a list does not read
+// deleted reasons, and no write reads any reason but the one it changes.
+//
+// Visibility. Ids are allocated to a write when it takes the lease; a create
+// writes its reasons before it commits, so `committedHigh` marks which ids are
+// committed: a reason is seen only when its id is below `committedHigh` and not
+// in a `dirty` range (ids of writes that may have written and then failed; they
+// are deleted later and the range dropped). A deleted reason is seen only while
+// its `seq` is at or above `historyFloor` (the history is bounded: the
+// longest-deleted reasons are dropped first).
+import { createHash } from 'node:crypto';
+import type { ReasonState, StatusReason, StoredReason } from '../domain/status-reason.js';
+
+export const LAYOUT = 2;
+export const META_SK = '#META';
+export const LIVE_PREFIX = '#R#';
+export const DELETED_PREFIX = 'D#';
+export const LOG_PREFIX = 'X#';
+export const RECORD_PREFIX = 'K#';
+export const LEGACY_PREFIX = 'REASON#';
+/** The upper end of the live range in a Query (`~` sorts after every digit). */
+export const LIVE_END = `${LIVE_PREFIX}~`;
+
+const pad = (n: number) => String(n).padStart(16, '0');
+export const partitionKey = (accountId: string) => `ACCOUNT#${accountId}`;
+export const liveKey = (id: number) => `${LIVE_PREFIX}${pad(id)}`;
+export const deletedKey = (id: number) => `${DELETED_PREFIX}${pad(id)}`;
+export const logKey = (seq: number) => `${LOG_PREFIX}${pad(seq)}`;
+export const recordKey = (key: string) => `${RECORD_PREFIX}${key}`;
+export const legacyKey = (id: number) => `${LEGACY_PREFIX}${pad(id)}`;
+
+/**
+ * The digest a live text is known by in `#META` (`texts`: digest → id): 72 bits
+ * of SHA-256 of its text key. With 1,000 live texts the chance that two differ
+ * and share a digest is about 10^-16; it keeps `#META` at ~17 bytes per reason.
+ */
+export const textDigest = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 12);
+
+/** A range of ids that may hold items of a write that never committed. */
+export interface DirtyRange {
+  from: number;
+  to: number;
+  /** When it was marked (epoch ms): it is cleaned only once no write of it can still land. */
+  since: number;
+}
+
+/** `#META` as the store reads it. A missing item is a new account. */
+export interface Meta {
+  layout: number;
+  revision: number;
+  /** The next id to allocate. */
+  nextId: number;
+  /** Ids below it are committed, or in a dirty range. */
+  committedHigh: number;
+  dirty: DirtyRange[];
+  live: number;
+  liveBytes: number;
+  historyBytes: number;
+  lowestOrder: number | undefined;
+  /** digest of a live text's key → the id that holds it. */
+  texts: Record<string, number>;
+  /** The next place in the deletion log. */
+  deleteSeq: number;
+  /** Deleted reasons whose `seq` is below it are no longer kept. */
+  historyFloor: number;
+  /** Log entries below it have been removed for good (with their reasons). */
+  purgedTo: number;
+  /** Layout 1 reasons: those with ids below `legacyHigh` and at or above `legacyFloor` that are deleted are history. */
+  legacyHigh: number;
+  legacyFloor: number;
+}
+
+const num = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
+
+export function toMeta(item: Record<string, unknown> | undefined): Meta {
+  const dirty = Array.isArray(item?.dirty) ? (item!.dirty as number[]) : [];
+  const ranges: DirtyRange[] = [];
+  for (let i = 0; i + 2 < dirty.length; i += 3) {
+    ranges.push({ from: dirty[i]!, to: dirty[i + 1]!, since: dirty[i + 2]! });
+  }
+  return {
+    layout: num(item?.layout, item && item.revision !== undefined ? 1 : LAYOUT),
+    revision: num(item?.revision, 0),
+    nextId: num(item?.nextId, 1),
+    committedHigh: num(item?.committedHigh, 1),
+    dirty: ranges,
+    live: num(item?.live, 0),
+    liveBytes: num(item?.liveBytes, 0),
+    historyBytes: num(item?.historyBytes, 0),
+    lowestOrder: typeof item?.lowestOrder === 'number' ? item.lowestOrder : undefined,
+    texts: (item?.texts as Record<string, number> | undefined) ?? {},
+    deleteSeq: num(item?.deleteSeq, 1),
+    historyFloor: num(item?.historyFloor, 1),
+    purgedTo: num(item?.purgedTo, 1),
+    legacyHigh: num(item?.legacyHigh, 0),
+    legacyFloor: num(item?.legacyFloor, 0),
+  };
+}
+
+export const flattenDirty = (ranges: DirtyRange[]): number[] => ranges.flatMap((r) => [r.from, r.to, r.since]);
+
+/** Whether an id belongs to a committed write. */
+export const isCommitted = (meta: Meta, id: number): boolean => id < meta.committedHigh && !meta.dirty.some((r) => id >= r.from && id < r.to);
+
+/** A reason item (live or deleted): the reason's fields, and what the store keeps beside them. */
+export interface ReasonItem extends StoredReason {
+  pk: string;
+  sk: string;
+  /** The revision that last wrote it. */
+  rev: number;
+  /** `wireSize` of the reason. */
+  size: number;
+  /** Deleted reasons: the place in the deletion log. */
+  seq?: number;
+}
+
+export function toReason(item: Record<string, unknown>): StoredReason {
+  const reason: StoredReason = {
+    id: item.id as number,
+    text: item.text as string,
+    state: item.state as ReasonState,
+    enabled: item.enabled as boolean,
+    deleted: item.deleted as boolean,
+    order: item.order as number,
+  };
+  if (item.description !== undefined) reason.description = item.description as string;
+  if (item.tags !== undefined) reason.tags = item.tags as Record<string, string>;
+  if (typeof item.modifiedAt === 'number') reason.modifiedAt = item.modifiedAt;
+  if (typeof item.modifiedRegion === 'string') reason.modifiedRegion = item.modifiedRegion;
+  return reason;
+}
+
+export function reasonItem(pk: string, reason: StoredReason, rev: number, size: number, seq?: number): ReasonItem {
+  const item: ReasonItem = { pk, sk: reason.deleted ? deletedKey(reason.id) : liveKey(reason.id), rev, size, ...reason };
+  if (reason.deleted) item.seq = seq;
+  return item;
+}
+
+/** A deletion log entry. (`reasonId`, not `id`: layout-1 code, reading a whole partition, takes any item with an `id` for a reason.) */
+export interface LogItem {
+  pk: string;
+  sk: string;
+  seq: number;
+  reasonId: number;
+  size: number;
+}
+
+export const logItem = (pk: string, seq: number, reasonId: number, size: number): LogItem => ({ pk, sk: logKey(seq), seq, reasonId, size });
+
+/** An idempotency record. */
+export interface RecordItem {
+  pk: string;
+  sk: string;
+  fingerprint: string;
+  /** The domain's answer, as JSON. */
+  answer: string;
+  revision: number;
+  /** Epoch ms after which the record no longer counts. */
+  expiresAt: number;
+  /** Epoch seconds: DynamoDB's time-to-live attribute, so expired records go away by themselves. */
+  ttl: number;
+}
+
+export type { StatusReason };

@@ -1,0 +1,37 @@
+// The fault-injection simulation, small, on fixed seeds: `npm run chaos` runs it
+// at any size. A failure prints the seed and the command that replays it.
+import { describe, expect, it } from 'vitest';
+import { createTestTable, dynamoEndpoint } from '../support/dynamo.js';
+import { DEFAULT_RATES, simulate } from './simulate.js';
+
+describe('fault-injection simulation', () => {
+  it('holds every promise of SPEC §4 on seeds 1–3 (lost answers, throttling, 5xx, delays, partial batches)', async () => {
+    const table = await createTestTable();
+    const reports = await Promise.all(
+      [1, 2, 3].map((seed) =>
+        simulate({
+          endpoint: dynamoEndpoint(),
+          tableName: table.tableName,
+          seed,
+          ops: 90,
+          workers: 5,
+          accounts: 2,
+          rates: DEFAULT_RATES,
+          delayMs: [20, 1_000],
+          clientLost: 0.05,
+          keyed: 0.8,
+          lambdaMs: 2_500,
+          leaseMs: 5_000,
+          maxItems: 60,
+        }),
+      ),
+    );
+    for (const report of reports) {
+      const summary = `seed ${report.seed}: ${JSON.stringify(report.answers)}; faults ${JSON.stringify(report.faults)}`;
+      expect(report.anomalies, `${summary}\nreplay: ${report.replay}`).toEqual([]);
+      // The faults did happen, or the run proves nothing.
+      expect(report.faults.lost + report.faults.throttle + report.faults['server-error'], summary).toBeGreaterThan(10);
+      expect(report.answers['500'], `${summary}: 500s answered`).toBeLessThanOrEqual(1);
+    }
+  }, 120_000);
+});

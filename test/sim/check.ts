@@ -1,0 +1,262 @@
+// The simulation's checker: holds every recorded answer and the final state of
+// each account against the history of requests (in the spirit of Jepsen's
+// checkers). Every create item's text and every replacement text is unique to
+// its request, so any text seen tells which request wrote it.
+//
+// A write's outcome: acknowledged (some attempt answered 200: that first answer
+// is its answer, and every repeat must equal it), refused (only 4xx and 503:
+// nothing of it may ever be seen), or unknown (a 500 and no 200: it landed if
+// anything of it is ever seen).
+import { textKey } from '../../functions/domain/status-reason.js';
+
+export interface Attempt {
+  status: number;
+  revision: number | undefined;
+  body: any;
+  started: number;
+  ended: number;
+  /** The client "lost" this answer and resent (the answer is still recorded). */
+  clientLost: boolean;
+}
+
+export interface Operation {
+  index: number;
+  worker: number;
+  kind: 'create' | 'replace' | 'delete' | 'list' | 'get';
+  account: string;
+  key?: string;
+  ifMatch?: number;
+  targetId?: number;
+  includeDeleted?: boolean;
+  body?: unknown;
+  /** Texts this write puts (creates: one per item, trimmed; replaces: the new text). */
+  texts?: string[];
+  /** Create items sent with deleted: true. */
+  deletedTexts?: string[];
+  attempts: Attempt[];
+}
+
+interface Item {
+  id: number;
+  text: string;
+  deleted: boolean;
+}
+
+/** An answer that shows reasons at a revision: a list, a get, the final read. */
+interface Observation {
+  op: string;
+  revision: number;
+  items: Item[];
+  /** All the account's reasons (include_deleted) or only the non-deleted ones. */
+  includeDeleted: boolean;
+  /** A get: only this id; `items` empty means 404. */
+  onlyId?: number;
+}
+
+/** One effect on one reason, at a revision (undefined: an unknown write's, revision not known). */
+interface Effect {
+  revision: number | undefined;
+  text?: string;
+  deleted?: boolean;
+  create?: boolean;
+  op: Operation;
+}
+
+const isWrite = (op: Operation) => op.kind === 'create' || op.kind === 'replace' || op.kind === 'delete';
+const label = (op: Operation) => `${op.kind} #${op.index} (worker ${op.worker}${op.key ? `, key ${op.key}` : ''})`;
+const asItems = (body: unknown): Item[] => (Array.isArray(body) ? body : body ? [body] : []) as Item[];
+
+export function check(history: Operation[], finals: Map<string, { revision: number; items: Item[] }>): string[] {
+  const anomalies: string[] = [];
+  for (const [account, final] of finals) anomalies.push(...checkAccount(account, history.filter((op) => op.account === account), final).map((a) => `${account}: ${a}`));
+  return anomalies;
+}
+
+function checkAccount(account: string, ops: Operation[], final: { revision: number; items: Item[] }): string[] {
+  const anomalies: string[] = [];
+  const note = (message: string) => anomalies.length < 50 && anomalies.push(message);
+
+  // ------------------------------------------------------------ outcomes
+  const acked = new Map<Operation, Attempt>();
+  const unknown = new Set<Operation>();
+  for (const op of ops) {
+    for (const attempt of op.attempts) if (attempt.status === -1) note(`${label(op)}: the handler threw instead of answering: ${attempt.body}`);
+    const oks = op.attempts.filter((a) => a.status === 200);
+    for (const attempt of op.attempts) {
+      if (attempt.status >= 500 && attempt.status !== 500 && attempt.status !== 503) note(`${label(op)}: answered ${attempt.status}`);
+    }
+    if (!isWrite(op)) continue;
+    if (oks.length) {
+      const first = oks[0]!;
+      acked.set(op, first);
+      for (const other of oks.slice(1)) {
+        if (other.revision !== first.revision || JSON.stringify(other.body) !== JSON.stringify(first.body)) {
+          note(`${label(op)}: a repeat answered ${other.revision} ${JSON.stringify(other.body)?.slice(0, 120)}, not the first answer ${first.revision} ${JSON.stringify(first.body)?.slice(0, 120)}`);
+        }
+      }
+    } else if (op.attempts.some((a) => a.status === 500 || a.status === -1)) unknown.add(op);
+  }
+  const refused = ops.filter((op) => isWrite(op) && !acked.has(op) && !unknown.has(op));
+
+  // Acknowledged writes: one revision each.
+  const byRevision = new Map<number, Operation>();
+  for (const [op, answer] of acked) {
+    if (answer.revision === undefined) {
+      note(`${label(op)}: a 200 without ac-revision`);
+      continue;
+    }
+    const other = byRevision.get(answer.revision);
+    if (other) note(`${label(op)} and ${label(other)} both answered revision ${answer.revision}`);
+    byRevision.set(answer.revision, op);
+    if (answer.revision > final.revision) note(`${label(op)} answered revision ${answer.revision}, past the final ${final.revision}`);
+  }
+
+  // ------------------------------------------------------- observations
+  const observations: Observation[] = [];
+  for (const op of ops) {
+    if (op.kind !== 'list' && op.kind !== 'get') continue;
+    for (const attempt of op.attempts) {
+      if (attempt.revision === undefined) continue;
+      if (attempt.status === 200) observations.push({ op: label(op), revision: attempt.revision, items: asItems(attempt.body), includeDeleted: op.includeDeleted ?? false, ...(op.kind === 'get' && { onlyId: op.targetId }) });
+      else if (attempt.status === 404 && op.kind === 'get') observations.push({ op: label(op), revision: attempt.revision, items: [], includeDeleted: op.includeDeleted ?? false, onlyId: op.targetId });
+    }
+  }
+  observations.push({ op: 'the final read', revision: final.revision, items: final.items, includeDeleted: true });
+
+  // Which request wrote a text.
+  const writerOf = new Map<string, Operation>();
+  for (const op of ops) for (const text of op.texts ?? []) writerOf.set(text, op);
+  const seenTexts = new Set<string>();
+  for (const o of observations) for (const item of o.items) seenTexts.add(item.text);
+
+  // Nothing of a refused write is ever seen.
+  for (const op of refused) {
+    for (const text of op.texts ?? []) if (seenTexts.has(text)) note(`${label(op)} was refused (${op.attempts.map((a) => a.status).join(', ')}) but its text "${text}" was seen`);
+  }
+
+  // ------------------------------------------- effects on each reason id
+  const effects = new Map<number, Effect[]>();
+  const add = (id: number, effect: Effect) => (effects.get(id) ?? effects.set(id, []).get(id)!).push(effect);
+  const idsOfCreate = new Map<Operation, Set<number>>();
+  for (const op of ops) {
+    if (op.kind !== 'create' || (!acked.has(op) && !unknown.has(op))) continue;
+    const answer = acked.get(op);
+    const ids = new Set<number>();
+    if (answer) {
+      for (const item of asItems(answer.body)) {
+        ids.add(item.id);
+        add(item.id, { revision: answer.revision, text: item.text, deleted: item.deleted, create: true, op });
+      }
+    } else {
+      // An unknown create: its ids are where its texts were seen.
+      for (const o of observations) {
+        for (const item of o.items) {
+          if (writerOf.get(item.text) !== op || ids.has(item.id)) continue;
+          ids.add(item.id);
+          add(item.id, { revision: undefined, text: item.text, deleted: op.deletedTexts?.includes(item.text) ?? false, create: true, op });
+        }
+      }
+    }
+    idsOfCreate.set(op, ids);
+  }
+  for (const op of ops) {
+    if ((op.kind !== 'replace' && op.kind !== 'delete') || op.targetId === undefined) continue;
+    const answer = acked.get(op);
+    if (answer) add(op.targetId, { revision: answer.revision, ...(op.kind === 'replace' ? { text: op.texts![0] } : { deleted: true }), op });
+    else if (unknown.has(op)) add(op.targetId, { revision: undefined, ...(op.kind === 'replace' ? { text: op.texts![0] } : { deleted: true }), op });
+  }
+
+  // Unknown writes that landed: a create or replace whose text was seen; a delete
+  // that alone explains a reason seen deleted.
+  const landed = new Set<Operation>();
+  for (const op of unknown) if (op.kind !== 'delete' && (op.texts ?? []).some((t) => seenTexts.has(t))) landed.add(op);
+  const finalById = new Map(final.items.map((item) => [item.id, item]));
+  for (const [id, list] of effects) {
+    const item = finalById.get(id);
+    if (!item?.deleted) {
+      for (const e of list) if (e.deleted && e.revision !== undefined && !e.create) note(`reason ${id}: ${label(e.op)} deleted it (revision ${e.revision}), but the final read shows it not deleted`);
+      continue;
+    }
+    const explained = list.some((e) => e.deleted && (e.revision !== undefined || (e.create && landed.has(e.op))));
+    if (explained) continue;
+    const deleters = list.filter((e) => e.deleted && e.revision === undefined && e.op.kind === 'delete');
+    if (!deleters.length) note(`reason ${id} is deleted, and no write that was answered 200 or may have landed deleted it`);
+    else landed.add(deleters[0]!.op);
+  }
+
+  // The final revision: every acknowledged write and every unknown write that landed, once.
+  const expected = acked.size + landed.size;
+  if (final.revision !== expected) {
+    note(`the final revision is ${final.revision}, but ${acked.size} writes were answered 200 and ${landed.size} unknown ones are seen to have landed (${expected})`);
+  }
+
+  // ------------------------------------------------------ final state
+  const ids = final.items.map((i) => i.id);
+  if (new Set(ids).size !== ids.length) note(`the final read holds an id twice: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(', ')}`);
+  for (const [op, answer] of acked) {
+    if (op.kind !== 'create') continue;
+    for (const item of asItems(answer.body)) if (!finalById.has(item.id)) note(`${label(op)} created reason ${item.id} (revision ${answer.revision}), which the final read does not hold`);
+  }
+  for (const item of final.items) if (!effects.has(item.id)) note(`the final read holds reason ${item.id} "${item.text}", which no write created`);
+
+  // ------------------------------------------- each answer at its revision
+  for (const o of observations) {
+    const live = o.items.filter((i) => !i.deleted).map((i) => textKey(i.text));
+    if (new Set(live).size !== live.length) note(`${o.op} at revision ${o.revision}: two reasons that are not deleted share a text`);
+    const shown = new Map(o.items.map((i) => [i.id, i]));
+    if (shown.size !== o.items.length) note(`${o.op} at revision ${o.revision}: an id twice`);
+    const relevant = o.onlyId !== undefined ? [o.onlyId] : [...new Set([...effects.keys(), ...shown.keys()])];
+    for (const id of relevant) {
+      const item = shown.get(id);
+      const model = stateAt(effects.get(id) ?? [], o.revision, landed);
+      if (model === 'unsure') continue;
+      const expectShown = model.exists && (o.includeDeleted || !model.deleted);
+      if (!item) {
+        if (expectShown && model.sure) note(`${o.op} at revision ${o.revision}: reason ${id} is missing (expected "${model.text}"${model.deleted ? ', deleted' : ''})`);
+        continue;
+      }
+      if (!model.exists) {
+        if (model.sure) note(`${o.op} at revision ${o.revision}: reason ${id} "${item.text}" is shown, but the write that created it has a later revision`);
+        continue;
+      }
+      if (!o.includeDeleted && item.deleted) note(`${o.op} at revision ${o.revision}: reason ${id} is deleted, in an answer without deleted ones`);
+      if (model.sure && (item.text !== model.text || item.deleted !== model.deleted)) {
+        note(`${o.op} at revision ${o.revision}: reason ${id} is "${item.text}"${item.deleted ? ' (deleted)' : ''}, but at that revision it was "${model.text}"${model.deleted ? ' (deleted)' : ''}`);
+      }
+    }
+    // A create is seen whole or not at all.
+    if (o.includeDeleted && o.onlyId === undefined) {
+      for (const [op, created] of idsOfCreate) {
+        const present = [...created].filter((id) => shown.has(id)).length;
+        if (present && present !== created.size) note(`${o.op} at revision ${o.revision}: ${present} of the ${created.size} reasons of ${label(op)}`);
+      }
+    }
+  }
+  return anomalies;
+}
+
+/**
+ * A reason as it was at `revision`, from the writes that touched it. Effects of
+ * unknown writes (no revision) that landed make the answer less sure; `unsure`
+ * when nothing can be said.
+ */
+function stateAt(list: Effect[], revision: number, landed: Set<Operation>): { exists: boolean; text: string | undefined; deleted: boolean; sure: boolean } | 'unsure' {
+  const known = list.filter((e) => e.revision !== undefined).sort((a, b) => a.revision! - b.revision!);
+  const vague = list.filter((e) => e.revision === undefined && (landed.has(e.op) || e.create));
+  const created = known.find((e) => e.create);
+  if (!created) {
+    // Created by an unknown write: exists from some unknown revision on.
+    if (vague.some((e) => e.create)) return 'unsure';
+    return { exists: false, text: undefined, deleted: false, sure: true };
+  }
+  if (created.revision! > revision) return { exists: false, text: undefined, deleted: false, sure: true };
+  let text = created.text;
+  let deleted = created.deleted ?? false;
+  for (const e of known) {
+    if (e.revision! > revision || e === created) continue;
+    if (e.text !== undefined) text = e.text;
+    if (e.deleted) deleted = true;
+  }
+  const sure = !vague.some((e) => !e.create);
+  return { exists: true, text, deleted, sure };
+}
