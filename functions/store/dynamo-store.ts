@@ -218,6 +218,19 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
    * the same revision means no write committed in between. Otherwise, again.
    */
   private async readAt(accountId: string, options: { includeDeleted?: boolean }, deadline: number): Promise<{ revision: number; reasons: StoredReason[] }> {
+    return this.readFailure(this.readConsistent(accountId, options, deadline));
+  }
+
+  /** A read that runs out of time changed nothing: it is answered busy, to be sent again. */
+  private async readFailure<T>(read: Promise<T>): Promise<T> {
+    try {
+      return await read;
+    } catch (error) {
+      throw error instanceof DeadlineExceeded ? busy(nothingChanged(error)) : error;
+    }
+  }
+
+  private async readConsistent(accountId: string, options: { includeDeleted?: boolean }, deadline: number): Promise<{ revision: number; reasons: StoredReason[] }> {
     const pk = partitionKey(accountId);
     for (let attempt = 0; ; attempt++) {
       const head = await this.queryAll(pk, { between: [META_SK, LIVE_END] }, deadline);
@@ -249,7 +262,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   }
 
   private async getAt(accountId: string, id: number, deadline: number): Promise<{ revision: number; reason: StoredReason | undefined }> {
-    const read = await this.readStart(partitionKey(accountId), id, undefined, deadline);
+    const read = await this.readFailure(this.readStart(partitionKey(accountId), id, undefined, deadline));
     return { revision: read.revision, reason: read.target?.reason };
   }
 
