@@ -56,7 +56,6 @@ import {
   toMeta,
   toReason,
   DELETED_PREFIX,
-  LEGACY_PREFIX,
   LOG_PREFIX,
   type DirtyRange,
   type Meta,
@@ -254,7 +253,8 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   private async readHistory(pk: string, meta: Meta, deadline: number): Promise<StoredReason[]> {
     const [deleted, legacy] = await Promise.all([
       this.queryAll(pk, { prefix: DELETED_PREFIX }, deadline),
-      meta.legacyHigh > meta.legacyFloor ? this.queryAll(pk, { prefix: LEGACY_PREFIX }, deadline) : Promise.resolve([]),
+      // Layout 1's history from its floor: what was dropped is not read again.
+      meta.legacyHigh > meta.legacyFloor ? this.queryAll(pk, { from: legacyKey(meta.legacyFloor), to: legacyKey(meta.legacyHigh - 1) }, deadline) : Promise.resolve([]),
     ]);
     const kept = deleted.filter((item) => isCommitted(meta, item.id as number) && (item.seq as number) >= meta.historyFloor).map(toReason);
     for (const item of legacy) if (isLegacyVisible(meta, item)) kept.push(toReason(item));

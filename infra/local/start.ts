@@ -15,8 +15,6 @@ process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.TABLE_NAME ??= 'agent-status-reasons';
-// No Lambda timeout here: let writers queue longer for a busy account than the deployed 8 s.
-process.env.LEASE_WAIT_MS ??= '25000';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 

@@ -83,7 +83,7 @@ function schedule(options: SimulationOptions, worker: number, spot: { op: number
     const [min, max] = options.delayMs;
     return { kind: 'delay', ms: Math.round(min + unit(seed, worker, spot.op, spot.attempt, spot.call, 2) * (max - min)) };
   }
-  if (u < (edge += rates.unprocessed)) return { kind: 'unprocessed', keep: Math.floor(unit(seed, worker, spot.op, spot.attempt, spot.call, 3) * 20) };
+  if (u < (edge += rates.unprocessed)) return { kind: 'unprocessed', keep: 1 + Math.floor(unit(seed, worker, spot.op, spot.attempt, spot.call, 3) * 20) };
   return undefined;
 }
 

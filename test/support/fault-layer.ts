@@ -156,6 +156,8 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
       case 'unprocessed': {
         if (operation !== 'BatchWriteItem' || !input.RequestItems) return this.inner.handle(request, options);
         const [table, requests] = Object.entries(input.RequestItems as Record<string, unknown[]>)[0]!;
+        // DynamoDB processes at least one request of a batch it answers (it refuses an empty one).
+        if (fault.keep < 1 || fault.keep >= requests.length) return this.inner.handle(request, options);
         const sent = { ...input, RequestItems: { [table]: requests.slice(0, fault.keep) } };
         const body = Buffer.from(JSON.stringify(sent));
         request.body = typeof request.body === 'string' ? body.toString('utf8') : new Uint8Array(body);
