@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpRoute, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -23,6 +23,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { addConnectRoutes } from './connect-routes.js';
 
 /** The repository root (this file lives in `<root>/infra/`). */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -300,12 +301,7 @@ export class AgentStatusReasonsStack extends Stack {
       integration,
       authorizer: jwtAuthorizer,
     });
-    this.connectRoutes = this.api.addRoutes({
-      path: CONNECT_PATH,
-      methods: [HttpMethod.PUT],
-      integration,
-      authorizer: new HttpIamAuthorizer(),
-    });
+    this.connectRoutes = addConnectRoutes(this, { api: this.api, integration, fn: this.fn });
 
     // --------------------------------------------------------------- alarms
     const alarmEmail = props.alarmEmail ?? contextString(this, 'alarmEmail');
@@ -404,7 +400,7 @@ export class AgentStatusReasonsStack extends Stack {
     return this.fn.grantInvoke(grantee);
   }
 
-  /** Lets a principal call the IAM-authorized Connect route `PUT /agent-status/{InstanceId}` (execute-api:Invoke on that route only). */
+  /** Lets a principal call the IAM-authorized Connect routes (`CONNECT_ROUTES`; execute-api:Invoke on those routes only). */
   grantConnectRouteInvoke(grantee: iam.IGrantable): iam.Grant[] {
     return this.connectRoutes.map((route) => route.grantInvoke(grantee));
   }

@@ -1,14 +1,12 @@
-// Amazon Connect's CreateAgentStatus (`PUT /agent-status/{InstanceId}`), answered
-// the way the official AWS SDK's Connect client expects: a thin middy pipeline
-// that maps Connect's request onto the domain's create and the domain's failures
-// onto Connect's error types (`x-amzn-ErrorType` header, `{"Message": "..."}`).
+// Amazon Connect's agent-status API (the routes of ./routes.ts), answered the
+// way the official AWS SDK's Connect client expects: a thin middy pipeline that
+// finds the operation, requires IAM authorization, reads the JSON body, and
+// maps the domain's failures onto Connect's error types (`x-amzn-ErrorType`
+// header, `{"Message": "..."}`). The operations themselves are in ./operations.ts.
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
-import { isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
-import { ACCOUNT_ID, ACCOUNT_ID_RULE, descriptionSchema, fieldErrors, tagsSchema, textSchema, type NewReason } from '../domain/status-reason.js';
-import { createStatusReasons } from '../domain/status-reasons.js';
+import { describeValue, isDomainError, type DomainErrorKind } from '../domain/errors.js';
 import type { StoreFactory } from '../domain/store.js';
 import { HttpError } from '../http/http-error.js';
 import { routedPath } from '../http/liveperson.js';
@@ -16,90 +14,13 @@ import { errorResponses } from '../http/middlewares/error-responses.js';
 import { jsonBody } from '../http/middlewares/json-body.js';
 import { pipeline, requestScope } from '../pipeline.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult } from '../http/types.js';
+import { CONNECT_ERRORS, CONNECT_LIMITS, ConnectError, nestsDeeperThan, type ConnectErrorType } from './agent-status.js';
+import { LOCAL_NEXT_TOKEN_SECRET } from './next-token.js';
+import { OPERATIONS } from './operations.js';
+import { CONNECT_ROUTES, matchConnectRoute, type ConnectOperation, type ConnectRoute } from './routes.js';
 
-/** Paths the Connect adapter answers (anything under it that is not the route is Connect's 404). */
-export const CONNECT_PATH_PREFIX = /^\/agent-status(?:\/|$)/;
-const CREATE_AGENT_STATUS = /^\/agent-status\/([^/]+)\/?$/;
-
-/** Connect's own rules that the status reason itself does not have. */
-export const CONNECT_LIMITS = { displayOrderMin: 1, displayOrderMax: 50 } as const;
-
-/** Connect's error types this API answers, with their HTTP status. */
-export const CONNECT_ERRORS = {
-  InvalidRequestException: 400,
-  InvalidParameterException: 400,
-  AccessDeniedException: 403,
-  ResourceNotFoundException: 404,
-  DuplicateResourceException: 409,
-  LimitExceededException: 429,
-  ThrottlingException: 429,
-  InternalServiceException: 500,
-} as const;
-export type ConnectErrorType = keyof typeof CONNECT_ERRORS;
-
-/** A failure that already knows its Connect error type. */
-export class ConnectError extends Error {
-  constructor(
-    readonly type: ConnectErrorType,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConnectError';
-  }
-}
-
-const described = (what: string) => ({
-  error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`),
-});
-
-/** Connect's CreateAgentStatus body; the field rules shared with the status reason are the domain's. */
-export const createAgentStatusSchema = z.strictObject(
-  {
-    Name: textSchema,
-    Description: descriptionSchema.optional(),
-    State: z.enum(['ENABLED', 'DISABLED'], described('ENABLED or DISABLED')),
-    DisplayOrder: z
-      .number(described('an integer'))
-      .int({ error: 'must be an integer' })
-      .min(CONNECT_LIMITS.displayOrderMin, { error: `must be from ${CONNECT_LIMITS.displayOrderMin} to ${CONNECT_LIMITS.displayOrderMax}` })
-      .max(CONNECT_LIMITS.displayOrderMax, { error: `must be from ${CONNECT_LIMITS.displayOrderMin} to ${CONNECT_LIMITS.displayOrderMax}` })
-      .optional(),
-    Tags: tagsSchema.optional(),
-  },
-  described('a JSON object'),
-);
-export type CreateAgentStatusRequest = z.output<typeof createAgentStatusSchema>;
-
-const describe = (errors: FieldError[]): string => {
-  const shown = errors.slice(0, 5).map((e) => (e.path ? `${e.path} ${e.message}` : e.message));
-  const more = errors.length > shown.length ? ` (and ${errors.length - shown.length} more)` : '';
-  return `${shown.join('; ')}${more}.`;
-};
-
-/**
- * The body as a new status reason. A body that is not a JSON object, or that has
- * fields Connect does not define, is an InvalidRequestException; a field that
- * breaks a rule (missing, wrong type, too long, out of range) an InvalidParameterException.
- */
-export function parseCreateAgentStatus(body: unknown): NewReason {
-  const result = createAgentStatusSchema.safeParse(body);
-  if (!result.success) {
-    const malformed = result.error.issues.some((issue) => issue.code === 'unrecognized_keys' || issue.path.length === 0);
-    const errors = fieldErrors(result.error);
-    if (malformed) throw new ConnectError('InvalidRequestException', `The request is not a valid CreateAgentStatus request: ${describe(errors)}`);
-    throw new ConnectError('InvalidParameterException', `Invalid parameter: ${describe(errors)}`);
-  }
-  const { Name, Description, State, DisplayOrder, Tags } = result.data;
-  return {
-    text: Name,
-    state: 'Away',
-    enabled: State === 'ENABLED',
-    deleted: false,
-    ...(DisplayOrder !== undefined && { order: DisplayOrder }),
-    ...(Description !== undefined && { description: Description }),
-    ...(Tags !== undefined && { tags: Tags }),
-  };
-}
+export { CONNECT_ERRORS, CONNECT_LIMITS, ConnectError, type ConnectErrorType } from './agent-status.js';
+export { CONNECT_PATH_PREFIX } from './routes.js';
 
 const ERROR_OF: Record<DomainErrorKind, ConnectErrorType> = {
   invalid: 'InvalidParameterException',
@@ -148,21 +69,8 @@ const requestIdHeader = (): MiddlewareObj<HttpEvent, HttpResult, Error, Context>
   return { after: stamp, onError: stamp };
 };
 
-function instanceIdOf(event: HttpEvent): string {
-  const method = (event.requestContext?.http?.method ?? '').toUpperCase();
-  const match = CREATE_AGENT_STATUS.exec(routedPath(event));
-  if (!match || method !== 'PUT') throw new ConnectError('ResourceNotFoundException', `No operation at ${method} ${event.rawPath ?? '/'}.`);
-  let instanceId: string;
-  try {
-    instanceId = decodeURIComponent(match[1]!);
-  } catch {
-    throw new ConnectError('InvalidParameterException', 'Invalid parameter: InstanceId is not valid URL encoding.');
-  }
-  if (!ACCOUNT_ID.test(instanceId)) {
-    throw new ConnectError('InvalidParameterException', `Invalid parameter: InstanceId ${ACCOUNT_ID_RULE}.`);
-  }
-  return instanceId;
-}
+const ROUTE_OF = new Map(CONNECT_ROUTES.map((route) => [route.operation, route]));
+const routeOf = (event: HttpEvent): ConnectRoute => ROUTE_OF.get(event.route!.operation as ConnectOperation)!;
 
 /** The AWS account for ARNs: the function's own (from its ARN), else the API's. */
 function awsAccountOf(event: HttpEvent, context: Context | undefined): string {
@@ -175,17 +83,26 @@ export interface ConnectHandlerOptions {
   /** The region in ARNs; `AWS_REGION` when absent. */
   region?: () => string;
   maxBodyBytes?: number;
+  /** The key NextTokens are sealed with; `CONNECT_NEXT_TOKEN_SECRET`, or a local default, when absent. */
+  nextTokenSecret?: () => string;
 }
 
-export function createConnectHandler({ store, region = () => process.env.AWS_REGION ?? 'us-east-1', maxBodyBytes = 256 * 1024 }: ConnectHandlerOptions): HttpHandler {
+export function createConnectHandler({
+  store,
+  region = () => process.env.AWS_REGION ?? 'us-east-1',
+  maxBodyBytes = 256 * 1024,
+  nextTokenSecret = () => process.env.CONNECT_NEXT_TOKEN_SECRET || LOCAL_NEXT_TOKEN_SECRET,
+}: ConnectHandlerOptions): HttpHandler {
   return pipeline<HttpEvent, HttpResult>()
     .use(httpHeaderNormalizer())
     .use(requestIdHeader())
     .use(errorResponses({ render: renderConnectError, internal: () => connectError('InternalServiceException', 'An internal error occurred. Try again.') }))
     .use({
       before: ({ event }) => {
-        const instanceId = instanceIdOf(event);
-        event.route = { operation: 'CreateAgentStatus', params: { instanceId } };
+        const method = (event.requestContext?.http?.method ?? '').toUpperCase();
+        const matched = matchConnectRoute(method, routedPath(event));
+        if (!matched) throw new ConnectError('ResourceNotFoundException', `No operation at ${method} ${describeValue(event.rawPath ?? '/', 200)}.`);
+        event.route = { operation: matched.route.operation, params: matched.params };
       },
     })
     .use({
@@ -195,16 +112,25 @@ export function createConnectHandler({ store, region = () => process.env.AWS_REG
         if (!iam) throw new ConnectError('AccessDeniedException', 'The request must be signed with AWS Signature Version 4.');
       },
     })
-    .use(jsonBody({ maxBytes: maxBodyBytes }))
-    .handler(async (event, context) => {
-      const instanceId = event.route!.params.instanceId!;
-      const item = parseCreateAgentStatus(event.parsedBody);
-      const result = await createStatusReasons(store(requestScope(context)), instanceId, [item], { single: true });
-      const id = String(result.items[0]!.id);
-      return json(
-        200,
-        { AgentStatusARN: `arn:aws:connect:${region()}:${awsAccountOf(event, context)}:instance/${instanceId}/agent-state/${id}`, AgentStatusId: id },
-        { 'ac-revision': String(result.revision) },
-      );
-    });
+    .use(jsonBody({ maxBytes: maxBodyBytes, when: (event) => routeOf(event).body }))
+    .use({
+      // Checked before any schema walks the body: only SearchCriteria nest, and no request needs more.
+      before: ({ event }) => {
+        if (routeOf(event).body && typeof event.parsedBody === 'object' && event.parsedBody !== null && nestsDeeperThan(event.parsedBody, CONNECT_LIMITS.bodyDepthMax)) {
+          throw new ConnectError('InvalidRequestException', `The request body nests deeper than ${CONNECT_LIMITS.bodyDepthMax} levels.`);
+        }
+      },
+    })
+    .handler((event, context) =>
+      OPERATIONS[routeOf(event).operation]({
+        operation: routeOf(event).operation,
+        params: event.route!.params,
+        query: new URLSearchParams(event.rawQueryString ?? ''),
+        body: event.parsedBody,
+        invocationId: event.headers?.['amz-sdk-invocation-id'],
+        store: store(requestScope(context)),
+        arn: { region: region(), awsAccount: awsAccountOf(event, context) },
+        nextTokenSecret: nextTokenSecret(),
+      }),
+    );
 }

@@ -24,6 +24,8 @@ export interface WriteOptions {
 export interface CreateOptions extends WriteOptions {
   /** How to name an item in errors: `text` for a single object, `[i].text` for an array. */
   single?: boolean;
+  /** The highest order an item created without one may get (Connect: at most 0, so that it has no DisplayOrder). */
+  unorderedAtMost?: number;
 }
 
 /** A write's result: the revision it committed as, and whether it only repeated an earlier answer (and wrote nothing). */
@@ -124,7 +126,7 @@ export async function createStatusReasons(
       // Never below the lowest order a caller may send (or a GET answer could not be
       // PUT back): with no room left they share LIMITS.orderMin, and ids keep them in request order.
       const unordered = items.filter((item) => item.order === undefined).length;
-      let next = (state.lowestOrder ?? unordered + 1) - unordered;
+      let next = Math.min(state.lowestOrder ?? unordered + 1, (options.unorderedAtMost ?? LIMITS.orderMax) + 1) - unordered;
       const orders = items.map((item) => item.order ?? Math.max(LIMITS.orderMin, next++));
       const reasons = items.map((item, index) => created(item, ids[index]!, orders[index]!));
 
@@ -167,8 +169,9 @@ export async function getStatusReason(
 }
 
 /**
- * Changes one reason: `change` gets it as stored (deleted ones included) and
- * returns it whole as it should be; it may refuse by throwing a DomainError.
+ * Changes one reason: `change` gets it as stored (deleted ones included), and
+ * the account's state, and returns it whole as it should be; it may refuse by
+ * throwing a DomainError.
  * Uniqueness, the cap and the budget are checked on the result. Every
  * single-reason write (replace, delete, and the Connect updates and tags) goes
  * through here, so its rules hold for each.
@@ -177,7 +180,7 @@ export async function modifyStatusReason(
   store: StatusReasonStore,
   accountId: string,
   id: number,
-  change: (current: StatusReason) => StatusReason,
+  change: (current: StatusReason, state: AccountState) => StatusReason,
   options: WriteOptions = {},
 ): Promise<Written & { item: StatusReason }> {
   const outcome = await store.write(accountId, { newIds: 0, target: id, idempotency: options.idempotency }, (state) =>
@@ -185,7 +188,7 @@ export async function modifyStatusReason(
       checkRevision(state, options.ifMatch);
       if (!state.target) throw new DomainError('not_found', `Status reason ${id} does not exist.`);
       const current = publicReason(state.target);
-      const next = publicReason({ ...change(current), id });
+      const next = publicReason({ ...change(current, state), id });
 
       if (!next.deleted) {
         const holder = state.holderOf(textKey(next.text));

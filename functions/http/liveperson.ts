@@ -19,6 +19,8 @@ import { jsonBody } from './middlewares/json-body.js';
 import { jwtClaims } from './middlewares/jwt-claims.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult, type MatchedRoute } from './types.js';
 
+/** The collection's path as API Gateway and OpenAPI write it. */
+export const BASE_PATH_TEMPLATE = '/api/account/{accountId}/configuration/le-agents/status-reasons';
 export const BASE_PATH = /^\/api\/account\/([^/]+)\/configuration\/le-agents\/status-reasons(?:\/([^/]+))?\/?$/;
 export const READ_SCOPE = 'status-reasons:read';
 export const WRITE_SCOPE = 'status-reasons:write';

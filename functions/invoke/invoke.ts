@@ -1,47 +1,82 @@
 // Direct invocation by other Lambdas (`Invoke` with a JSON payload, no API
-// Gateway): a small middy pipeline over the same domain function. A caller's
-// mistake is answered as `{"error": {...}}`, never thrown; an unexpected failure
-// is logged and answered as `InternalError` without internals.
+// Gateway): a small middy pipeline over the same domain functions as the
+// LivePerson API. A caller's mistake is answered as `{"error": {...}}`, never
+// thrown; an unexpected failure is logged and answered as `InternalError`
+// without internals.
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { describeValue, DomainError, isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
-import { ACCOUNT_ID, ACCOUNT_ID_RULE, fieldErrors, parseCreateBody, publicReason, summarise } from '../domain/status-reason.js';
-import { createStatusReasons } from '../domain/status-reasons.js';
-import type { StoreFactory } from '../domain/store.js';
+import { idempotencyKey, idempotencyKeySchema } from '../domain/idempotency.js';
+import { ACCOUNT_ID, ACCOUNT_ID_RULE, fieldErrors, parseCreateBody, parseOrThrow, publicReason, replacementSchema, summarise } from '../domain/status-reason.js';
+import {
+  createStatusReasons,
+  deleteStatusReason,
+  getStatusReason,
+  listStatusReasons,
+  replaceStatusReason,
+  type WriteOptions,
+} from '../domain/status-reasons.js';
+import type { StatusReasonStore, StoreFactory } from '../domain/store.js';
 import { logger } from '../observability.js';
 import { pipeline, requestScope } from '../pipeline.js';
-import { CREATE_STATUS_REASONS, INVOKE_ACTIONS, type InvokeAnswer, type InvokeError, type InvokeErrorType } from './protocol.js';
+import {
+  CREATE_STATUS_REASONS,
+  DELETE_STATUS_REASON,
+  GET_STATUS_REASON,
+  INVOKE_ACTIONS,
+  LIST_STATUS_REASONS,
+  REPLACE_STATUS_REASON,
+  type InvokeAction,
+  type InvokeAnswer,
+  type InvokeError,
+  type InvokeErrorType,
+  type InvokeResults,
+} from './protocol.js';
 
 /** A direct invoke: any event API Gateway did not build (it always sets `requestContext`). */
 export const isDirectInvoke = (event: unknown): boolean =>
   typeof event !== 'object' || event === null || Array.isArray(event) || !('requestContext' in event);
 
 const REVISION = /^\d{1,15}$/;
+const typed = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
 
-const createPayloadSchema = z.strictObject({
-  action: z.literal(CREATE_STATUS_REASONS),
-  accountId: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-    .regex(ACCOUNT_ID, { error: ACCOUNT_ID_RULE }),
-  items: z.array(z.unknown(), { error: (issue) => (issue.input === undefined ? 'is required' : 'must be an array of status reasons') }),
+const accountId = z.string(typed('a string')).regex(ACCOUNT_ID, { error: ACCOUNT_ID_RULE });
+const ID_RULE = 'must be a positive integer below 2^53';
+// zod's int() also refuses integers beyond Number.MAX_SAFE_INTEGER.
+const id = z.number(typed('a positive integer')).int({ error: ID_RULE }).min(1, { error: ID_RULE });
+const includeDeleted = z.boolean(typed('true or false')).optional();
+const writeFields = {
   ifMatch: z
     .custom<string | number>((v) => (typeof v === 'string' && REVISION.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0), {
       error: 'must be a revision number (a non-negative integer, or one as a string)',
     })
     .optional(),
-});
+  idempotencyKey: idempotencyKeySchema.optional(),
+};
 
-export interface CreateRequest {
-  accountId: string;
-  items: unknown[];
-  ifMatch: number | undefined;
-}
+/** Each action's payload; the status reasons inside (`items`, `item`) are the domain's to judge. */
+const PAYLOADS = {
+  [CREATE_STATUS_REASONS]: z.strictObject({
+    action: z.literal(CREATE_STATUS_REASONS),
+    accountId,
+    items: z.array(z.unknown(), typed('an array of status reasons')),
+    ...writeFields,
+  }),
+  [LIST_STATUS_REASONS]: z.strictObject({ action: z.literal(LIST_STATUS_REASONS), accountId, includeDeleted }),
+  [GET_STATUS_REASON]: z.strictObject({ action: z.literal(GET_STATUS_REASON), accountId, id, includeDeleted }),
+  [REPLACE_STATUS_REASON]: z.strictObject({ action: z.literal(REPLACE_STATUS_REASON), accountId, id, item: z.unknown(), ...writeFields }),
+  [DELETE_STATUS_REASON]: z.strictObject({ action: z.literal(DELETE_STATUS_REASON), accountId, id, ...writeFields }),
+} satisfies Record<InvokeAction, z.ZodType>;
+
+type Payload<A extends InvokeAction> = z.output<(typeof PAYLOADS)[A]>;
+/** A checked payload, tagged with its action. */
+export type InvokeRequest = { [A in InvokeAction]: Payload<A> }[InvokeAction];
 
 const invalid = (errors: FieldError[]) => new DomainError('invalid', summarise(errors), errors);
 
-/** Checks the payload's envelope (action, accountId, ifMatch); the items are the domain's to judge. */
-export function parseInvokePayload(payload: unknown): CreateRequest {
+/** Checks the payload: its action, and that action's fields. */
+export function parseInvokePayload(payload: unknown): InvokeRequest {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw invalid([{ path: '', message: `must be a JSON object with an "action" (one of ${INVOKE_ACTIONS.join(', ')})` }]);
   }
@@ -50,16 +85,15 @@ export function parseInvokePayload(payload: unknown): CreateRequest {
     const got = action === undefined ? 'is required' : `${describeValue(action, 60)} is not a known action`;
     throw invalid([{ path: 'action', message: `${got}; known actions: ${INVOKE_ACTIONS.join(', ')}` }]);
   }
-  const result = createPayloadSchema.safeParse(payload);
+  const result = PAYLOADS[action as InvokeAction].safeParse(payload);
   if (!result.success) throw invalid(fieldErrors(result.error));
-  const { accountId, items, ifMatch } = result.data;
-  return { accountId, items, ifMatch: ifMatch === undefined ? undefined : Number(ifMatch) };
+  return result.data as InvokeRequest;
 }
 
-/** Item errors name their place in the payload: `[1].text` becomes `items[1].text`. */
-function inItems(error: DomainError): DomainError {
-  if (!error.errors.length) return error;
-  const errors = error.errors.map((e) => ({ ...e, path: e.path === '' ? 'items' : e.path.startsWith('[') ? `items${e.path}` : `items.${e.path}` }));
+/** Errors about the reasons inside the payload name their place in it: `[1].text` becomes `items[1].text`, `text` becomes `item.text`. */
+function within(field: 'items' | 'item', error: unknown): unknown {
+  if (!isDomainError(error) || !error.errors.length) return error;
+  const errors = error.errors.map((e) => ({ ...e, path: e.path === '' ? field : e.path.startsWith('[') ? `${field}${e.path}` : `${field}.${e.path}` }));
   const first = errors[0]!;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
   const message = error.kind === 'duplicate' ? `Status reason texts must be unique per account: ${first.path} ${first.message}${more}.` : summarise(errors);
@@ -67,6 +101,53 @@ function inItems(error: DomainError): DomainError {
   moved.revision = error.revision;
   return moved;
 }
+
+async function about<T>(field: 'items' | 'item', work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw within(field, error);
+  }
+}
+
+/** `ifMatch` and `idempotencyKey` as the domain takes them; the key is kept with what the request asks. */
+function writeOptions(request: { ifMatch?: string | number | undefined; idempotencyKey?: string | undefined }, asks: unknown): WriteOptions {
+  return {
+    ifMatch: request.ifMatch === undefined ? undefined : Number(request.ifMatch),
+    idempotency: request.idempotencyKey === undefined ? undefined : idempotencyKey('invoke', request.idempotencyKey, asks),
+  };
+}
+
+const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonStore) => Promise<InvokeResults[A]> } = {
+  async createStatusReasons(request, store) {
+    return about('items', async () => {
+      const { items } = parseCreateBody(request.items);
+      const options = writeOptions(request, { action: request.action, items });
+      const result = await createStatusReasons(store, request.accountId, items, { ...options, single: false });
+      return { revision: String(result.revision), items: result.items.map(publicReason) };
+    });
+  },
+  async listStatusReasons(request, store) {
+    const result = await listStatusReasons(store, request.accountId, { includeDeleted: request.includeDeleted ?? false });
+    return { revision: String(result.revision), items: result.items.map(publicReason) };
+  },
+  async getStatusReason(request, store) {
+    const result = await getStatusReason(store, request.accountId, request.id, { includeDeleted: request.includeDeleted ?? false });
+    return { revision: String(result.revision), item: publicReason(result.item) };
+  },
+  async replaceStatusReason(request, store) {
+    return about('item', async () => {
+      const replacement = parseOrThrow(replacementSchema, request.item);
+      const options = writeOptions(request, { action: request.action, id: request.id, replacement });
+      const result = await replaceStatusReason(store, request.accountId, request.id, replacement, options);
+      return { revision: String(result.revision), item: result.item };
+    });
+  },
+  async deleteStatusReason(request, store) {
+    const result = await deleteStatusReason(store, request.accountId, request.id, writeOptions(request, { action: request.action, id: request.id }));
+    return { revision: String(result.revision), item: result.item };
+  },
+};
 
 const TYPE_OF: Record<DomainErrorKind, InvokeErrorType> = {
   invalid: 'InvalidRequest',
@@ -109,15 +190,10 @@ export function createInvokeHandler({ store }: InvokeHandlerOptions) {
   return pipeline<unknown, InvokeAnswer>()
     .use(invokeErrors())
     .use(invokePayload())
-    .handler(async (event, context): Promise<InvokeAnswer> => {
-      const { accountId, items: raw, ifMatch } = event as CreateRequest;
-      try {
-        const { items } = parseCreateBody(raw);
-        const result = await createStatusReasons(store(requestScope(context)), accountId, items, { ifMatch, single: false });
-        return { revision: String(result.revision), items: result.items.map(publicReason) };
-      } catch (error) {
-        throw isDomainError(error) && error.kind !== 'revision_conflict' ? inItems(error) : error;
-      }
+    .handler((event, context): Promise<InvokeAnswer> => {
+      const request = event as InvokeRequest;
+      const run = ACTIONS[request.action] as (request: InvokeRequest, store: StatusReasonStore) => Promise<InvokeAnswer>;
+      return run(request, store(requestScope(context)));
     });
 }
 

@@ -5,18 +5,64 @@ import type { FieldError } from '../domain/errors.js';
 import type { StatusReason } from '../domain/status-reason.js';
 
 export const CREATE_STATUS_REASONS = 'createStatusReasons';
-export const INVOKE_ACTIONS = [CREATE_STATUS_REASONS] as const;
+export const LIST_STATUS_REASONS = 'listStatusReasons';
+export const GET_STATUS_REASON = 'getStatusReason';
+export const REPLACE_STATUS_REASON = 'replaceStatusReason';
+export const DELETE_STATUS_REASON = 'deleteStatusReason';
+export const INVOKE_ACTIONS = [CREATE_STATUS_REASONS, LIST_STATUS_REASONS, GET_STATUS_REASON, REPLACE_STATUS_REASON, DELETE_STATUS_REASON] as const;
 export type InvokeAction = (typeof INVOKE_ACTIONS)[number];
 
-/** `{"action": "createStatusReasons", "accountId": "...", "items": [...], "ifMatch"?: "..."}` */
-export interface CreateStatusReasonsPayload {
+/** What every write may add (the meaning of LivePerson's `If-Match` and `Idempotency-Key` headers). */
+export interface WriteFields {
+  /** The revision the caller last saw; the write is refused (RevisionConflict) if it is no longer current. */
+  ifMatch?: string | number;
+  /**
+   * 1–128 printable ASCII characters. A repeat of the same request with the same
+   * key within 24 hours answers the first answer and writes nothing; the same key
+   * with another request is refused (IdempotencyKeyReused).
+   */
+  idempotencyKey?: string;
+}
+
+/** `{"action": "createStatusReasons", "accountId": "...", "items": [...], "ifMatch"?: "...", "idempotencyKey"?: "..."}` */
+export interface CreateStatusReasonsPayload extends WriteFields {
   action: typeof CREATE_STATUS_REASONS;
   accountId: string;
   /** LivePerson-shaped status reasons (`text`, `state`, `enabled`?, `order`?, ...), 1–100 of them. */
   items: unknown[];
-  /** The revision the caller last saw; the write is refused (RevisionConflict) if it is no longer current. */
-  ifMatch?: string | number;
 }
+
+/** `{"action": "listStatusReasons", "accountId": "...", "includeDeleted"?: true}`: sorted by order, then id. */
+export interface ListStatusReasonsPayload {
+  action: typeof LIST_STATUS_REASONS;
+  accountId: string;
+  includeDeleted?: boolean;
+}
+
+/** `{"action": "getStatusReason", "accountId": "...", "id": 7, "includeDeleted"?: true}`: a deleted reason only with includeDeleted. */
+export interface GetStatusReasonPayload {
+  action: typeof GET_STATUS_REASON;
+  accountId: string;
+  id: number;
+  includeDeleted?: boolean;
+}
+
+/** `{"action": "replaceStatusReason", "accountId": "...", "id": 7, "item": {...}}`: `text` and `state` required, other fields kept when absent. */
+export interface ReplaceStatusReasonPayload extends WriteFields {
+  action: typeof REPLACE_STATUS_REASON;
+  accountId: string;
+  id: number;
+  item: unknown;
+}
+
+/** `{"action": "deleteStatusReason", "accountId": "...", "id": 7}`: a soft delete. */
+export interface DeleteStatusReasonPayload extends WriteFields {
+  action: typeof DELETE_STATUS_REASON;
+  accountId: string;
+  id: number;
+}
+
+export type InvokePayload = CreateStatusReasonsPayload | ListStatusReasonsPayload | GetStatusReasonPayload | ReplaceStatusReasonPayload | DeleteStatusReasonPayload;
 
 /** The error types a direct invoke answers with. */
 export type InvokeErrorType =
@@ -34,14 +80,30 @@ export type InvokeErrorType =
 export interface InvokeError {
   type: InvokeErrorType;
   message: string;
-  /** Where the input is wrong, e.g. `items[1].text`. */
+  /** Where the input is wrong, e.g. `items[1].text`, `item.state`, `id`. */
   errors?: FieldError[];
 }
 
-export interface CreateStatusReasonsResult {
-  /** The account's revision after the write. */
+/** The account's revision (as a string) and reasons: the answer to createStatusReasons and listStatusReasons. */
+export interface StatusReasonsResult {
   revision: string;
   items: StatusReason[];
 }
+export type CreateStatusReasonsResult = StatusReasonsResult;
 
-export type InvokeAnswer = CreateStatusReasonsResult | { error: InvokeError };
+/** The account's revision (as a string) and one reason: the answer to getStatusReason, replaceStatusReason and deleteStatusReason. */
+export interface StatusReasonResult {
+  revision: string;
+  item: StatusReason;
+}
+
+/** Each action's answer on success. */
+export interface InvokeResults {
+  createStatusReasons: StatusReasonsResult;
+  listStatusReasons: StatusReasonsResult;
+  getStatusReason: StatusReasonResult;
+  replaceStatusReason: StatusReasonResult;
+  deleteStatusReason: StatusReasonResult;
+}
+
+export type InvokeAnswer = InvokeResults[InvokeAction] | { error: InvokeError };

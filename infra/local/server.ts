@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
+import { CONNECT_ROUTES, routePattern } from '../../functions/connect/routes.js';
 import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
 import { verifyBearer, type LocalKeys } from './jwt.js';
 
@@ -23,7 +24,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: LIVEPERSON, authorization: 'jwt' },
   { method: 'GET', path: LIVEPERSON, authorization: 'jwt' },
   ...['GET', 'PUT', 'DELETE', 'POST'].map((method) => ({ method, path: `${LIVEPERSON}/{statusReasonId}`, authorization: 'jwt' as const })),
-  { method: 'PUT', path: '/agent-status/{InstanceId}', authorization: 'iam' },
+  ...CONNECT_ROUTES.map(({ method, path }) => ({ method, path, authorization: 'iam' as const })),
 ];
 
 /** A request as the IAM check sees it: what SigV4 signs. */
@@ -48,6 +49,8 @@ export interface LocalServerOptions {
   /** API Gateway's payload limit. */
   maxBodyBytes?: number;
   functionName?: string;
+  /** JSON documents served on GET without authorization, by path (e.g. `/openapi.json`). */
+  documents?: Record<string, unknown>;
 }
 
 export interface LocalServer {
@@ -56,14 +59,7 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-const compiled = ROUTES.map((route) => {
-  const names: string[] = [];
-  const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { ...route, routeKey: `${route.method} ${route.path}`, regex: new RegExp(`^${pattern}$`), names };
-});
+const compiled = ROUTES.map((route) => ({ ...route, routeKey: `${route.method} ${route.path}`, ...routePattern(route.path) }));
 
 const TEXT_TYPES = /^(application\/(?:[\w.+-]+\+)?(?:json|xml|x-www-form-urlencoded)|text\/)/i;
 
@@ -117,6 +113,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = (req.method ?? 'GET').toUpperCase();
+      const document = method === 'GET' ? options.documents?.[url.pathname] : undefined;
+      if (document !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify(document, null, 2));
+      }
       const route = compiled.find((r) => r.method === method && r.regex.test(url.pathname));
       if (!route) return gatewayError(res, 404, 'Not Found');
       const body = await readBody(req, maxBodyBytes);

@@ -30,7 +30,8 @@ client.destroy();
 // Imported only now: the handler reads its configuration from the environment set above.
 const { handler } = await import('../../functions/handler.js');
 const keys = await loadOrCreateKeys(DATA_DIR);
-const server = await startLocalServer({ handler, keys, port, verifyIam: createSigV4Verifier() });
+const { buildOpenApiDocument } = await import('../../functions/http/openapi.js');
+const server = await startLocalServer({ handler, keys, port, verifyIam: createSigV4Verifier(), documents: { '/openapi.json': buildOpenApiDocument() } });
 
 const token = await signToken(keys, { account: '123' });
 const base = `${server.url}/api/account/123/configuration/le-agents/status-reasons`;
@@ -42,6 +43,8 @@ process.stdout.write(
     `  curl -s -X POST '${base}' -H 'content-type: application/json' \\`,
     `    -H 'authorization: Bearer ${token}' \\`,
     `    -d '{"text":"Lunch","state":"Away"}'`,
+    '',
+    `The API's OpenAPI document: ${server.url}/openapi.json`,
     '',
     'Ctrl-C stops it.',
     '',

@@ -56,8 +56,13 @@ describe('routing', () => {
   });
 
   it.each([
-    ['GET', '/agent-status/abc'],
+    ['PATCH', '/agent-status/abc'],
     ['POST', '/agent-status/abc'],
+    ['GET', '/agent-status/abc/def/ghi'],
+    ['GET', '/search-agent-statuses'],
+    ['POST', '/search-agent-statuses/abc'],
+    ['PUT', '/tags/arn'],
+    ['GET', '/tags'],
     ['DELETE', '/agent-status/abc'],
     ['PUT', '/agent-status'],
     ['PUT', '/agent-status/'],

@@ -4,9 +4,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { ConnectClient, type ConnectClientConfig } from '@aws-sdk/client-connect';
+import { ConnectClient, type ConnectClientConfig, type ConnectServiceException } from '@aws-sdk/client-connect';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { expect } from 'vitest';
+import { CONNECT_ERRORS, type ConnectErrorType } from '../../functions/connect/connect.js';
 import { createHandler } from '../../functions/handler.js';
 import type { HttpEvent } from '../../functions/http/types.js';
 import type { StatusReasonStore } from '../../functions/domain/store.js';
@@ -25,6 +27,16 @@ export async function startServer(store: () => StatusReasonStore): Promise<Local
 
 export function connectClient(server: LocalServer, config: Partial<ConnectClientConfig> = {}): ConnectClient {
   return new ConnectClient({ endpoint: server.url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, ...config });
+}
+
+/** The SDK's error, for assertions on class, name, message and status. */
+export async function failure(promise: Promise<unknown>): Promise<ConnectServiceException> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as ConnectServiceException;
+  }
+  throw new Error('expected the request to fail');
 }
 
 export interface RawRequest {
@@ -95,4 +107,14 @@ export function connectEvent({ method = 'PUT', path, body, rawBody, headers, sig
   if (signed) event.requestContext.authorizer = IAM as unknown as HttpEvent['requestContext']['authorizer'];
   if (stage) event.requestContext.stage = stage;
   return event;
+}
+
+/** A refusal in Connect's shape: a known error type in `x-amzn-ErrorType` with its status, `{"Message": "..."}`, no stack trace. */
+export function expectConnectError(res: { status: number; headers: Record<string, string>; body: string | undefined }): void {
+  const type = res.headers['x-amzn-ErrorType'] as ConnectErrorType;
+  expect(Object.keys(CONNECT_ERRORS)).toContain(type);
+  expect(CONNECT_ERRORS[type]).toBe(res.status);
+  const body = JSON.parse(res.body ?? 'null');
+  expect(body).toEqual({ Message: expect.any(String) });
+  expect(body.Message).not.toMatch(/\bat .*\.(?:ts|js):\d+/);
 }

@@ -4,12 +4,11 @@
 // `{"Message": "..."}`).
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONNECT_ERRORS, type ConnectErrorType } from '../../functions/connect/connect.js';
 import { textKey } from '../../functions/domain/status-reason.js';
 import { createHandler, type Handler } from '../../functions/handler.js';
 import { createTestTable, newAccount } from '../support/dynamo.js';
 import { lambdaContext } from '../support/events.js';
-import { connectEvent } from './helpers.js';
+import { connectEvent, expectConnectError } from './helpers.js';
 
 let handler: Handler;
 beforeAll(async () => {
@@ -30,11 +29,7 @@ function expectConnectAnswer(res: { status: number; headers: Record<string, stri
     expect(body).toEqual({ AgentStatusARN: expect.stringMatching(/^arn:aws:connect:[^:]+:\d{12}:instance\/[^/]+\/agent-state\/\d+$/), AgentStatusId: expect.stringMatching(/^\d+$/) });
     return;
   }
-  const type = res.headers['x-amzn-ErrorType'] as ConnectErrorType;
-  expect(Object.keys(CONNECT_ERRORS)).toContain(type);
-  expect(CONNECT_ERRORS[type]).toBe(res.status);
-  expect(body).toEqual({ Message: expect.any(String) });
-  expect(body.Message).not.toMatch(/\bat .*\.(?:ts|js):\d+/);
+  expectConnectError(res);
 }
 
 const RUNS = { numRuns: 100 };

@@ -3,7 +3,6 @@
 // over a real DynamoDB engine.
 import {
   ConnectClient,
-  ConnectServiceException,
   CreateAgentStatusCommand,
   DuplicateResourceException,
   InternalServiceException,
@@ -22,7 +21,7 @@ import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import type { LocalServer } from '../../infra/local/server.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 import { failingStore, throttlingError } from '../support/faults.js';
-import { connectClient, rawRequest, startServer } from './helpers.js';
+import { connectClient, failure, rawRequest, startServer } from './helpers.js';
 
 let table: TestTable;
 let store: DynamoStatusReasonStore;
@@ -43,15 +42,6 @@ afterAll(async () => {
 const create = (input: Partial<CreateAgentStatusCommandInput> & { InstanceId: string }, on: ConnectClient = client) =>
   on.send(new CreateAgentStatusCommand({ Name: 'Lunch', State: 'ENABLED', ...input } as CreateAgentStatusCommandInput));
 
-/** The SDK's error, for assertions on class, name, message and status. */
-async function failure(promise: Promise<unknown>): Promise<ConnectServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ConnectServiceException;
-  }
-  throw new Error('expected the request to fail');
-}
 
 describe('CreateAgentStatus through the AWS SDK', () => {
   it('creates an agent status and answers its ARN and id', async () => {

@@ -74,7 +74,7 @@ describe('cdk-nag wiring', () => {
       .findAll()
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
-    expect(acknowledged.map(([id]) => id.replace(/^annotation::/i, '')).sort()).toEqual(['AwsSolutions-COG8', 'AwsSolutions-IAM5[Resource::*]']);
+    expect(acknowledged.map(([id]) => id.replace(/^annotation::/i, '')).sort()).toEqual(['AwsSolutions-COG8', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-SMG4']);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(60);
   }, BUILD_TIMEOUT_MS);
 });

@@ -2,9 +2,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { CONNECT_ROUTES } from '../../functions/connect/routes.js';
+import { NEXT_TOKEN_SECRET_VARIABLE } from '../../infra/connect-routes.js';
 import {
   ACCESS_LOG_FIELDS,
-  CONNECT_PATH,
   DEFAULT_ENTRY,
   LEASE_MS,
   PROJECT_ROOT,
@@ -62,11 +63,14 @@ describe('AgentStatusReasonsStack', () => {
     it('has the environment the handler reads, with a lease longer than the timeout', () => {
       const fn = template.findResources('AWS::Lambda::Function')[functionId] as Resource;
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      const [secretId] = only(template.findResources('AWS::SecretsManager::Secret'));
       expect(env).toEqual({
         TABLE_NAME: { Ref: tableId },
         POWERTOOLS_SERVICE_NAME: 'agent-status-reasons',
         NODE_OPTIONS: '--enable-source-maps',
         LEASE_MS: '20000',
+        // A dynamic reference, resolved at deploy time: no secret in the template.
+        [NEXT_TOKEN_SECRET_VARIABLE]: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] },
       });
       expect(LEASE_MS).toBeGreaterThan((fn.Properties.Timeout as number) * 1000);
     });
@@ -179,8 +183,9 @@ describe('AgentStatusReasonsStack', () => {
       const [fnId] = only(t.findResources('AWS::Lambda::Function'));
       const invoke = statements.find((st) => asArray(st.Action).includes('lambda:InvokeFunction'))!;
       expect(JSON.stringify(invoke.Resource)).toContain(`"${fnId}","Arn"`);
-      const execute = statements.find((st) => asArray(st.Action).includes('execute-api:Invoke'))!;
-      expect(JSON.stringify(execute.Resource)).toContain('/PUT/agent-status/*');
+      const execute = JSON.stringify(statements.filter((st) => asArray(st.Action).includes('execute-api:Invoke')).map((st) => st.Resource));
+      // CDK grants a route up to its first path variable (`*` also matches `/` in execute-api ARNs).
+      for (const { method, path } of CONNECT_ROUTES) expect(execute).toContain(`/${method}${path.replace(/\{.*$/, '*')}`);
     }, BUILD_TIMEOUT_MS);
   });
 
@@ -192,7 +197,7 @@ describe('AgentStatusReasonsStack', () => {
       [`PUT ${STATUS_REASON_PATH}`, 'JWT'],
       [`DELETE ${STATUS_REASON_PATH}`, 'JWT'],
       [`POST ${STATUS_REASON_PATH}`, 'JWT'],
-      [`PUT ${CONNECT_PATH}`, 'AWS_IAM'],
+      ...CONNECT_ROUTES.map(({ method, path }): [string, 'AWS_IAM'] => [`${method} ${path}`, 'AWS_IAM']),
     ];
 
     it('has exactly the LivePerson and Connect routes, with their authorization types', () => {
@@ -204,6 +209,13 @@ describe('AgentStatusReasonsStack', () => {
         'DELETE /api/account/{accountId}/configuration/le-agents/status-reasons/{statusReasonId}',
         'POST /api/account/{accountId}/configuration/le-agents/status-reasons/{statusReasonId}',
         'PUT /agent-status/{InstanceId}',
+        'GET /agent-status/{InstanceId}',
+        'GET /agent-status/{InstanceId}/{AgentStatusId}',
+        'POST /agent-status/{InstanceId}/{AgentStatusId}',
+        'POST /search-agent-statuses',
+        'POST /tags/{resourceArn+}',
+        'DELETE /tags/{resourceArn+}',
+        'GET /tags/{resourceArn+}',
       ]);
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as Resource[];
       const actual = routes.map((r) => [r.Properties.RouteKey, r.Properties.AuthorizationType]);

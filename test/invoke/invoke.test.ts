@@ -137,7 +137,7 @@ describe('a caller\'s mistakes are answered as InvalidRequest, never thrown, and
           expect(answer.error.message).toEqual(expect.any(String));
         } else {
           expect(answer.revision).toMatch(/^\d+$/);
-          expect(Array.isArray(answer.items)).toBe(true);
+          expect('items' in answer && Array.isArray(answer.items)).toBe(true);
         }
       }),
       { numRuns: 100 },

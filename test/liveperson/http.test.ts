@@ -5,74 +5,31 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import { LOCAL_AUDIENCE, LOCAL_ISSUER, loadOrCreateKeys, signToken, type LocalKeys } from '../../infra/local/jwt.js';
-import { startLocalServer, type LocalServer } from '../../infra/local/server.js';
 import { BASE } from '../support/events.js';
-import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
+import { createTestTable, newAccount } from '../support/dynamo.js';
+import { startLocalHttp, type HttpRequest, type LocalHttp } from '../support/local-http.js';
 
-let table: TestTable;
-let server: LocalServer;
+let api: LocalHttp;
 let keys: LocalKeys;
 let otherKeys: LocalKeys;
-const dirs: string[] = [];
+const otherDir = mkdtempSync(path.join(tmpdir(), 'lp-http-other-keys-'));
 
 beforeAll(async () => {
-  table = await createTestTable();
-  const store = table.store();
-  const handler = createLivePersonHandler({ store: () => store });
-  const dir = mkdtempSync(path.join(tmpdir(), 'lp-http-keys-'));
-  const otherDir = mkdtempSync(path.join(tmpdir(), 'lp-http-other-keys-'));
-  dirs.push(dir, otherDir);
-  keys = await loadOrCreateKeys(dir);
+  const store = (await createTestTable()).store();
+  api = await startLocalHttp(() => store);
+  keys = api.keys;
   otherKeys = await loadOrCreateKeys(otherDir);
-  server = await startLocalServer({ handler, keys, port: 0 });
 });
 
 afterAll(async () => {
-  await server?.close();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await api?.close();
+  rmSync(otherDir, { recursive: true, force: true });
 });
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
-
-interface Request {
-  method?: string;
-  token?: string | undefined;
-  authorization?: string;
-  body?: unknown;
-  rawBody?: string;
-  headers?: Record<string, string>;
-}
-
-async function http(pathAndQuery: string, { method = 'GET', token, authorization, body, rawBody, headers = {} }: Request = {}): Promise<Reply> {
-  const text = rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
-  const res = await fetch(`${server.url}${pathAndQuery}`, {
-    method,
-    headers: {
-      ...(text !== undefined && { 'content-type': 'application/json' }),
-      ...(token !== undefined && { authorization: `Bearer ${token}` }),
-      ...(authorization !== undefined && { authorization }),
-      ...headers,
-    },
-    ...(text !== undefined && { body: text }),
-  });
-  const out = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = out ? JSON.parse(out) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, headers: res.headers, text: out, body: parsed };
-}
-
-const tokenFor = (account: string, scope?: string) => signToken(keys, { account, ...(scope !== undefined && { scope }) });
+type Request = HttpRequest;
+const http = (pathAndQuery: string, request?: Request) => api.http(pathAndQuery, request);
+const tokenFor = (account: string, scope?: string) => api.tokenFor(account, scope);
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const claimsFor = (account: string) => ({
   account,

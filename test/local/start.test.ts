@@ -1,13 +1,14 @@
 // `npm start` and `npm run token` as a newcomer uses them: the real commands,
 // a real HTTP client, data kept across a restart.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local.js';
 import { ROOT } from '../../infra/local/paths.js';
+import { OPENAPI_FILE } from '../../infra/openapi.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'asr-start-'));
@@ -54,6 +55,13 @@ describe('npm start', () => {
   it('prints its URL and a ready-to-paste curl line', () => {
     expect(output).toContain(`http://127.0.0.1:${port}`);
     expect(output).toMatch(/curl -s -X POST 'http:\/\/127\.0\.0\.1:\d+\/api\/account\/123\/configuration\/le-agents\/status-reasons'/);
+  });
+
+  it('serves the OpenAPI document at /openapi.json, without a token', async () => {
+    expect(output).toContain(`http://127.0.0.1:${port}/openapi.json`);
+    const res = await fetch(`http://127.0.0.1:${port}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')));
   });
 
   it('npm run token prints only a token, and the server accepts it; data survives a restart', async () => {
