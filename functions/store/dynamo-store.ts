@@ -20,7 +20,7 @@
 // the first attempt; past the deadline, the lease is fenced (freed on condition
 // that it is still ours) to settle whether it was applied before any "nothing
 // was changed" is said.
-import { DynamoDBDocumentClient, BatchWriteCommand, GetCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, BatchWriteCommand, GetCommand, QueryCommand, TransactGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BatchWriteCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { DomainError, isDomainError } from '../domain/errors.js';
@@ -37,10 +37,10 @@ import type {
 } from '../domain/store.js';
 import { cancellationCodes, DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } from './errors.js';
 import type { StoreEvent, StoreEventListener } from './events.js';
-import { AccountLeases, LEGACY_FENCE, plain, type Lease } from './lease.js';
+import { AccountLeases, LEGACY_FENCE, plain, releaseUpdate, updateMeta, type Lease } from './lease.js';
 import {
   deletedKey,
-  flattenDirty,
+  metaAssignments,
   isCommitted,
   LAYOUT,
   legacyKey,
@@ -378,7 +378,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     let itemsSent = false;
     try {
       let meta = lease.meta;
-      if (meta.layout < LAYOUT) meta = await migrateLegacy(this, pk, lease, deadline);
+      if (meta.layout < LAYOUT) meta = await migrateLegacy(this, accountId, lease, deadline);
       let start = started.status === 'fulfilled' ? started.value : undefined;
       if (request.target !== undefined && (!start || start.revision !== meta.revision || start.layout !== meta.layout)) {
         start = await this.readStart(pk, request.target, undefined, deadline);
@@ -507,7 +507,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         throw busy('The write took too long and lost its turn; nothing was changed. Try again.');
       }
       if (error instanceof DeadlineExceeded && error.mayHaveApplied) {
-        if (await this.fence(pk, lease, giveBack, deadline + 400)) return undefined;
+        if (await this.fence(accountId, lease, giveBack, deadline + 400)) return undefined;
         throw busy('DynamoDB did not confirm the write in time, and it was not applied; nothing was changed. Try again.');
       }
       throw error;
@@ -521,27 +521,15 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
    * is no longer ours, the commit freed it (it cannot have lapsed: every call
    * ends a second before it does). No answer to that either: CommitUnknown.
    */
-  private async fence(pk: string, lease: Lease, giveBack: boolean, deadline: number): Promise<boolean> {
+  private async fence(accountId: string, lease: Lease, giveBack: boolean, deadline: number): Promise<boolean> {
+    let freed: boolean;
     try {
-      await this.calls.send(
-        'UpdateItem',
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk, sk: META_SK },
-          UpdateExpression: `${giveBack ? 'SET nextId = lockFrom ' : ''}REMOVE lockToken, lockExpires, lockFrom, lockKey`,
-          ConditionExpression: 'lockToken = :token',
-          ExpressionAttributeValues: { ':token': lease.token },
-        }),
-        deadline,
-      );
-      return false;
-    } catch (error) {
-      if (isConditionFailure(error)) {
-        this.onEvent({ type: 'lost-answer-recovered', operation: 'TransactWriteItems' });
-        return true;
-      }
+      freed = await updateMeta(this.calls, this.table, accountId, releaseUpdate(lease.token, giveBack), deadline);
+    } catch {
       throw new CommitUnknown();
     }
+    if (!freed) this.onEvent({ type: 'lost-answer-recovered', operation: 'TransactWriteItems' });
+    return !freed;
   }
 
   /** What a plan writes, and the housekeeping that rides along with it. */
@@ -627,39 +615,23 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       if (log.length < budget) purgedTo = meta.historyFloor;
     }
 
-    const values: Record<string, unknown> = {
-      ':token': lease.token,
-      ':revision': revision,
-      ':high': meta.nextId,
-      ':dirty': flattenDirty(stillDirty),
-      ':live': live,
-      ':liveBytes': liveBytes,
-      ':historyBytes': historyBytes,
-      ':texts': texts,
-      ':deleteSeq': deleteSeq,
-      ':historyFloor': historyFloor,
-      ':purgedTo': purgedTo,
-      ':legacyFloor': legacyFloor,
-      ':layout': LAYOUT,
-    };
-    const set = [
-      'revision = :revision',
-      'committedHigh = :high',
-      'dirty = :dirty',
-      'live = :live',
-      'liveBytes = :liveBytes',
-      'historyBytes = :historyBytes',
-      'texts = :texts',
-      'deleteSeq = :deleteSeq',
-      'historyFloor = :historyFloor',
-      'purgedTo = :purgedTo',
-      'legacyFloor = :legacyFloor',
-      'layout = :layout',
-    ];
-    if (lowestOrder !== undefined) {
-      set.push('lowestOrder = :lowestOrder');
-      values[':lowestOrder'] = lowestOrder;
-    }
+    const { set, values } = metaAssignments({
+      ...meta,
+      committedHigh: meta.nextId,
+      dirty: stillDirty,
+      live,
+      liveBytes,
+      historyBytes,
+      lowestOrder,
+      texts,
+      deleteSeq,
+      historyFloor,
+      purgedTo,
+      legacyFloor,
+    });
+    set.unshift('revision = :revision');
+    values[':revision'] = revision;
+    values[':token'] = lease.token;
     const metaUpdate = {
       TableName: this.table,
       Key: { pk, sk: META_SK },

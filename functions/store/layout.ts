@@ -113,6 +113,33 @@ export function toMeta(item: Record<string, unknown> | undefined): Meta {
 
 export const flattenDirty = (ranges: DirtyRange[]): number[] => ranges.flatMap((r) => [r.from, r.to, r.since]);
 
+/**
+ * The part of an update of `#META` that writes what a commit (or a migration)
+ * decided: ids, counts, sizes, digests, the history's bounds. `lowestOrder` is
+ * left alone while undefined (an account with no reasons yet).
+ */
+export function metaAssignments(meta: Meta): { set: string[]; values: Record<string, unknown> } {
+  const fields: Record<string, unknown> = {
+    layout: LAYOUT,
+    committedHigh: meta.committedHigh,
+    dirty: flattenDirty(meta.dirty),
+    live: meta.live,
+    liveBytes: meta.liveBytes,
+    historyBytes: meta.historyBytes,
+    texts: meta.texts,
+    deleteSeq: meta.deleteSeq,
+    historyFloor: meta.historyFloor,
+    purgedTo: meta.purgedTo,
+    legacyHigh: meta.legacyHigh,
+    legacyFloor: meta.legacyFloor,
+    ...(meta.lowestOrder !== undefined && { lowestOrder: meta.lowestOrder }),
+  };
+  return {
+    set: Object.keys(fields).map((name) => `${name} = :${name}`),
+    values: Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value])),
+  };
+}
+
 /** Whether an id belongs to a committed write. */
 export const isCommitted = (meta: Meta, id: number): boolean => id < meta.committedHigh && !meta.dirty.some((r) => id >= r.from && id < r.to);
 

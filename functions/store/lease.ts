@@ -30,6 +30,28 @@ import type { StoreEventListener } from './events.js';
 import { META_SK, partitionKey, toMeta, type Meta } from './layout.js';
 import { backoffDelay, sleep, type BackoffOptions, type Calls } from './retry.js';
 
+/** What a conditional update of `#META` sets, removes and requires. */
+export interface MetaUpdate {
+  UpdateExpression: string;
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/**
+ * One conditional UpdateItem of an account's `#META`: true when applied, false
+ * when its condition refused it (any other failure is thrown).
+ */
+export async function updateMeta(calls: Calls, table: string, accountId: string, update: MetaUpdate, deadline: number): Promise<boolean> {
+  try {
+    await calls.send('UpdateItem', new UpdateCommand({ TableName: table, Key: { pk: partitionKey(accountId), sk: META_SK }, ...update }), deadline);
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 /** A write's token: 96 random bits (short, since `#META` holds a few of them). */
 export const newToken = () => randomBytes(12).toString('base64url');
 
@@ -251,70 +273,39 @@ export class AccountLeases {
 
   /** The first place in a line that has never been used (an account `#META` written before lines had places). */
   private async startLine(accountId: string, token: string, until: number, deadline: number): Promise<number> {
-    try {
-      await this.calls.send(
-        'UpdateItem',
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: partitionKey(accountId), sk: META_SK },
-          UpdateExpression: 'SET waiting = :mine',
-          ConditionExpression: 'attribute_not_exists(waiting)',
-          ExpressionAttributeValues: { ':mine': { [token]: until } },
-        }),
-        deadline,
-      );
-      return until;
-    } catch (error) {
-      if (isConditionFailure(error)) return 0; // someone else started it: take a place on the next round
-      throw error;
-    }
+    const started = await this.update(
+      accountId,
+      { UpdateExpression: 'SET waiting = :mine', ConditionExpression: 'attribute_not_exists(waiting)', ExpressionAttributeValues: { ':mine': { [token]: until } } },
+      deadline,
+    );
+    return started ? until : 0; // else someone else started it: take a place on the next round
   }
 
   /** Claims (or renews) the next turn unless a live claim of an older waiter stands. */
   private async claimTurn(accountId: string, token: string, waitingSince: number, deadline: number): Promise<boolean> {
     const now = this.now();
-    try {
-      await this.calls.send(
-        'UpdateItem',
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: partitionKey(accountId), sk: META_SK },
-          UpdateExpression: 'SET turn = :token, turnSince = :since, turnExpires = :expires',
-          ConditionExpression: 'attribute_not_exists(turn) OR turn = :token OR turnExpires < :now OR turnSince > :since',
-          ExpressionAttributeValues: { ':token': token, ':since': waitingSince, ':expires': now + this.options.claimMs, ':now': now },
-        }),
-        deadline,
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.update(
+      accountId,
+      {
+        UpdateExpression: 'SET turn = :token, turnSince = :since, turnExpires = :expires',
+        ConditionExpression: 'attribute_not_exists(turn) OR turn = :token OR turnExpires < :now OR turnSince > :since',
+        ExpressionAttributeValues: { ':token': token, ':since': waitingSince, ':expires': now + this.options.claimMs, ':now': now },
+      },
+      deadline,
+    );
   }
 
   /** A waiter that gives up leaves the line (and hands back its turn), so the line moves on at once. */
   private async leaveLine(accountId: string, token: string, hadTurn: boolean, deadline: number): Promise<void> {
-    await this.calls.send(
-      'UpdateItem',
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: partitionKey(accountId), sk: META_SK },
-        UpdateExpression: 'REMOVE waiting.#me',
-        ExpressionAttributeNames: { '#me': token },
-        ConditionExpression: 'attribute_exists(waiting)',
-      }),
+    await this.update(
+      accountId,
+      { UpdateExpression: 'REMOVE waiting.#me', ConditionExpression: 'attribute_exists(waiting)', ExpressionAttributeNames: { '#me': token } },
       deadline + 500,
     );
     if (hadTurn) {
-      await this.calls.send(
-        'UpdateItem',
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: partitionKey(accountId), sk: META_SK },
-          UpdateExpression: 'REMOVE turn, turnSince, turnExpires',
-          ConditionExpression: 'turn = :token',
-          ExpressionAttributeValues: { ':token': token },
-        }),
+      await this.update(
+        accountId,
+        { UpdateExpression: 'REMOVE turn, turnSince, turnExpires', ConditionExpression: 'turn = :token', ExpressionAttributeValues: { ':token': token } },
         deadline + 500,
       );
     }
@@ -326,24 +317,21 @@ export class AccountLeases {
    * than left for a later write to clean up. A refused condition means the
    * lease is no longer ours (it lapsed and was taken): nothing to free.
    */
-  async release(accountId: string, token: string, giveBack: boolean, deadline: number): Promise<void> {
-    try {
-      await this.calls.send(
-        'UpdateItem',
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: partitionKey(accountId), sk: META_SK },
-          UpdateExpression: `${giveBack ? 'SET nextId = lockFrom ' : ''}REMOVE lockToken, lockExpires, lockFrom, lockKey`,
-          ConditionExpression: 'lockToken = :token',
-          ExpressionAttributeValues: { ':token': token },
-        }),
-        deadline,
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+  async release(accountId: string, token: string, giveBack: boolean, deadline: number): Promise<boolean> {
+    return this.update(accountId, releaseUpdate(token, giveBack), deadline);
+  }
+
+  private update(accountId: string, update: MetaUpdate, deadline: number): Promise<boolean> {
+    return updateMeta(this.calls, this.table, accountId, update, deadline);
   }
 }
+
+/** Frees a lease on condition that it is `token`'s (and, with `giveBack`, hands its ids back). */
+export const releaseUpdate = (token: string, giveBack: boolean): MetaUpdate => ({
+  UpdateExpression: `${giveBack ? 'SET nextId = lockFrom ' : ''}REMOVE lockToken, lockExpires, lockFrom, lockKey`,
+  ConditionExpression: 'lockToken = :token',
+  ExpressionAttributeValues: { ':token': token },
+});
 
 /**
  * An item a refused condition returned. The document client leaves it in

@@ -14,13 +14,11 @@
 //
 // The migration reads the whole partition once; after it, nothing reads more
 // than the live reasons and the one a write changes.
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
 import { textKey, wireSize, type StoredReason } from '../domain/status-reason.js';
-import { isConditionFailure } from './errors.js';
 import type { DynamoStatusReasonStore } from './dynamo-store.js';
-import { LEGACY_FENCE, type Lease } from './lease.js';
-import { LAYOUT, LEGACY_PREFIX, META_SK, reasonItem, textDigest, toReason, type Meta } from './layout.js';
+import { LEGACY_FENCE, updateMeta, type Lease } from './lease.js';
+import { LAYOUT, LEGACY_PREFIX, metaAssignments, partitionKey, reasonItem, textDigest, toReason, type Meta } from './layout.js';
 
 /** A layout-1 item that a layout-2 account still shows, as a deleted reason of its history. */
 export const isLegacyVisible = (meta: Meta, item: Record<string, unknown>): boolean =>
@@ -33,7 +31,8 @@ export async function readLegacyAccount(store: DynamoStatusReasonStore, pk: stri
 }
 
 /** Migrates a layout-1 account to layout 2 under the write's lease; the revision does not move. */
-export async function migrateLegacy(store: DynamoStatusReasonStore, pk: string, lease: Lease, deadline: number): Promise<Meta> {
+export async function migrateLegacy(store: DynamoStatusReasonStore, accountId: string, lease: Lease, deadline: number): Promise<Meta> {
+  const pk = partitionKey(accountId);
   const old = lease.meta;
   const items = await store.queryAll(pk, { prefix: LEGACY_PREFIX }, deadline);
   const texts: Record<string, number> = {};
@@ -75,39 +74,18 @@ export async function migrateLegacy(store: DynamoStatusReasonStore, pk: string, 
     legacyHigh: old.committedHigh,
     legacyFloor: 0,
   };
-  try {
-    await store.calls.send(
-      'UpdateItem',
-      new UpdateCommand({
-        TableName: store.table,
-        Key: { pk, sk: META_SK },
-        UpdateExpression:
-          'SET layout = :layout, committedHigh = :high, dirty = :dirty, live = :live, liveBytes = :liveBytes, historyBytes = :historyBytes, ' +
-          'texts = :texts, deleteSeq = :one, historyFloor = :one, purgedTo = :one, legacyHigh = :legacyHigh, legacyFloor = :zero, ' +
-          `nextUp = :fence, nextUpSince = :zero, nextUpExpires = :forever${lowestOrder !== undefined ? ', lowestOrder = :lowest' : ''}`,
-        ConditionExpression: 'lockToken = :token',
-        ExpressionAttributeValues: {
-          ':layout': LAYOUT,
-          ':high': meta.committedHigh,
-          ':dirty': [],
-          ':live': live,
-          ':liveBytes': liveBytes,
-          ':historyBytes': historyBytes,
-          ':texts': texts,
-          ':one': 1,
-          ':zero': 0,
-          ':legacyHigh': meta.legacyHigh,
-          ':fence': LEGACY_FENCE.nextUp,
-          ':forever': LEGACY_FENCE.nextUpExpires,
-          ':token': lease.token,
-          ...(lowestOrder !== undefined && { ':lowest': lowestOrder }),
-        },
-      }),
-      deadline,
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) throw new DomainError('busy', 'The write took too long and lost its turn; nothing was changed. Try again.');
-    throw error;
-  }
+  const { set, values } = metaAssignments(meta);
+  const migrated = await updateMeta(
+    store.calls,
+    store.table,
+    accountId,
+    {
+      UpdateExpression: `SET ${set.join(', ')}, nextUp = :fence, nextUpSince = :zero, nextUpExpires = :forever`,
+      ConditionExpression: 'lockToken = :token',
+      ExpressionAttributeValues: { ...values, ':fence': LEGACY_FENCE.nextUp, ':zero': LEGACY_FENCE.nextUpSince, ':forever': LEGACY_FENCE.nextUpExpires, ':token': lease.token },
+    },
+    deadline,
+  );
+  if (!migrated) throw new DomainError('busy', 'The write took too long and lost its turn; nothing was changed. Try again.');
   return meta;
 }

@@ -89,7 +89,7 @@ describe('every operation', () => {
   });
 
   it('answers InternalServiceException (500) without internals when the store fails unexpectedly', async () => {
-    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: arn:aws:dynamodb:x'), { name: 'InternalServerError', $fault: 'server' }));
+    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: arn:aws:dynamodb:x'), { name: 'ValidationException', $fault: 'client' }));
     await onStore(broken, async (failing, commands) => {
       for (const [operation, command] of Object.entries(commands)) {
         const error = await failure(failing.send(command() as never));
@@ -307,8 +307,7 @@ describe('the SDK\'s retries of one write', () => {
     }
   });
 
-  // needs the new store (issue 9): the current store accepts idempotency keys but does not enforce them yet.
-  it.skip('CreateAgentStatus: a retry of an applied create answers the first answer, and creates nothing more', async () => {
+  it('CreateAgentStatus: a retry of an applied create answers the first answer, and creates nothing more', async () => {
     const { client: retrying, sent } = losingFirstAnswer(server);
     const account = newAccount();
     try {
@@ -323,8 +322,7 @@ describe('the SDK\'s retries of one write', () => {
     }
   });
 
-  // needs the new store (issue 9): the current store accepts idempotency keys but does not enforce them yet.
-  it.skip('UpdateAgentStatus, TagResource, UntagResource: a retry of an applied write writes nothing more', async () => {
+  it('UpdateAgentStatus, TagResource, UntagResource: a retry of an applied write writes nothing more', async () => {
     const account = newAccount();
     const { AgentStatusId, AgentStatusARN } = await client.send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Lunch', State: 'ENABLED' }));
     const commands = [

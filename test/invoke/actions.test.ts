@@ -125,8 +125,7 @@ describe('idempotencyKey', () => {
     expect((await listStatusReasons(lambda, FUNCTION, { accountId })).revision).toBe('1');
   });
 
-  // needs the new store (issue 9): the current store accepts idempotency keys but does not enforce them yet.
-  it.skip('makes a repeat answer the first answer and write nothing; the same key with another request is IdempotencyKeyReused', async () => {
+  it('makes a repeat answer the first answer and write nothing; the same key with another request is IdempotencyKeyReused', async () => {
     const accountId = newAccount();
     const first = await createStatusReasons(lambda, FUNCTION, { accountId, items: [{ text: 'A', state: 'Away' }], idempotencyKey: 'create-a' });
     expect(await createStatusReasons(lambda, FUNCTION, { accountId, items: [{ text: 'A', state: 'Away' }], idempotencyKey: 'create-a' })).toEqual(first);

@@ -160,7 +160,7 @@ describe('answers of the real API, through the local gateway, against the docume
         }
       });
     }
-    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals'), { name: 'InternalServerError', $fault: 'server' }));
+    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals'), { name: 'ValidationException', $fault: 'client' }));
     const throttled = failingStore(table.tableName, throttlingError);
     for (const [store, status] of [
       [broken, 500],
