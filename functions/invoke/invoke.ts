@@ -13,10 +13,6 @@ import { logger } from '../observability.js';
 import { pipeline, requestScope } from '../pipeline.js';
 import { CREATE_STATUS_REASONS, INVOKE_ACTIONS, type InvokeAnswer, type InvokeError, type InvokeErrorType } from './protocol.js';
 
-/** A direct invoke: any event API Gateway did not build (it always sets `requestContext`). */
-export const isDirectInvoke = (event: unknown): boolean =>
-  typeof event !== 'object' || event === null || Array.isArray(event) || !('requestContext' in event);
-
 const REVISION = /^\d{1,15}$/;
 
 const createPayloadSchema = z.strictObject({
