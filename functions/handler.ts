@@ -15,11 +15,12 @@ import { defaultStore } from './store/from-env.js';
 export type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
 export interface HttpHandlerOptions {
-  /** Who may use which Connect instance; undefined checks nothing (the default without CONNECT_INSTANCE_GRANTS). */
+  /** Who may use which Connect instance; undefined checks nothing. When absent: CONNECT_INSTANCE_GRANTS's, if set. */
   connectGrants?: ConnectGrants | undefined;
 }
 
-export function createHandler(store: StoreFactory, { connectGrants = connectGrantsFromEnv() }: HttpHandlerOptions = {}): Handler {
+export function createHandler(store: StoreFactory, options: HttpHandlerOptions = {}): Handler {
+  const connectGrants = 'connectGrants' in options ? options.connectGrants : connectGrantsFromEnv();
   const measured = measureWrites(store);
   const livePerson = createLivePersonHandler({ store: measured });
   const connect = createConnectHandler({ store: measured });

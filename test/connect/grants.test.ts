@@ -1,6 +1,6 @@
 // Per-InstanceId grants, checked in the function for every Connect route (the
 // stack writes them; test/infra/stack.test.ts holds the template to them).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectGrants, connectGrantsFromEnv, principalOf, refuseUngranted } from '../../functions/connect-grants.js';
 import { createHandler } from '../../functions/handler.js';
 import type { HttpEvent } from '../../functions/http/types.js';
@@ -127,6 +127,21 @@ describe('through the HTTP entry, with a real store', () => {
 
     const unchecked = createHandler(() => table.store(), { connectGrants: undefined });
     expect((await unchecked(signedBy(SESSION, { path: `/agent-status/${theirs}`, body: { Name: 'Lunch', State: 'ENABLED' } }), lambdaContext())).statusCode).toBe(200);
+  });
+
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('by default reads the grants the stack wrote into CONNECT_INSTANCE_GRANTS; an empty list refuses every caller', async () => {
+    const account = newAccount();
+    vi.stubEnv('CONNECT_INSTANCE_GRANTS', '[]');
+    const denied = await createHandler(() => table.store())(signedBy(SESSION, { method: 'GET', path: `/agent-status/${account}` }), lambdaContext());
+    expect(denied.statusCode).toBe(403);
+    expect(JSON.parse(denied.body!)).toEqual({ Message: `${ROLE} is not granted any instance of this service.` });
+    vi.stubEnv('CONNECT_INSTANCE_GRANTS', JSON.stringify([{ principal: ROLE, instances: [account] }]));
+    const created = await createHandler(() => table.store())(signedBy(SESSION, { path: `/agent-status/${account}`, body: { Name: 'Lunch', State: 'ENABLED' } }), lambdaContext());
+    expect(created.statusCode).toBe(200);
   });
 });
 
