@@ -1,30 +1,33 @@
-// The Lambda entry point: one function serves every API shape. Each shape is an
-// adapter over the same domain; this file only picks the adapter.
+// The HTTP function's entry point: events from API Gateway only, the LivePerson
+// routes (JWT) and the Connect routes (IAM). It trusts what API Gateway put in
+// `requestContext` (the verified claims or caller), which is why nothing else
+// may invoke it: its resource policy allows only this stack's API (infra/stack.ts).
+// Direct invokes go to the other function, functions/invoke-handler.ts.
 import type { Context } from 'aws-lambda';
 import { CONNECT_PATH_PREFIX, createConnectHandler } from './connect/connect.js';
+import { connectGrantsFromEnv, refuseUngranted, type ConnectGrants } from './connect-grants.js';
 import type { StoreFactory } from './domain/store.js';
 import { createLivePersonHandler, routedPath } from './http/liveperson.js';
 import type { HttpEvent, HttpResult } from './http/types.js';
-import { createInvokeHandler, isDirectInvoke } from './invoke/invoke.js';
-import type { InvokeAnswer } from './invoke/protocol.js';
+import { measureWrites } from './metrics.js';
 import { defaultStore } from './store/from-env.js';
 
-export interface Handler {
-  /** API Gateway events (the LivePerson and Connect routes) answer HTTP. */
-  (event: HttpEvent, context: Context): Promise<HttpResult>;
-  /** A direct invoke (no `requestContext`) answers its own payload. */
-  (event: unknown, context: Context): Promise<HttpResult | InvokeAnswer>;
+export type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export interface HttpHandlerOptions {
+  /** Who may use which Connect instance; undefined checks nothing. When absent: CONNECT_INSTANCE_GRANTS's, if set. */
+  connectGrants?: ConnectGrants | undefined;
 }
 
-export function createHandler(store: StoreFactory): Handler {
-  const livePerson = createLivePersonHandler({ store });
-  const connect = createConnectHandler({ store });
-  const invoke = createInvokeHandler({ store });
-  return (async (event: unknown, context: Context) => {
-    if (isDirectInvoke(event)) return invoke(event, context);
-    const http = event as HttpEvent;
-    return CONNECT_PATH_PREFIX.test(routedPath(http)) ? connect(http, context) : livePerson(http, context);
-  }) as Handler;
+export function createHandler(store: StoreFactory, options: HttpHandlerOptions = {}): Handler {
+  const connectGrants = 'connectGrants' in options ? options.connectGrants : connectGrantsFromEnv();
+  const measured = measureWrites(store);
+  const livePerson = createLivePersonHandler({ store: measured });
+  const connect = createConnectHandler({ store: measured });
+  return async (event, context) => {
+    if (!CONNECT_PATH_PREFIX.test(routedPath(event))) return livePerson(event, context);
+    return refuseUngranted(event, context, connectGrants) ?? connect(event, context);
+  };
 }
 
 export const handler = createHandler(defaultStore);

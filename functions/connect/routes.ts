@@ -1,7 +1,8 @@
 // The Amazon Connect routes this service answers: the one list that the CDK
-// stack (infra/stack.ts), the local gateway (infra/local/server.ts) and the
-// Connect adapter read. Each route says where its request names the instance
-// (the account), which is what per-InstanceId IAM grants have to look at.
+// stack (infra/stack.ts), the local gateway (infra/local/server.ts), the
+// Connect adapter and the grant check (functions/connect-grants.ts) read. Each
+// route says where its request names the instance (the account), which is what
+// per-InstanceId grants have to look at.
 //
 // Types and constants only (no imports): the stack imports this file too.
 
@@ -53,6 +54,15 @@ export const CONNECT_ROUTES: readonly ConnectRoute[] = [
   { operation: 'UntagResource', method: 'DELETE', path: TAGS_PATH, instanceIdIn: 'resourceArn', write: true, body: false },
   { operation: 'ListTagsForResource', method: 'GET', path: TAGS_PATH, instanceIdIn: 'resourceArn', write: false, body: false },
 ];
+
+/** The environment variable through which the stack hands its per-instance grants to the function. */
+export const CONNECT_GRANTS_ENV = 'CONNECT_INSTANCE_GRANTS';
+
+/** One grant as the stack writes it: an IAM principal (see `principalOf` in connect-grants.ts) and the instances it may use. */
+export interface ConnectGrant {
+  principal: string;
+  instances: string[];
+}
 
 /** Paths under which every request belongs to the Connect adapter (anything there that is not a route is Connect's 404). */
 export const CONNECT_PATH_PREFIX = /^\/(?:agent-status|search-agent-statuses|tags)(?:\/|$)/;

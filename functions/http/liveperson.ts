@@ -16,7 +16,7 @@ import type { IdempotencyKey, StatusReasonStore, StoreFactory } from '../domain/
 import { HttpError } from './http-error.js';
 import { errorResponses } from './middlewares/error-responses.js';
 import { jsonBody } from './middlewares/json-body.js';
-import { jwtClaims } from './middlewares/jwt-claims.js';
+import { jwtClaims, type TokenRules } from './middlewares/jwt-claims.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult, type MatchedRoute } from './types.js';
 
 /** The collection's path as API Gateway and OpenAPI write it. */
@@ -99,11 +99,28 @@ function statusReasonId(event: HttpEvent): number {
   return Number(raw);
 }
 
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+
+/**
+ * Whether `text` is a decimal number (`1`, ` 2.0 `, `-.5`, `3.`): an optional
+ * sign, digits with at most one point, white space around. One pass from left
+ * to right, so it costs time linear in the length whatever the text (a regex
+ * with two adjacent runs of digits backtracked quadratically on long ones).
+ */
+export function isDecimalNumber(text: string): boolean {
+  const s = text.trim();
+  let i = s[0] === '+' || s[0] === '-' ? 1 : 0;
+  let digits = 0;
+  for (; isDigit(s[i]); i++) digits++;
+  if (s[i] === '.') for (i++; isDigit(s[i]); i++) digits++;
+  return digits > 0 && i === s.length;
+}
+
 /** Query parameters: `v` (API version, a number) everywhere, `include_deleted` on lists. */
 function checkQuery(event: HttpEvent): void {
   const query = event.queryStringParameters ?? {};
   const version = query.v;
-  if (version !== undefined && !/^\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$/.test(version)) {
+  if (version !== undefined && !isDecimalNumber(version)) {
     throw new HttpError(400, `The query parameter v must be a number, such as 1.0 (got ${JSON.stringify(version.slice(0, 40))}).`, [
       { path: 'v', message: 'must be a number' },
     ]);
@@ -160,6 +177,8 @@ function idempotency(event: HttpEvent, operation: Operation, request: unknown): 
 export interface LivePersonHandlerOptions {
   store: StoreFactory;
   maxBodyBytes?: number;
+  /** The account claim and the scopes' resource server; the environment's by default. */
+  tokenRules?: TokenRules;
 }
 
 const includeDeletedOf = (event: HttpEvent) => /^true$/i.test(event.queryStringParameters?.include_deleted ?? '');
@@ -204,7 +223,7 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
   }
 }
 
-export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024 }: LivePersonHandlerOptions): HttpHandler {
+export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024, tokenRules }: LivePersonHandlerOptions): HttpHandler {
   return pipeline<HttpEvent, HttpResult>()
     .use(httpHeaderNormalizer())
     .use(errorResponses({ render: renderLivePersonError, internal: () => json(500, { message: 'Internal server error.' }) }))
@@ -219,6 +238,7 @@ export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024 }: Li
       jwtClaims({
         accountOf: (event) => route(event).params.accountId,
         scopesOf: (event) => (WRITES.has(route(event).operation) ? [WRITE_SCOPE] : [READ_SCOPE, WRITE_SCOPE]),
+        ...(tokenRules && { rules: tokenRules }),
       }),
     )
     .use({ before: ({ event }) => checkQuery(event) })

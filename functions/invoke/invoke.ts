@@ -34,10 +34,6 @@ import {
   type InvokeResults,
 } from './protocol.js';
 
-/** A direct invoke: any event API Gateway did not build (it always sets `requestContext`). */
-export const isDirectInvoke = (event: unknown): boolean =>
-  typeof event !== 'object' || event === null || Array.isArray(event) || !('requestContext' in event);
-
 const REVISION = /^\d{1,15}$/;
 const typed = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
 

@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { HttpHandler } from '@smithy/protocol-http';
 import type { StoreFactory } from '../domain/store.js';
+import { recordStoreEvent } from '../metrics.js';
 import { logger } from '../observability.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from './dynamo-store.js';
 import type { StoreEvent } from './events.js';
@@ -47,7 +48,10 @@ export function storeFromEnv(env: StoreEnvironment = process.env, overrides: Par
     ...(leaseMs && { leaseMs }),
     ...(leaseWaitMs && { leaseWaitMs }),
     ...(leaseQueueMax && { leaseQueueMax }),
-    onEvent: logStoreEvent,
+    onEvent: (event) => {
+      logStoreEvent(event);
+      recordStoreEvent(event);
+    },
     ...overrides,
   });
 }

@@ -1,20 +1,26 @@
 // Local stand-in for what API Gateway's JWT authorizer does: an RS256 key pair
-// kept under .data/, tokens signed with it, and verification that refuses a
-// missing, malformed, expired, wrongly signed or `alg: none` token.
+// kept under .data/ (its `kid` is the key's RFC 7638 thumbprint), tokens signed
+// with it, and verification that refuses what API Gateway refuses: a missing,
+// malformed, wrongly signed or `alg: none` token, one without the key's `kid`,
+// without `exp` or past it, before its `nbf`, or issued (`iat`) in the future.
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
 
 export const LOCAL_ISSUER = 'agent-status-reasons-local';
 export const LOCAL_AUDIENCE = 'agent-status-reasons';
 export const DEFAULT_SCOPE = 'status-reasons:read status-reasons:write';
 const ALG = 'RS256';
+/** How far ahead of this machine's clock a token's `iat` may be (the issuer's clock may run a little fast). */
+export const CLOCK_SKEW_SECONDS = 30;
 
 type Key = Awaited<ReturnType<typeof importJWK>>;
 
 export interface LocalKeys {
   privateKey: Key;
   publicKey: Key;
+  /** The key id tokens must carry in their header. */
+  kid: string;
 }
 
 /** Loads the key pair from `dir`, making it the first time (safe if two processes race). */
@@ -42,6 +48,8 @@ export async function loadOrCreateKeys(dir: string): Promise<LocalKeys> {
   return {
     privateKey: await importJWK(jwk, ALG),
     publicKey: await importJWK(publicJwk, ALG),
+    // Derived from the public key, so keys made before kids existed get one too.
+    kid: await calculateJwkThumbprint(publicJwk),
   };
 }
 
@@ -55,7 +63,7 @@ export interface TokenOptions {
 
 export async function signToken(keys: LocalKeys, { account, scope = DEFAULT_SCOPE, expiresIn = '12h', subject = 'local-user' }: TokenOptions): Promise<string> {
   return new SignJWT({ account, scope })
-    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+    .setProtectedHeader({ alg: ALG, typ: 'JWT', kid: keys.kid })
     .setIssuer(LOCAL_ISSUER)
     .setAudience(LOCAL_AUDIENCE)
     .setSubject(subject)
@@ -69,11 +77,16 @@ export async function verifyBearer(keys: LocalKeys, authorization: string | unde
   const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i.exec(authorization ?? '');
   if (!match) return undefined;
   try {
-    const { payload } = await jwtVerify(match[1]!, keys.publicKey, {
-      algorithms: [ALG],
-      issuer: LOCAL_ISSUER,
-      audience: LOCAL_AUDIENCE,
-    });
+    const { payload } = await jwtVerify(
+      match[1]!,
+      (header) => {
+        if (header.kid !== keys.kid) throw new Error('the token names no key of this issuer');
+        return keys.publicKey;
+      },
+      { algorithms: [ALG], issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, requiredClaims: ['exp'] },
+    );
+    // jose checks `iat` only against a maximum age; API Gateway refuses one in the future.
+    if (payload.iat !== undefined && payload.iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) return undefined;
     return payload;
   } catch {
     return undefined;

@@ -9,6 +9,7 @@ import { DATA_DIR } from './paths.js';
 import { startLocalServer } from './server.js';
 import { createSigV4Verifier } from './sigv4.js';
 import { ensureTable } from './table.js';
+import { DEFAULT_RESOURCE_SERVER } from '../../functions/http/middlewares/jwt-claims.js';
 
 const port = Number(process.env.PORT ?? 3000);
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
@@ -16,6 +17,10 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.TABLE_NAME ??= 'agent-status-reasons';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// Metrics are CloudWatch's (EMF lines on stdout); locally they would only fill the terminal.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// Accept the Cognito form of the scopes too (`agent-status-reasons/status-reasons:read`), as the default deployment does.
+process.env.RESOURCE_SERVER_IDENTIFIER ??= DEFAULT_RESOURCE_SERVER;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const dynamo = await startDynamoDbLocal({

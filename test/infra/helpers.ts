@@ -13,7 +13,8 @@ export function buildStack(
   props: AgentStatusReasonsStackProps = {},
   context: Record<string, unknown> = {},
 ): { app: App; stack: AgentStatusReasonsStack } {
-  const app = new App({ context });
+  // No stack is bundled: these tests read the template, not the code (synth.test.ts and nag.test.ts bundle).
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new AgentStatusReasonsStack(app, 'AgentStatusReasons', { entry: FIXTURE_ENTRY, ...props });
   return { app, stack };
 }

@@ -1,13 +1,17 @@
 // The synthesized CloudFormation of AgentStatusReasonsStack, resource by resource.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CONNECT_ROUTES } from '../../functions/connect/routes.js';
 import { NEXT_TOKEN_SECRET_VARIABLE } from '../../infra/connect-routes.js';
 import {
   ACCESS_LOG_FIELDS,
-  DEFAULT_ENTRY,
+  CONNECT_PATH,
+  DEFAULT_LIMITS,
+  ENTRIES,
   LEASE_MS,
+  NO_CLIENT_AUDIENCE,
   PROJECT_ROOT,
   STACK_NAME,
   STATUS_REASON_PATH,
@@ -18,7 +22,13 @@ import {
 import { BUILD_TIMEOUT_MS, buildStack } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string; Condition?: unknown };
+
+/** The logical id of a construct's CloudFormation resource. */
+const logicalId = (construct: { node: { defaultChild?: unknown } } | CfnElement): string => {
+  const element = construct instanceof CfnElement ? construct : (construct.node.defaultChild as CfnElement);
+  return Stack.of(element).resolve(element.logicalId) as string;
+};
 
 const only = <T>(record: Record<string, T>): [string, T] => {
   const entries = Object.entries(record);
@@ -30,63 +40,99 @@ const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [val
 let stack: AgentStatusReasonsStack;
 let template: Template;
 let tableId: string;
-let functionId: string;
-let roleId: string;
+/** The HTTP function (API Gateway's), the direct-invoke one, the pre-token trigger. */
+let httpId: string;
+let invokeId: string;
+let triggerId: string;
+let httpRoleId: string;
+let invokeRoleId: string;
+let triggerRoleId: string;
 
 beforeAll(() => {
   stack = buildStack().stack;
   template = Template.fromStack(stack);
   tableId = only(template.findResources('AWS::DynamoDB::GlobalTable'))[0];
-  functionId = only(template.findResources('AWS::Lambda::Function'))[0];
-  roleId = stack.resolve((stack.fn.role!.node.defaultChild as iam.CfnRole).logicalId) as string;
+  [httpId, invokeId, triggerId] = [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!].map(logicalId) as [string, string, string];
+  [httpRoleId, invokeRoleId, triggerRoleId] = [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!].map((fn) => logicalId(fn.role!)) as [string, string, string];
 }, BUILD_TIMEOUT_MS);
 
+const policiesOfRole = (t: Template, id: string): Resource[] =>
+  Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify((p as Resource).Properties.Roles).includes(`"${id}"`)) as Resource[];
+const statementsOf = (policies: Resource[]): Statement[] => policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+const envOf = (t: Template, id: string) => ((t.findResources('AWS::Lambda::Function')[id] as Resource).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
 describe('AgentStatusReasonsStack', () => {
-  it('is named AgentStatusReasons and bundles functions/handler.ts by default', () => {
+  it('is named AgentStatusReasons and bundles one entry per caller by default', () => {
     expect(stack.stackName).toBe(STACK_NAME);
     expect(STACK_NAME).toBe('AgentStatusReasons');
-    expect(DEFAULT_ENTRY).toBe(`${PROJECT_ROOT}/functions/handler.ts`);
+    expect(ENTRIES).toEqual({
+      http: `${PROJECT_ROOT}/functions/handler.ts`,
+      invoke: `${PROJECT_ROOT}/functions/invoke-handler.ts`,
+      preTokenGeneration: `${PROJECT_ROOT}/functions/cognito/pre-token-generation.ts`,
+    });
   });
 
-  describe('Lambda function', () => {
-    it('runs Node.js 24 on arm64 with 512 MB, a 10 s timeout and active tracing', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Runtime: 'nodejs24.x',
-        Architectures: ['arm64'],
-        MemorySize: 512,
-        Timeout: 10,
-        Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
-      });
+  describe('Lambda functions', () => {
+    it('are three: HTTP, direct invoke, pre-token trigger; all Node.js 24 on arm64 with 512 MB and a 10 s timeout', () => {
+      expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual([httpId, invokeId, triggerId].sort());
+      for (const id of [httpId, invokeId, triggerId]) {
+        expect((template.findResources('AWS::Lambda::Function')[id] as Resource).Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          MemorySize: 512,
+          Timeout: 10,
+          Handler: 'index.handler',
+        });
+      }
+      // The two that serve requests are traced.
+      for (const id of [httpId, invokeId]) expect((template.findResources('AWS::Lambda::Function')[id] as Resource).Properties.TracingConfig).toEqual({ Mode: 'Active' });
     });
 
-    it('has the environment the handler reads, with a lease longer than the timeout', () => {
-      const fn = template.findResources('AWS::Lambda::Function')[functionId] as Resource;
-      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    it('keep the direct-invoke function at the construct id the single function had (its exported ARN stays the same)', () => {
+      expect(invokeId).toMatch(/^Function[0-9A-F]{8}$/);
+      expect(httpId).toMatch(/^HttpFunction/);
+    });
+
+    it('have the environment each handler reads, with a lease longer than the timeout', () => {
       const [secretId] = only(template.findResources('AWS::SecretsManager::Secret'));
-      expect(env).toEqual({
-        TABLE_NAME: { Ref: tableId },
-        POWERTOOLS_SERVICE_NAME: 'agent-status-reasons',
-        NODE_OPTIONS: '--enable-source-maps',
+      const common = { TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', NODE_OPTIONS: '--enable-source-maps' };
+      expect(envOf(template, httpId)).toEqual({
+        ...common,
         LEASE_MS: '20000',
+        ACCOUNT_CLAIM: 'account',
+        RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons',
+        CONNECT_INSTANCE_GRANTS: '[]',
         // A dynamic reference, resolved at deploy time: no secret in the template.
         [NEXT_TOKEN_SECRET_VARIABLE]: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] },
       });
-      expect(LEASE_MS).toBeGreaterThan((fn.Properties.Timeout as number) * 1000);
+      expect(envOf(template, invokeId)).toEqual({ ...common, LEASE_MS: '20000' });
+      expect(envOf(template, triggerId)).toEqual({ TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', ACCOUNT_CLAIM: 'account' });
+      expect(LEASE_MS).toBeGreaterThan(10 * 1000);
     });
 
-    it('logs to a managed log group kept for one month', () => {
-      const [logGroupId] = Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) =>
-        id.startsWith('FunctionLogs'),
-      )!;
-      template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 } });
-      expect((template.findResources('AWS::Logs::LogGroup')[logGroupId] as Resource).Properties.RetentionInDays).toBe(30);
-      template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: { Ref: logGroupId } } });
+    it('take the account claim and the resource server from context, and refuse a claim Cognito or the API reserves', () => {
+      const t = Template.fromStack(buildStack({}, { accountClaim: 'tenant', jwtIssuer: 'https://idp.example.com/', jwtAudience: 'a', resourceServer: 'api://x' }).stack);
+      const [fnId] = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('HttpFunction'))!;
+      expect(envOf(t, fnId)).toMatchObject({ ACCOUNT_CLAIM: 'tenant', RESOURCE_SERVER_IDENTIFIER: 'api://x' });
+      const external = Template.fromStack(buildStack({}, { jwtIssuer: 'https://idp.example.com/', jwtAudience: 'a' }).stack);
+      const [externalId] = Object.entries(external.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('HttpFunction'))!;
+      expect(envOf(external, externalId)).not.toHaveProperty('RESOURCE_SERVER_IDENTIFIER');
+      for (const claim of ['scope', 'client_id', 'sub', 'aud', 'has space', '']) {
+        if (claim) expect(() => buildStack({ accountClaim: claim })).toThrow(/accountClaim/);
+      }
+    }, BUILD_TIMEOUT_MS);
+
+    it('each log to their own log group kept for one month', () => {
+      for (const fn of [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!]) {
+        const props = (template.findResources('AWS::Lambda::Function')[logicalId(fn)] as Resource).Properties as { LoggingConfig: { LogGroup: { Ref: string } } };
+        const logGroup = template.findResources('AWS::Logs::LogGroup')[props.LoggingConfig.LogGroup.Ref] as Resource;
+        expect(logGroup.Properties.RetentionInDays).toBe(30);
+      }
     });
 
-    it('takes its memory size from the memorySize context', () => {
+    it('take their memory size from the memorySize context', () => {
       const t = Template.fromStack(buildStack({}, { memorySize: 1024 }).stack);
-      t.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 1024 });
+      for (const fn of Object.values(t.findResources('AWS::Lambda::Function')) as Resource[]) expect(fn.Properties.MemorySize).toBe(1024);
     }, BUILD_TIMEOUT_MS);
 
     it('rejects an impossible memory size', () => {
@@ -127,27 +173,33 @@ describe('AgentStatusReasonsStack', () => {
   });
 
   describe('IAM', () => {
-    const policiesOfRole = (t: Template, id: string): Resource[] =>
-      Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
-        JSON.stringify((p as Resource).Properties.Roles).includes(`"${id}"`),
-      ) as Resource[];
-    const statementsOf = (policies: Resource[]): Statement[] =>
-      policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-
-    it("gives the function's role exactly the listed DynamoDB actions, on the table's ARN only", () => {
-      const statements = statementsOf(policiesOfRole(template, roleId));
-      const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
-      const onTable = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`));
-      expect(onTable).toHaveLength(1);
-      expect(onTable[0]!.Effect).toBe('Allow');
-      expect(onTable[0]!.Resource).toEqual(tableArn);
-      expect([...asArray(onTable[0]!.Action)].sort()).toEqual([...TABLE_ACTIONS].sort());
+    it("gives the HTTP and direct-invoke functions' roles exactly the listed DynamoDB actions, on the table's ARN only", () => {
+      for (const roleId of [httpRoleId, invokeRoleId]) {
+        const statements = statementsOf(policiesOfRole(template, roleId));
+        const onTable = statements.filter((s) => JSON.stringify(s.Resource).includes(`"${tableId}"`));
+        expect(onTable).toHaveLength(1);
+        expect(onTable[0]!.Effect).toBe('Allow');
+        expect(onTable[0]!.Resource).toEqual({ 'Fn::GetAtt': [tableId, 'Arn'] });
+        expect([...asArray(onTable[0]!.Action)].sort()).toEqual([...TABLE_ACTIONS].sort());
+        // No DynamoDB action anywhere else in the role's policies.
+        expect(statements.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([...TABLE_ACTIONS].sort());
+      }
       expect([...TABLE_ACTIONS].sort()).toEqual(
-        ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'].sort(),
+        ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'].sort(),
       );
-      // No DynamoDB action anywhere else in the role's policies.
-      const dynamoActions = statements.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('dynamodb:'));
-      expect(dynamoActions.sort()).toEqual([...TABLE_ACTIONS].sort());
+    });
+
+    it("gives the pre-token trigger GetItem on the table's CLIENT# items and nothing else but its logs", () => {
+      const statements = statementsOf(policiesOfRole(template, triggerRoleId));
+      expect(statements.filter((s) => !asArray(s.Action).every((a) => a.startsWith('logs:')))).toEqual([
+        {
+          Sid: 'MachineClientItems',
+          Effect: 'Allow',
+          Action: 'dynamodb:GetItem',
+          Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLIENT#*'] } },
+        },
+      ]);
     });
 
     it('has no wildcard action anywhere and no wildcard resource on a DynamoDB statement', () => {
@@ -158,34 +210,61 @@ describe('AgentStatusReasonsStack', () => {
           for (const r of asArray(s.Resource)) expect(JSON.stringify(r)).not.toMatch(/\*/);
         }
       }
-      // The only "*" resource is X-Ray's (no resource-level permissions), added by tracing: ACTIVE.
+      // The only "*" resources are X-Ray's (no resource-level permissions), added by tracing: ACTIVE to the two traced functions.
       const starResources = all.filter((s) => asArray(s.Resource).includes('*'));
-      expect(starResources.flatMap((s) => asArray(s.Action)).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+      expect(starResources.flatMap((s) => asArray(s.Action)).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'xray:PutTraceSegments']);
     });
 
-    it('uses no AWS managed policy and writes logs only to its own log group', () => {
-      const role = template.findResources('AWS::IAM::Role')[roleId] as Resource;
-      expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');
-      const logs = statementsOf(policiesOfRole(template, roleId)).filter((s) => asArray(s.Action).some((a) => a.startsWith('logs:')));
-      expect(logs).toHaveLength(1);
-      expect([...asArray(logs[0]!.Action)].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-      expect(JSON.stringify(logs[0]!.Resource)).toMatch(/"FunctionLogs[0-9A-F]+","Arn"/);
+    it('uses no AWS managed policy, and each function writes logs only to its own log group', () => {
+      for (const fn of [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!]) {
+        const roleId = logicalId(fn.role!);
+        expect((template.findResources('AWS::IAM::Role')[roleId] as Resource).Properties).not.toHaveProperty('ManagedPolicyArns');
+        const logs = statementsOf(policiesOfRole(template, roleId)).filter((s) => asArray(s.Action).some((a) => a.startsWith('logs:')));
+        expect(logs).toHaveLength(1);
+        expect([...asArray(logs[0]!.Action)].sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+        const props = (template.findResources('AWS::Lambda::Function')[logicalId(fn)] as Resource).Properties as { LoggingConfig: { LogGroup: { Ref: string } } };
+        expect(logs[0]!.Resource).toEqual({ 'Fn::GetAtt': [props.LoggingConfig.LogGroup.Ref, 'Arn'] });
+      }
+    });
+  });
+
+  describe('entry points that cannot be confused', () => {
+    const permissionsOf = (t: Template, fnId: string) =>
+      (Object.values(t.findResources('AWS::Lambda::Permission')) as Resource[]).filter((p) => JSON.stringify(p.Properties.FunctionName).includes(`"${fnId}"`));
+
+    it('the HTTP function may be invoked by API Gateway, from this API only, and by nothing else', () => {
+      const [apiId] = only(template.findResources('AWS::ApiGatewayV2::Api'));
+      const permissions = permissionsOf(template, httpId);
+      expect(permissions.length).toBe(6 + CONNECT_ROUTES.length); // one per route: six LivePerson ones and the Connect ones
+      for (const p of permissions) {
+        expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
+        expect(p.Properties.Action).toBe('lambda:InvokeFunction');
+        expect(JSON.stringify(p.Properties.SourceArn)).toContain(`{"Ref":"${apiId}"}`);
+      }
+      // No identity policy in the stack lets anyone invoke it.
+      const invokeGrants = statementsOf(Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'));
+      for (const s of invokeGrants) expect(JSON.stringify(s.Resource)).not.toContain(`"${httpId}"`);
     });
 
-    it('grantInvoke lets another principal call the function (and only that function)', () => {
+    it('the direct-invoke function has no resource policy at all (IAM grants decide), and the API does not integrate it', () => {
+      expect(permissionsOf(template, invokeId)).toEqual([]);
+      for (const integration of Object.values(template.findResources('AWS::ApiGatewayV2::Integration')) as Resource[]) {
+        expect(integration.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [httpId, 'Arn'] });
+      }
+    });
+
+    it("grantInvoke, the direct invokers' grant, grants exactly the direct-invoke function: a forged API Gateway event cannot reach the HTTP one", () => {
       const { stack: s } = buildStack();
       const invoker = new iam.Role(s, 'Invoker', { assumedBy: new iam.AccountRootPrincipal() });
       s.grantInvoke(invoker);
-      s.grantConnectRouteInvoke(invoker);
       const t = Template.fromStack(s);
-      const invokerId = s.resolve((invoker.node.defaultChild as iam.CfnRole).logicalId) as string;
-      const statements = statementsOf(policiesOfRole(t, invokerId));
-      const [fnId] = only(t.findResources('AWS::Lambda::Function'));
-      const invoke = statements.find((st) => asArray(st.Action).includes('lambda:InvokeFunction'))!;
-      expect(JSON.stringify(invoke.Resource)).toContain(`"${fnId}","Arn"`);
-      const execute = JSON.stringify(statements.filter((st) => asArray(st.Action).includes('execute-api:Invoke')).map((st) => st.Resource));
-      // CDK grants a route up to its first path variable (`*` also matches `/` in execute-api ARNs).
-      for (const { method, path } of CONNECT_ROUTES) expect(execute).toContain(`/${method}${path.replace(/\{.*$/, '*')}`);
+      const statements = statementsOf(policiesOfRole(t, logicalId(invoker)));
+      expect(statements).toHaveLength(1);
+      expect(statements[0]!.Action).toBe('lambda:InvokeFunction');
+      const resources = asArray(statements[0]!.Resource).map((r) => JSON.stringify(r));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const r of resources) expect(r).toContain(`"${logicalId(s.invokeFunction)}","Arn"`);
+      expect(resources.join()).not.toContain(logicalId(s.httpFunction));
     }, BUILD_TIMEOUT_MS);
   });
 
@@ -234,24 +313,24 @@ describe('AgentStatusReasonsStack', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
         IntegrationType: 'AWS_PROXY',
         PayloadFormatVersion: '2.0',
-        IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
+        IntegrationUri: { 'Fn::GetAtt': [httpId, 'Arn'] },
       });
     });
 
-    it('validates JWTs from the Cognito user pool it creates when no issuer is given', () => {
+    it('validates JWTs from the Cognito user pool it creates when no issuer is given; with no machine client yet, no token passes', () => {
       const [poolId] = only(template.findResources('AWS::Cognito::UserPool'));
-      const [clientId] = only(template.findResources('AWS::Cognito::UserPoolClient'));
+      template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
       template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
         AuthorizerType: 'JWT',
         IdentitySource: ['$request.header.Authorization'],
         JwtConfiguration: {
           Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }]] },
-          Audience: [{ Ref: clientId }],
+          Audience: [NO_CLIENT_AUDIENCE],
         },
       });
     });
 
-    it('creates a client-credentials app client and a resource server with the read and write scopes', () => {
+    it('creates a resource server with the read and write scopes, and a Cognito domain', () => {
       template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
         Identifier: 'agent-status-reasons',
         Scopes: [
@@ -259,17 +338,6 @@ describe('AgentStatusReasonsStack', () => {
           Match.objectLike({ ScopeName: 'status-reasons:write' }),
         ],
       });
-      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
-        GenerateSecret: true,
-        AllowedOAuthFlows: ['client_credentials'],
-        AllowedOAuthFlowsUserPoolClient: true,
-      });
-      // Scopes are `<resource server identifier>/<scope>`; the Ref of the resource server is its identifier.
-      const [serverId] = only(template.findResources('AWS::Cognito::UserPoolResourceServer'));
-      const [, client] = only(template.findResources('AWS::Cognito::UserPoolClient')) as [string, Resource];
-      expect(client.Properties.AllowedOAuthScopes).toEqual(
-        ['status-reasons:read', 'status-reasons:write'].map((scope) => ({ 'Fn::Join': ['', [{ Ref: serverId }, `/${scope}`]] })),
-      );
       template.hasResourceProperties('AWS::Cognito::UserPool', {
         AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
         UserPoolTier: 'ESSENTIALS',
@@ -287,7 +355,9 @@ describe('AgentStatusReasonsStack', () => {
         AuthorizerType: 'JWT',
         JwtConfiguration: { Issuer: 'https://idp.example.com/', Audience: ['aud-1', 'aud-2'] },
       });
-      expect(Object.keys(t.findOutputs('*')).sort()).toEqual(['ApiUrl', 'FunctionArn', 'FunctionName', 'TableName']);
+      expect(Object.keys(t.findOutputs('*')).sort()).toEqual(['ApiUrl', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'TableName']);
+      // No pool, so no trigger either.
+      t.resourceCountIs('AWS::Lambda::Function', 2);
     }, BUILD_TIMEOUT_MS);
 
     it('refuses an external issuer without an audience', () => {
@@ -310,21 +380,38 @@ describe('AgentStatusReasonsStack', () => {
   describe('alarms', () => {
     const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
 
-    it('has exactly four alarms', () => {
-      expect(alarms()).toHaveLength(4);
+    it('has exactly six alarms', () => {
+      expect(alarms()).toHaveLength(6);
     });
 
-    it("alarms on the function's Errors and Throttles", () => {
+    it("alarms on every function's Errors and Throttles, summed", () => {
       for (const metricName of ['Errors', 'Throttles']) {
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          Namespace: 'AWS/Lambda',
-          MetricName: metricName,
-          Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId } }],
-          Statistic: 'Sum',
-          Threshold: 1,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        });
+        const alarm = alarms().find((a) => JSON.stringify(a.Properties.Metrics ?? '').includes(`"MetricName":"${metricName}"`))!;
+        expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+        const metrics = alarm.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Stat: string } }[];
+        expect(metrics.find((m) => m.Expression)!.Expression).toBe('SUM([http, invoke, trigger])');
+        const byId = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!]));
+        for (const [id, fnId] of [['http', httpId], ['invoke', invokeId], ['trigger', triggerId]] as const) {
+          expect(byId[id]).toEqual({ Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] }, Period: 300, Stat: 'Sum' });
+        }
       }
+    });
+
+    it.each([
+      ['OutcomeUnknownAlarm', 'WritesOutcomeUnknown'],
+      ['LeaseTakeoversAlarm', 'LeaseTakeovers'],
+    ])('%s: the functions\' own %s metric, at least once in 5 minutes', (alarmId, metricName) => {
+      const [, alarm] = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).find(([id]) => id.startsWith(alarmId)) as [string, Resource];
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'AgentStatusReasons',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: 'agent-status-reasons' }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
     });
 
     it("alarms on the API's 5xx rate (5xx / Count)", () => {
@@ -360,7 +447,7 @@ describe('AgentStatusReasonsStack', () => {
           return m.MetricStat!.Metric.Dimensions.find((d) => d.Name === 'Operation')!.Value;
         });
       expect(operations.sort()).toEqual(
-        ['Query', 'UpdateItem', 'BatchWriteItem', 'BatchGetItem', 'TransactWriteItems'].sort(),
+        ['GetItem', 'Query', 'UpdateItem', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems'].sort(),
       );
     });
 
@@ -374,25 +461,215 @@ describe('AgentStatusReasonsStack', () => {
         PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
       });
       const withActions = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Resource[];
-      expect(withActions).toHaveLength(4);
+      expect(withActions).toHaveLength(6);
       for (const a of withActions) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     }, BUILD_TIMEOUT_MS);
   });
 
+  describe('dashboard', () => {
+    it('shows write outcomes, refusals by kind, lease waits and takeovers, retries by cause, the functions, the API and the table', () => {
+      const [, dashboard] = only(template.findResources('AWS::CloudWatch::Dashboard')) as [string, Resource];
+      const body = JSON.stringify(dashboard.Properties.DashboardBody);
+      const names = [
+        'WritesApplied',
+        'WritesOutcomeUnknown',
+        'IdempotentReplays',
+        ...['Invalid', 'Duplicate', 'Limit', 'NotFound', 'RevisionConflict', 'IdempotencyMismatch', 'InProgress', 'Overloaded', 'Busy'].map((k) => `WritesRefused${k}`),
+        'LeaseWaitMs',
+        'LeaseTakeovers',
+        'LeaseWaitGaveUp',
+        'LeaseQueueFull',
+        ...['Throttled', 'Unprocessed', 'ServerError', 'NoAnswer'].map((c) => `StoreRetries${c}`),
+        'LostAnswersRecovered',
+        'ConcurrentExecutions',
+        'ThrottledRequests',
+      ];
+      for (const name of names) expect(body).toContain(`\\"${name}\\"`);
+      expect(body).toContain('AgentStatusReasons');
+      for (const fnId of [httpId, invokeId, triggerId]) expect(body).toContain(`{\"Ref\":\"${fnId}\"}`);
+    });
+  });
+
+  describe('limits', () => {
+    it('reserves concurrency for the HTTP and direct-invoke functions and throttles the stage (the README explains the numbers)', () => {
+      expect(DEFAULT_LIMITS).toEqual({ httpConcurrency: 100, invokeConcurrency: 50, apiRateLimit: 500, apiBurstLimit: 100 });
+      const functions = template.findResources('AWS::Lambda::Function') as Record<string, Resource>;
+      expect(functions[httpId]!.Properties.ReservedConcurrentExecutions).toBe(100);
+      expect(functions[invokeId]!.Properties.ReservedConcurrentExecutions).toBe(50);
+      // Cognito calls the trigger once per token (tokens last an hour): it draws on the unreserved pool.
+      expect(functions[triggerId]!.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+      const [, stage] = only(template.findResources('AWS::ApiGatewayV2::Stage')) as [string, Resource];
+      expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 100 });
+    });
+
+    it('takes other numbers from context, and none reserves nothing', () => {
+      const t = Template.fromStack(buildStack({}, { httpConcurrency: '20', invokeConcurrency: 'none', apiRateLimit: '12.5', apiBurstLimit: '30' }).stack);
+      const functions = Object.entries(t.findResources('AWS::Lambda::Function')) as [string, Resource][];
+      expect(functions.find(([id]) => id.startsWith('HttpFunction'))![1].Properties.ReservedConcurrentExecutions).toBe(20);
+      expect(functions.find(([id]) => /^Function[0-9A-F]{8}$/.test(id))![1].Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+      const [, stage] = only(t.findResources('AWS::ApiGatewayV2::Stage')) as [string, Resource];
+      expect(stage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 12.5, ThrottlingBurstLimit: 30 });
+    }, BUILD_TIMEOUT_MS);
+
+    it.each([
+      [{ httpConcurrency: '0' }, /httpConcurrency must be a positive integer or 'none', got 0/],
+      [{ invokeConcurrency: '2.5' }, /invokeConcurrency must be a positive integer/],
+      [{ apiRateLimit: 'fast' }, /apiRateLimit must be a positive number, got fast/],
+      [{ apiBurstLimit: 'none' }, /apiBurstLimit must be a positive integer, got none/],
+    ])('refuses %j', (context, message) => {
+      expect(() => buildStack({}, context)).toThrow(message);
+    });
+  });
+
+  describe('Cognito machine clients and the pre-token-generation trigger', () => {
+    let t: Template;
+    let withClients: AgentStatusReasonsStack;
+    beforeAll(() => {
+      withClients = buildStack({}, { machineClients: '123, acme-eu,123' }).stack;
+      t = Template.fromStack(withClients);
+    }, BUILD_TIMEOUT_MS);
+    const clientIdOf = (account: string) => logicalId(withClients.machineClients.get(account)!);
+
+    it('makes one client-credentials app client per account (repeats dropped), for both scopes, with a secret', () => {
+      expect([...withClients.machineClients.keys()]).toEqual(['123', 'acme-eu']);
+      const clients = t.findResources('AWS::Cognito::UserPoolClient') as Record<string, Resource>;
+      expect(Object.keys(clients).sort()).toEqual([clientIdOf('123'), clientIdOf('acme-eu')].sort());
+      const [serverId] = only(t.findResources('AWS::Cognito::UserPoolResourceServer'));
+      for (const account of ['123', 'acme-eu']) {
+        expect(clients[clientIdOf(account)]!.Properties).toMatchObject({
+          ClientName: `account-${account}`,
+          GenerateSecret: true,
+          AllowedOAuthFlows: ['client_credentials'],
+          AllowedOAuthFlowsUserPoolClient: true,
+          AllowedOAuthScopes: ['status-reasons:read', 'status-reasons:write'].map((scope) => ({ 'Fn::Join': ['', [{ Ref: serverId }, `/${scope}`]] })),
+        });
+      }
+    });
+
+    it("the JWT authorizer's audience is exactly those clients", () => {
+      t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Audience: [{ Ref: clientIdOf('123') }, { Ref: clientIdOf('acme-eu') }] } });
+    });
+
+    it('attaches the trigger as pre-token generation with event version V3_0, invocable by this pool only', () => {
+      const trigger = logicalId(withClients.preTokenFunction!);
+      const [poolId, pool] = only(t.findResources('AWS::Cognito::UserPool')) as [string, Resource];
+      expect(pool.Properties.LambdaConfig).toEqual({ PreTokenGenerationConfig: { LambdaArn: { 'Fn::GetAtt': [trigger, 'Arn'] }, LambdaVersion: 'V3_0' } });
+      const permissions = (Object.values(t.findResources('AWS::Lambda::Permission')) as Resource[]).filter((p) => JSON.stringify(p.Properties.FunctionName).includes(`"${trigger}"`));
+      expect(permissions.map((p) => p.Properties)).toEqual([
+        { Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': [trigger, 'Arn'] }, Principal: 'cognito-idp.amazonaws.com', SourceArn: { 'Fn::GetAtt': [poolId, 'Arn'] } },
+      ]);
+    });
+
+    it("writes each client's account item (CLIENT#<client id>) at deploy and deletes it with the client, allowed CLIENT# items only", () => {
+      const resources = Object.values(t.findResources('Custom::AWS')) as Resource[];
+      expect(resources).toHaveLength(2);
+      const [tableRef] = only(t.findResources('AWS::DynamoDB::GlobalTable'));
+      const resolved = (v: unknown) => JSON.stringify(v);
+      for (const account of ['123', 'acme-eu']) {
+        const mine = resources.find((r) => resolved(r.Properties.Create).includes(`{"Ref":"${clientIdOf(account)}"}`))!;
+        const create = resolved(mine.Properties.Create);
+        expect(create).toContain('\\"action\\":\\"putItem\\"');
+        expect(create).toContain(`\\"account\\":{\\"S\\":\\"${account}\\"}`);
+        expect(create).toContain('\\"pk\\":{\\"S\\":\\"CLIENT#');
+        expect(create).toContain(`{"Ref":"${tableRef}"}`);
+        expect(resolved(mine.Properties.Update)).toBe(create);
+        expect(resolved(mine.Properties.Delete)).toContain('\\"action\\":\\"deleteItem\\"');
+      }
+      const writerStatements = statementsOf(Object.values(t.findResources('AWS::IAM::Policy')) as Resource[]).filter((s) => asArray(s.Action).includes('dynamodb:PutItem') && JSON.stringify(s).includes('CLIENT#'));
+      expect(writerStatements.length).toBeGreaterThan(0);
+      for (const statement of writerStatements) {
+        expect(statement).toMatchObject({
+          Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          Resource: { 'Fn::GetAtt': [tableRef, 'Arn'] },
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLIENT#*'] } },
+        });
+      }
+    });
+
+    it('outputs each account\'s client id', () => {
+      const output = t.findOutputs('MachineClientIds').MachineClientIds as { Value: unknown };
+      const value = JSON.stringify(output.Value);
+      expect(value).toContain(`{"Ref":"${clientIdOf('123')}"}`);
+      expect(value).toContain('\\"acme-eu\\":');
+    });
+
+    it('refuses a bad account, more clients than an authorizer has audiences, and clients with an external issuer', () => {
+      expect(() => buildStack({ machineClients: ['ok', 'not ok'] })).toThrow(/machineClients: "not ok" must be/);
+      expect(() => buildStack({ machineClients: Array.from({ length: 51 }, (_, i) => `a${i}`) })).toThrow(/at most 50/);
+      expect(() => buildStack({ machineClients: ['1'], jwtIssuer: 'https://idp.example.com/', jwtAudience: ['a'] })).toThrow(/cannot go with jwtIssuer/);
+    });
+  });
+
+  describe('per-instance grants on the Connect routes', () => {
+    let t: Template;
+    let granted: AgentStatusReasonsStack;
+    let callerId: string;
+    beforeAll(() => {
+      granted = buildStack().stack;
+      const caller = new iam.Role(granted, 'Caller', { assumedBy: new iam.AccountRootPrincipal(), path: '/service/' });
+      granted.grantConnectInstances(caller, ['123', '456']);
+      granted.grantConnectInstances(iam.Role.fromRoleArn(granted, 'Imported', 'arn:aws:iam::111122223333:role/team/sync'), ['789']);
+      t = Template.fromStack(granted);
+      callerId = logicalId(caller);
+    }, BUILD_TIMEOUT_MS);
+    const executeApiArn = (rest: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: logicalId(granted.api) }, rest]],
+    });
+
+    it('grants execute-api:Invoke per instance where the path names it, and the route where it does not', () => {
+      const statements = statementsOf(policiesOfRole(t, callerId));
+      expect(statements).toHaveLength(1);
+      expect(statements[0]!.Action).toBe('execute-api:Invoke');
+      const sorted = (arns: unknown[]) => arns.map((a) => JSON.stringify(a)).sort();
+      expect(sorted(asArray(statements[0]!.Resource as unknown[]))).toEqual(
+        sorted(
+          [
+            ...['123', '456'].flatMap((id) => [`/$default/PUT/agent-status/${id}`, `/$default/GET/agent-status/${id}`, `/$default/GET/agent-status/${id}/*`, `/$default/POST/agent-status/${id}/*`]),
+            '/$default/POST/search-agent-statuses',
+            '/$default/POST/tags/*',
+            '/$default/DELETE/tags/*',
+            '/$default/GET/tags/*',
+          ].map(executeApiArn),
+        ),
+      );
+      // Never the old route-wide grant, and no instance prefix that would also match a longer id (123 → 1234).
+      const text = JSON.stringify(statements);
+      expect(text).not.toContain('agent-status/*');
+      expect(text).not.toMatch(/agent-status\/\d+\*/);
+    });
+
+    it("writes every grant into the HTTP function's CONNECT_INSTANCE_GRANTS, by role name (any path, any session)", () => {
+      const env = envOf(t, logicalId(granted.httpFunction));
+      const grants = env.CONNECT_INSTANCE_GRANTS as { 'Fn::Join': [string, unknown[]] };
+      const joined = grants['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
+      expect(joined).toContain(`:role/{"Ref":"${callerId}"}","instances":["123","456"]}`);
+      expect(joined).toContain('{"principal":"arn:aws:iam::111122223333:role/sync","instances":["789"]}');
+    });
+
+    it('refuses a grantee that is not a role or user, and an instance id that is not an account id', () => {
+      const { stack: s } = buildStack();
+      expect(() => s.grantConnectInstances(new iam.ServicePrincipal('lambda.amazonaws.com'), ['1'])).toThrow(/IAM role or user/);
+      const role = new iam.Role(s, 'R', { assumedBy: new iam.AccountRootPrincipal() });
+      expect(() => s.grantConnectInstances(role, ['*'])).toThrow(/instance id "\*"/);
+      expect(() => s.grantConnectInstances(role, [])).toThrow(/at least one/);
+    }, BUILD_TIMEOUT_MS);
+  });
+
   describe('outputs', () => {
-    it('exports ApiUrl, FunctionName, FunctionArn (with an export name), TableName and the Cognito ids', () => {
+    it('exports ApiUrl, the functions, FunctionArn (the direct-invoke one, with an export name), TableName, the dashboard and the Cognito ids', () => {
       const [apiId] = only(template.findResources('AWS::ApiGatewayV2::Api'));
       template.hasOutput('ApiUrl', { Value: { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] } });
-      template.hasOutput('FunctionName', { Value: { Ref: functionId } });
+      template.hasOutput('FunctionName', { Value: { Ref: invokeId } });
       template.hasOutput('FunctionArn', {
-        Value: { 'Fn::GetAtt': [functionId, 'Arn'] },
+        Value: { 'Fn::GetAtt': [invokeId, 'Arn'] },
         Export: { Name: 'AgentStatusReasons-FunctionArn' },
       });
+      template.hasOutput('HttpFunctionName', { Value: { Ref: httpId } });
       template.hasOutput('TableName', { Value: { Ref: tableId } });
       template.hasOutput('UserPoolId', { Value: { Ref: only(template.findResources('AWS::Cognito::UserPool'))[0] } });
-      template.hasOutput('UserPoolClientId', { Value: { Ref: only(template.findResources('AWS::Cognito::UserPoolClient'))[0] } });
+      template.hasOutput('MachineClientIds', { Value: '{}' });
       expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
-        ['ApiUrl', 'FunctionArn', 'FunctionName', 'TableName', 'TokenEndpoint', 'UserPoolClientId', 'UserPoolId'].sort(),
+        ['ApiUrl', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'MachineClientIds', 'TableName', 'TokenEndpoint', 'UserPoolId'].sort(),
       );
     });
   });

@@ -1,5 +1,5 @@
 // `npx cdk synth` of the real app (infra/app.ts via cdk.json), offline and
-// without AWS credentials: it must bundle the real functions/handler.ts with the
+// without AWS credentials: it must bundle the real functions' entries with the
 // local esbuild (no Docker) and pass cdk-nag and CloudFormation validation.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -64,26 +64,28 @@ describe('npx cdk synth (offline, no credentials)', () => {
     expect(output).not.toMatch(/AwsSolutions-/);
   });
 
-  it('bundles functions/handler.ts into an ES module that loads and exports handler', async () => {
+  it('bundles each function (HTTP, direct invoke, pre-token trigger) into an ES module that loads and exports handler', async () => {
     const assets = JSON.parse(readFileSync(path.join(outdir, `${STACK_NAME}.assets.json`), 'utf8')) as {
       files: Record<string, { source: { path: string; packaging?: string } }>;
     };
-    const code = Object.values(assets.files).find((f) => f.source.packaging === 'zip');
-    expect(code).toBeDefined();
-    const bundle = path.join(outdir, code!.source.path, 'index.mjs');
-    expect(existsSync(bundle)).toBe(true);
-    expect(existsSync(`${bundle}.map`)).toBe(true);
-    const text = readFileSync(bundle, 'utf8');
-    expect(text.startsWith("import { createRequire as __asrCreateRequire } from 'node:module';")).toBe(true);
-    // Importing the bundle runs its top level (SDK clients, config) without calling AWS.
+    const bundles = Object.values(assets.files)
+      .filter((f) => f.source.packaging === 'zip')
+      .map((f) => path.join(outdir, f.source.path, 'index.mjs'));
+    expect(bundles).toHaveLength(3);
+    // Importing a bundle runs its top level (SDK clients, config) without calling AWS.
     const previous = { TABLE_NAME: process.env.TABLE_NAME, AWS_REGION: process.env.AWS_REGION };
     process.env.TABLE_NAME ??= 'synth-test';
     process.env.AWS_REGION ??= 'eu-west-1';
     try {
-      const mod = (await import(pathToFileURL(bundle).href)) as { handler?: unknown };
-      expect(typeof mod.handler).toBe('function');
+      for (const bundle of bundles) {
+        expect(existsSync(bundle)).toBe(true);
+        expect(existsSync(`${bundle}.map`)).toBe(true);
+        expect(readFileSync(bundle, 'utf8').startsWith("import { createRequire as __asrCreateRequire } from 'node:module';")).toBe(true);
+        const mod = (await import(pathToFileURL(bundle).href)) as { handler?: unknown };
+        expect(typeof mod.handler).toBe('function');
+      }
     } finally {
       for (const [k, v] of Object.entries(previous)) if (v === undefined) delete process.env[k];
     }
-  }, 30_000);
+  }, 60_000);
 });

@@ -14,19 +14,19 @@ import {
   StatusReasonsError,
   type StatusReasonsErrorType,
 } from '../../functions/client/status-reasons.js';
-import { createHandler, type Handler } from '../../functions/handler.js';
+import { createInvokeEntry, type InvokeEntry } from '../../functions/invoke-handler.js';
 import { INVOKE_ACTIONS, type InvokeAnswer } from '../../functions/invoke/protocol.js';
 import { createTestTable, newAccount } from '../support/dynamo.js';
 import { lambdaContext } from '../support/events.js';
 import { lambdaRunning, type Seen } from './helpers.js';
 
 const FUNCTION = 'agent-status-reasons';
-let handler: Handler;
+let handler: InvokeEntry;
 let lambda: LambdaClient;
 const seen: Seen = {};
 beforeAll(async () => {
   const store = (await createTestTable()).store();
-  handler = createHandler(() => store);
+  handler = createInvokeEntry(() => store);
   lambda = lambdaRunning((event) => handler(event, lambdaContext()), seen);
 });
 
@@ -140,7 +140,7 @@ describe('idempotencyKey', () => {
 });
 
 describe('bad payloads are typed errors, never a thrown Lambda error', () => {
-  const invoke = (payload: unknown) => handler(payload, lambdaContext()) as Promise<InvokeAnswer>;
+  const invoke = (payload: unknown) => handler(payload, lambdaContext());
   const invalidPaths = async (payload: unknown) => {
     const answer = await invoke(payload);
     expect(answer).toEqual({ error: { type: 'InvalidRequest', message: expect.stringMatching(/^Invalid request: /), errors: expect.any(Array) } });

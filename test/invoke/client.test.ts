@@ -5,7 +5,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStatusReasons, StatusReasonsError } from '../../functions/client/create-status-reasons.js';
 import { listStatusReasons } from '../../functions/domain/status-reasons.js';
-import { createHandler } from '../../functions/handler.js';
+import { createInvokeEntry } from '../../functions/invoke-handler.js';
 import type { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { createTestTable, newAccount } from '../support/dynamo.js';
 import { lambdaContext } from '../support/events.js';
@@ -19,7 +19,7 @@ const seen: Seen = {};
 beforeAll(async () => {
   const table = await createTestTable();
   store = table.store();
-  const handler = createHandler(() => store);
+  const handler = createInvokeEntry(() => store);
   lambda = lambdaRunning((event) => handler(event, lambdaContext()), seen);
 });
 

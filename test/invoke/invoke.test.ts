@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listStatusReasons } from '../../functions/domain/status-reasons.js';
-import { createHandler, type Handler } from '../../functions/handler.js';
+import { createInvokeEntry, type InvokeEntry } from '../../functions/invoke-handler.js';
 import type { InvokeAnswer } from '../../functions/invoke/protocol.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
@@ -12,14 +12,14 @@ import { lambdaContext } from '../support/events.js';
 
 let table: TestTable;
 let store: DynamoStatusReasonStore;
-let handler: Handler;
+let handler: InvokeEntry;
 beforeAll(async () => {
   table = await createTestTable();
   store = table.store();
-  handler = createHandler(() => store);
+  handler = createInvokeEntry(() => store);
 });
 
-const invoke = (payload: unknown, on: Handler = handler) => on(payload, lambdaContext()) as Promise<InvokeAnswer>;
+const invoke = (payload: unknown, on: InvokeEntry = handler) => on(payload, lambdaContext());
 const create = (accountId: string, items: unknown[], extra: Record<string, unknown> = {}) => invoke({ action: 'createStatusReasons', accountId, items, ...extra });
 const nothingWritten = async (account: string) => expect(await listStatusReasons(store, account)).toEqual({ revision: 0, items: [] });
 
@@ -148,13 +148,13 @@ describe('a caller\'s mistakes are answered as InvalidRequest, never thrown, and
 describe('store failures', () => {
   it('answers Busy when the store stays throttled', async () => {
     const throttled = failingStore(table.tableName, throttlingError);
-    const answer = await invoke({ action: 'createStatusReasons', accountId: newAccount(), items: [{ text: 'A', state: 'Away' }] }, createHandler(() => throttled));
+    const answer = await invoke({ action: 'createStatusReasons', accountId: newAccount(), items: [{ text: 'A', state: 'Away' }] }, createInvokeEntry(() => throttled));
     expect(answer).toEqual({ error: { type: 'Busy', message: expect.stringMatching(/throttled/) } });
   });
 
   it('answers InternalError without internals when the store fails unexpectedly', async () => {
     const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: arn:aws:dynamodb:table/x'), { name: 'ValidationException', $fault: 'client' }));
-    const answer = await invoke({ action: 'createStatusReasons', accountId: newAccount(), items: [{ text: 'A', state: 'Away' }] }, createHandler(() => broken));
+    const answer = await invoke({ action: 'createStatusReasons', accountId: newAccount(), items: [{ text: 'A', state: 'Away' }] }, createInvokeEntry(() => broken));
     expect(answer).toEqual({ error: { type: 'InternalError', message: 'An internal error occurred. Try again.' } });
   });
 });

@@ -1,7 +1,7 @@
 // Deep or huge input values are described, never serialized whole: a value
 // nested 100,000 deep must be a 4xx naming where it is, not a RangeError (500).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createHandler } from '../../functions/handler.js';
+import { createInvokeEntry } from '../../functions/invoke-handler.js';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 import { lambdaContext } from '../support/events.js';
@@ -34,7 +34,7 @@ describe('deep input', () => {
   });
 
   it('a direct invoke whose action is nested 100,000 deep: InvalidRequest naming action, not a thrown error', async () => {
-    const handler = createHandler(() => table.store());
+    const handler = createInvokeEntry(() => table.store());
     const answer = (await handler({ action: deep(100_000), accountId: newAccount(), items: [] }, lambdaContext())) as { error: { type: string; errors: { path: string }[] } };
     expect(answer.error.type).toBe('InvalidRequest');
     expect(answer.error.errors[0]!.path).toBe('action');

@@ -162,7 +162,7 @@ describe('tokens the authorizer refuses: 401, nothing written', () => {
       'a token for another audience',
       async (account) => ({
         token: await new SignJWT({ account, scope: 'status-reasons:read status-reasons:write' })
-          .setProtectedHeader({ alg: 'RS256' })
+          .setProtectedHeader({ alg: 'RS256', kid: keys.kid })
           .setIssuer(LOCAL_ISSUER)
           .setAudience('someone-else')
           .setExpirationTime('1h')

@@ -14,20 +14,27 @@ export interface JsonBodyOptions {
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 
+/** The body's bytes as API Gateway delivered them (base64-decoded when it says so). */
+export function bodyBytes(event: HttpEvent): Buffer {
+  const raw = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+}
+
+/** The bytes as text; malformed UTF-8 becomes U+FFFD, which JSON.parse then judges. */
+export const utf8Text = (bytes: Uint8Array): string => new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+
 export const jsonBody = ({ maxBytes = 256 * 1024, when = () => true }: JsonBodyOptions = {}): MiddlewareObj<HttpEvent, HttpResult> => ({
   before: ({ event }) => {
     if (!when(event)) return;
-    const raw = event.body ?? '';
-    const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+    const bytes = bodyBytes(event);
     if (bytes.length > maxBytes) throw new HttpError(413, `The request body is ${bytes.length} bytes; the limit is ${maxBytes} bytes.`);
     if (bytes.length === 0) throw new HttpError(400, 'The request needs a JSON body.', [{ path: '', message: 'is required' }]);
     const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]!.trim();
     if (!JSON_MEDIA_TYPE.test(contentType)) {
       throw new HttpError(415, `The body must be sent as Content-Type: application/json${contentType ? ` (got ${contentType})` : ''}.`);
     }
-    const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
     try {
-      event.parsedBody = JSON.parse(text);
+      event.parsedBody = JSON.parse(utf8Text(bytes));
     } catch (error) {
       const detail = error instanceof SyntaxError ? error.message : 'it does not parse';
       throw new HttpError(400, `The body is not valid JSON: ${detail}.`, [{ path: '', message: 'is not valid JSON' }]);
