@@ -25,7 +25,7 @@ describe('benchmark (smoke)', () => {
       firstCreateRuns: 1,
       memoryRuns: 1,
       thresholdSizes: [1, 10],
-      history: { runs: 2, warmup: 0, deleted: [30, 120], historyLive: 5, bigLive: 40, typicalLive: 3, largestLive: 50 },
+      history: { runs: 2, warmup: 0, deleted: [30, 120], historyLive: 5, bigLive: 40, typicalLive: 3, largestLive: 50, pool: 2 },
     });
 
     expect(r.creates.map((c) => c.size)).toEqual([1, 10]);

@@ -19,6 +19,7 @@
 //   BENCH_HISTORY_BIG / --history-big           the large account's live reasons (950)
 //   BENCH_HISTORY_TYPICAL / --history-typical   the typical account's (20)
 //   BENCH_HISTORY_LARGEST / --history-largest   the largest account's (999: the cap is 1,000)
+//   BENCH_HISTORY_POOL / --history-pool         how many of the large accounts take turns (4)
 //   BENCH_HISTORY_BEFORE / --history-before     a saved history result of the store before the redesign,
 //                                               shown beside this run's (bench/history-before.json when it exists)
 //   BENCH_SKIP / --skip             comma-separated: threshold, concurrency, history, cold, memory
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
       bigLive: count('history-big', 'BENCH_HISTORY_BIG', DEFAULTS.history.bigLive),
       typicalLive: count('history-typical', 'BENCH_HISTORY_TYPICAL', DEFAULTS.history.typicalLive),
       largestLive: count('history-largest', 'BENCH_HISTORY_LARGEST', DEFAULTS.history.largestLive),
+      pool: Math.max(1, count('history-pool', 'BENCH_HISTORY_POOL', DEFAULTS.history.pool)),
     },
     skip: list(setting('skip', 'BENCH_SKIP')) ?? [],
     log: (line) => console.error(line),

@@ -1,13 +1,16 @@
 // Does a create's or a list's cost grow with an account's history (issue 12)?
-// Accounts built through the real LivePerson handler: fresh (every create goes
-// to a new account), a typical one (20 live), 950 live, the largest a create can
-// grow (999 live: the cap is 1,000), 100 live with 5,000 and with 20,000 deleted
-// reasons (made by creates of 100 reasons sent with `deleted: true`: 20,000
-// one-by-one deletes would take hours on a store whose writes read the whole
-// account), and 100 live with no history (the lists' baseline). Then rounds,
-// each: one single-reason create per account (its reason deleted again, untimed,
-// so that the live counts stay where they are), then one list of the non-deleted
-// reasons per account, in an order that rotates from round to round.
+// Accounts built through the real LivePerson handler: fresh, a typical one (20
+// live), 950 live, the largest a create can grow (999 live: the cap is 1,000),
+// 100 live with 5,000 and with 20,000 deleted reasons (made by creates of 100
+// reasons sent with `deleted: true`: 20,000 one-by-one deletes would take hours
+// on a store whose writes read the whole account), and 100 live with no history
+// (the lists' baseline). Then rounds, each: one single-reason create per account,
+// then one list of the non-deleted reasons per account, in an order that rotates
+// from round to round. A create's reason is deleted again (untimed) so that live
+// counts stay where they are; since that adds history, which a store that reads
+// whole accounts pays for, fresh and typical accounts are new every round, and
+// the 950- and 999-live ones a pool used in turn; the accounts with 5,000 and
+// 20,000 deleted reasons gain one per round.
 //
 // It reaches the project only through createLivePersonHandler and
 // DynamoStatusReasonStore({ client, tableName, leaseMs }) (besides the test
@@ -15,7 +18,7 @@
 // runs unchanged in a checkout of an older store; run on its own it starts its
 // own DynamoDB Local and prints (and with --out, writes) its result:
 //   npx tsx test/bench/history.ts [--runs 200] [--warmup 20] [--deleted 5000,20000]
-//     [--history-live 100] [--big 950] [--typical 20] [--largest 999] [--out file.json]
+//     [--history-live 100] [--big 950] [--typical 20] [--largest 999] [--pool 4] [--out file.json]
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -45,6 +48,8 @@ export interface HistoryOptions {
   bigLive: number;
   typicalLive: number;
   largestLive: number;
+  /** How many 950- and 999-live accounts take turns (each gains one deleted reason per turn). */
+  pool: number;
   log: (line: string) => void;
 }
 
@@ -56,6 +61,7 @@ export const HISTORY_DEFAULTS: HistoryOptions = {
   bigLive: 950,
   typicalLive: 20,
   largestLive: 999,
+  pool: 4,
   log: () => {},
 };
 
@@ -67,6 +73,8 @@ interface AccountPlan {
   label: string;
   live: number;
   deleted: number;
+  /** A new account every round, or this many built at the start and used in turn. */
+  copies: 'per round' | number;
 }
 
 export interface OpFigures extends PerOp {
@@ -74,8 +82,9 @@ export interface OpFigures extends PerOp {
 }
 
 export interface HistoryAccount extends AccountPlan {
-  /** What a list with include_deleted=true found once the account was built. */
+  /** What a list with include_deleted=true found once the (first) account was built. */
   found: { live: number; deleted: number };
+  /** Building the accounts made at the start. */
   buildSeconds: number;
   /** Single-reason creates (none on the lists' baseline). */
   create?: OpFigures;
@@ -96,19 +105,20 @@ export interface HistoryResult {
 
 const METHOD =
   'Accounts built through the LivePerson handler: deleted reasons by creates of 100 reasons sent with deleted: true, then the live ones by creates of up to 100. ' +
-  'Each round: one single-reason create per account (its reason then deleted, untimed, except on fresh accounts, so every round adds one deleted reason to each other account), ' +
-  'then one list of non-deleted reasons per account; the order rotates by round. Units: see the meter (computed by the rule for transactions).';
+  'Each round: one single-reason create per account, its reason then deleted (untimed) except on fresh accounts, then one list of non-deleted reasons per account; the order rotates by round. ' +
+  'Fresh and typical accounts are new every round; the large ones a pool used in turn; the accounts with history gain one deleted reason per round. ' +
+  'Units: see the meter (computed by the rule for transactions).';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
 function plans(o: HistoryOptions): AccountPlan[] {
   return [
-    { role: 'fresh', label: 'fresh', live: 0, deleted: 0 },
-    { role: 'typical', label: `${count(o.typicalLive)} live`, live: o.typicalLive, deleted: 0 },
-    { role: 'big', label: `${count(o.bigLive)} live`, live: o.bigLive, deleted: 0 },
-    { role: 'largest', label: `${count(o.largestLive)} live (largest a create can grow)`, live: o.largestLive, deleted: 0 },
-    ...o.deleted.map((d): AccountPlan => ({ role: 'history', label: `${count(o.historyLive)} live + ${count(d)} deleted`, live: o.historyLive, deleted: d })),
-    { role: 'baseline', label: `${count(o.historyLive)} live, no history`, live: o.historyLive, deleted: 0 },
+    { role: 'fresh', label: 'fresh', live: 0, deleted: 0, copies: 'per round' },
+    { role: 'typical', label: `${count(o.typicalLive)} live`, live: o.typicalLive, deleted: 0, copies: 'per round' },
+    { role: 'big', label: `${count(o.bigLive)} live`, live: o.bigLive, deleted: 0, copies: o.pool },
+    { role: 'largest', label: `${count(o.largestLive)} live (largest a create can grow)`, live: o.largestLive, deleted: 0, copies: o.pool },
+    ...o.deleted.map((d): AccountPlan => ({ role: 'history', label: `${count(o.historyLive)} live + ${count(d)} deleted`, live: o.historyLive, deleted: d, copies: 1 })),
+    { role: 'baseline', label: `${count(o.historyLive)} live, no history`, live: o.historyLive, deleted: 0, copies: 1 },
   ];
 }
 
@@ -162,34 +172,48 @@ export async function benchHistory(endpoint: string, partial: Partial<HistoryOpt
     const store = new DynamoStatusReasonStore({ client, tableName, leaseMs: LEASE_MS });
     const handler = createLivePersonHandler({ store: () => store });
     const run = randomUUID().slice(0, 6);
-    const accounts = plans(o).map((plan, i) => ({ plan, id: `h-${run}-${i}`, creates: [] as Sample[], lists: [] as Sample[], reasons: 0, found: { live: 0, deleted: 0 }, buildSeconds: 0 }));
+    let made = 0;
+    const newAccount = () => `h-${run}-${made++}`;
+    const countReasons = async (accountId: string) => {
+      const all = (await answer(handler, httpEvent({ method: 'GET', path: BASE(accountId), query: { include_deleted: 'true' } }))) as Array<{ deleted: boolean }>;
+      return { live: all.filter((r) => !r.deleted).length, deleted: all.filter((r) => r.deleted).length };
+    };
+    const accounts = plans(o).map((plan) => ({ plan, ids: [] as string[], current: '', creates: [] as Sample[], lists: [] as Sample[], reasons: 0, found: { live: 0, deleted: 0 }, buildSeconds: 0 }));
 
     for (const a of accounts) {
-      if (a.plan.role === 'fresh') continue;
-      o.log(`  building ${a.plan.label} ...`);
+      if (a.plan.copies === 'per round') continue;
+      o.log(`  building ${a.plan.copies} × ${a.plan.label} ...`);
       const started = Date.now();
-      await build(handler, a.id, a.plan);
+      for (let i = 0; i < a.plan.copies; i++) {
+        a.ids.push(newAccount());
+        await build(handler, a.ids[i]!, a.plan);
+      }
       a.buildSeconds = (Date.now() - started) / 1000;
-      const all = (await answer(handler, httpEvent({ method: 'GET', path: BASE(a.id), query: { include_deleted: 'true' } }))) as Array<{ deleted: boolean }>;
-      a.found = { live: all.filter((r) => !r.deleted).length, deleted: all.filter((r) => r.deleted).length };
+      a.found = await countReasons(a.ids[0]!);
     }
 
     const creators = accounts.filter((a) => a.plan.role !== 'baseline');
-    let freshCount = 0;
-    let lastFresh = `h-${run}-fresh-none`;
     o.log(`  ${o.warmup} + ${o.runs} rounds of ${creators.length} creates and ${accounts.length} lists ...`);
     for (let round = 0; round < o.warmup + o.runs; round++) {
       const kept = round >= o.warmup;
+      if (round > 0 && round % 50 === 0) o.log(`  round ${round} of ${o.warmup + o.runs} ...`);
+      // This round's account of each kind.
+      for (const a of accounts) {
+        if (a.plan.copies !== 'per round') a.current = a.ids[round % a.ids.length]!;
+        else {
+          a.current = newAccount();
+          await build(handler, a.current, a.plan);
+          if (round === 0) a.found = await countReasons(a.current);
+        }
+      }
       for (const a of rotate(creators, round)) {
-        const accountId = a.plan.role === 'fresh' ? (lastFresh = `h-${run}-fresh-${freshCount++}`) : a.id;
-        const event = httpEvent({ method: 'POST', path: BASE(accountId), body: { text: `Bench create ${round}`, state: 'Online' } });
+        const event = httpEvent({ method: 'POST', path: BASE(a.current), body: { text: `Bench create ${round}`, state: 'Online' } });
         const sample = await measure(meter, () => answer(handler, event));
         if (kept) a.creates.push(sample);
-        if (a.plan.role !== 'fresh') await answer(handler, httpEvent({ method: 'DELETE', path: `${BASE(accountId)}/${(sample.value as { id: number }).id}` }));
+        if (a.plan.role !== 'fresh') await answer(handler, httpEvent({ method: 'DELETE', path: `${BASE(a.current)}/${(sample.value as { id: number }).id}` }));
       }
       for (const a of rotate(accounts, round)) {
-        const accountId = a.plan.role === 'fresh' ? lastFresh : a.id;
-        const sample = await measure(meter, () => answer(handler, httpEvent({ method: 'GET', path: BASE(accountId) })));
+        const sample = await measure(meter, () => answer(handler, httpEvent({ method: 'GET', path: BASE(a.current) })));
         a.reasons = (sample.value as unknown[]).length;
         if (kept) a.lists.push(sample);
       }
@@ -375,6 +399,7 @@ async function main(): Promise<void> {
     warmup: whole('warmup', HISTORY_DEFAULTS.warmup),
     deleted: argument('deleted')?.split(',').map(Number) ?? HISTORY_DEFAULTS.deleted,
     historyLive: whole('history-live', HISTORY_DEFAULTS.historyLive),
+    pool: Math.max(1, whole('pool', HISTORY_DEFAULTS.pool)),
     bigLive: whole('big', HISTORY_DEFAULTS.bigLive),
     typicalLive: whole('typical', HISTORY_DEFAULTS.typicalLive),
     largestLive: whole('largest', HISTORY_DEFAULTS.largestLive),
