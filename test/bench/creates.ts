@@ -376,7 +376,10 @@ export interface ConcurrencyOptions {
 
 export interface ConcurrencyResult extends ConcurrencyOptions {
   creates: number;
+  /** Answers other than 200. */
   failed: number;
+  /** Answers by HTTP status (429: the line of waiters was full; 503: the wait ran out). */
+  statuses: Record<string, number>;
   seconds: number;
   throughput: number;
   latency: Summary;
@@ -423,7 +426,7 @@ export async function benchConcurrency(s: Subject, { writers, createsPerWriter, 
   s.meter.sizing = 'cache';
   s.meter.reset();
   const latencies: number[] = [];
-  let failed = 0;
+  const statuses: Record<string, number> = {};
   const start = performance.now();
   await Promise.all(
     Array.from({ length: writers }, async (_, w) => {
@@ -432,7 +435,8 @@ export async function benchConcurrency(s: Subject, { writers, createsPerWriter, 
         const t = performance.now();
         const result = await s.handler(event, lambdaContext());
         latencies.push(performance.now() - t);
-        if (result.statusCode !== 200) failed++;
+        const status = String(result.statusCode ?? 200);
+        statuses[status] = (statuses[status] ?? 0) + 1;
       }
     }),
   );
@@ -440,7 +444,8 @@ export async function benchConcurrency(s: Subject, { writers, createsPerWriter, 
   const snap = s.meter.snapshot();
   s.meter.sizing = sizing;
   const creates = writers * createsPerWriter;
-  const ok = creates - failed;
+  const ok = statuses[200] ?? 0;
+  const failed = creates - ok;
   const retries = snap.calls.filter((c) => !c.ok && c.update?.startsWith('SET lockToken')).length;
   const held = leaseIntervals(snap.calls);
   return {
@@ -449,6 +454,7 @@ export async function benchConcurrency(s: Subject, { writers, createsPerWriter, 
     reasonsPerCreate,
     creates,
     failed,
+    statuses,
     seconds,
     throughput: ok / seconds,
     latency: summarize(latencies),

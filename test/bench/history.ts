@@ -4,13 +4,13 @@
 // 100 live with 5,000 and with 20,000 deleted reasons (made by creates of 100
 // reasons sent with `deleted: true`: 20,000 one-by-one deletes would take hours
 // on a store whose writes read the whole account), and 100 live with no history
-// (the lists' baseline). Then rounds, each: one single-reason create per account,
-// then one list of the non-deleted reasons per account, in an order that rotates
-// from round to round. A create's reason is deleted again (untimed) so that live
-// counts stay where they are; since that adds history, which a store that reads
-// whole accounts pays for, fresh and typical accounts are new every round, and
-// the 950- and 999-live ones a pool used in turn; the accounts with 5,000 and
-// 20,000 deleted reasons gain one per round.
+// (the baseline of those). Then rounds, each: one single-reason create per
+// account, then one list of the non-deleted reasons per account, in an order that
+// rotates from round to round. A create's reason is deleted again (untimed) so
+// that live counts stay where they are; since that adds history, which a store
+// that reads whole accounts pays for, the fresh, typical and baseline accounts
+// are new every round, and the 950- and 999-live ones a pool used in turn; the
+// accounts with 5,000 and 20,000 deleted reasons gain one per round.
 //
 // It reaches the project only through createLivePersonHandler and
 // DynamoStatusReasonStore({ client, tableName, leaseMs }) (besides the test
@@ -65,7 +65,7 @@ export const HISTORY_DEFAULTS: HistoryOptions = {
   log: () => {},
 };
 
-/** fresh: the creates' baseline; baseline: the lists' (the history accounts' live reasons, no history). */
+/** fresh: the creates' baseline; baseline: the lists' (the history accounts' live reasons, no history), and their creates' without history. */
 export type AccountRole = 'fresh' | 'typical' | 'big' | 'largest' | 'history' | 'baseline';
 
 interface AccountPlan {
@@ -86,8 +86,8 @@ export interface HistoryAccount extends AccountPlan {
   found: { live: number; deleted: number };
   /** Building the accounts made at the start. */
   buildSeconds: number;
-  /** Single-reason creates (none on the lists' baseline). */
-  create?: OpFigures;
+  /** Single-reason creates. */
+  create: OpFigures;
   /** Lists of the non-deleted reasons (fresh: the account its latest create made). */
   list: OpFigures & { reasons: number };
 }
@@ -106,7 +106,7 @@ export interface HistoryResult {
 const METHOD =
   'Accounts built through the LivePerson handler: deleted reasons by creates of 100 reasons sent with deleted: true, then the live ones by creates of up to 100. ' +
   'Each round: one single-reason create per account, its reason then deleted (untimed) except on fresh accounts, then one list of non-deleted reasons per account; the order rotates by round. ' +
-  'Fresh and typical accounts are new every round; the large ones a pool used in turn; the accounts with history gain one deleted reason per round. ' +
+  'Fresh, typical and baseline (100 live, no history) accounts are new every round; the large ones a pool used in turn; the accounts with history gain one deleted reason per round. ' +
   'Units: see the meter (computed by the rule for transactions).';
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -118,7 +118,7 @@ function plans(o: HistoryOptions): AccountPlan[] {
     { role: 'big', label: `${count(o.bigLive)} live`, live: o.bigLive, deleted: 0, copies: o.pool },
     { role: 'largest', label: `${count(o.largestLive)} live (largest a create can grow)`, live: o.largestLive, deleted: 0, copies: o.pool },
     ...o.deleted.map((d): AccountPlan => ({ role: 'history', label: `${count(o.historyLive)} live + ${count(d)} deleted`, live: o.historyLive, deleted: d, copies: 1 })),
-    { role: 'baseline', label: `${count(o.historyLive)} live, no history`, live: o.historyLive, deleted: 0, copies: 1 },
+    { role: 'baseline', label: `${count(o.historyLive)} live, no history`, live: o.historyLive, deleted: 0, copies: 'per round' },
   ];
 }
 
@@ -192,8 +192,7 @@ export async function benchHistory(endpoint: string, partial: Partial<HistoryOpt
       a.found = await countReasons(a.ids[0]!);
     }
 
-    const creators = accounts.filter((a) => a.plan.role !== 'baseline');
-    o.log(`  ${o.warmup} + ${o.runs} rounds of ${creators.length} creates and ${accounts.length} lists ...`);
+    o.log(`  ${o.warmup} + ${o.runs} rounds of ${accounts.length} creates and ${accounts.length} lists ...`);
     for (let round = 0; round < o.warmup + o.runs; round++) {
       const kept = round >= o.warmup;
       if (round > 0 && round % 50 === 0) o.log(`  round ${round} of ${o.warmup + o.runs} ...`);
@@ -206,7 +205,7 @@ export async function benchHistory(endpoint: string, partial: Partial<HistoryOpt
           if (round === 0) a.found = await countReasons(a.current);
         }
       }
-      for (const a of rotate(creators, round)) {
+      for (const a of rotate(accounts, round)) {
         const event = httpEvent({ method: 'POST', path: BASE(a.current), body: { text: `Bench create ${round}`, state: 'Online' } });
         const sample = await measure(meter, () => answer(handler, event));
         if (kept) a.creates.push(sample);
@@ -230,7 +229,7 @@ export async function benchHistory(endpoint: string, partial: Partial<HistoryOpt
         ...a.plan,
         found: a.found,
         buildSeconds: a.buildSeconds,
-        ...(a.creates.length && { create: figures(a.creates) }),
+        create: figures(a.creates),
         list: { ...figures(a.lists), reasons: a.reasons },
       })),
     };
@@ -262,6 +261,8 @@ export interface HistoryRatios {
   listHistoryOverBaseline: number;
   /** Create p50 at `bigLive` over fresh (≤ 1.5). */
   createBigOverFresh: number;
+  /** Create p50 on the account with the most history over one with the same live reasons and none: what the history itself costs (no target). */
+  createHistoryOverBaseline: number;
   labels: { history: string; baseline: string; big: string };
 }
 
@@ -275,9 +276,10 @@ export function historyRatios(r: HistoryResult): HistoryRatios {
   const baseline = byRole(r, 'baseline')[0]!;
   const big = byRole(r, 'big')[0]!;
   return {
-    createHistoryOverFresh: history.create!.latency.p50 / fresh.create!.latency.p50,
+    createHistoryOverFresh: history.create.latency.p50 / fresh.create.latency.p50,
     listHistoryOverBaseline: history.list.latency.p50 / baseline.list.latency.p50,
-    createBigOverFresh: big.create!.latency.p50 / fresh.create!.latency.p50,
+    createBigOverFresh: big.create.latency.p50 / fresh.create.latency.p50,
+    createHistoryOverBaseline: history.create.latency.p50 / baseline.create.latency.p50,
     labels: { history: history.label, baseline: baseline.label, big: big.label },
   };
 }
@@ -316,18 +318,18 @@ export function renderHistory(after: HistoryResult, before?: HistoryResult): str
   out.push('');
   out.push(row(['account', 'found (live / deleted)', ...heads('p50'), ...heads('p99'), ...heads('p50 / fresh'), ...heads('requests'), ...heads('RCU'), ...heads('WCU')]));
   out.push(row(['---', '---:', ...Array.from({ length: stores.length * 6 }, () => '---:')]));
-  for (const a of after.accounts.filter((x) => x.create)) {
-    const freshP50 = (r: HistoryResult) => byRole(r, 'fresh')[0]!.create!.latency.p50;
+  for (const a of after.accounts) {
+    const freshP50 = (r: HistoryResult) => byRole(r, 'fresh')[0]!.create.latency.p50;
     out.push(
       row([
         a.label,
         `${count(a.found.live)} / ${count(a.found.deleted)}`,
-        ...pair((_, x) => ms(x.create!.latency.p50), a.label),
-        ...pair((_, x) => ms(x.create!.latency.p99), a.label),
-        ...pair((r, x) => (x.create!.latency.p50 / freshP50(r)).toFixed(2), a.label),
-        ...pair((_, x) => units(x.create!.requests), a.label),
-        ...pair((_, x) => units(x.create!.rcu), a.label),
-        ...pair((_, x) => units(x.create!.wcu), a.label),
+        ...pair((_, x) => ms(x.create.latency.p50), a.label),
+        ...pair((_, x) => ms(x.create.latency.p99), a.label),
+        ...pair((r, x) => (x.create.latency.p50 / freshP50(r)).toFixed(2), a.label),
+        ...pair((_, x) => units(x.create.requests), a.label),
+        ...pair((_, x) => units(x.create.rcu), a.label),
+        ...pair((_, x) => units(x.create.wcu), a.label),
       ]),
     );
   }
@@ -355,7 +357,8 @@ export function renderHistory(after: HistoryResult, before?: HistoryResult): str
     out.push(
       `${before ? `${name(r)}: ` : ''}create p50 ${x.labels.history} / fresh ${x.createHistoryOverFresh.toFixed(2)} ${mark(x.createHistoryOverFresh <= t.createHistoryOverFresh)} (≤ ${t.createHistoryOverFresh}); ` +
         `list p50 ${x.labels.history} / ${x.labels.baseline} ${x.listHistoryOverBaseline.toFixed(2)} ${mark(x.listHistoryOverBaseline <= t.listHistoryOverBaseline)} (≤ ${t.listHistoryOverBaseline}); ` +
-        `create p50 ${x.labels.big} / fresh ${x.createBigOverFresh.toFixed(2)} ${mark(x.createBigOverFresh <= t.createBigOverFresh)} (≤ ${t.createBigOverFresh}).`,
+        `create p50 ${x.labels.big} / fresh ${x.createBigOverFresh.toFixed(2)} ${mark(x.createBigOverFresh <= t.createBigOverFresh)} (≤ ${t.createBigOverFresh}); ` +
+        `create p50 ${x.labels.history} / ${x.labels.baseline} ${x.createHistoryOverBaseline.toFixed(2)} (what the history itself costs; no target).`,
     );
   }
   out.push('');
@@ -367,8 +370,8 @@ export function renderHistory(after: HistoryResult, before?: HistoryResult): str
     out.push(
       row([
         a.label,
-        ...pair((_, x) => `${units(x.create!.wcu)} + ${units(x.create!.rcu)}`, a.label),
-        ...pair((_, x) => `$${usdPerMillion(x.create!).toFixed(2)}`, a.label),
+        ...pair((_, x) => `${units(x.create.wcu)} + ${units(x.create.rcu)}`, a.label),
+        ...pair((_, x) => `$${usdPerMillion(x.create).toFixed(2)}`, a.label),
       ]),
     );
   }
