@@ -95,7 +95,7 @@ export interface HistoryAccount extends AccountPlan {
 export interface HistoryResult {
   date: string;
   machine: Machine;
-  /** The store measured: the commit of the checkout the bench ran in. */
+  /** The store measured: the last commit that changed functions/ in the checkout the bench ran in. */
   store: string;
   runs: number;
   warmup: number;
@@ -154,7 +154,7 @@ const figures = (samples: Sample[]): OpFigures => ({ latency: summarize(samples.
 
 function storeCommit(): string {
   try {
-    return execFileSync('git', ['log', '-1', '--format=%h %cs %s'], { encoding: 'utf8' }).trim().slice(0, 120);
+    return execFileSync('git', ['log', '-1', '--format=%h %cs %s', '--', 'functions'], { encoding: 'utf8' }).trim().slice(0, 100);
   } catch {
     return 'unknown';
   }

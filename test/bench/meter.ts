@@ -371,10 +371,11 @@ export interface PerOp {
   unreported: number;
 }
 
-/** Means per operation over samples. */
+/** Means per operation over samples (to 6 decimals: sums of fractions leave float dust). */
 export function perOp(samples: ReadonlyArray<Sample>): PerOp {
   const n = samples.length || 1;
-  const mean = (f: (s: MeterSnapshot) => number) => samples.reduce((sum, s) => sum + f(s.meter), 0) / n;
+  const round = (v: number) => Math.round(v * 1e6) / 1e6;
+  const mean = (f: (s: MeterSnapshot) => number) => round(samples.reduce((sum, s) => sum + f(s.meter), 0) / n);
   const commands: Record<string, number> = {};
   const units: Record<string, Units> = {};
   for (const { meter } of samples) {
@@ -385,6 +386,11 @@ export function perOp(samples: ReadonlyArray<Sample>): PerOp {
       u.wcu += v.wcu / n;
     }
   }
+  for (const u of Object.values(units)) {
+    u.rcu = round(u.rcu);
+    u.wcu = round(u.wcu);
+  }
+  for (const k of Object.keys(commands)) commands[k] = round(commands[k]!);
   return {
     requests: mean((m) => m.requests),
     attempts: mean((m) => m.attempts),
