@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { ROOT } from './cold.js';
 import { minimumRequests } from './creates.js';
+import { historyRatios, usdPerMillion } from './history.js';
 import { renderSvg, renderTables, type BenchResults } from './report.js';
 import { runSuite } from './suite.js';
 
@@ -23,6 +24,8 @@ describe('benchmark (smoke)', () => {
       importRuns: 1,
       firstCreateRuns: 1,
       memoryRuns: 1,
+      thresholdSizes: [1, 10],
+      history: { runs: 2, warmup: 0, deleted: [30, 120], historyLive: 5, bigLive: 40, typicalLive: 3, largestLive: 50, pool: 2 },
     });
 
     expect(r.creates.map((c) => c.size)).toEqual([1, 10]);
@@ -33,18 +36,56 @@ describe('benchmark (smoke)', () => {
         expect(side.latency.p50).toBeGreaterThan(0);
         expect(side.latency.p99).toBeGreaterThanOrEqual(side.latency.p50);
         expect(side.outsideP50).toBeGreaterThanOrEqual(0);
-        // At least one write unit per reason written.
-        expect(side.wcuPerCreate).toBeGreaterThanOrEqual(c.size);
-        expect(side.wcuPerReason).toBeGreaterThanOrEqual(1);
+        expect(side.attempts).toBeGreaterThanOrEqual(side.requests);
+        // Both sizes go inside the commit: 2 units per reason there, plus the lease and #META's 2.
+        expect(side.wcu).toBeGreaterThanOrEqual(2 * c.size + 3);
+        expect(side.units.TransactWriteItemsCommand!.wcu).toBeGreaterThanOrEqual(2 * (c.size + 1));
+        expect(side.rcu).toBe(0);
+        expect(side.unreported).toBe(0);
       }
+      // The meter's units: the handler's equal the floor's, which equal the rule worked out on its own.
+      expect(c.floor.wcu).toBe(c.floorRule.wcu);
+      expect(c.handler.wcu).toBe(c.floor.wcu);
       expect(c.minimumRequests).toBe(minimumRequests(c.size));
-      expect(c.floor.requestsPerCreate).toBe(c.minimumRequests);
-      expect(c.handler.requestsPerCreate).toBeGreaterThanOrEqual(c.minimumRequests);
+      expect(c.floor.requests).toBe(c.minimumRequests);
+      expect(c.handler.requests).toBe(c.minimumRequests);
       for (const ratio of [c.ratioP50, c.ratioP99, c.pairedRatioMedian]) {
         expect(Number.isFinite(ratio)).toBe(true);
         expect(ratio).toBeGreaterThan(0);
       }
     }
+
+    // transactionItems 0 sends the reasons by BatchWriteItem (one request more) at 1 unit each instead of 2.
+    expect(r.threshold!.map((t) => t.size)).toEqual([1, 10]);
+    for (const t of r.threshold!) {
+      expect(t.inline.requests).toBe(minimumRequests(t.size));
+      expect(t.batch.requests).toBe(minimumRequests(t.size, 0));
+      expect(t.inline.wcu - t.batch.wcu).toBe(t.size);
+      expect(Number.isFinite(t.ratioP50)).toBe(true);
+    }
+
+    const h = r.history!;
+    expect(h.runs).toBe(2);
+    expect(h.accounts.map((a) => a.role)).toEqual(['fresh', 'typical', 'big', 'largest', 'history', 'history', 'baseline']);
+    for (const a of h.accounts) {
+      if (a.role !== 'fresh') expect(a.found).toEqual({ live: a.live, deleted: a.deleted });
+      expect(a.list.latency.n).toBe(2);
+      expect(a.list.reasons).toBe(a.role === 'fresh' ? 1 : a.live);
+      expect(a.list.rcu).toBeGreaterThan(0);
+      expect(a.create.latency.n).toBe(2);
+      expect(a.create.requests).toBe(2);
+      // The lease, #META in the commit twice over, the reason twice over.
+      expect(a.create.wcu).toBeGreaterThanOrEqual(5);
+      expect(usdPerMillion(a.create)).toBeGreaterThan(0);
+    }
+    // Deleted reasons cost a create or a list nothing: their units are the history-free account's.
+    const baseline = h.accounts.find((a) => a.role === 'baseline')!;
+    for (const a of h.accounts.filter((x) => x.role === 'history')) {
+      expect(a.create.wcu).toBe(baseline.create.wcu);
+      expect(a.list.rcu).toBe(baseline.list.rcu);
+    }
+    for (const ratio of Object.values(historyRatios(h)).filter((v) => typeof v === 'number')) expect(Number.isFinite(ratio)).toBe(true);
+    expect(Object.keys(r.targets.met).filter((k) => k.startsWith('history:'))).toHaveLength(3);
 
     const k = r.concurrency!;
     expect(k.creates).toBe(6);
@@ -52,6 +93,7 @@ describe('benchmark (smoke)', () => {
     expect(k.throughput).toBeGreaterThan(0);
     expect(k.retries).toBeGreaterThanOrEqual(0);
     expect(k.requestsPerCreate).toBeGreaterThanOrEqual(minimumRequests(1));
+    expect(k.wcuPerCreate).toBeGreaterThanOrEqual(5);
 
     for (const b of Object.values(r.bundles!)) {
       expect(b.bytes).toBeGreaterThan(0);
@@ -67,7 +109,9 @@ describe('benchmark (smoke)', () => {
 
     expect(r.machine.cores).toBeGreaterThan(0);
     expect(Object.keys(r.targets.met)).toEqual(expect.arrayContaining(['p50 ratio, 1 reasons', 'import-time ratio']));
-    expect(renderTables(r)).toContain('| reasons |');
+    const tables = renderTables(r);
+    expect(tables).toContain('| reasons |');
+    expect(tables).toContain('USD per million creates');
     expect(renderSvg(r)).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
 
     // The smoke run writes nothing.

@@ -11,13 +11,26 @@
 //   BENCH_IMPORT_RUNS / --import-runs   fresh processes per bundle for import time (15)
 //   BENCH_FIRST_RUNS / --first-runs     fresh processes for the first-create figure (5)
 //   BENCH_MEMORY_RUNS / --memory-runs   fresh processes per memory figure (3)
-//   BENCH_SKIP / --skip             comma-separated: concurrency, cold, memory
+//   BENCH_THRESHOLD_SIZES / --threshold-sizes   sizes for transactionItems 24 vs 0 (1,10)
+//   BENCH_HISTORY_RUNS / --history-runs         rounds of the account-history bench (200)
+//   BENCH_HISTORY_WARMUP / --history-warmup     its warm-up rounds (20)
+//   BENCH_HISTORY_DELETED / --history-deleted   deleted reasons of its accounts with history (5000,20000)
+//   BENCH_HISTORY_LIVE / --history-live         their live reasons, and the lists' baseline's (100)
+//   BENCH_HISTORY_BIG / --history-big           the large account's live reasons (950)
+//   BENCH_HISTORY_TYPICAL / --history-typical   the typical account's (20)
+//   BENCH_HISTORY_LARGEST / --history-largest   the largest account's (999: the cap is 1,000)
+//   BENCH_HISTORY_POOL / --history-pool         how many of the large accounts take turns (4)
+//   BENCH_HISTORY_BEFORE / --history-before     a saved history result of the store before the redesign,
+//                                               shown beside this run's (bench/history-before.json when it exists)
+//   BENCH_SKIP / --skip             comma-separated: threshold, concurrency, history, cold, memory
 //   BENCH_OUT / --out               folder for results.json and chart.svg (bench); "-" writes nothing
 // A smoke run: `BENCH_RUNS=3 BENCH_WARMUP=1 BENCH_OUT=- npm run bench`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
 import { ROOT } from './cold.js';
+import { describeMachine } from './machine.js';
+import type { HistoryResult } from './history.js';
 import { renderSvg, renderTables } from './report.js';
 import { DEFAULTS, runSuite, type SuiteOptions } from './suite.js';
 
@@ -44,6 +57,12 @@ function count(name: string, env: string, fallback: number): number {
 
 const list = (raw: string | undefined) => (raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
+function counts(name: string, env: string, fallback: number[]): number[] {
+  const values = list(setting(name, env))?.map(Number) ?? fallback;
+  if (values.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`--${name} / ${env} must be whole numbers, comma-separated`);
+  return values;
+}
+
 async function main(): Promise<void> {
   const sizes = list(setting('sizes', 'BENCH_SIZES'))?.map(Number) ?? DEFAULTS.sizes;
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 100)) throw new Error('sizes must be whole numbers from 1 to 100');
@@ -56,10 +75,22 @@ async function main(): Promise<void> {
     importRuns: Math.max(1, count('import-runs', 'BENCH_IMPORT_RUNS', DEFAULTS.importRuns)),
     firstCreateRuns: Math.max(1, count('first-runs', 'BENCH_FIRST_RUNS', DEFAULTS.firstCreateRuns)),
     memoryRuns: Math.max(1, count('memory-runs', 'BENCH_MEMORY_RUNS', DEFAULTS.memoryRuns)),
+    thresholdSizes: counts('threshold-sizes', 'BENCH_THRESHOLD_SIZES', DEFAULTS.thresholdSizes),
+    history: {
+      runs: Math.max(1, count('history-runs', 'BENCH_HISTORY_RUNS', DEFAULTS.history.runs)),
+      warmup: count('history-warmup', 'BENCH_HISTORY_WARMUP', DEFAULTS.history.warmup),
+      deleted: counts('history-deleted', 'BENCH_HISTORY_DELETED', DEFAULTS.history.deleted),
+      historyLive: count('history-live', 'BENCH_HISTORY_LIVE', DEFAULTS.history.historyLive),
+      bigLive: count('history-big', 'BENCH_HISTORY_BIG', DEFAULTS.history.bigLive),
+      typicalLive: count('history-typical', 'BENCH_HISTORY_TYPICAL', DEFAULTS.history.typicalLive),
+      largestLive: count('history-largest', 'BENCH_HISTORY_LARGEST', DEFAULTS.history.largestLive),
+      pool: Math.max(1, count('history-pool', 'BENCH_HISTORY_POOL', DEFAULTS.history.pool)),
+    },
     skip: list(setting('skip', 'BENCH_SKIP')) ?? [],
     log: (line) => console.error(line),
   };
   const out = setting('out', 'BENCH_OUT') ?? 'bench';
+  const beforeFile = path.resolve(ROOT, setting('history-before', 'BENCH_HISTORY_BEFORE') ?? 'bench/history-before.json');
 
   console.error('starting DynamoDB Local ...');
   const engine = await startDynamoDbLocal();
@@ -70,9 +101,10 @@ async function main(): Promise<void> {
     await engine.stop();
   }
 
-  const m = results.machine;
+  if (results.history && existsSync(beforeFile)) results.historyBefore = JSON.parse(readFileSync(beforeFile, 'utf8')) as HistoryResult;
+
   console.log(`\n## Benchmark ${results.date}`);
-  console.log(`${m.os}; ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; Node ${m.node}; load average ${m.loadAverage.start.toFixed(2)} at start, ${m.loadAverage.end.toFixed(2)} at end`);
+  console.log(describeMachine(results.machine));
   console.log('');
   console.log(renderTables(results));
 

@@ -1,29 +1,12 @@
 // The benchmark's results: one object, printed as Markdown tables, saved as
 // JSON and drawn as an SVG bar chart.
-import os from 'node:os';
 import { BUNDLE_LABELS, type Bundles, type FirstCreateResult, type ImportResult, type MemoryResult } from './cold.js';
-import type { ConcurrencyResult, CreateResult } from './creates.js';
+import { TRANSACTION_ITEMS, type ConcurrencyResult, type CreateResult, type ThresholdResult } from './creates.js';
+import { historyTargetsMet, renderHistory, usdPerMillion, type HistoryResult } from './history.js';
+import type { Units } from './meter.js';
+import type { Machine } from './machine.js';
 
-export interface Machine {
-  os: string;
-  cpu: string;
-  cores: number;
-  memoryGb: number;
-  node: string;
-  /** 1-minute load average when the run started and ended: other work on the machine skews latencies. */
-  loadAverage: { start: number; end: number };
-}
-
-export function machine(loadAtStart: number): Machine {
-  return {
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGb: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    loadAverage: { start: loadAtStart, end: os.loadavg()[0]! },
-  };
-}
+export { machine, type Machine } from './machine.js';
 
 export interface Targets {
   p50RatioMax: number;
@@ -41,6 +24,11 @@ export interface BenchResults {
   engine: string;
   config: { runs: number; warmup: number; sizes: number[] };
   creates: CreateResult[];
+  /** The store's `transactionItems` at 24 and at 0. */
+  threshold?: ThresholdResult[];
+  history?: HistoryResult;
+  /** The same history bench run against the store before the redesign (a saved result), for the side-by-side table. */
+  historyBefore?: HistoryResult;
   concurrency?: ConcurrencyResult;
   bundles?: Bundles;
   imports?: ImportResult;
@@ -55,6 +43,7 @@ export function targetsMet(r: Omit<BenchResults, 'targets'>): Record<string, boo
   const at100 = r.creates.find((c) => c.size === 100);
   if (at100) met['write units per reason at 100'] = at100.handler.wcuPerReason <= TARGETS.wcuPerReasonAt100Max;
   if (r.imports) met['import-time ratio'] = r.imports.ratio <= TARGETS.importRatioMax;
+  if (r.history) Object.assign(met, historyTargetsMet(r.history));
   return met;
 }
 
@@ -68,15 +57,41 @@ function row(cells: Array<string | number>): string {
   return `| ${cells.join(' | ')} |`;
 }
 
+const SHORT_NAMES: Record<string, string> = {
+  UpdateItemCommand: 'lease UpdateItem',
+  TransactWriteItemsCommand: 'commit TransactWriteItems',
+  BatchWriteItemCommand: 'BatchWriteItem',
+};
+
+/** "lease UpdateItem 1, commit TransactWriteItems 4" (write units per create by call). */
+const unitsByCall = (units: Record<string, Units>) =>
+  Object.entries(units)
+    .filter(([, u]) => u.wcu > 0)
+    .map(([name, u]) => `${SHORT_NAMES[name] ?? name.replace(/Command/, '')} ${num(u.wcu)}`)
+    .join(', ');
+
 export function renderTables(r: BenchResults): string {
   const out: string[] = [];
   const { runs, warmup } = r.config;
   out.push(`Creates on fresh accounts: ${runs} runs per size after ${warmup} warm-up runs, handler and floor interleaved. Latency in ms.`);
   out.push('');
   out.push(
-    row(['reasons', 'handler p50', 'handler p99', 'floor p50', 'floor p99', `p50 ratio (≤ ${TARGETS.p50RatioMax})`, 'p99 ratio', 'Node-side p50 handler / floor', 'requests per create (minimum)', `WCU per reason, reported (computed) (≤ ${TARGETS.wcuPerReasonAt100Max} at 100)`, 'RCU per create']),
+    row([
+      'reasons',
+      'handler p50',
+      'handler p99',
+      'floor p50',
+      'floor p99',
+      `p50 ratio (≤ ${TARGETS.p50RatioMax})`,
+      'p99 ratio',
+      'Node-side p50 handler / floor',
+      'requests / HTTP attempts per create (minimum)',
+      'RCU per create',
+      'WCU per create: handler / floor / floor by rule',
+      `WCU per reason (≤ ${TARGETS.wcuPerReasonAt100Max} at 100)`,
+    ]),
   );
-  out.push(row(Array.from({ length: 11 }, (_, i) => (i === 0 ? '---' : '---:'))));
+  out.push(row(Array.from({ length: 12 }, (_, i) => (i === 0 ? '---' : '---:'))));
   for (const c of r.creates) {
     out.push(
       row([
@@ -88,18 +103,49 @@ export function renderTables(r: BenchResults): string {
         `${x2(c.ratioP50)} ${mark(c.ratioP50 <= TARGETS.p50RatioMax)}`,
         x2(c.ratioP99),
         `${ms(c.handler.outsideP50)} / ${ms(c.floor.outsideP50)}`,
-        `${num(c.handler.requestsPerCreate)} (${c.minimumRequests})`,
-        `${x2(c.handler.wcuPerReason)} (${x2(c.computedWcuPerCreate / c.size)})${c.size === 100 ? ` ${mark(c.handler.wcuPerReason <= TARGETS.wcuPerReasonAt100Max)}` : ''}`,
-        num(c.handler.rcuPerCreate),
+        `${num(c.handler.requests)} / ${num(c.handler.attempts)} (${c.minimumRequests})`,
+        num(c.handler.rcu),
+        `${num(c.handler.wcu)} / ${num(c.floor.wcu)} / ${c.floorRule.wcu}`,
+        `${x2(c.handler.wcuPerReason)}${c.size === 100 ? ` ${mark(c.handler.wcuPerReason <= TARGETS.wcuPerReasonAt100Max)}` : ''}`,
       ]),
     );
+  }
+  out.push('');
+  out.push('Write units per create by call (handler): ' + r.creates.map((c) => `${c.size} reasons: ${unitsByCall(c.handler.units)}`).join('; ') + '.');
+  const mismatches = r.creates.filter((c) => c.floor.wcu !== c.floorRule.wcu || c.handler.wcu !== c.floor.wcu);
+  out.push(
+    mismatches.length
+      ? `Units check: ${mismatches.map((c) => `${c.size} reasons: handler ${num(c.handler.wcu)}, floor ${num(c.floor.wcu)}, floor by rule ${c.floorRule.wcu}`).join('; ')} differ.`
+      : 'Units check: the handler\'s metered write units equal the floor\'s, and the floor\'s equal those worked out by the rule from the items it wrote and #META read back.',
+  );
+  if (r.threshold?.length) {
+    out.push('');
+    out.push(`The store's transactionItems: ${TRANSACTION_ITEMS} (default: up to ${TRANSACTION_ITEMS} reasons go inside the commit transaction) against 0 (every create writes its reasons by BatchWriteItem, then commits), through the handler on fresh accounts, interleaved.`);
+    out.push('');
+    out.push(row(['reasons', `p50 (${TRANSACTION_ITEMS})`, 'p50 (0)', 'p99 (24)', 'p99 (0)', 'p50 0 / 24', 'requests (24 / 0)', 'WCU per create (24 / 0)', 'USD per million creates (24 / 0)']));
+    out.push(row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
+    for (const t of r.threshold) {
+      out.push(
+        row([
+          t.size,
+          ms(t.inline.latency.p50),
+          ms(t.batch.latency.p50),
+          ms(t.inline.latency.p99),
+          ms(t.batch.latency.p99),
+          x2(t.ratioP50),
+          `${num(t.inline.requests)} / ${num(t.batch.requests)}`,
+          `${num(t.inline.wcu)} / ${num(t.batch.wcu)}`,
+          `$${usdPerMillion(t.inline).toFixed(2)} / $${usdPerMillion(t.batch).toFixed(2)}`,
+        ]),
+      );
+    }
   }
   if (r.concurrency) {
     const c = r.concurrency;
     out.push('');
     out.push(`${c.writers} concurrent writers on one account, ${c.createsPerWriter} creates of ${c.reasonsPerCreate} reason(s) each, through the handler.`);
     out.push('');
-    out.push(row(['creates', 'throughput (creates/s)', 'p50 (ms)', 'p99 (ms)', 'retries (lease-busy)', 'retries per create', 'refused (503 busy)', 'requests per create', 'WCU per create', 'lease held (hold p50)']));
+    out.push(row(['creates', 'throughput (creates/s)', 'p50 (ms)', 'p99 (ms)', 'retries (lease-busy)', 'retries per create', 'refused (by status)', 'requests per create', 'WCU per create', 'lease held (hold p50)']));
     out.push(row(['---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
     out.push(
       row([
@@ -109,7 +155,7 @@ export function renderTables(r: BenchResults): string {
         ms(c.latency.p99),
         c.retries,
         x2(c.retriesPerCreate),
-        c.failed,
+        c.failed ? `${c.failed} (${Object.entries(c.statuses).filter(([k]) => k !== '200').map(([k, v]) => `${v} × ${k}`).join(', ')})` : '0',
         x2(c.requestsPerCreate),
         x2(c.wcuPerCreate),
         `${(c.leaseHeldShare * 100).toFixed(0)}% of the time (${ms(c.leaseHoldP50)} ms)`,
@@ -162,6 +208,12 @@ export function renderTables(r: BenchResults): string {
     out.push(row(['peak RSS, loaded + one 1-reason create', 'peak RSS, then one 100-reason create', 'added by the 100-reason create', 'JS heap allocated by one warm 100-reason create', 'retained after GC']));
     out.push(row(['---:', '---:', '---:', '---:', '---:']));
     out.push(row([`${m.baselineMaxRssMb.toFixed(1)} MB`, `${m.createMaxRssMb.toFixed(1)} MB`, `${m.createAddsMb.toFixed(1)} MB`, `${m.allocatedMb.toFixed(1)} MB`, `${m.retainedMb.toFixed(2)} MB`]));
+  }
+  if (r.history) {
+    out.push('');
+    out.push(`Account history (issue 12)${r.historyBefore ? ': before (the store before the redesign, a saved run) and after (this run)' : ''}.`);
+    out.push('');
+    out.push(renderHistory(r.history, r.historyBefore));
   }
   out.push('');
   out.push('Targets: ' + Object.entries(r.targets.met).map(([k, ok]) => `${k} ${mark(ok)}`).join('; '));

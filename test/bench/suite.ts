@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureTable } from '../../infra/local/table.js';
 import { benchFirstCreate, benchImports, benchMemory, buildBundles, type BundleInfo, type Bundles } from './cold.js';
-import { benchClient, benchConcurrency, benchCreates, subject } from './creates.js';
+import { benchClient, benchConcurrency, benchCreates, benchThreshold, subject } from './creates.js';
+import { benchHistory, HISTORY_DEFAULTS, type HistoryOptions } from './history.js';
 import { machine, TARGETS, targetsMet, type BenchResults } from './report.js';
 
 export interface SuiteOptions {
@@ -19,7 +20,11 @@ export interface SuiteOptions {
   importRuns: number;
   firstCreateRuns: number;
   memoryRuns: number;
-  /** Parts to leave out: `concurrency`, `cold` (bundles, imports, first create), `memory`. */
+  /** Sizes for the `transactionItems` 24-vs-0 comparison (runs and warm-up as the creates'). */
+  thresholdSizes: number[];
+  /** The account-history bench (history.ts); its `log` is the suite's. */
+  history: Omit<HistoryOptions, 'log'>;
+  /** Parts to leave out: `threshold`, `concurrency`, `history`, `cold` (bundles, imports, first create), `memory`. */
   skip: string[];
   log: (line: string) => void;
 }
@@ -33,28 +38,43 @@ export const DEFAULTS: SuiteOptions = {
   importRuns: 15,
   firstCreateRuns: 5,
   memoryRuns: 3,
+  thresholdSizes: [1, 10],
+  history: { ...HISTORY_DEFAULTS },
   skip: [],
   log: () => {},
 };
 
 export const CAPACITY_METHOD =
-  "Reported by DynamoDB Local: a client middleware sets ReturnConsumedCapacity: 'TOTAL' on every call and sums ConsumedCapacity " +
-  '(Local reports it for UpdateItem, BatchWriteItem and Query, sized by the published rule: 1 WCU per KB of item, rounded up, per item; ' +
-  'an UpdateItem charges the larger of the item before and after); checked against the floor\'s write units computed from its item sizes by that rule. Failed conditional writes report nothing; DynamoDB bills them 1 WCU each ' +
-  '(the #META item is under 1 KB), which the concurrency figures add.';
+  "A client middleware sets ReturnConsumedCapacity: 'TOTAL' on every call. Units of UpdateItem, BatchWriteItem, GetItem and Query are the ones DynamoDB Local reports " +
+  '(they follow the published rules: writes 1 WCU per KB of each item, an UpdateItem the larger of the item before and after; strongly consistent reads 1 RCU per 4 KB). ' +
+  'Units of TransactWriteItems and TransactGetItems are computed by the published rule, because Local reports wrong ones for them (4 units for a transaction of one small put and for one of three): ' +
+  'transactional writes 2 WCU per KB of each item (an Update the larger of the item before and after, read back untimed through a second client; that time is subtracted from the latencies), ' +
+  'transactional reads 2 RCU per 4 KB of each item (2 for an item not found). A refused conditional write reports nothing; it is billed 1 WCU per KB of the item it found ' +
+  '(the item the refusal returned, else read back). Item sizes by the published rule (names + values; numbers 1 byte per 2 significant digits + 1; maps and lists 3 bytes + 1 per element). ' +
+  "The floor's write units are also worked out by the rule on their own (items it sends, #META read back after the lease and after the commit) to check the meter. " +
+  'In the concurrency run, #META is sized from the latest copy an answer carried instead of read back (a read would lengthen every lease hold).';
 
 export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> = {}): Promise<BenchResults> {
   const o: SuiteOptions = { ...DEFAULTS, ...partial };
   const loadAtStart = os.loadavg()[0]!;
   const client = benchClient(endpoint);
+  // Uninstrumented: the meter's sizing reads of transaction items.
+  const sizer = benchClient(endpoint);
   const tableName = `bench-${randomUUID().slice(0, 8)}`;
   const tmp = path.join(os.tmpdir(), `asr-bench-${process.pid}-${randomUUID().slice(0, 6)}`);
   try {
     await ensureTable(client, tableName);
-    const s = subject(client, tableName);
+    const s = subject(client, tableName, {}, sizer);
 
     o.log(`creates (${o.runs} runs, ${o.warmup} warm-up) ...`);
     const creates = await benchCreates(s, { sizes: o.sizes, runs: o.runs, warmup: o.warmup, log: o.log });
+
+    let threshold;
+    if (!o.skip.includes('threshold')) {
+      o.log(`transactionItems 24 vs 0 (${o.runs} runs, ${o.warmup} warm-up) ...`);
+      const batchOnly = subject(client, tableName, { transactionItems: 0 });
+      threshold = await benchThreshold(s, batchOnly, { sizes: o.thresholdSizes, runs: o.runs, warmup: o.warmup, log: o.log });
+    }
 
     let concurrency;
     if (!o.skip.includes('concurrency')) {
@@ -62,6 +82,12 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
       const perWriter = Math.max(1, Math.min(o.createsPerWriter, Math.floor(1000 / o.writers)));
       o.log(`${o.writers} concurrent writers x ${perWriter} creates ...`);
       concurrency = await benchConcurrency(s, { writers: o.writers, createsPerWriter: perWriter, reasonsPerCreate: 1 });
+    }
+
+    let history;
+    if (!o.skip.includes('history')) {
+      o.log(`account history (${o.history.runs} rounds, ${o.history.warmup} warm-up) ...`);
+      history = await benchHistory(endpoint, { ...o.history, log: o.log });
     }
 
     let bundles, imports, firstCreate, memory;
@@ -88,7 +114,9 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
       engine: 'DynamoDB Local (in memory), started by the benchmark on this machine',
       config: { runs: o.runs, warmup: o.warmup, sizes: o.sizes },
       creates,
+      ...(threshold && { threshold }),
       ...(concurrency && { concurrency }),
+      ...(history && { history }),
       ...(bundles && { bundles: stripFiles(bundles) }),
       ...(imports && { imports }),
       ...(firstCreate && { firstCreate }),
@@ -97,6 +125,7 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
     return { ...partialResults, targets: { ...TARGETS, met: targetsMet(partialResults) } };
   } finally {
     client.destroy();
+    sizer.destroy();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
