@@ -169,6 +169,7 @@ async function modifyAgentStatus(
   request: ConnectRequest,
   asks: unknown,
   change: (current: StatusReason, state: AccountState) => StatusReason,
+  setsText?: string,
 ): Promise<HttpResult> {
   const { instanceId, id } = target(request);
   const key = idempotency(request, { instanceId, id, asks });
@@ -180,7 +181,7 @@ async function modifyAgentStatus(
       if (current.deleted) throw new DomainError('not_found', `Agent status ${id} is deleted.`);
       return change(current, state);
     },
-    { idempotency: key },
+    { idempotency: key, setsText },
   );
   const result = await orNotFound(work, instanceId, id);
   return emptyAnswer(result.revision);
@@ -244,7 +245,7 @@ async function updateAgentStatus(request: ConnectRequest): Promise<HttpResult> {
     ...(update.State !== undefined && { enabled: update.State === 'ENABLED' }),
     ...(update.DisplayOrder !== undefined && { order: update.DisplayOrder }),
     ...(update.ResetOrderNumber && { order: orderWithoutDisplayOrder(state) }),
-  }));
+  }), update.Name);
 }
 
 async function searchAgentStatuses(request: ConnectRequest): Promise<HttpResult> {

@@ -102,7 +102,8 @@ export async function createStatusReasons(
 ): Promise<Written & { items: StatusReason[] }> {
   const single = options.single ?? false;
   const keys = items.map((item) => textKey(item.text));
-  const outcome = await store.write(accountId, { newIds: items.length, idempotency: options.idempotency }, (state, ids) =>
+  const textKeys = keys.filter((_, index) => !items[index]!.deleted);
+  const outcome = await store.write(accountId, { newIds: items.length, idempotency: options.idempotency, textKeys }, (state, ids) =>
     onState(state, () => {
       checkRevision(state, options.ifMatch);
 
@@ -181,23 +182,26 @@ export async function modifyStatusReason(
   accountId: string,
   id: number,
   change: (current: StatusReason, state: AccountState) => StatusReason,
-  options: WriteOptions = {},
+  options: WriteOptions & { setsText?: string | undefined } = {},
 ): Promise<Written & { item: StatusReason }> {
-  const outcome = await store.write(accountId, { newIds: 0, target: id, idempotency: options.idempotency }, (state) =>
+  const textKeys = options.setsText !== undefined ? [textKey(options.setsText)] : [];
+  const outcome = await store.write(accountId, { newIds: 0, target: id, idempotency: options.idempotency, textKeys }, (state) =>
     onState(state, () => {
       checkRevision(state, options.ifMatch);
       if (!state.target) throw new DomainError('not_found', `Status reason ${id} does not exist.`);
       const current = publicReason(state.target);
       const next = publicReason({ ...change(current, state), id });
 
-      if (!next.deleted) {
+      // A live reason that keeps its text holds it already; otherwise the text must be free.
+      const keepsText = !current.deleted && textKey(next.text) === textKey(current.text);
+      if (!next.deleted && !keepsText) {
         const holder = state.holderOf(textKey(next.text));
         if (holder !== undefined && holder !== id) {
           throw duplicateError([{ path: 'text', message: `"${next.text}" is already the text of status reason ${holder}` }]);
         }
         if (current.deleted && state.liveCount + 1 > LIMITS.activeReasonsPerAccount) throw capError(state.liveCount, 1);
-        checkBudget(state, state.liveBytes - (current.deleted ? 0 : wireSize(current)) + wireSize(next));
       }
+      if (!next.deleted) checkBudget(state, state.liveBytes - (current.deleted ? 0 : wireSize(current)) + wireSize(next));
       return { plan: { kind: 'replace' as const, reason: next }, answer: next };
     }),
   );
@@ -230,7 +234,7 @@ export async function replaceStatusReason(
       ...((replacement.description ?? current.description) !== undefined && { description: replacement.description ?? current.description }),
       ...((replacement.tags ?? current.tags) !== undefined && { tags: replacement.tags ?? current.tags }),
     }),
-    options,
+    { ...options, setsText: replacement.text },
   );
 }
 

@@ -23,7 +23,11 @@ export interface AccountState {
   liveBytes: number;
   /** At most the lowest order any reason of the account has (deleted ones included); undefined when it has none. */
   lowestOrder: number | undefined;
-  /** The id of the non-deleted reason whose text key (`textKey`) is `key`, if there is one. */
+  /**
+   * The id of the non-deleted reason whose text key (`textKey`) is `key`, if
+   * there is one. Only for the keys the write declared (`WriteRequest.textKeys`):
+   * the store reads what uniqueness needs for those, and nothing more.
+   */
   holderOf(key: string): number | undefined;
   /** The reason the write targets (`WriteRequest.target`), deleted or not; undefined when it does not exist. */
   target: StoredReason | undefined;
@@ -45,6 +49,8 @@ export interface WriteRequest {
   newIds: number;
   /** The id of the reason the write changes, if any: the state then holds it. */
   target?: number;
+  /** The text keys whose holders the decision may ask for (`AccountState.holderOf`): those of the texts it may set. */
+  textKeys?: string[];
   idempotency?: IdempotencyKey;
 }
 

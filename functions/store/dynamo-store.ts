@@ -3,15 +3,16 @@
 //
 // A write:
 //  1. takes the account's lease (lease.ts), which allocates its ids; in parallel,
-//     reads what it needs besides `#META` (the reason it changes, its idempotency
-//     record) in one TransactGetItems, used when no write committed in between;
+//     reads what it needs besides `#META` (the reason it changes, the buckets of
+//     the texts it may set, its idempotency record) in one TransactGetItems, used
+//     when no write committed in between;
 //  2. lets the domain decide on the account's state; a refusal writes nothing and
 //     hands the ids back;
-//  3. commits with one TransactWriteItems: `#META` (the new revision, counts, text
-//     digests, the lease freed, on condition that it is still ours), the reasons
-//     (for a large create, written before by BatchWriteItem and invisible until
-//     `committedHigh` passes their ids), and the idempotency record (on condition
-//     that the key is unused).
+//  3. commits with one TransactWriteItems: `#META` (the new revision and counts,
+//     the lease freed, on condition that it is still ours), the text buckets it
+//     changes, the reasons (for a large create, written before by BatchWriteItem
+//     and invisible until `committedHigh` passes their ids), and the idempotency
+//     record (on condition that the key is unused).
 //
 // Every call has a deadline inside the request's, itself inside the lease, and
 // is retried (retry.ts) on throttling, 5xx and lost answers. Nothing of a request
@@ -53,6 +54,9 @@ import {
   reasonItem,
   recordKey,
   textDigest,
+  bucketHolders,
+  bucketKey,
+  bucketOf,
   toMeta,
   toReason,
   DELETED_PREFIX,
@@ -123,6 +127,16 @@ interface StartRead {
   layout: number;
   target: Target | undefined;
   record: RecordItem | undefined;
+  /** The text buckets read, by number: digest → the id that holds it. */
+  buckets: Map<number, Record<string, number>>;
+}
+
+/** What a write asks to read besides #META. */
+interface StartKeys {
+  target?: number | undefined;
+  key?: string | undefined;
+  /** The text keys whose holders the decision may ask for. */
+  textKeys?: readonly string[] | undefined;
 }
 
 type WriteRequestItem = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
@@ -153,7 +167,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         : DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
     this.table = options.tableName;
     this.requestMs = options.requestMs ?? 9_000;
-    this.transactionItems = options.transactionItems ?? 24;
+    this.transactionItems = options.transactionItems ?? 4;
     this.batchConcurrency = options.batchConcurrency ?? 8;
     this.dirtyGraceMs = options.dirtyGraceMs ?? 60_000;
     this.cleanupMax = options.cleanupMax ?? 100;
@@ -262,29 +276,36 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   }
 
   private async getAt(accountId: string, id: number, deadline: number): Promise<{ revision: number; reason: StoredReason | undefined }> {
-    const read = await this.readFailure(this.readStart(partitionKey(accountId), id, undefined, deadline));
+    const read = await this.readFailure(this.readStart(partitionKey(accountId), { target: id }, deadline));
     return { revision: read.revision, reason: read.target?.reason };
   }
 
   /**
    * One TransactGetItems (a snapshot): `#META`, and, when asked, the reason
-   * `id` wherever it may live and the idempotency record `key`.
+   * `target` wherever it may live, the buckets of `textKeys`, and the
+   * idempotency record `key`. `attempts: 1` reads speculatively (beside the
+   * lease): a conflict with a commit in flight is not waited out.
    */
-  private async readStart(pk: string, id: number | undefined, key: string | undefined, deadline: number): Promise<StartRead> {
+  private async readStart(pk: string, wanted: StartKeys, deadline: number, attempts = Infinity): Promise<StartRead> {
     const keys = [META_SK];
+    const { target: id, key } = wanted;
     if (id !== undefined) keys.push(liveKey(id), deletedKey(id), legacyKey(id));
+    const bucketNumbers = [...new Set((wanted.textKeys ?? []).map((k) => bucketOf(textDigest(k))))];
+    keys.push(...bucketNumbers.map(bucketKey));
     if (key !== undefined) keys.push(recordKey(key));
     const out = await this.calls.send<{ Responses?: { Item?: Record<string, unknown> }[] }>(
       'TransactGetItems',
       new TransactGetCommand({ TransactItems: keys.map((sk) => ({ Get: { TableName: this.table, Key: { pk, sk } } })) }),
       deadline,
+      { attempts },
     );
     const items = (out.Responses ?? []).map((r) => r.Item);
     const meta = toMeta(items[0]);
-    let target: Target | undefined;
-    if (id !== undefined) target = this.targetOf(meta, items[1], items[2], items[3]);
-    const recordItem = key !== undefined ? items[keys.length - 1] : undefined;
-    return { revision: meta.revision, layout: meta.layout, target, record: this.freshRecord(recordItem) };
+    const target = id !== undefined ? this.targetOf(meta, items[1], items[2], items[3]) : undefined;
+    const first = id !== undefined ? 4 : 1;
+    const buckets = new Map(bucketNumbers.map((b, i) => [b, bucketHolders(items[first + i])]));
+    const record = key !== undefined ? this.freshRecord(items[keys.length - 1]) : undefined;
+    return { revision: meta.revision, layout: meta.layout, target, record, buckets };
   }
 
   /** The reason as a read at `meta` sees it, from its three possible items. */
@@ -359,10 +380,11 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   ): Promise<WriteOutcome> {
     const pk = partitionKey(accountId);
     const key = request.idempotency;
-    const needsStart = request.target !== undefined || key !== undefined;
+    const wanted: StartKeys = { target: request.target, key: key?.key, textKeys: request.textKeys };
+    const needsStart = request.target !== undefined || key !== undefined || (request.textKeys?.length ?? 0) > 0;
     const [leased, started] = await Promise.allSettled([
       this.leases.acquire(accountId, request.newIds, key?.key, requestDeadline),
-      needsStart ? this.readStart(pk, request.target, key?.key, requestDeadline) : Promise.resolve(undefined),
+      needsStart ? this.readStart(pk, wanted, requestDeadline, 1) : Promise.resolve(undefined),
     ]);
     // A repeat of a request that committed answers as it did, busy account or not.
     const record = started.status === 'fulfilled' ? started.value?.record : undefined;
@@ -379,20 +401,21 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     try {
       let meta = lease.meta;
       if (meta.layout < LAYOUT) meta = await migrateLegacy(this, accountId, lease, deadline);
+      // The read beside the lease holds only if no write committed (or migrated the account) in between.
       let start = started.status === 'fulfilled' ? started.value : undefined;
-      if (request.target !== undefined && (!start || start.revision !== meta.revision || start.layout !== meta.layout)) {
-        start = await this.readStart(pk, request.target, undefined, deadline);
+      if (needsStart && (!start || start.revision !== meta.revision || start.layout !== LAYOUT)) {
+        start = await this.readStart(pk, { target: request.target, textKeys: request.textKeys }, deadline);
       }
       const target = start?.target;
       const ids = Array.from({ length: request.newIds }, (_, i) => lease.firstId + i);
 
       let decision: WriteDecision;
       try {
-        decision = decide(accountState(meta, target), ids);
+        decision = decide(accountState(meta, target, start?.buckets ?? new Map()), ids);
       } catch (refusal) {
         // A keyed repeat may have lost the race to its first request's commit: answer as that did.
         if (key && isDomainError(refusal)) {
-          const again = await this.readStart(pk, undefined, key.key, deadline).catch(() => undefined);
+          const again = await this.readStart(pk, { key: key.key }, deadline).catch(() => undefined);
           if (again?.record) {
             await this.leases.release(accountId, lease.token, true, deadline).catch(() => {});
             return this.replay(accountId, again.record, key);
@@ -405,13 +428,14 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       const revision = meta.revision + 1;
       const commit = await this.planCommit(pk, lease, meta, plan.kind === 'create' ? plan.reasons : [plan.reason], target, revision, deadline);
       // Small writes put their reasons in the commit itself; a large create writes them first, invisible until it commits.
-      const inline = plan.kind === 'replace' || commit.items.length <= Math.min(this.transactionItems, TRANSACTION_MAX - 2);
+      const room = TRANSACTION_MAX - 2 - commit.buckets.length;
+      const inline = plan.kind === 'replace' || commit.items.length <= Math.min(this.transactionItems, room);
       const early = inline ? commit.cleanup : [...commit.cleanup, ...commit.items.map(toBatchRequest)];
       if (early.length) {
         itemsSent = !inline;
         await this.batchWrite(early, deadline);
       }
-      const actions: TransactItem[] = [{ Update: commit.metaUpdate }];
+      const actions: TransactItem[] = [{ Update: commit.metaUpdate }, ...commit.buckets];
       if (inline) actions.push(...commit.items);
       if (key) actions.push(this.recordPut(pk, key, decision.answer, revision));
       const replayed = await this.commit(accountId, pk, lease, actions, key, !itemsSent, deadline);
@@ -541,9 +565,9 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     target: Target | undefined,
     revision: number,
     deadline: number,
-  ): Promise<{ metaUpdate: NonNullable<TransactItem['Update']>; items: TransactItem[]; cleanup: WriteRequestItem[] }> {
+  ): Promise<{ metaUpdate: NonNullable<TransactItem['Update']>; buckets: TransactItem[]; items: TransactItem[]; cleanup: WriteRequestItem[] }> {
     const now = this.now();
-    const texts = { ...meta.texts };
+    const texts = new BucketChanges();
     let { live, liveBytes, historyBytes, lowestOrder, deleteSeq } = meta;
     const items: TransactItem[] = [];
     const put = (item: object) => items.push({ Put: { TableName: this.table, Item: item as Record<string, unknown> } });
@@ -557,7 +581,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         if (target.where === 'live') {
           live--;
           liveBytes -= target.size;
-          delete texts[textDigest(textKey(target.reason.text))];
+          texts.remove(textKey(target.reason.text));
           if (reason.deleted) remove(liveKey(reason.id));
         } else {
           historyBytes -= target.size;
@@ -577,7 +601,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         historyBytes += size;
       } else {
         put(reasonItem(pk, reason, revision, size));
-        texts[textDigest(textKey(reason.text))] = reason.id;
+        texts.set(textKey(reason.text), reason.id);
         live++;
         liveBytes += size;
       }
@@ -585,7 +609,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     }
 
     // Ids of failed writes: those of earlier writers that never committed become a dirty range.
-    const dirty: DirtyRange[] = [...meta.dirty];
+    const dirty: DirtyRange[] = meta.dirty.map((range) => ({ ...range })); // copies: cleaned ranges shrink below
     if (meta.committedHigh < lease.firstId) dirty.push({ from: meta.committedHigh, to: lease.firstId, since: now });
     const cleanup: WriteRequestItem[] = [];
     let budget = this.cleanupMax;
@@ -623,7 +647,6 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       liveBytes,
       historyBytes,
       lowestOrder,
-      texts,
       deleteSeq,
       historyFloor,
       purgedTo,
@@ -640,7 +663,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       ExpressionAttributeValues: values,
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
-    return { metaUpdate, items, cleanup };
+    return { metaUpdate, buckets: texts.updates(this.table, pk), items, cleanup };
   }
 
   /**
@@ -741,16 +764,72 @@ function toBatchRequest(action: TransactItem): WriteRequestItem {
   return { DeleteRequest: { Key: action.Delete!.Key } };
 }
 
-/** What the domain decides on, from `#META` and the target. */
-function accountState(meta: Meta, target: Target | undefined): AccountState {
+/** What the domain decides on, from `#META`, the target and the text buckets read. */
+function accountState(meta: Meta, target: Target | undefined, buckets: Map<number, Record<string, number>>): AccountState {
   return {
     revision: meta.revision,
     liveCount: meta.live,
     liveBytes: meta.liveBytes,
     lowestOrder: meta.lowestOrder,
-    holderOf: (key) => meta.texts[textDigest(key)],
+    holderOf: (key) => {
+      const digest = textDigest(key);
+      const bucket = buckets.get(bucketOf(digest));
+      // A fault of ours, not of the input: the write did not declare this text (WriteRequest.textKeys).
+      if (!bucket) throw new Error('holderOf(): the write did not declare this text key, so its bucket was not read');
+      return bucket[digest];
+    },
     target: target?.reason,
   };
+}
+
+/**
+ * The changes a commit makes to the text buckets: digests set (a live reason
+ * takes a text) and removed (it gives one up), as one UpdateItem per bucket,
+ * by attribute path, so that no bucket needs reading to be changed.
+ */
+class BucketChanges {
+  private readonly byBucket = new Map<number, { set: Map<string, number>; remove: Set<string> }>();
+
+  private of(digest: string) {
+    const bucket = bucketOf(digest);
+    let changes = this.byBucket.get(bucket);
+    if (!changes) this.byBucket.set(bucket, (changes = { set: new Map(), remove: new Set() }));
+    return changes;
+  }
+
+  set(key: string, id: number): void {
+    const digest = textDigest(key);
+    const changes = this.of(digest);
+    changes.remove.delete(digest);
+    changes.set.set(digest, id);
+  }
+
+  remove(key: string): void {
+    const digest = textDigest(key);
+    this.of(digest).remove.add(digest);
+  }
+
+  updates(table: string, pk: string): TransactItem[] {
+    const actions: TransactItem[] = [];
+    for (const [bucket, { set, remove }] of this.byBucket) {
+      for (const digest of set.keys()) remove.delete(digest); // taken again in the same write: set wins
+      if (!set.size && !remove.size) continue;
+      const names: Record<string, string> = {};
+      const values: Record<string, number> = {};
+      const sets = [...set].map(([digest, id], i) => ((names[`#s${i}`] = digest), (values[`:s${i}`] = id), `#s${i} = :s${i}`));
+      const removes = [...remove].map((digest, i) => ((names[`#r${i}`] = digest), `#r${i}`));
+      actions.push({
+        Update: {
+          TableName: table,
+          Key: { pk, sk: bucketKey(bucket) },
+          UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+          ExpressionAttributeNames: names,
+          ...(sets.length && { ExpressionAttributeValues: values }),
+        },
+      });
+    }
+    return actions;
+  }
 }
 
 async function dropLegacy(store: DynamoStatusReasonStore, pk: string, meta: Meta, excess: number, deadline: number): Promise<{ dropped: number; floor: number }> {

@@ -2,18 +2,22 @@
 // `pk = ACCOUNT#<accountId>`; the sort keys:
 //
 //   #META           the account: revision, id allocation, what the rules need
-//                   (counts, sizes, lowest order, a digest of every live text),
-//                   the history's bounds, and the write lease (lease.ts).
+//                   (counts, sizes, lowest order), the history's bounds, and
+//                   the write lease (lease.ts). Its size does not grow with the
+//                   account.
 //   #R#<id>         a reason that is not deleted.
+//   #T#<nn>         one of 16 buckets of text digests: digest → the id of the
+//                   live reason with that text (uniqueness).
 //   D#<id>          a deleted reason (with `seq`, its place in the deletion log).
 //   X#<seq>         the deletion log: which reason was deleted `seq`-th, and its size.
 //   K#<key>         an idempotency record: the first answer to a keyed write.
 //   REASON#<id>     layout 1 (before this one); after migration only its deleted
 //                   reasons are read, as the oldest history (legacy.ts).
 //
-// `#META` sorts right before `#R#`, so one Query (`sk BETWEEN #META AND #R#~`)
-// reads the account and its live reasons and nothing else: a list does not read
-// deleted reasons, and no write reads any reason but the one it changes.
+// `#META` sorts right before `#R#` (and `#T#` right after it), so one Query
+// (`sk BETWEEN #META AND #R#~`) reads the account and its live reasons and
+// nothing else: a list does not read deleted reasons, and no write reads any
+// reason but the one it changes, nor any bucket but those of the texts it sets.
 //
 // Visibility. Ids are allocated to a write when it takes the lease; a create
 // writes its reasons before it commits, so `committedHigh` marks which ids are
@@ -32,6 +36,13 @@ export const DELETED_PREFIX = 'D#';
 export const LOG_PREFIX = 'X#';
 export const RECORD_PREFIX = 'K#';
 export const LEGACY_PREFIX = 'REASON#';
+export const BUCKET_PREFIX = '#T#';
+/**
+ * How many buckets the text digests are spread over. A one-reason write reads
+ * and writes one bucket (about 60 digests, ~1 KB, at 1,000 live reasons); a
+ * 100-reason create touches all 16 (32 write units in its transaction).
+ */
+export const TEXT_BUCKETS = 16;
 /** The upper end of the live range in a Query (`~` sorts after every digit). */
 export const LIVE_END = `${LIVE_PREFIX}~`;
 
@@ -42,13 +53,26 @@ export const deletedKey = (id: number) => `${DELETED_PREFIX}${pad(id)}`;
 export const logKey = (seq: number) => `${LOG_PREFIX}${pad(seq)}`;
 export const recordKey = (key: string) => `${RECORD_PREFIX}${key}`;
 export const legacyKey = (id: number) => `${LEGACY_PREFIX}${pad(id)}`;
+export const bucketKey = (bucket: number) => `${BUCKET_PREFIX}${String(bucket).padStart(2, '0')}`;
 
 /**
- * The digest a live text is known by in `#META` (`texts`: digest → id): 72 bits
- * of SHA-256 of its text key. With 1,000 live texts the chance that two differ
- * and share a digest is about 10^-16; it keeps `#META` at ~17 bytes per reason.
+ * The digest a live text is known by in its bucket (an attribute named by the
+ * digest, valued with the id that holds the text): 72 bits of SHA-256 of its
+ * text key. With 1,000 live texts the chance that two differ and share a digest
+ * is about 10^-16.
  */
 export const textDigest = (key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 12);
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The bucket a digest lives in: its first character, 64 values, spread over TEXT_BUCKETS. */
+export const bucketOf = (digest: string) => BASE64URL.indexOf(digest[0]!) % TEXT_BUCKETS;
+
+/** A bucket item's digests (every attribute but the keys). */
+export function bucketHolders(item: Record<string, unknown> | undefined): Record<string, number> {
+  const holders: Record<string, number> = {};
+  for (const [name, value] of Object.entries(item ?? {})) if (name !== 'pk' && name !== 'sk' && typeof value === 'number') holders[name] = value;
+  return holders;
+}
 
 /** A range of ids that may hold items of a write that never committed. */
 export interface DirtyRange {
@@ -71,8 +95,6 @@ export interface Meta {
   liveBytes: number;
   historyBytes: number;
   lowestOrder: number | undefined;
-  /** digest of a live text's key → the id that holds it. */
-  texts: Record<string, number>;
   /** The next place in the deletion log. */
   deleteSeq: number;
   /** Deleted reasons whose `seq` is below it are no longer kept. */
@@ -102,7 +124,6 @@ export function toMeta(item: Record<string, unknown> | undefined): Meta {
     liveBytes: num(item?.liveBytes, 0),
     historyBytes: num(item?.historyBytes, 0),
     lowestOrder: typeof item?.lowestOrder === 'number' ? item.lowestOrder : undefined,
-    texts: (item?.texts as Record<string, number> | undefined) ?? {},
     deleteSeq: num(item?.deleteSeq, 1),
     historyFloor: num(item?.historyFloor, 1),
     purgedTo: num(item?.purgedTo, 1),
@@ -115,7 +136,7 @@ export const flattenDirty = (ranges: DirtyRange[]): number[] => ranges.flatMap((
 
 /**
  * The part of an update of `#META` that writes what a commit (or a migration)
- * decided: ids, counts, sizes, digests, the history's bounds. `lowestOrder` is
+ * decided: ids, counts, sizes, the history's bounds. `lowestOrder` is
  * left alone while undefined (an account with no reasons yet).
  */
 export function metaAssignments(meta: Meta): { set: string[]; values: Record<string, unknown> } {
@@ -126,7 +147,6 @@ export function metaAssignments(meta: Meta): { set: string[]; values: Record<str
     live: meta.live,
     liveBytes: meta.liveBytes,
     historyBytes: meta.historyBytes,
-    texts: meta.texts,
     deleteSeq: meta.deleteSeq,
     historyFloor: meta.historyFloor,
     purgedTo: meta.purgedTo,

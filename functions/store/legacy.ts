@@ -3,8 +3,9 @@
 // Accounts written by it keep working: reads read it as it is, and the first
 // write under the new code migrates it, under its lease, before it decides:
 //
-//  - live reasons are copied to `#R#<id>` (at most 1,000 puts), and `#META`
-//    gets what the rules need (counts, sizes, text digests, lowest order);
+//  - live reasons are copied to `#R#<id>` (at most 1,000 puts), their text
+//    digests to the 16 buckets, and `#META` gets what the rules need (counts,
+//    sizes, lowest order);
 //  - deleted reasons stay where they are, as the oldest part of the history
 //    (`legacyHigh`/`legacyFloor` say which are still kept): moving them would
 //    cost a write per deleted reason, unbounded, in one request;
@@ -18,7 +19,7 @@ import { DomainError } from '../domain/errors.js';
 import { textKey, wireSize, type StoredReason } from '../domain/status-reason.js';
 import type { DynamoStatusReasonStore } from './dynamo-store.js';
 import { LEGACY_FENCE, updateMeta, type Lease } from './lease.js';
-import { LAYOUT, LEGACY_PREFIX, metaAssignments, partitionKey, reasonItem, textDigest, toReason, type Meta } from './layout.js';
+import { bucketKey, bucketOf, LAYOUT, LEGACY_PREFIX, metaAssignments, partitionKey, reasonItem, textDigest, toReason, type Meta } from './layout.js';
 
 /** A layout-1 item that a layout-2 account still shows, as a deleted reason of its history. */
 export const isLegacyVisible = (meta: Meta, item: Record<string, unknown>): boolean =>
@@ -35,7 +36,8 @@ export async function migrateLegacy(store: DynamoStatusReasonStore, accountId: s
   const pk = partitionKey(accountId);
   const old = lease.meta;
   const items = await store.queryAll(pk, { prefix: LEGACY_PREFIX }, deadline);
-  const texts: Record<string, number> = {};
+  // The text buckets, built whole: digest → id, per bucket.
+  const buckets = new Map<number, Record<string, unknown>>();
   let live = 0;
   let liveBytes = 0;
   let historyBytes = 0;
@@ -52,10 +54,14 @@ export async function migrateLegacy(store: DynamoStatusReasonStore, accountId: s
     }
     live++;
     liveBytes += size;
-    texts[textDigest(textKey(reason.text))] = reason.id;
+    const digest = textDigest(textKey(reason.text));
+    const bucket = bucketOf(digest);
+    if (!buckets.has(bucket)) buckets.set(bucket, { pk, sk: bucketKey(bucket) });
+    buckets.get(bucket)![digest] = reason.id;
     copies.push({ ...reasonItem(pk, reason, typeof item.rev === 'number' ? item.rev : old.revision, size) });
   }
-  if (copies.length) await store.batchWrite(copies.map((item) => ({ PutRequest: { Item: item } })), deadline);
+  const puts = [...copies, ...buckets.values()];
+  if (puts.length) await store.batchWrite(puts.map((item) => ({ PutRequest: { Item: item } })), deadline);
 
   const meta: Meta = {
     ...old,
@@ -67,7 +73,6 @@ export async function migrateLegacy(store: DynamoStatusReasonStore, accountId: s
     liveBytes,
     historyBytes,
     lowestOrder,
-    texts,
     deleteSeq: 1,
     historyFloor: 1,
     purgedTo: 1,

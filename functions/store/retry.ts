@@ -46,9 +46,10 @@ export class Calls {
    * thrown as is: a conditional write sent again after a lost answer may be
    * refused by its own first attempt, and only the caller can tell (each
    * conditional write the store makes carries its writer's token for that).
-   * Out of time: DeadlineExceeded, saying whether the last attempt may have been applied.
+   * Out of time (or out of `attempts`): DeadlineExceeded, saying whether any
+   * attempt may have been applied.
    */
-  async send<T>(operation: string, command: Sendable, deadline: number): Promise<T> {
+  async send<T>(operation: string, command: Sendable, deadline: number, { attempts = Infinity }: { attempts?: number } = {}): Promise<T> {
     const { now, onEvent } = this.options;
     let last: RetryCause | 'not-sent' = 'not-sent';
     // Sticky: once an attempt may have been applied, the call may have been, whatever later attempts say.
@@ -64,6 +65,7 @@ export class Calls {
         if (!cause) throw error;
         last = cause;
         if (cause === 'no-answer' || cause === 'server-error') mayHaveApplied = true;
+        if (attempt + 1 >= attempts) throw new DeadlineExceeded(operation, last, mayHaveApplied);
         onEvent({ type: 'retry', operation, cause, attempt: attempt + 1 });
         const wait = backoffDelay(Math.min(attempt, 8), cause === 'throttled' ? this.options.throttleBackoff : this.options.backoff);
         if (now() + wait >= deadline) throw new DeadlineExceeded(operation, last, mayHaveApplied);

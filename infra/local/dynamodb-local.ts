@@ -72,8 +72,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   let exited: number | null | undefined;
+  // The engine must not outlive this process, however it ends (an uncaught error, process.exit).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const exitPromise = new Promise<void>((resolve) => {
     child.on('exit', (code) => {
+      process.removeListener('exit', killOnExit);
       exited = code;
       resolve();
     });

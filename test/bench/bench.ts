@@ -11,7 +11,7 @@
 //   BENCH_IMPORT_RUNS / --import-runs   fresh processes per bundle for import time (15)
 //   BENCH_FIRST_RUNS / --first-runs     fresh processes for the first-create figure (5)
 //   BENCH_MEMORY_RUNS / --memory-runs   fresh processes per memory figure (3)
-//   BENCH_THRESHOLD_SIZES / --threshold-sizes   sizes for transactionItems 24 vs 0 (1,10)
+//   BENCH_THRESHOLD_SIZES / --threshold-sizes   sizes for transactionItems 24 (inside the commit) vs 0 (1,10)
 //   BENCH_HISTORY_RUNS / --history-runs         rounds of the account-history bench (200)
 //   BENCH_HISTORY_WARMUP / --history-warmup     its warm-up rounds (20)
 //   BENCH_HISTORY_DELETED / --history-deleted   deleted reasons of its accounts with history (5000,20000)

@@ -42,14 +42,14 @@ export interface Bundles {
   handler: BundleInfo;
   /** `export * from '@aws-sdk/client-dynamodb'`: the whole DynamoDB client package. */
   sdk: BundleInfo;
-  /** Only what the floor uses: the client and three commands. */
+  /** Only what the floor uses: the client and four commands. */
   sdkMinimal: BundleInfo;
 }
 
 export const BUNDLE_LABELS: Record<keyof Bundles, string> = {
   handler: 'functions/handler.ts',
   sdk: '@aws-sdk/client-dynamodb (export *)',
-  sdkMinimal: '@aws-sdk/client-dynamodb (client + 3 commands)',
+  sdkMinimal: '@aws-sdk/client-dynamodb (client + 4 commands)',
 };
 
 function packageOf(input: string): string {
@@ -85,7 +85,7 @@ export async function buildBundles(outDir: string): Promise<Bundles> {
     sdk: await one('sdk', { stdin: { contents: "export * from '@aws-sdk/client-dynamodb';", resolveDir: ROOT, loader: 'ts' } }),
     sdkMinimal: await one('sdk-minimal', {
       stdin: {
-        contents: "export { DynamoDBClient, UpdateItemCommand, TransactWriteItemsCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';",
+        contents: "export { DynamoDBClient, UpdateItemCommand, TransactGetItemsCommand, TransactWriteItemsCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';",
         resolveDir: ROOT,
         loader: 'ts',
       },
@@ -112,9 +112,9 @@ if (mode === 'handler-first') {
   t = performance.now(); await invoke(mod.handler, args.events[0]); out.firstMs = performance.now() - t;
   t = performance.now(); await invoke(mod.handler, args.events[1]); out.secondMs = performance.now() - t;
 } else if (mode === 'floor-first') {
-  const { DynamoDBClient, UpdateItemCommand, TransactWriteItemsCommand, BatchWriteItemCommand } = mod;
+  const { DynamoDBClient, UpdateItemCommand, TransactGetItemsCommand, TransactWriteItemsCommand, BatchWriteItemCommand } = mod;
   const floor = async (plan) => {
-    await client.send(new UpdateItemCommand(plan.acquire));
+    await Promise.all([client.send(new UpdateItemCommand(plan.acquire)), client.send(new TransactGetItemsCommand(plan.read))]);
     await Promise.all(plan.batches.map((b) => client.send(new BatchWriteItemCommand(b))));
     await client.send(new TransactWriteItemsCommand(plan.commit));
   };
@@ -278,6 +278,7 @@ export async function benchFirstCreate(bundles: Bundles, outDir: string, env: Ch
     h.push(await runChild(outDir, 'handler-first', { bundle: url(bundles.handler.file), events: [createEvent(next(), 1), createEvent(next(), 1)] }, env));
     const plans = [floorPlan(env.tableName, next(), 1), floorPlan(env.tableName, next(), 1)].map((p) => ({
       acquire: p.acquire.input,
+      read: p.read.input,
       batches: p.batches.map((b) => b.input),
       commit: p.commit.input,
     }));

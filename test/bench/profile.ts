@@ -24,7 +24,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import { parseCreateBody } from '../../functions/domain/status-reason.js';
@@ -276,8 +276,9 @@ async function profileLayers(sizes: number[], iterations: number): Promise<void>
           a.Update ? { Update: unmarshallInput(a.Update) } : { Put: { TableName: 'stub', Item: unmarshallItem(a.Put!.Item!) } },
         ),
       };
+      const read = { TransactItems: plan.read.input.TransactItems!.map((g) => ({ Get: { TableName: 'stub', Key: unmarshallItem(g.Get!.Key!) } })) };
       return async () => {
-        await doc.send(new UpdateCommand(acquire));
+        await Promise.all([doc.send(new UpdateCommand(acquire)), doc.send(new TransactGetCommand(read))]);
         await Promise.all(items.map((chunk) => doc.send(new BatchWriteCommand({ RequestItems: { stub: chunk } }))));
         await doc.send(new TransactWriteCommand(commit as never));
       };

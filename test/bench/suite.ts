@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureTable } from '../../infra/local/table.js';
 import { benchFirstCreate, benchImports, benchMemory, buildBundles, type BundleInfo, type Bundles } from './cold.js';
-import { benchClient, benchConcurrency, benchCreates, benchThreshold, subject } from './creates.js';
+import { benchClient, benchConcurrency, benchCreates, benchThreshold, INLINE_ALL, subject } from './creates.js';
 import { benchHistory, HISTORY_DEFAULTS, type HistoryOptions } from './history.js';
 import { machine, TARGETS, targetsMet, type BenchResults } from './report.js';
 
@@ -71,9 +71,10 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
 
     let threshold;
     if (!o.skip.includes('threshold')) {
-      o.log(`transactionItems 24 vs 0 (${o.runs} runs, ${o.warmup} warm-up) ...`);
+      o.log(`transactionItems ${INLINE_ALL} vs 0 (${o.runs} runs, ${o.warmup} warm-up) ...`);
       const batchOnly = subject(client, tableName, { transactionItems: 0 });
-      threshold = await benchThreshold(s, batchOnly, { sizes: o.thresholdSizes, runs: o.runs, warmup: o.warmup, log: o.log });
+      const inlineAll = subject(client, tableName, { transactionItems: INLINE_ALL });
+      threshold = await benchThreshold(inlineAll, batchOnly, { sizes: o.thresholdSizes, runs: o.runs, warmup: o.warmup, log: o.log });
     }
 
     let concurrency;

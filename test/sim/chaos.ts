@@ -57,6 +57,8 @@ function line(r: SimulationReport): string {
 }
 
 const engine = process.env.DYNAMODB_ENDPOINT ? undefined : await startDynamoDbLocal();
+// Ctrl-C or a kill: exit (which stops the engine too) instead of leaving it running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const endpoint = process.env.DYNAMODB_ENDPOINT ?? engine!.endpoint;
 const admin = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
 const tableName = `chaos-${randomUUID().slice(0, 8)}`;
