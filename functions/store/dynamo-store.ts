@@ -38,7 +38,7 @@ import type {
 } from '../domain/store.js';
 import { cancellationCodes, DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } from './errors.js';
 import type { StoreEvent, StoreEventListener } from './events.js';
-import { AccountLeases, LEGACY_FENCE, plain, releaseUpdate, updateMeta, type Lease } from './lease.js';
+import { AccountLeases, LEGACY_FENCE, plain, type Lease } from './lease.js';
 import {
   deletedKey,
   metaAssignments,
@@ -538,22 +538,13 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     }
   }
 
-  /**
-   * Whether a commit whose answer never came was applied, found out for good:
-   * free the lease on condition that it is still ours. If that works, the commit
-   * was not applied, and cannot be any more (it needs the lease). If the lease
-   * is no longer ours, the commit freed it (it cannot have lapsed: every call
-   * ends a second before it does). No answer to that either: CommitUnknown.
-   */
+  /** Whether a commit whose answer never came was applied (AccountLeases.fence); no answer to that either: CommitUnknown. */
   private async fence(accountId: string, lease: Lease, giveBack: boolean, deadline: number): Promise<boolean> {
-    let freed: boolean;
     try {
-      freed = await updateMeta(this.calls, this.table, accountId, releaseUpdate(lease.token, giveBack), deadline);
+      return await this.leases.fence(accountId, lease, giveBack, deadline);
     } catch {
       throw new CommitUnknown();
     }
-    if (!freed) this.onEvent({ type: 'lost-answer-recovered', operation: 'TransactWriteItems' });
-    return !freed;
   }
 
   /** What a plan writes, and the housekeeping that rides along with it. */

@@ -10,6 +10,8 @@
 //   turn, turnSince,         the waiter whose turn is next, since when it waits, until
 //   turnExpires              when the claim holds unless renewed
 //   waiting                  token → until: the waiters, for the cap on how many may wait
+//   fenced                   token → when: the writers that fenced their own lease (kept a
+//                            minute), so that a fence whose answer was lost knows itself
 //
 // Waiters queue by age: a refused attempt shows who holds the next turn; a waiter
 // claims it when nobody live does or a younger waiter does, and only the claimant
@@ -38,19 +40,29 @@ export interface MetaUpdate {
   ExpressionAttributeValues?: Record<string, unknown>;
 }
 
-/**
- * One conditional UpdateItem of an account's `#META`: true when applied, false
- * when its condition refused it (any other failure is thrown).
- */
-export async function updateMeta(calls: Calls, table: string, accountId: string, update: MetaUpdate, deadline: number): Promise<boolean> {
+/** How a conditional update of `#META` ended: applied, or refused by its condition, which saw `seen`. */
+export type MetaUpdateResult = { applied: true } | { applied: false; seen: Record<string, unknown> };
+
+/** One conditional UpdateItem of an account's `#META` (any failure but a refused condition is thrown). */
+export async function conditionalMetaUpdate(calls: Calls, table: string, accountId: string, update: MetaUpdate, deadline: number): Promise<MetaUpdateResult> {
   try {
-    await calls.send('UpdateItem', new UpdateCommand({ TableName: table, Key: { pk: partitionKey(accountId), sk: META_SK }, ...update }), deadline);
-    return true;
+    const command = new UpdateCommand({
+      TableName: table,
+      Key: { pk: partitionKey(accountId), sk: META_SK },
+      ...update,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    await calls.send('UpdateItem', command, deadline);
+    return { applied: true };
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isConditionFailure(error)) return { applied: false, seen: plain(refusedItem(error)) ?? {} };
     throw error;
   }
 }
+
+/** One conditional UpdateItem of an account's `#META`: true when applied, false when its condition refused it. */
+export const updateMeta = async (calls: Calls, table: string, accountId: string, update: MetaUpdate, deadline: number): Promise<boolean> =>
+  (await conditionalMetaUpdate(calls, table, accountId, update, deadline)).applied;
 
 /** A write's token: 96 random bits (short, since `#META` holds a few of them). */
 export const newToken = () => randomBytes(12).toString('base64url');
@@ -81,7 +93,15 @@ export interface Lease {
   firstId: number;
   /** When the lease lapses (epoch ms): nothing of this write may be sent after it. */
   expires: number;
+  /** `#META`'s `fenced` marks as the take found them (token → when), to prune old ones. */
+  fenceMarks: Record<string, number> | undefined;
 }
+
+/** How long a fence's mark stays in `#META`: far longer than any resend of that fence. */
+export const FENCE_MARK_MS = 60_000;
+
+const marksOf = (item: Record<string, unknown> | undefined): Record<string, number> | undefined =>
+  item?.fenced !== null && typeof item?.fenced === 'object' ? (item.fenced as Record<string, number>) : undefined;
 
 interface Refusal {
   /** `#META` as the refused condition saw it. */
@@ -205,7 +225,7 @@ export class AccountLeases {
       const before = out.Attributes;
       if (before?.lockToken !== undefined) this.onEvent({ type: 'lease-taken-over', accountId });
       const old = toMeta(before);
-      return { token, meta: { ...old, nextId: old.nextId + newIds }, firstId: old.nextId, expires };
+      return { token, meta: { ...old, nextId: old.nextId + newIds }, firstId: old.nextId, expires, fenceMarks: marksOf(before) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const item = plain(refusedItem(error));
@@ -213,7 +233,7 @@ export class AccountLeases {
         // Our own earlier attempt took it; its answer was lost.
         this.onEvent({ type: 'lost-answer-recovered', operation: 'UpdateItem' });
         const meta = toMeta(item);
-        return { token, meta, firstId: Number(item.lockFrom), expires: Number(item.lockExpires) };
+        return { token, meta, firstId: Number(item.lockFrom), expires: Number(item.lockExpires), fenceMarks: marksOf(item) };
       }
       return { item };
     }
@@ -240,35 +260,27 @@ export class AccountLeases {
       throw new DomainError('overloaded', `${live} writes already wait for this account; nothing was changed. Try again shortly.`);
     }
     if (item.waiting === undefined) return this.startLine(accountId, token, until, deadline);
-    try {
-      await this.calls.send(
-        'UpdateItem',
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: partitionKey(accountId), sk: META_SK },
-          UpdateExpression: `SET waiting.#me = :until${lapsed.length ? ` REMOVE ${lapsed.map((_, i) => `waiting.#d${i}`).join(', ')}` : ''}`,
-          // The cap counts the places as they are, less the lapsed ones removed here (which must still be there).
-          ConditionExpression: [
-            '(attribute_exists(waiting.#me) OR size(waiting) < :room)',
-            ...lapsed.map((_, i) => `attribute_exists(waiting.#d${i})`),
-          ].join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':until': until, ':room': this.options.queueMax + lapsed.length },
-        }),
-        deadline,
-      );
-      return until;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // The line filled up since `item` was read, or another waiter removed a lapsed place first.
-      const seen = plain(refusedItem(error)) ?? {};
-      const count = Object.values((seen.waiting ?? {}) as Record<string, number>).filter((t) => Number(t) >= now).length;
-      if (count >= this.options.queueMax) {
-        this.onEvent({ type: 'lease-queue-full', accountId, waiting: count });
-        throw new DomainError('overloaded', `${count} writes already wait for this account; nothing was changed. Try again shortly.`);
-      }
-      return 0; // try again on the next round
+    const outcome = await conditionalMetaUpdate(
+      this.calls,
+      this.table,
+      accountId,
+      {
+        UpdateExpression: `SET waiting.#me = :until${lapsed.length ? ` REMOVE ${lapsed.map((_, i) => `waiting.#d${i}`).join(', ')}` : ''}`,
+        // The cap counts the places as they are, less the lapsed ones removed here (which must still be there).
+        ConditionExpression: ['(attribute_exists(waiting.#me) OR size(waiting) < :room)', ...lapsed.map((_, i) => `attribute_exists(waiting.#d${i})`)].join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':until': until, ':room': this.options.queueMax + lapsed.length },
+      },
+      deadline,
+    );
+    if (outcome.applied) return until;
+    // The line filled up since `item` was read, or another waiter removed a lapsed place first.
+    const count = Object.values((outcome.seen.waiting ?? {}) as Record<string, number>).filter((t) => Number(t) >= now).length;
+    if (count >= this.options.queueMax) {
+      this.onEvent({ type: 'lease-queue-full', accountId, waiting: count });
+      throw new DomainError('overloaded', `${count} writes already wait for this account; nothing was changed. Try again shortly.`);
     }
+    return 0; // try again on the next round
   }
 
   /** The first place in a line that has never been used (an account `#META` written before lines had places). */
@@ -317,6 +329,41 @@ export class AccountLeases {
    * than left for a later write to clean up. A refused condition means the
    * lease is no longer ours (it lapsed and was taken): nothing to free.
    */
+  /**
+   * Settles a commit whose answer never came, for good: frees the lease on
+   * condition that it is still `lease`'s. Applied: the commit was not, and never
+   * can be (it needs the lease). Refused: the lease is gone, and only the commit
+   * can have freed it (a lease cannot lapse while its writer still sends) —
+   * unless this very update was applied before and its answer lost, which its
+   * mark in `fenced` (kept FENCE_MARK_MS) tells. Returns whether the commit was
+   * applied; throws DeadlineExceeded when the fence got no definite answer.
+   */
+  async fence(accountId: string, lease: Lease, giveBack: boolean, deadline: number): Promise<boolean> {
+    const now = this.now();
+    const names: Record<string, string> = { '#me': lease.token };
+    // Only the lease's holder writes `fenced`, so the take's view of it still holds.
+    const stale = Object.entries(lease.fenceMarks ?? {}).filter(([, at]) => Number(at) < now - FENCE_MARK_MS);
+    stale.forEach(([token], i) => (names[`#old${i}`] = token));
+    const set = [lease.fenceMarks ? 'fenced.#me = :now' : 'fenced = :mine', ...(giveBack ? ['nextId = lockFrom'] : [])];
+    const remove = ['lockToken', 'lockExpires', 'lockFrom', 'lockKey', ...stale.map((_, i) => `fenced.#old${i}`)];
+    const outcome = await conditionalMetaUpdate(
+      this.calls,
+      this.table,
+      accountId,
+      {
+        UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
+        ConditionExpression: 'lockToken = :token',
+        ...(lease.fenceMarks && { ExpressionAttributeNames: names }),
+        ExpressionAttributeValues: { ':token': lease.token, ...(lease.fenceMarks ? { ':now': now } : { ':mine': { [lease.token]: now } }) },
+      },
+      deadline,
+    );
+    if (outcome.applied) return false;
+    const ownFence = marksOf(outcome.seen)?.[lease.token] !== undefined;
+    if (!ownFence) this.onEvent({ type: 'lost-answer-recovered', operation: 'TransactWriteItems' });
+    return !ownFence;
+  }
+
   async release(accountId: string, token: string, giveBack: boolean, deadline: number): Promise<boolean> {
     return this.update(accountId, releaseUpdate(token, giveBack), deadline);
   }

@@ -1,10 +1,16 @@
 // `npm run chaos -- [--seed N | --seeds A..B] [--ops 320] [--workers 8] [--accounts 2]
 //   [--lost 0.03] [--throttle 0.04] [--server-error 0.02] [--delay 0.1] [--unprocessed 0.03]
-//   [--client-lost 0.03] [--keyed 0.8] [--lambda-ms 3000] [--lease-ms 6000] [--max-items 60]`
+//   [--client-lost 0.03] [--keyed 0.8] [--lambda-ms 3000] [--lease-ms 6000] [--max-items 60]
+//   [--trace DIR] [--json]`
 // Runs the fault-injection simulation (simulate.ts) on its own DynamoDB Local
 // (or DYNAMODB_ENDPOINT) and prints, per seed and in all: operations, faults by
 // kind, anomalies and the share of 200 / 4xx / 503 / 500 answers. Exits 1 on an
-// anomaly, after printing the command that replays it.
+// anomaly, after printing the command that replays it. With --trace, a seed with
+// an anomaly leaves DIR/seed-N.jsonl: every DynamoDB call (its fault and
+// outcome), store event and answer, in order of time (timing is not seeded, so
+// a replay may not meet the same race; the trace is what happened).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -34,6 +40,7 @@ const { values } = parseArgs({
     'lease-ms': { type: 'string', default: '6000' },
     'max-items': { type: 'string', default: '60' },
     json: { type: 'boolean', default: false },
+    trace: { type: 'string' },
   },
   strict: true,
 });
@@ -66,6 +73,7 @@ await ensureTable(admin, tableName);
 admin.destroy();
 
 const reports: SimulationReport[] = [];
+const traceLines: Record<string, unknown>[] | undefined = values.trace ? [] : undefined;
 try {
   for (const seed of seedsOf()) {
     const report = await simulate({
@@ -88,7 +96,18 @@ try {
       lambdaMs: Number(values['lambda-ms']),
       leaseMs: Number(values['lease-ms']),
       maxItems: Number(values['max-items']),
+      ...(traceLines && { trace: (l: Record<string, unknown>) => traceLines.push(l) }),
     });
+    if (traceLines) {
+      // Kept only for a seed with anomalies: every call, store event and answer, in order of time.
+      if (report.anomalies.length) {
+        mkdirSync(values.trace!, { recursive: true });
+        const file = path.join(values.trace!, `seed-${seed}.jsonl`);
+        writeFileSync(file, traceLines.sort((a, b) => Number(a.t) - Number(b.t)).map((l) => JSON.stringify(l)).join('\n') + '\n');
+        console.log(`  trace: ${file}`);
+      }
+      traceLines.length = 0;
+    }
     reports.push(report);
     console.log(line(report));
     for (const anomaly of report.anomalies) console.log(`  anomaly: ${anomaly}`);

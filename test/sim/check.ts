@@ -123,15 +123,26 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
   }
   observations.push({ op: 'the final read', revision: final.revision, items: final.items, includeDeleted: true });
 
-  // Which request wrote a text.
-  const writerOf = new Map<string, Operation>();
-  for (const op of ops) for (const text of op.texts ?? []) writerOf.set(text, op);
+  // Which request wrote a text. A text is its request's own, except that a client
+  // now and then sends one of its earlier texts again in capitals (a duplicate, to
+  // be refused unless it was freed), which two requests may both do: a text seen
+  // is then credited to a request only when no other that may have landed sent it.
+  const sendersOf = new Map<string, Operation[]>();
+  for (const op of ops) for (const text of op.texts ?? []) (sendersOf.get(text) ?? sendersOf.set(text, []).get(text)!).push(op);
+  const refusedOps = new Set(refused);
+  const writerOf = (text: string): Operation | undefined => {
+    const senders = (sendersOf.get(text) ?? []).filter((op) => !refusedOps.has(op));
+    return senders.length === 1 ? senders[0] : undefined;
+  };
   const seenTexts = new Set<string>();
   for (const o of observations) for (const item of o.items) seenTexts.add(item.text);
 
   // Nothing of a refused write is ever seen.
   for (const op of refused) {
-    for (const text of op.texts ?? []) if (seenTexts.has(text)) note(`${label(op)} was refused (${op.attempts.map((a) => a.status).join(', ')}) but its text "${text}" was seen`);
+    for (const text of op.texts ?? []) {
+      const others = (sendersOf.get(text) ?? []).filter((other) => other !== op && !refusedOps.has(other));
+      if (seenTexts.has(text) && !others.length) note(`${label(op)} was refused (${op.attempts.map((a) => a.status).join(', ')}) but its text "${text}" was seen`);
+    }
   }
 
   // ------------------------------------------- effects on each reason id
@@ -151,7 +162,7 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
       // An unknown create: its ids are where its texts were seen.
       for (const o of observations) {
         for (const item of o.items) {
-          if (writerOf.get(item.text) !== op || ids.has(item.id)) continue;
+          if (writerOf(item.text) !== op || ids.has(item.id)) continue;
           ids.add(item.id);
           add(item.id, { revision: undefined, text: item.text, deleted: op.deletedTexts?.includes(item.text) ?? false, create: true, op });
         }
@@ -169,7 +180,7 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
   // Unknown writes that landed: a create or replace whose text was seen; a delete
   // that alone explains a reason seen deleted.
   const landed = new Set<Operation>();
-  for (const op of unknown) if (op.kind !== 'delete' && (op.texts ?? []).some((t) => seenTexts.has(t))) landed.add(op);
+  for (const op of unknown) if (op.kind !== 'delete' && (op.texts ?? []).some((t) => seenTexts.has(t) && writerOf(t) === op)) landed.add(op);
   const finalById = new Map(final.items.map((item) => [item.id, item]));
   for (const [id, list] of effects) {
     const item = finalById.get(id);

@@ -50,6 +50,8 @@ export interface SimulationOptions {
   maxItems: number;
   /** Sees every answer as it comes (for diagnosis). */
   onAnswer?: (op: Operation, answer: Attempt) => void;
+  /** A trace line for every DynamoDB call, store event and answer (`npm run chaos -- --trace DIR`). */
+  trace?: (line: Record<string, unknown>) => void;
 }
 
 export const DEFAULT_RATES: FaultRates = { lost: 0.03, throttle: 0.04, serverError: 0.02, delay: 0.1, unprocessed: 0.03 };
@@ -87,6 +89,29 @@ function schedule(options: SimulationOptions, worker: number, spot: { op: number
   return undefined;
 }
 
+/** The parts of a DynamoDB request that tell a trace's reader what it was. */
+function callDetail(input: Record<string, any>): Record<string, unknown> {
+  const sk = (key: any) => key?.sk?.S;
+  const values = input.ExpressionAttributeValues ?? {};
+  if (input.TransactItems) {
+    return {
+      token: input.ClientRequestToken,
+      items: input.TransactItems.map((t: any) => {
+        const [kind, body] = Object.entries(t)[0] as [string, any];
+        return `${kind} ${sk(body.Key) ?? body.Item?.sk?.S}${body.ConditionExpression ? ' if' : ''}`;
+      }),
+      ...(values[':token'] && { lockToken: values[':token'].S }),
+      metaCond: input.TransactItems[0]?.Update?.ExpressionAttributeValues?.[':token']?.S,
+    };
+  }
+  if (input.RequestItems) return { batch: Object.values(input.RequestItems as Record<string, unknown[]>)[0]?.length };
+  return {
+    ...(input.Key && { sk: sk(input.Key) }),
+    ...(input.UpdateExpression && { update: String(input.UpdateExpression).slice(0, 80) }),
+    ...(values[':token'] && { token: values[':token'].S }),
+  };
+}
+
 interface Container {
   faults: FaultLayer;
   handler: ReturnType<typeof createLivePersonHandler>;
@@ -97,7 +122,13 @@ interface Container {
 function container(options: SimulationOptions, worker: number, withFaults: boolean): Container {
   const spot = { op: 0, attempt: 0, call: 0 };
   const { client, faults } = faultyClient(options.endpoint, withFaults ? () => schedule(options, worker, { ...spot, call: spot.call++ }) : undefined);
+  const trace = options.trace;
+  if (trace) {
+    faults.onCall = (c) =>
+      trace({ t: c.started, ms: c.ended - c.started, w: worker, op: spot.op, att: spot.attempt, call: c.operation, fault: c.fault, outcome: c.outcome, ...callDetail(c.input) });
+  }
   const store = new DynamoStatusReasonStore({
+    ...(trace && { onEvent: (event) => trace({ t: Date.now(), w: worker, op: spot.op, att: spot.attempt, event }) }),
     client,
     tableName: options.tableName,
     leaseMs: options.leaseMs,
@@ -187,6 +218,11 @@ async function client(options: SimulationOptions, worker: number, count: number,
       answer.clientLost = unit(options.seed, worker, i, attempt, 9) < options.clientLost;
       op.attempts.push(answer);
       options.onAnswer?.(op, answer);
+      options.trace?.({
+        t: answer.ended, w: worker, op: index, att: attempt, answer: answer.status, revision: answer.revision, kind, account, key: op.key, target: op.targetId, ifMatch: op.ifMatch,
+        ids: answer.status === 200 ? (Array.isArray(answer.body) ? answer.body : [answer.body]).map((r: any) => r?.id) : undefined,
+        message: answer.status !== 200 ? answer.body?.message : undefined, lost: answer.clientLost, ...(attempt === 0 && op.texts && { texts: op.texts.slice(0, 3) }),
+      });
       if (answer.revision !== undefined) lastRevision.set(account, Math.max(lastRevision.get(account) ?? 0, answer.revision));
       if (answer.status === 200) {
         const bodies = Array.isArray(answer.body) ? answer.body : answer.body ? [answer.body] : [];

@@ -2,11 +2,13 @@
 // per way the promises broke before (issue 9), on the real engine with the fault
 // layer (test/support/fault-layer.ts) between the SDK and it.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, deleteStatusReason, listStatusReasons } from '../../functions/domain/status-reasons.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
 import type { StoreEvent } from '../../functions/store/events.js';
+import { META_SK, partitionKey } from '../../functions/store/layout.js';
 import { createLivePersonHandler } from '../../functions/http/liveperson.js';
 import { faultyClient, isCommit, rules, type DynamoCall, type Fault, type FaultPolicy } from '../support/fault-layer.js';
 import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
@@ -122,6 +124,31 @@ describe('2. a commit that was applied but whose answer was lost', () => {
     expect(error?.kind).toBe('busy');
     expect(error?.message).toMatch(/not applied/);
     // The fence freed the lease: the next writer does not wait for it to lapse.
+    const next = await createStatusReasons(table.store({ leaseWaitMs: 1_000 }), account, reasons(1, 'Next'));
+    expect(next.revision).toBe(1);
+    expect((await readBack(account)).items.map((r) => r.text)).toEqual(['Next 0']);
+  });
+  it('the fence applied but its answer lost: its resend is refused by its own effect, and the store still knows the commit was not applied (503)', async () => {
+    const account = newAccount();
+    // The fence: the update that frees the lease (the only one after a commit that failed).
+    const isFence = (input: Record<string, any>) => String(input.UpdateExpression ?? '').includes('REMOVE lockToken');
+    const policy = rules([
+      { operation: 'TransactWriteItems', when: isCommit, fault: { kind: 'server-error' } },
+      { operation: 'UpdateItem', when: isFence, fault: { kind: 'lost' }, times: 1 },
+    ]);
+    const { store, events } = faulty(policy, { leaseMs: 60_000 });
+    // Marks of earlier fences: one older than a minute (pruned by this fence), one recent (kept).
+    const doc = DynamoDBDocumentClient.from(table.client);
+    const metaKey = { pk: partitionKey(account), sk: META_SK };
+    await doc.send(new PutCommand({ TableName: table.tableName, Item: { ...metaKey, fenced: { old: Date.now() - 120_000, recent: Date.now() - 1_000 } } }));
+    const error = await failure(createStatusReasons(store, account, reasons(1, 'Never')));
+    expect(policy.applied()).toBeGreaterThan(1);
+    const marks = (await doc.send(new GetCommand({ TableName: table.tableName, Key: metaKey, ConsistentRead: true }))).Item!.fenced;
+    expect(Object.keys(marks)).toHaveLength(2);
+    expect(marks).toHaveProperty('recent');
+    expect(error?.kind).toBe('busy');
+    expect(error?.message).toMatch(/not applied/);
+    expect(events).not.toContainEqual({ type: 'lost-answer-recovered', operation: 'TransactWriteItems' });
     const next = await createStatusReasons(table.store({ leaseWaitMs: 1_000 }), account, reasons(1, 'Next'));
     expect(next.revision).toBe(1);
     expect((await readBack(account)).items.map((r) => r.text)).toEqual(['Next 0']);

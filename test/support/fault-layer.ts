@@ -95,11 +95,28 @@ function abortable(ms: number, signal: AbortSignal | undefined): Promise<void> {
 /** The HTTP handler the SDK client would use without the layer. */
 type Inner = ReturnType<typeof dynamoHttpHandler>;
 
+/** One call as it went, for a trace: what it was, the fault it got, how it ended. */
+export interface TracedCall extends DynamoCall {
+  fault: FaultKind | undefined;
+  started: number;
+  ended: number;
+  /** The HTTP status the caller saw, or the error it got instead. */
+  outcome: number | string;
+}
+
+/** What `apply` tells a traced call about itself. */
+interface Seen {
+  input: Record<string, any>;
+  fault: FaultKind | undefined;
+}
+
 export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
   readonly tally: FaultTally = emptyTally();
   /** Every call, with its start and end, when `record` is on. */
   readonly log: CallRecord[] = [];
   record = false;
+  /** Sees every call once it has ended (the simulation's trace). */
+  onCall?: (call: TracedCall) => void;
   private dead = false;
 
   constructor(
@@ -114,6 +131,7 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
   async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
     const target = String(request.headers['x-amz-target'] ?? '');
     const operation = target.slice(target.indexOf('.') + 1);
+    if (this.onCall) return this.traced(operation, request, options, this.onCall);
     if (!this.record) return this.apply(operation, request, options);
     const entry: CallRecord = { operation, started: Date.now(), ended: undefined };
     this.log.push(entry);
@@ -124,7 +142,21 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
     }
   }
 
-  private async apply(operation: string, request: HttpRequest, options: HttpHandlerOptions): Promise<{ response: HttpResponse }> {
+  private async traced(operation: string, request: HttpRequest, options: HttpHandlerOptions, onCall: (call: TracedCall) => void): Promise<{ response: HttpResponse }> {
+    const started = Date.now();
+    const seen: Seen = { input: {}, fault: undefined };
+    try {
+      const out = await this.apply(operation, request, options, seen);
+      onCall({ operation, ...seen, started, ended: Date.now(), outcome: out.response.statusCode });
+      return out;
+    } catch (error) {
+      const { name, message } = error as Error;
+      onCall({ operation, ...seen, started, ended: Date.now(), outcome: name === 'Error' ? message : name });
+      throw error;
+    }
+  }
+
+  private async apply(operation: string, request: HttpRequest, options: HttpHandlerOptions, seen?: Seen): Promise<{ response: HttpResponse }> {
     this.tally.calls[operation] = (this.tally.calls[operation] ?? 0) + 1;
     if (this.dead) throw new SimulatedCrash(operation);
     const body = request.body as unknown;
@@ -132,6 +164,7 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
     const raw = typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : '{}';
     const input = JSON.parse(raw || '{}') as Record<string, any>;
     const fault = this.policy({ operation, input });
+    if (seen) Object.assign(seen, { input, fault: fault?.kind });
     if (!fault) return this.inner.handle(request, options);
     this.tally.faults[fault.kind]++;
     switch (fault.kind) {
