@@ -26,6 +26,7 @@ describe('benchmark (smoke)', () => {
       memoryRuns: 1,
       thresholdSizes: [1, 10],
       history: { runs: 2, warmup: 0, deleted: [30, 120], historyLive: 5, bigLive: 40, typicalLive: 3, largestLive: 50, pool: 2 },
+      flood: { rate: 40, perBlock: 3, blocks: 1, warmup: 1 },
     });
 
     expect(r.creates.map((c) => c.size)).toEqual([1, 10]);
@@ -100,6 +101,18 @@ describe('benchmark (smoke)', () => {
     expect(k.requestsPerCreate).toBeGreaterThanOrEqual(minimumRequests(1));
     expect(k.wcuPerCreate).toBeGreaterThanOrEqual(7);
 
+    const f = r.flood!;
+    expect(f.quietCreates).toBe(9);
+    expect(f.control.flood.sent).toBeGreaterThan(0);
+    // Spread over fresh accounts, nothing waits for a lease: no refusals.
+    expect(Object.keys(f.control.flood.statuses)).toEqual(['200']);
+    expect(f.quietAllApplied).toBe(true);
+    expect(f.flood.sent).toBeGreaterThan(0);
+    expect(Object.values(f.flood.statuses).reduce((a, b) => a + b, 0)).toBe(f.flood.sent);
+    expect(Object.keys(f.flood.statuses).every((s) => ['200', '429', '503'].includes(s))).toBe(true);
+    expect(Number.isFinite(f.ratio)).toBe(true);
+    expect(r.targets.met).toHaveProperty(['another account while one is flooded']);
+
     for (const b of Object.values(r.bundles!)) {
       expect(b.bytes).toBeGreaterThan(0);
       expect(b.gzipBytes).toBeGreaterThan(0);
@@ -117,6 +130,7 @@ describe('benchmark (smoke)', () => {
     const tables = renderTables(r);
     expect(tables).toContain('| reasons |');
     expect(tables).toContain('USD per million creates');
+    expect(tables).toContain('flooded');
     expect(renderSvg(r)).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
 
     // The smoke run writes nothing.

@@ -11,7 +11,8 @@
 //   BENCH_IMPORT_RUNS / --import-runs   fresh processes per bundle for import time (15)
 //   BENCH_FIRST_RUNS / --first-runs     fresh processes for the first-create figure (5)
 //   BENCH_MEMORY_RUNS / --memory-runs   fresh processes per memory figure (3)
-//   BENCH_THRESHOLD_SIZES / --threshold-sizes   sizes for transactionItems 24 (inside the commit) vs 0 (1,10)
+//   BENCH_THRESHOLD_SIZES / --threshold-sizes   sizes for transactionItems 24 (every create up to 24 reasons
+//                                               inside the commit) vs 0 (every create by batch) (1,10)
 //   BENCH_HISTORY_RUNS / --history-runs         rounds of the account-history bench (200)
 //   BENCH_HISTORY_WARMUP / --history-warmup     its warm-up rounds (20)
 //   BENCH_HISTORY_DELETED / --history-deleted   deleted reasons of its accounts with history (5000,20000)
@@ -22,7 +23,11 @@
 //   BENCH_HISTORY_POOL / --history-pool         how many of the large accounts take turns (4)
 //   BENCH_HISTORY_BEFORE / --history-before     a saved history result of the store before the redesign,
 //                                               shown beside this run's (bench/history-before.json when it exists)
-//   BENCH_SKIP / --skip             comma-separated: threshold, concurrency, history, cold, memory
+//   BENCH_FLOOD_RATE / --flood-rate     creates/s sent to the flooded account (125, issue 10's figure)
+//   BENCH_FLOOD_BLOCK / --flood-block   the other account's creates per block (40)
+//   BENCH_FLOOD_BLOCKS / --flood-blocks blocks of each kind, flooded and not, alternating (5)
+//   BENCH_FLOOD_WARMUP / --flood-warmup its warm-up creates each way (10)
+//   BENCH_SKIP / --skip             comma-separated: creates, threshold, concurrency, flood, history, cold, memory
 //   BENCH_OUT / --out               folder for results.json and chart.svg (bench); "-" writes nothing
 // A smoke run: `BENCH_RUNS=3 BENCH_WARMUP=1 BENCH_OUT=- npm run bench`.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -86,6 +91,12 @@ async function main(): Promise<void> {
       largestLive: count('history-largest', 'BENCH_HISTORY_LARGEST', DEFAULTS.history.largestLive),
       pool: Math.max(1, count('history-pool', 'BENCH_HISTORY_POOL', DEFAULTS.history.pool)),
     },
+    flood: {
+      rate: Math.max(1, count('flood-rate', 'BENCH_FLOOD_RATE', DEFAULTS.flood.rate)),
+      perBlock: Math.max(1, count('flood-block', 'BENCH_FLOOD_BLOCK', DEFAULTS.flood.perBlock)),
+      blocks: Math.max(1, count('flood-blocks', 'BENCH_FLOOD_BLOCKS', DEFAULTS.flood.blocks)),
+      warmup: count('flood-warmup', 'BENCH_FLOOD_WARMUP', DEFAULTS.flood.warmup),
+    },
     skip: list(setting('skip', 'BENCH_SKIP')) ?? [],
     log: (line) => console.error(line),
   };
@@ -112,8 +123,9 @@ async function main(): Promise<void> {
     const dir = path.resolve(ROOT, out);
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
-    writeFileSync(path.join(dir, 'chart.svg'), renderSvg(results));
-    console.log(`\nwrote ${path.relative(process.cwd(), path.join(dir, 'results.json'))} and ${path.relative(process.cwd(), path.join(dir, 'chart.svg'))}`);
+    // The chart draws the creates; a run without them (--skip creates) writes none.
+    if (results.creates.length) writeFileSync(path.join(dir, 'chart.svg'), renderSvg(results));
+    console.log(`\nwrote ${path.relative(process.cwd(), dir)}/results.json${results.creates.length ? ' and chart.svg' : ''}`);
   }
 }
 

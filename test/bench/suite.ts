@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ensureTable } from '../../infra/local/table.js';
 import { benchFirstCreate, benchImports, benchMemory, buildBundles, type BundleInfo, type Bundles } from './cold.js';
 import { benchClient, benchConcurrency, benchCreates, benchThreshold, INLINE_ALL, subject } from './creates.js';
+import { benchFlood, type FloodOptions } from './flood.js';
 import { benchHistory, HISTORY_DEFAULTS, type HistoryOptions } from './history.js';
 import { machine, TARGETS, targetsMet, type BenchResults } from './report.js';
 
@@ -24,7 +25,9 @@ export interface SuiteOptions {
   thresholdSizes: number[];
   /** The account-history bench (history.ts); its `log` is the suite's. */
   history: Omit<HistoryOptions, 'log'>;
-  /** Parts to leave out: `threshold`, `concurrency`, `history`, `cold` (bundles, imports, first create), `memory`. */
+  /** One account flooded, another written (flood.ts). */
+  flood: Omit<FloodOptions, 'log'>;
+  /** Parts to leave out: `creates`, `threshold`, `concurrency`, `flood`, `history`, `cold` (bundles, imports, first create), `memory`. */
   skip: string[];
   log: (line: string) => void;
 }
@@ -40,6 +43,7 @@ export const DEFAULTS: SuiteOptions = {
   memoryRuns: 3,
   thresholdSizes: [1, 10],
   history: { ...HISTORY_DEFAULTS },
+  flood: { rate: 125, perBlock: 40, blocks: 5, warmup: 10 },
   skip: [],
   log: () => {},
 };
@@ -66,8 +70,11 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
     await ensureTable(client, tableName);
     const s = subject(client, tableName, {}, sizer);
 
-    o.log(`creates (${o.runs} runs, ${o.warmup} warm-up) ...`);
-    const creates = await benchCreates(s, { sizes: o.sizes, runs: o.runs, warmup: o.warmup, log: o.log });
+    let creates: Awaited<ReturnType<typeof benchCreates>> = [];
+    if (!o.skip.includes('creates')) {
+      o.log(`creates (${o.runs} runs, ${o.warmup} warm-up) ...`);
+      creates = await benchCreates(s, { sizes: o.sizes, runs: o.runs, warmup: o.warmup, log: o.log });
+    }
 
     let threshold;
     if (!o.skip.includes('threshold')) {
@@ -83,6 +90,12 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
       const perWriter = Math.max(1, Math.min(o.createsPerWriter, Math.floor(1000 / o.writers)));
       o.log(`${o.writers} concurrent writers x ${perWriter} creates ...`);
       concurrency = await benchConcurrency(s, { writers: o.writers, createsPerWriter: perWriter, reasonsPerCreate: 1 });
+    }
+
+    let flood;
+    if (!o.skip.includes('flood')) {
+      o.log(`one account flooded at ${o.flood.rate} creates/s, another written (${o.flood.blocks} x ${o.flood.perBlock} creates each way) ...`);
+      flood = await benchFlood(endpoint, tableName, { ...o.flood, log: o.log });
     }
 
     let history;
@@ -117,6 +130,7 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
       creates,
       ...(threshold && { threshold }),
       ...(concurrency && { concurrency }),
+      ...(flood && { flood }),
       ...(history && { history }),
       ...(bundles && { bundles: stripFiles(bundles) }),
       ...(imports && { imports }),
