@@ -324,12 +324,6 @@ export class AccountLeases {
   }
 
   /**
-   * Frees the lease of a write that did not commit. `giveBack`: the write wrote
-   * nothing, so its ids are handed back (`nextId` returns to `lockFrom`) rather
-   * than left for a later write to clean up. A refused condition means the
-   * lease is no longer ours (it lapsed and was taken): nothing to free.
-   */
-  /**
    * Settles a commit whose answer never came, for good: frees the lease on
    * condition that it is still `lease`'s. Applied: the commit was not, and never
    * can be (it needs the lease). Refused: the lease is gone, and only the commit
@@ -364,6 +358,12 @@ export class AccountLeases {
     return !ownFence;
   }
 
+  /**
+   * Frees the lease of a write that did not commit. `giveBack`: the write wrote
+   * nothing, so its ids are handed back (`nextId` returns to `lockFrom`) rather
+   * than left for a later write to clean up. A refused condition means the
+   * lease is no longer ours (it lapsed and was taken): nothing to free.
+   */
   async release(accountId: string, token: string, giveBack: boolean, deadline: number): Promise<boolean> {
     return this.update(accountId, releaseUpdate(token, giveBack), deadline);
   }
