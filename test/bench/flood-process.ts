@@ -6,10 +6,7 @@
 // A process of its own because in AWS every request is a Lambda of its own: a
 // flood must not queue the other account's requests behind its own on one
 // event loop (it still shares the machine's cores and DynamoDB Local).
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
-import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
-import { BASE, httpEvent, lambdaContext } from '../support/events.js';
-import { benchClient } from './creates.js';
+import { creator } from './flood.js';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -22,9 +19,7 @@ export interface FloodReport {
 
 const [endpoint, tableName, account, rateArg, mode] = process.argv.slice(2);
 const rate = Number(rateArg);
-const client = benchClient(endpoint!);
-const store = new DynamoStatusReasonStore({ client, tableName: tableName! });
-const handler = createLivePersonHandler({ store: (scope) => store.scoped(scope) });
+const { create, destroy } = creator(endpoint!, tableName!);
 
 const statuses: Record<string, number> = {};
 const inFlight = new Set<Promise<void>>();
@@ -42,19 +37,16 @@ for (let k = 0; !stop; k++) {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   if (stop) break;
   sent++;
-  const p: Promise<void> = handler(httpEvent({ method: 'POST', path: BASE(mode === 'spread' ? `${account}-${k}` : account!), body: { text: `flood ${k}`, state: 'Away' } }), lambdaContext()).then(
-    (result) => {
-      const status = String(result.statusCode ?? 200);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      inFlight.delete(p);
-    },
-  );
+  const p: Promise<void> = create(mode === 'spread' ? `${account}-${k}` : account!, `flood ${k}`).then((status) => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    inFlight.delete(p);
+  });
   inFlight.add(p);
 }
 const seconds = (performance.now() - started) / 1000;
 await Promise.all(inFlight);
 const report: FloodReport = { sent, statuses, seconds };
 process.send!(report, () => {
-  client.destroy();
+  destroy();
   process.exit(0);
 });

@@ -50,18 +50,27 @@ export interface FloodResult {
   quietAllApplied: boolean;
 }
 
-const FLOOD_PROCESS = fileURLToPath(new URL('./flood-process.ts', import.meta.url));
-
-export async function benchFlood(endpoint: string, tableName: string, { rate, perBlock, blocks, warmup, log = () => {} }: FloodOptions): Promise<FloodResult> {
-  // Store defaults, as deployed (line cap 16, 8 s wait), on a client of its own (not the metered one).
+/**
+ * One-reason creates through the LivePerson handler with store defaults, as
+ * deployed (line cap 16, 8 s wait), on a client of its own (not the metered
+ * one); each answers its HTTP status. Both sides of the flood use it.
+ */
+export function creator(endpoint: string, tableName: string): { create: (account: string, text: string) => Promise<string>; destroy: () => void } {
   const client = benchClient(endpoint);
   const store = new DynamoStatusReasonStore({ client, tableName });
   const handler = createLivePersonHandler({ store: (scope) => store.scoped(scope) });
-  const next = accounts('f');
   const create = async (account: string, text: string) => {
     const result = await handler(httpEvent({ method: 'POST', path: BASE(account), body: { text, state: 'Away' } }), lambdaContext());
     return String(result.statusCode ?? 200);
   };
+  return { create, destroy: () => client.destroy() };
+}
+
+const FLOOD_PROCESS = fileURLToPath(new URL('./flood-process.ts', import.meta.url));
+
+export async function benchFlood(endpoint: string, tableName: string, { rate, perBlock, blocks, warmup, log = () => {} }: FloodOptions): Promise<FloodResult> {
+  const { create, destroy } = creator(endpoint, tableName);
+  const next = accounts('f');
   let quietFailed = 0;
   const quietBlock = async (n: number, into?: number[]) => {
     const account = next();
@@ -110,7 +119,7 @@ export async function benchFlood(endpoint: string, tableName: string, { rate, pe
     await flooded('one', () => quietBlock(perBlock, loaded));
     await flooded('spread', () => quietBlock(perBlock, control));
   }
-  client.destroy();
+  destroy();
   const u = summarize(unloaded);
   const l = summarize(loaded);
   const c = summarize(control);

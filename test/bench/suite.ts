@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureTable } from '../../infra/local/table.js';
 import { benchFirstCreate, benchImports, benchMemory, buildBundles, type BundleInfo, type Bundles } from './cold.js';
-import { benchClient, benchConcurrency, benchCreates, benchThreshold, INLINE_ALL, subject } from './creates.js';
+import { benchClient, benchConcurrency, benchCreates, benchThreshold, INLINE_ALL, subject, type CreateResult } from './creates.js';
 import { benchFlood, type FloodOptions } from './flood.js';
 import { benchHistory, HISTORY_DEFAULTS, type HistoryOptions } from './history.js';
 import { machine, TARGETS, targetsMet, type BenchResults } from './report.js';
@@ -70,7 +70,7 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
     await ensureTable(client, tableName);
     const s = subject(client, tableName, {}, sizer);
 
-    let creates: Awaited<ReturnType<typeof benchCreates>> = [];
+    let creates: CreateResult[] = [];
     if (!o.skip.includes('creates')) {
       o.log(`creates (${o.runs} runs, ${o.warmup} warm-up) ...`);
       creates = await benchCreates(s, { sizes: o.sizes, runs: o.runs, warmup: o.warmup, log: o.log });

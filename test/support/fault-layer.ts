@@ -131,28 +131,23 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
   async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
     const target = String(request.headers['x-amz-target'] ?? '');
     const operation = target.slice(target.indexOf('.') + 1);
-    if (this.onCall) return this.traced(operation, request, options, this.onCall);
-    if (!this.record) return this.apply(operation, request, options);
+    if (!this.record && !this.onCall) return this.apply(operation, request, options);
+    // One timing for both observers: the regression tests' log and the simulation's trace.
     const entry: CallRecord = { operation, started: Date.now(), ended: undefined };
-    this.log.push(entry);
-    try {
-      return await this.apply(operation, request, options);
-    } finally {
-      entry.ended = Date.now();
-    }
-  }
-
-  private async traced(operation: string, request: HttpRequest, options: HttpHandlerOptions, onCall: (call: TracedCall) => void): Promise<{ response: HttpResponse }> {
-    const started = Date.now();
+    if (this.record) this.log.push(entry);
     const seen: Seen = { input: {}, fault: undefined };
+    let outcome: number | string = 'unsettled';
     try {
       const out = await this.apply(operation, request, options, seen);
-      onCall({ operation, ...seen, started, ended: Date.now(), outcome: out.response.statusCode });
+      outcome = out.response.statusCode;
       return out;
     } catch (error) {
       const { name, message } = error as Error;
-      onCall({ operation, ...seen, started, ended: Date.now(), outcome: name === 'Error' ? message : name });
+      outcome = name === 'Error' ? message : name;
       throw error;
+    } finally {
+      entry.ended = Date.now();
+      this.onCall?.({ operation, ...seen, started: entry.started, ended: entry.ended, outcome });
     }
   }
 
