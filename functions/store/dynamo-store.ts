@@ -1,5 +1,5 @@
 // The only module that speaks DynamoDB (with its helpers in this folder): the
-// layout is in layout.ts, the write lease in lease.ts, layout 1 in legacy.ts.
+// layout is in layout.ts, the write lease in lease.ts.
 //
 // A write:
 //  1. takes the account's lease (lease.ts), which allocates its ids; in parallel,
@@ -38,13 +38,11 @@ import type {
 } from '../domain/store.js';
 import { cancellationCodes, DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } from './errors.js';
 import type { StoreEvent, StoreEventListener } from './events.js';
-import { AccountLeases, LEGACY_FENCE, plain, type Lease } from './lease.js';
+import { AccountLeases, endLease, plain, type Lease } from './lease.js';
 import {
   deletedKey,
   metaAssignments,
   isCommitted,
-  LAYOUT,
-  legacyKey,
   LIVE_END,
   liveKey,
   logItem,
@@ -65,7 +63,6 @@ import {
   type Meta,
   type RecordItem,
 } from './layout.js';
-import { isLegacyVisible, migrateLegacy, readLegacyAccount } from './legacy.js';
 import { backoffDelay, Calls, sleep, type BackoffOptions } from './retry.js';
 
 export type { StoreEvent } from './events.js';
@@ -83,12 +80,8 @@ export interface DynamoStoreOptions {
   leaseWaitMs?: number;
   /** How many writers may wait for one account at once; beyond it a write is refused at once (429). */
   leaseQueueMax?: number;
-  /** How long a claim on the next turn (or a place in the line) holds unless renewed. */
-  claimMs?: number;
-  /** Backoff between lease attempts of the waiter whose turn is next. */
-  leaseBackoff?: BackoffOptions;
-  /** Backoff between the other waiters' tries. */
-  queueBackoff?: BackoffOptions;
+  /** The shortest and longest pause between a waiting writer's reads of `#META` (it waits by its place in line). */
+  leasePoll?: { minMs: number; maxMs: number };
   /** The longest a request may take when the caller gives no deadline (tests, the benchmark). */
   requestMs?: number;
   /** The longest one DynamoDB call may take before it is given up and sent again. */
@@ -116,7 +109,7 @@ export interface DynamoStoreOptions {
 /** Where the reason a write changes lives now. */
 interface Target {
   reason: StoredReason;
-  where: 'live' | 'deleted' | 'legacy';
+  where: 'live' | 'deleted';
   seq: number | undefined;
   size: number;
 }
@@ -124,7 +117,6 @@ interface Target {
 /** What one TransactGetItems at a write's start read. */
 interface StartRead {
   revision: number;
-  layout: number;
   target: Target | undefined;
   record: RecordItem | undefined;
   /** The text buckets read, by number: digest → the id that holds it. */
@@ -147,10 +139,13 @@ const busy = (message: string) => new DomainError('busy', message);
 export class DynamoStatusReasonStore implements StatusReasonStore {
   readonly doc: DynamoDBDocumentClient;
   readonly table: string;
-  /** Every DynamoDB call goes through it (also from legacy.ts). */
+  /** Every DynamoDB call goes through it. */
   readonly calls: Calls;
   private readonly leases: AccountLeases;
   private readonly requestMs: number;
+  private readonly leaseMs: number;
+  /** Accounts whose last write here had to wait for the lease, and when: a read beside the lease would be stale by its turn. */
+  private readonly contended = new Map<string, number>();
   private readonly transactionItems: number;
   private readonly batchConcurrency: number;
   private readonly dirtyGraceMs: number;
@@ -167,6 +162,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         : DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
     this.table = options.tableName;
     this.requestMs = options.requestMs ?? 9_000;
+    this.leaseMs = options.leaseMs ?? 20_000;
     this.transactionItems = options.transactionItems ?? 4;
     this.batchConcurrency = options.batchConcurrency ?? 8;
     this.dirtyGraceMs = options.dirtyGraceMs ?? 60_000;
@@ -186,12 +182,11 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       this.calls,
       this.table,
       {
-        leaseMs: options.leaseMs ?? 20_000,
+        leaseMs: this.leaseMs,
         waitMs: options.leaseWaitMs ?? 8_000,
         queueMax: options.leaseQueueMax ?? 16,
-        claimMs: options.claimMs ?? 2_000,
-        turnBackoff: options.leaseBackoff ?? { baseMs: 5, maxMs: 20 },
-        queueBackoff: options.queueBackoff ?? { baseMs: 100, maxMs: 400 },
+        pollMinMs: options.leasePoll?.minMs ?? 2,
+        pollMaxMs: options.leasePoll?.maxMs ?? 2_000,
       },
       this.onEvent,
       this.now,
@@ -248,31 +243,22 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     for (let attempt = 0; ; attempt++) {
       const head = await this.queryAll(pk, { between: [META_SK, LIVE_END] }, deadline);
       const meta = toMeta(head[0]?.sk === META_SK ? head[0] : undefined);
-      let reasons: StoredReason[];
-      if (meta.layout < LAYOUT) {
-        reasons = await readLegacyAccount(this, pk, meta, options.includeDeleted ?? false, deadline);
-      } else {
-        reasons = head.filter((item) => item.sk !== META_SK && isCommitted(meta, item.id as number)).map(toReason);
-        if (options.includeDeleted) reasons.push(...(await this.readHistory(pk, meta, deadline)));
+      const live = head.filter((item) => item.sk !== META_SK && isCommitted(meta, item.id as number));
+      const deleted = options.includeDeleted ? await this.readHistory(pk, meta, deadline) : undefined;
+      if (readAtRevision(meta, live, deleted)) {
+        const again = await this.readMeta(pk, deadline);
+        if (again.revision === meta.revision) return { revision: meta.revision, reasons: [...live, ...(deleted ?? [])].map(toReason) };
       }
-      const again = await this.readMeta(pk, deadline);
-      if (again.revision === meta.revision) return { revision: meta.revision, reasons };
       const wait = backoffDelay(Math.min(attempt, 6), { baseMs: 10, maxMs: 250 });
       if (this.now() + wait >= deadline) throw busy('Writes to this account kept changing it while it was read; try again shortly.');
       await sleep(wait);
     }
   }
 
-  /** The deleted reasons still kept: this layout's and layout 1's. */
-  private async readHistory(pk: string, meta: Meta, deadline: number): Promise<StoredReason[]> {
-    const [deleted, legacy] = await Promise.all([
-      this.queryAll(pk, { prefix: DELETED_PREFIX }, deadline),
-      // Layout 1's history from its floor: what was dropped is not read again.
-      meta.legacyHigh > meta.legacyFloor ? this.queryAll(pk, { from: legacyKey(meta.legacyFloor), to: legacyKey(meta.legacyHigh - 1) }, deadline) : Promise.resolve([]),
-    ]);
-    const kept = deleted.filter((item) => isCommitted(meta, item.id as number) && (item.seq as number) >= meta.historyFloor).map(toReason);
-    for (const item of legacy) if (isLegacyVisible(meta, item)) kept.push(toReason(item));
-    return kept;
+  /** The deleted reasons still kept (their items). */
+  private async readHistory(pk: string, meta: Meta, deadline: number): Promise<Record<string, unknown>[]> {
+    const deleted = await this.queryAll(pk, { prefix: DELETED_PREFIX }, deadline);
+    return deleted.filter((item) => isCommitted(meta, item.id as number) && (item.seq as number) >= meta.historyFloor);
   }
 
   private async getAt(accountId: string, id: number, deadline: number): Promise<{ revision: number; reason: StoredReason | undefined }> {
@@ -284,12 +270,14 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
    * One TransactGetItems (a snapshot): `#META`, and, when asked, the reason
    * `target` wherever it may live, the buckets of `textKeys`, and the
    * idempotency record `key`. `attempts: 1` reads speculatively (beside the
-   * lease): a conflict with a commit in flight is not waited out.
+   * lease): a conflict with a commit in flight is not waited out. `underLease`:
+   * the lease's holder, whose `#META` nobody else can change, leaves `#META`
+   * out, so that writers arriving (each writes `#META` once) cannot cancel it.
    */
-  private async readStart(pk: string, wanted: StartKeys, deadline: number, attempts = Infinity): Promise<StartRead> {
-    const keys = [META_SK];
+  private async readStart(pk: string, wanted: StartKeys, deadline: number, { attempts = Infinity, underLease }: { attempts?: number; underLease?: Meta } = {}): Promise<StartRead> {
+    const keys = underLease ? [] : [META_SK];
     const { target: id, key } = wanted;
-    if (id !== undefined) keys.push(liveKey(id), deletedKey(id), legacyKey(id));
+    if (id !== undefined) keys.push(liveKey(id), deletedKey(id));
     const bucketNumbers = [...new Set((wanted.textKeys ?? []).map((k) => bucketOf(textDigest(k))))];
     keys.push(...bucketNumbers.map(bucketKey));
     if (key !== undefined) keys.push(recordKey(key));
@@ -300,28 +288,20 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       { attempts },
     );
     const items = (out.Responses ?? []).map((r) => r.Item);
-    const meta = toMeta(items[0]);
-    const target = id !== undefined ? this.targetOf(meta, items[1], items[2], items[3]) : undefined;
-    const first = id !== undefined ? 4 : 1;
+    if (underLease) items.unshift(undefined);
+    const meta = underLease ?? toMeta(items[0]);
+    const target = id !== undefined ? this.targetOf(meta, items[1], items[2]) : undefined;
+    const first = id !== undefined ? 3 : 1;
     const buckets = new Map(bucketNumbers.map((b, i) => [b, bucketHolders(items[first + i])]));
-    const record = key !== undefined ? this.freshRecord(items[keys.length - 1]) : undefined;
-    return { revision: meta.revision, layout: meta.layout, target, record, buckets };
+    const record = key !== undefined ? this.freshRecord(items[items.length - 1]) : undefined;
+    return { revision: meta.revision, target, record, buckets };
   }
 
   /** The reason as a read at `meta` sees it, from its three possible items. */
-  private targetOf(meta: Meta, live: Record<string, unknown> | undefined, deleted: Record<string, unknown> | undefined, legacy: Record<string, unknown> | undefined): Target | undefined {
-    if (meta.layout < LAYOUT) {
-      if (!legacy || (legacy.id as number) >= meta.committedHigh) return undefined;
-      const reason = toReason(legacy);
-      return { reason, where: 'legacy', seq: undefined, size: wireSize(reason) };
-    }
+  private targetOf(meta: Meta, live: Record<string, unknown> | undefined, deleted: Record<string, unknown> | undefined): Target | undefined {
     if (live && isCommitted(meta, live.id as number)) return { reason: toReason(live), where: 'live', seq: undefined, size: live.size as number };
     if (deleted && isCommitted(meta, deleted.id as number) && (deleted.seq as number) >= meta.historyFloor) {
       return { reason: toReason(deleted), where: 'deleted', seq: deleted.seq as number, size: deleted.size as number };
-    }
-    if (legacy && isLegacyVisible(meta, legacy)) {
-      const reason = toReason(legacy);
-      return { reason, where: 'legacy', seq: undefined, size: wireSize(reason) };
     }
     return undefined;
   }
@@ -382,47 +362,45 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     const key = request.idempotency;
     const wanted: StartKeys = { target: request.target, key: key?.key, textKeys: request.textKeys };
     const needsStart = request.target !== undefined || key !== undefined || (request.textKeys?.length ?? 0) > 0;
+    // Beside the lease, a snapshot read, used if no write commits in between: not when the
+    // account was just contended, since a write that waits its turn would read again anyway.
+    const contended = this.wasContended(accountId);
+    const speculate = needsStart && !contended;
     const [leased, started] = await Promise.allSettled([
-      this.leases.acquire(accountId, request.newIds, key?.key, requestDeadline),
-      needsStart ? this.readStart(pk, wanted, requestDeadline, 1) : Promise.resolve(undefined),
+      this.leases.acquire(accountId, request.newIds, key?.key, requestDeadline, contended),
+      speculate ? this.readStart(pk, wanted, requestDeadline, { attempts: 1 }) : Promise.resolve(undefined),
     ]);
     // A repeat of a request that committed answers as it did, busy account or not.
     const record = started.status === 'fulfilled' ? started.value?.record : undefined;
     if (record && key) {
-      if (leased.status === 'fulfilled') await this.leases.release(accountId, leased.value.token, true, requestDeadline + 500).catch(() => {});
+      if (leased.status === 'fulfilled') await this.leases.release(accountId, leased.value, true, requestDeadline + 500).catch(() => {});
       return this.replay(accountId, record, key);
     }
     if (leased.status === 'rejected') throw leased.reason;
     const lease = leased.value;
+    if (lease.waited) this.markContended(accountId);
     // Nothing of this write may be sent once its lease could have lapsed.
     const deadline = Math.min(requestDeadline, lease.expires - 1_000);
     // Whether reasons of this write went out before its commit (then its ids are not handed back on failure).
     let itemsSent = false;
     try {
-      let meta = lease.meta;
-      if (meta.layout < LAYOUT) meta = await migrateLegacy(this, accountId, lease, deadline);
-      // The read beside the lease holds only if no write committed (or migrated the account) in between.
+      const meta = lease.meta;
+      // The read beside the lease holds only if no write committed in between.
       let start = started.status === 'fulfilled' ? started.value : undefined;
-      if (needsStart && (!start || start.revision !== meta.revision || start.layout !== LAYOUT)) {
-        start = await this.readStart(pk, { target: request.target, textKeys: request.textKeys }, deadline);
+      if (needsStart && (!start || start.revision !== meta.revision)) {
+        start = await this.readStart(pk, wanted, deadline, { underLease: meta });
+        // The key's record as of this revision: a repeat of a write that committed answers as it did.
+        if (start.record && key) {
+          await this.leases.release(accountId, lease, true, deadline).catch(() => {});
+          return this.replay(accountId, start.record, key);
+        }
       }
       const target = start?.target;
       const ids = Array.from({ length: request.newIds }, (_, i) => lease.firstId + i);
 
-      let decision: WriteDecision;
-      try {
-        decision = decide(accountState(meta, target, start?.buckets ?? new Map()), ids);
-      } catch (refusal) {
-        // A keyed repeat may have lost the race to its first request's commit: answer as that did.
-        if (key && isDomainError(refusal)) {
-          const again = await this.readStart(pk, { key: key.key }, deadline).catch(() => undefined);
-          if (again?.record) {
-            await this.leases.release(accountId, lease.token, true, deadline).catch(() => {});
-            return this.replay(accountId, again.record, key);
-          }
-        }
-        throw refusal;
-      }
+      // The record was read at this revision (above, or beside the lease), under the lease: no
+      // request with this key can commit meanwhile, so a refusal here is this request's own.
+      const decision = decide(accountState(meta, target, start?.buckets ?? new Map()), ids);
 
       const plan = decision.plan;
       const revision = meta.revision + 1;
@@ -443,10 +421,20 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     } catch (error) {
       if (!(error instanceof CommitUnknown)) {
         // Not committed: free the lease. Ids of a write that wrote nothing go back.
-        await this.leases.release(accountId, lease.token, !itemsSent, requestDeadline + 500).catch(() => {});
+        await this.leases.release(accountId, lease, !itemsSent, requestDeadline + 500).catch(() => {});
       }
       throw this.failure(error, accountId);
     }
+  }
+
+  private wasContended(accountId: string): boolean {
+    const at = this.contended.get(accountId);
+    return at !== undefined && at > this.now() - 5_000;
+  }
+
+  private markContended(accountId: string): void {
+    if (this.contended.size >= 1_000) this.contended.clear(); // a bounded memory: only recent accounts matter
+    this.contended.set(accountId, this.now());
   }
 
   /** The domain's refusals pass; running out of time before the commit means nothing changed. */
@@ -524,7 +512,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
           const seen = plain(refusedItem(error, keyIndex));
           const record = seen && this.freshRecord(seen);
           if (record) {
-            await this.leases.release(accountId, lease.token, giveBack, deadline + 500).catch(() => {});
+            await this.leases.release(accountId, lease, giveBack, deadline + 500).catch(() => {});
             return this.replay(accountId, record, key);
           }
         }
@@ -576,12 +564,10 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
           if (reason.deleted) remove(liveKey(reason.id));
         } else {
           historyBytes -= target.size;
-          if (target.where === 'deleted') {
-            if (!reason.deleted) {
-              remove(deletedKey(reason.id));
-              remove(logKey(target.seq!));
-            }
-          } else remove(legacyKey(reason.id));
+          if (!reason.deleted) {
+            remove(deletedKey(reason.id));
+            remove(logKey(target.seq!));
+          }
         }
       }
       if (reason.deleted) {
@@ -615,10 +601,10 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     }
     const stillDirty = dirty.filter((r) => r.from < r.to);
 
-    // The history's budget: drop the longest-deleted reasons (layout 1's first).
-    let { historyFloor, legacyFloor, purgedTo } = meta;
+    // The history's budget: drop the longest-deleted reasons.
+    let { historyFloor, purgedTo } = meta;
     if (historyBytes > this.historyBytesMax) {
-      ({ historyFloor, legacyFloor, historyBytes } = await this.dropOldest(pk, meta, historyBytes, items, deadline));
+      ({ historyFloor, historyBytes } = await this.dropOldest(pk, meta, historyBytes, items, deadline));
     }
     // Dropped reasons go for good a few at a time (they are no longer seen).
     if (purgedTo < meta.historyFloor && budget > 0) {
@@ -641,17 +627,25 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       deleteSeq,
       historyFloor,
       purgedTo,
-      legacyFloor,
     });
-    set.unshift('revision = :revision');
+    set.unshift('revision = :revision', 'wrote = :wrote');
     values[':revision'] = revision;
+    // What this commit wrote, for reads to check each item at this revision (readAtRevision).
+    values[':wrote'] = reasons.map((r) => (r.deleted ? -r.id : r.id));
     values[':token'] = lease.token;
+    // How long a turn takes (from one handover to the next), for the waiters' timing.
+    const held = Math.max(0, now - lease.since);
+    set.push('holdMs = :holdMs');
+    values[':holdMs'] = Math.round(lease.holdMs === undefined ? held : lease.holdMs * 0.8 + held * 0.2);
+    // The lease goes to the oldest waiter this writer knows of, its ids after this write's.
+    const end = endLease(lease, meta.nextId, now, this.leaseMs);
     const metaUpdate = {
       TableName: this.table,
       Key: { pk, sk: META_SK },
-      UpdateExpression: `SET ${set.join(', ')} REMOVE lockToken, lockExpires, lockFrom, lockKey`,
+      UpdateExpression: `SET ${[...set, ...end.set].join(', ')} REMOVE ${end.remove.join(', ')}`,
       ConditionExpression: 'lockToken = :token',
-      ExpressionAttributeValues: values,
+      ExpressionAttributeNames: end.names,
+      ExpressionAttributeValues: { ...values, ...end.values },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
     return { metaUpdate, buckets: texts.updates(this.table, pk), items, cleanup };
@@ -659,12 +653,11 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
 
   /**
    * Moves the history's floor past the longest-deleted reasons until the
-   * history fits its budget again: layout 1's deleted reasons first (in id
-   * order), then the deletion log from its floor, then this write's own
-   * entries. Reads only as much of the log as it drops.
+   * history fits its budget again: the deletion log from its floor, then
+   * this write's own entries. Reads only as much of the log as it drops.
    */
   private async dropOldest(pk: string, meta: Meta, historyBytes: number, items: TransactItem[], deadline: number) {
-    let { historyFloor, legacyFloor } = meta;
+    let { historyFloor } = meta;
     let bytes = historyBytes;
     const max = this.historyBytesMax;
     // This write's log entries: new ones, and any it rewrites (a deleted reason edited in place).
@@ -674,11 +667,6 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       if (item && (item.sk as string).startsWith(LOG_PREFIX)) pending.set(item.seq as number, item.size as number);
     }
     const removed = new Set(items.flatMap((a) => (a.Delete && (a.Delete.Key!.sk as string).startsWith(LOG_PREFIX) ? [a.Delete.Key!.sk as string] : [])));
-    if (meta.legacyHigh > legacyFloor) {
-      const { dropped, floor } = await dropLegacy(this, pk, meta, bytes - max, deadline);
-      bytes -= dropped;
-      legacyFloor = floor;
-    }
     while (bytes > max && historyFloor < meta.deleteSeq) {
       const page = await this.queryAll(pk, { from: logKey(historyFloor), to: logKey(meta.deleteSeq - 1), limit: 200 }, deadline);
       if (!page.length) {
@@ -698,7 +686,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       bytes -= size;
       historyFloor = seq + 1;
     }
-    return { historyFloor, legacyFloor, historyBytes: bytes };
+    return { historyFloor, historyBytes: bytes };
   }
 
   /** Writes items (idempotent puts and deletes) in batches, all settled before it returns; any failure fails it. */
@@ -748,6 +736,38 @@ class CommitUnknown extends Error {
     super('commit outcome unknown');
     this.name = 'CommitUnknown';
   }
+}
+
+/**
+ * Whether the reason items a read found are those of `meta`'s revision, every
+ * one. DynamoDB's reads are read-committed per item: while a commit applies, a
+ * Query may show some of its items new and others old, `#META` included, so a
+ * Query that saw `#META` at revision r may still see a reason as r-1 left it,
+ * or already as r+1 writes it. `#META.wrote` names the reasons its commit wrote
+ * (ids; negative: written deleted), each stamped `rev` = r: each must show that
+ * stamp (or, deleted, no live item); no item may carry a later stamp; and the
+ * live ones must number `meta.live` (a reason a later commit deletes, already
+ * gone). Commits of one account never overlap (each includes `#META`), so every
+ * item a commit before r wrote is visible once r's are.
+ */
+export function readAtRevision(meta: Meta, live: Record<string, unknown>[], deleted: Record<string, unknown>[] | undefined): boolean {
+  if (live.length !== meta.live) return false;
+  const seen = [...live, ...(deleted ?? [])];
+  if (seen.some((item) => typeof item.rev === 'number' && item.rev > meta.revision)) return false;
+  const liveById = new Map(live.map((item) => [item.id as number, item]));
+  const deletedById = new Map((deleted ?? []).map((item) => [item.id as number, item]));
+  for (const written of meta.wrote) {
+    const id = Math.abs(written);
+    if (written > 0) {
+      if (liveById.get(id)?.rev !== meta.revision) return false;
+      if (deletedById.has(id)) return false; // restored at r: its deleted item is gone at r
+    } else {
+      if (liveById.has(id)) return false; // deleted at r: its live item is gone at r
+      const item = deletedById.get(id);
+      if (item && item.rev !== meta.revision) return false;
+    }
+  }
+  return true;
 }
 
 function toBatchRequest(action: TransactItem): WriteRequestItem {
@@ -822,23 +842,3 @@ class BucketChanges {
     return actions;
   }
 }
-
-async function dropLegacy(store: DynamoStatusReasonStore, pk: string, meta: Meta, excess: number, deadline: number): Promise<{ dropped: number; floor: number }> {
-  let dropped = 0;
-  let floor = meta.legacyFloor;
-  while (dropped < excess && floor < meta.legacyHigh) {
-    const page = await store.queryAll(pk, { from: legacyKey(floor), to: legacyKey(meta.legacyHigh - 1), limit: 200 }, deadline);
-    if (!page.length) {
-      floor = meta.legacyHigh;
-      break;
-    }
-    for (const item of page) {
-      if (dropped >= excess) break;
-      if (isLegacyVisible(meta, item)) dropped += wireSize(toReason(item));
-      floor = (item.id as number) + 1;
-    }
-  }
-  return { dropped, floor };
-}
-
-export { LEGACY_FENCE };

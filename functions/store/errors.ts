@@ -8,6 +8,9 @@ const THROTTLES = new Set([
   'LimitExceededException',
   // A transaction on the same items is still running: as good as throttled.
   'TransactionInProgressException',
+  // A PutItem/UpdateItem/DeleteItem on an item an ongoing transaction includes is
+  // refused whole (HTTP 400; nothing applied): send it again once that one is done.
+  'TransactionConflictException',
 ]);
 const SERVER_ERRORS = new Set(['InternalServerError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException']);
 /** Node's and the SDK's names for a request that got no answer: it may have been applied. */

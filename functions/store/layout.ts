@@ -11,8 +11,6 @@
 //   D#<id>          a deleted reason (with `seq`, its place in the deletion log).
 //   X#<seq>         the deletion log: which reason was deleted `seq`-th, and its size.
 //   K#<key>         an idempotency record: the first answer to a keyed write.
-//   REASON#<id>     layout 1 (before this one); after migration only its deleted
-//                   reasons are read, as the oldest history (legacy.ts).
 //
 // `#META` sorts right before `#R#` (and `#T#` right after it), so one Query
 // (`sk BETWEEN #META AND #R#~`) reads the account and its live reasons and
@@ -35,7 +33,6 @@ export const LIVE_PREFIX = '#R#';
 export const DELETED_PREFIX = 'D#';
 export const LOG_PREFIX = 'X#';
 export const RECORD_PREFIX = 'K#';
-export const LEGACY_PREFIX = 'REASON#';
 export const BUCKET_PREFIX = '#T#';
 /**
  * How many buckets the text digests are spread over. A one-reason write reads
@@ -52,7 +49,6 @@ export const liveKey = (id: number) => `${LIVE_PREFIX}${pad(id)}`;
 export const deletedKey = (id: number) => `${DELETED_PREFIX}${pad(id)}`;
 export const logKey = (seq: number) => `${LOG_PREFIX}${pad(seq)}`;
 export const recordKey = (key: string) => `${RECORD_PREFIX}${key}`;
-export const legacyKey = (id: number) => `${LEGACY_PREFIX}${pad(id)}`;
 export const bucketKey = (bucket: number) => `${BUCKET_PREFIX}${String(bucket).padStart(2, '0')}`;
 
 /**
@@ -84,7 +80,6 @@ export interface DirtyRange {
 
 /** `#META` as the store reads it. A missing item is a new account. */
 export interface Meta {
-  layout: number;
   revision: number;
   /** The next id to allocate. */
   nextId: number;
@@ -101,9 +96,8 @@ export interface Meta {
   historyFloor: number;
   /** Log entries below it have been removed for good (with their reasons). */
   purgedTo: number;
-  /** Layout 1 reasons: those with ids below `legacyHigh` and at or above `legacyFloor` that are deleted are history. */
-  legacyHigh: number;
-  legacyFloor: number;
+  /** The reasons the latest commit wrote, each stamped with its revision (negative: written deleted). */
+  wrote: number[];
 }
 
 const num = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
@@ -115,7 +109,6 @@ export function toMeta(item: Record<string, unknown> | undefined): Meta {
     ranges.push({ from: dirty[i]!, to: dirty[i + 1]!, since: dirty[i + 2]! });
   }
   return {
-    layout: num(item?.layout, item && item.revision !== undefined ? 1 : LAYOUT),
     revision: num(item?.revision, 0),
     nextId: num(item?.nextId, 1),
     committedHigh: num(item?.committedHigh, 1),
@@ -127,16 +120,14 @@ export function toMeta(item: Record<string, unknown> | undefined): Meta {
     deleteSeq: num(item?.deleteSeq, 1),
     historyFloor: num(item?.historyFloor, 1),
     purgedTo: num(item?.purgedTo, 1),
-    legacyHigh: num(item?.legacyHigh, 0),
-    legacyFloor: num(item?.legacyFloor, 0),
+    wrote: Array.isArray(item?.wrote) ? (item!.wrote as unknown[]).map(Number) : [],
   };
 }
 
 export const flattenDirty = (ranges: DirtyRange[]): number[] => ranges.flatMap((r) => [r.from, r.to, r.since]);
 
 /**
- * The part of an update of `#META` that writes what a commit (or a migration)
- * decided: ids, counts, sizes, the history's bounds. `lowestOrder` is
+ * The part of an update of `#META` that writes what a commit decided: ids, counts, sizes, the history's bounds. `lowestOrder` is
  * left alone while undefined (an account with no reasons yet).
  */
 export function metaAssignments(meta: Meta): { set: string[]; values: Record<string, unknown> } {
@@ -150,8 +141,6 @@ export function metaAssignments(meta: Meta): { set: string[]; values: Record<str
     deleteSeq: meta.deleteSeq,
     historyFloor: meta.historyFloor,
     purgedTo: meta.purgedTo,
-    legacyHigh: meta.legacyHigh,
-    legacyFloor: meta.legacyFloor,
     ...(meta.lowestOrder !== undefined && { lowestOrder: meta.lowestOrder }),
   };
   return {
@@ -197,7 +186,7 @@ export function reasonItem(pk: string, reason: StoredReason, rev: number, size: 
   return item;
 }
 
-/** A deletion log entry. (`reasonId`, not `id`: layout-1 code, reading a whole partition, takes any item with an `id` for a reason.) */
+/** A deletion log entry (`reasonId`, not `id`: only reason items carry an `id`). */
 export interface LogItem {
   pk: string;
   sk: string;

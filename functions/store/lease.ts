@@ -5,32 +5,42 @@
 //
 //   lockToken, lockExpires   who holds it, until when (it must outlast the holder's
 //                            every call: a request's deadline is well inside it)
-//   lockFrom                 the first id allocated to the holder (`nextId` is past its ids)
-//   lockKey                  the holder's idempotency key: a repeat of it is told "in progress"
-//   turn, turnSince,         the waiter whose turn is next, since when it waits, until
-//   turnExpires              when the claim holds unless renewed
-//   waiting                  token → until: the waiters, for the cap on how many may wait
+//   lockFrom, lockN          the holder's ids: lockFrom … lockFrom + lockN - 1 (`nextId`
+//                            stays at lockFrom until the holder commits or gives them up)
+//   lockKey                  the holder's idempotency key ('' for none): a repeat of it is
+//                            told "in progress"
+//   lockSince                when the holder got it, and `holdMs` how long holds take
+//                            (kept by the commits): waiters time their reads by them
+//   line                     token → [since, until, deadline, ids, key]: the writers that
+//                            wait, each written once, when it arrives
 //   fenced                   token → when: the writers that fenced their own lease (kept a
 //                            minute), so that a fence whose answer was lost knows itself
 //
-// Waiters queue by age: a refused attempt shows who holds the next turn; a waiter
-// claims it when nobody live does or a younger waiter does, and only the claimant
-// (or anyone, when no live claim exists) may take the lease. Without this,
-// newcomers (whose first tries come quickly) kept winning over writers that had
-// waited long, until those gave up. A claim lapses unless renewed, so a waiter that
-// dies holds the line up for at most `claimMs`; one that gives up hands it back.
+// A writer first tries to take the lease alone (one conditional UpdateItem: nobody
+// holds it, nobody waits). Refused, or when writers met on the account just now,
+// it arrives: one UpdateItem that always applies (unless the line is full) and
+// puts the writer in the line and, when nobody holds the lease, makes it the
+// holder (`if_not_exists` on each lock attribute). A waiter never writes to
+// `#META` while it waits: it reads `#META` (GetItem) when its turn should have
+// come, by its place in the line and the holds' length. The holder hands the
+// lease on in its commit: the oldest live waiter it knows of becomes the holder
+// (its ids allocated, its key set), so the next write starts as soon as it reads
+// that it holds it. Only when the lease is free (nobody was handed it) or lapsed
+// does a waiter write to take it, and only the oldest live one. DynamoDB refuses
+// a single write to an item of a transaction in flight (TransactionConflict), and
+// `#META` is in every commit: waiters that wrote to it while they waited would
+// both pay for those writes and hold the commits up.
 //
-// Lost answers: a take whose answer is lost is sent again and refused by its own
-// first attempt; the refusal shows our token in `lockToken`, which is how a writer
-// knows the lease is its own. Tokens are random, so only the writer that wrote one
-// can see it there.
+// Lost answers: an arrival or take whose answer is lost is sent again; the
+// lease's token shows whether an earlier attempt made this writer the holder.
+// Tokens are random, so only the writer that wrote one can see it there.
 import { randomBytes } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
 import { DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } from './errors.js';
 import type { StoreEventListener } from './events.js';
 import { META_SK, partitionKey, toMeta, type Meta } from './layout.js';
-import { backoffDelay, sleep, type BackoffOptions, type Calls } from './retry.js';
+import { sleep, type Calls } from './retry.js';
 
 /** What a conditional update of `#META` sets, removes and requires. */
 export interface MetaUpdate {
@@ -67,9 +77,6 @@ export const updateMeta = async (calls: Calls, table: string, accountId: string,
 /** A write's token: 96 random bits (short, since `#META` holds a few of them). */
 export const newToken = () => randomBytes(12).toString('base64url');
 
-/** Written into every layout-2 `#META` so that layout-1 code (which reads `nextUp`) can never take its lease. */
-export const LEGACY_FENCE = { nextUp: 'layout-2', nextUpSince: 0, nextUpExpires: Number.MAX_SAFE_INTEGER } as const;
-
 export interface LeaseOptions {
   /** How long a lease lasts; must exceed the longest request (the Lambda timeout). */
   leaseMs: number;
@@ -77,12 +84,24 @@ export interface LeaseOptions {
   waitMs: number;
   /** How many writers may wait for one account at once; one more is refused at once (overloaded). */
   queueMax: number;
-  /** How long a claim on the next turn, or a place among the waiters, holds unless renewed. */
-  claimMs: number;
-  /** Between tries of the waiter whose turn is next. */
-  turnBackoff: BackoffOptions;
-  /** Between the other waiters' tries. */
-  queueBackoff: BackoffOptions;
+  /** The shortest and longest pause between a waiter's reads of `#META`. */
+  pollMinMs: number;
+  pollMaxMs: number;
+}
+
+/** A writer in the line, as `#META.line` holds it. */
+export interface Waiter {
+  token: string;
+  /** When it arrived (epoch ms): the line's order. */
+  since: number;
+  /** When it gives up waiting: it is not handed the lease after that. */
+  until: number;
+  /** Its request's deadline: a lease handed to it lapses soon after. */
+  deadline: number;
+  /** How many ids it needs. */
+  ids: number;
+  /** Its idempotency key, '' for none. */
+  key: string;
 }
 
 export interface Lease {
@@ -95,17 +114,89 @@ export interface Lease {
   expires: number;
   /** `#META`'s `fenced` marks as the take found them (token → when), to prune old ones. */
   fenceMarks: Record<string, number> | undefined;
+  /** The line as this writer last read it: whom its commit hands the lease to. */
+  line: Waiter[];
+  /** When this writer got the lease (epoch ms), and how long holds took until then: for `holdMs`. */
+  since: number;
+  holdMs: number | undefined;
+  /** Whether the writer had to wait for it. */
+  waited: boolean;
 }
 
 /** How long a fence's mark stays in `#META`: far longer than any resend of that fence. */
 export const FENCE_MARK_MS = 60_000;
+/** A waiter is handed the lease only if it still waits this long: one that is about to give up is skipped. */
+const HANDOVER_MARGIN_MS = 100;
+/** Places of waiters that gave up this long ago (and died, since they did not leave) are removed by the next commit. */
+const LAPSED_GRACE_MS = 1_000;
+/** A first guess at how long a hold takes, before any commit measured one. */
+const DEFAULT_HOLD_MS = 30;
 
 const marksOf = (item: Record<string, unknown> | undefined): Record<string, number> | undefined =>
   item?.fenced !== null && typeof item?.fenced === 'object' ? (item.fenced as Record<string, number>) : undefined;
 
-interface Refusal {
-  /** `#META` as the refused condition saw it. */
-  item: Record<string, unknown> | undefined;
+/** The line as `#META` holds it, oldest first. */
+export function lineOf(item: Record<string, unknown> | undefined): Waiter[] {
+  const line = item?.line;
+  if (line === null || typeof line !== 'object') return [];
+  const waiters: Waiter[] = [];
+  for (const [token, value] of Object.entries(line as Record<string, unknown>)) {
+    if (!Array.isArray(value)) continue;
+    const [since, until, deadline, ids, key] = value as unknown[];
+    waiters.push({ token, since: Number(since), until: Number(until), deadline: Number(deadline), ids: Number(ids), key: String(key ?? '') });
+  }
+  return waiters.sort((a, b) => a.since - b.since || (a.token < b.token ? -1 : 1));
+}
+
+const entryOf = (w: Waiter) => [w.since, w.until, w.deadline, w.ids, w.key];
+
+const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+/** What a commit (or a release) does to the lease: hand it to the next waiter, or free it. */
+export interface LeaseEnd {
+  set: string[];
+  remove: string[];
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+  /** The waiter handed the lease, if any. */
+  next: Waiter | undefined;
+}
+
+/**
+ * Ends `lease` (its ids used up to `nextId`): hands it to the oldest waiter of
+ * its line still waiting, or frees it; removes its own place and the places of
+ * waiters long gone. Names and values are prefixed `#l`/`:l` to sit beside a
+ * commit's own.
+ */
+export function endLease(lease: Pick<Lease, 'token' | 'line'>, nextId: number | undefined, now: number, leaseMs: number): LeaseEnd {
+  const names: Record<string, string> = { '#lme': lease.token };
+  const values: Record<string, unknown> = {};
+  const set: string[] = [];
+  const remove = ['line.#lme'];
+  const next = lease.line.find((w) => w.token !== lease.token && w.until > now + HANDOVER_MARGIN_MS);
+  if (nextId !== undefined) {
+    set.push('nextId = :lnext');
+    values[':lnext'] = nextId;
+  }
+  if (next) {
+    // Its ids follow the last allocated; its lease lasts as long as its request may run.
+    set.push('lockToken = :ltoken', 'lockExpires = :lexpires', 'lockFrom = nextId', 'lockN = :ln', 'lockKey = :lkey', 'lockSince = :lnow');
+    if (nextId !== undefined) set[set.indexOf('lockFrom = nextId')] = 'lockFrom = :lnext';
+    Object.assign(values, { ':ltoken': next.token, ':lexpires': Math.min(now + leaseMs, next.deadline + 1_000), ':ln': next.ids, ':lkey': next.key, ':lnow': now });
+  } else {
+    remove.push('lockToken', 'lockExpires', 'lockFrom', 'lockN', 'lockKey', 'lockSince');
+  }
+  const gone = lease.line.filter((w) => w.token !== lease.token && w.until < now - LAPSED_GRACE_MS).slice(0, 10);
+  gone.forEach((w, i) => {
+    names[`#lgone${i}`] = w.token;
+    remove.push(`line.#lgone${i}`);
+  });
+  return { set, remove, names, values, next };
+}
+
+interface Seen {
+  /** `#META` as an update or read saw it. */
+  view: Record<string, unknown>;
 }
 
 export class AccountLeases {
@@ -122,205 +213,300 @@ export class AccountLeases {
    * line while another writer holds it. Throws DomainError `in_progress` when
    * the holder carries the same idempotency key, `overloaded` when the line is
    * full, `busy` when the wait runs out (nothing was written in each case).
+   * `contended`: writers met on this account just now (skip the take that
+   * expects to be alone).
    */
-  async acquire(accountId: string, newIds: number, key: string | undefined, deadline: number): Promise<Lease> {
+  async acquire(accountId: string, newIds: number, key: string | undefined, deadline: number, contended = false): Promise<Lease> {
     const token = newToken();
     const started = this.now();
     const giveUpAt = Math.min(deadline, started + this.options.waitMs);
-    let registeredUntil = 0; // our place among the waiters lapses then; 0: we hold none
-    let claimUntil = 0; // our claim on the next turn lapses then; 0: we hold none
+    const me: Waiter = { token, since: started, until: giveUpAt, deadline, ids: newIds, key: key ?? '' };
+    let inLine = false;
     try {
-      for (let attempt = 0; ; attempt++) {
-        const outcome = await this.tryTake(accountId, token, newIds, key, registeredUntil > 0, deadline);
-        if ('token' in outcome) {
-          this.onEvent({ type: 'lease-wait', accountId, waitedMs: this.now() - started, taken: true });
-          registeredUntil = 0; // the take removed our place and claim
-          claimUntil = 0;
-          return outcome;
+      // Where writers rarely meet, one conditional take (it works on an account never written to);
+      // where they just met, arriving at once saves the refused take.
+      const arrival = (contended ? undefined : await this.takeIfAlone(accountId, me, deadline)) ?? (await this.arrive(accountId, me, deadline));
+      if ('token' in arrival) {
+        this.onEvent({ type: 'lease-wait', accountId, waitedMs: 0, taken: true });
+        return arrival;
+      }
+      inLine = true;
+      let view = arrival.view;
+      for (;;) {
+        const now = this.now();
+        if (view.lockToken === token) {
+          // Handed over by the writer before: the lease, its ids and its view of the line are ours.
+          this.onEvent({ type: 'lease-wait', accountId, waitedMs: now - started, taken: true });
+          return this.leaseFrom(view, token, Number(view.lockFrom), Number(view.lockExpires), num(view.lockSince) ?? now, true);
         }
-        const item = outcome.item ?? {};
-        if (key !== undefined && item.lockKey === key) {
+        if (key !== undefined && view.lockKey === key) {
           throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
         }
-        const now = this.now();
-        if (registeredUntil < now + this.options.claimMs / 2) {
-          registeredUntil = await this.register(accountId, token, item, registeredUntil > now, deadline);
+        const lapsed = view.lockToken !== undefined && Number(view.lockExpires) < now;
+        if ((view.lockToken === undefined || lapsed) && this.oldestLive(view, token, now)) {
+          const taken = await this.takeFree(accountId, me, view, deadline);
+          if ('token' in taken) {
+            this.onEvent({ type: 'lease-wait', accountId, waitedMs: this.now() - started, taken: true });
+            return taken;
+          }
+          view = taken.view;
+          continue;
         }
-        const turn = typeof item.turn === 'string' ? { token: item.turn, since: Number(item.turnSince ?? 0), expires: Number(item.turnExpires ?? 0) } : undefined;
-        if (turn && turn.token !== token && turn.expires >= now) claimUntil = 0; // someone else's turn
-        const mayClaim = !turn || turn.expires < now || turn.token === token || turn.since > started;
-        if (mayClaim && claimUntil < now + this.options.claimMs / 2) {
-          claimUntil = (await this.claimTurn(accountId, token, started, deadline)) ? now + this.options.claimMs : 0;
-        }
-        const wait = backoffDelay(Math.min(attempt, 10), claimUntil > now ? this.options.turnBackoff : this.options.queueBackoff);
-        if (this.now() + wait > giveUpAt) {
-          this.onEvent({ type: 'lease-wait', accountId, waitedMs: this.now() - started, taken: false });
+        if (now >= giveUpAt) {
+          this.onEvent({ type: 'lease-wait', accountId, waitedMs: now - started, taken: false });
           throw new DomainError('busy', 'Other writes to this account kept it busy; nothing was changed. Try again shortly.');
         }
-        await sleep(wait);
+        await sleep(Math.max(1, Math.min(this.pollDelay(view, token, now), giveUpAt - now)));
+        view = await this.look(accountId, deadline);
       }
     } catch (error) {
-      if (registeredUntil > 0 || claimUntil > 0) await this.leaveLine(accountId, token, claimUntil > 0, deadline).catch(() => {});
-      if (error instanceof DeadlineExceeded) {
-        // Out of time while taking it: if that take may have landed, give it back.
-        if (error.mayHaveApplied) await this.release(accountId, token, true, deadline + 500).catch(() => {});
-        throw new DomainError('busy', nothingChanged(error));
-      }
+      const mayHaveArrived = error instanceof DeadlineExceeded && error.mayHaveApplied;
+      if (inLine || mayHaveArrived) await this.leave(accountId, token, deadline + 500).catch(() => {});
+      if (error instanceof DeadlineExceeded) throw new DomainError('busy', nothingChanged(error));
       throw error;
     }
   }
 
+  /** Whether `token` is the oldest waiter of the line still waiting (the lease is free: it may take it). */
+  private oldestLive(view: Record<string, unknown>, token: string, now: number): boolean {
+    const live = lineOf(view).filter((w) => w.token !== view.lockToken && (w.until >= now || w.token === token));
+    return live[0]?.token === token;
+  }
+
   /**
-   * One attempt at the lease: it must be free (or lapsed), and the next turn ours
-   * or nobody's. It allocates the write's ids (`lockFrom` = `nextId` before,
-   * `nextId` past them), and, on a new account, writes the fence that keeps
-   * layout-1 code out.
+   * How long until this waiter's turn should have come: what remains of the
+   * current hold, and one hold per waiter ahead of it. Reading `#META` at that
+   * moment (not before, not often) keeps the reads per write near one.
    */
-  private async tryTake(accountId: string, token: string, newIds: number, key: string | undefined, registered: boolean, deadline: number): Promise<Lease | Refusal> {
+  private pollDelay(view: Record<string, unknown>, token: string, now: number): number {
+    const hold = Math.min(Math.max(num(view.holdMs) ?? DEFAULT_HOLD_MS, 2), 1_000);
+    const ahead = lineOf(view).filter((w) => w.token !== token && w.token !== view.lockToken && w.until >= now);
+    const mine = lineOf(view).find((w) => w.token === token);
+    const before = mine ? ahead.filter((w) => w.since < mine.since || (w.since === mine.since && w.token < token)).length : ahead.length;
+    if (view.lockToken === undefined) return this.options.pollMinMs + before * hold; // free: the oldest takes it now
+    const held = now - (num(view.lockSince) ?? now);
+    const current = Math.max(hold - held, hold / 4);
+    return Math.min(Math.max(current + before * hold, this.options.pollMinMs), this.options.pollMaxMs);
+  }
+
+  /** `#META`, read (never written) by a waiter. */
+  private async look(accountId: string, deadline: number): Promise<Record<string, unknown>> {
+    const out = await this.calls.send<{ Item?: Record<string, unknown> }>(
+      'GetItem',
+      new GetCommand({ TableName: this.table, Key: { pk: partitionKey(accountId), sk: META_SK }, ConsistentRead: true }),
+      deadline,
+    );
+    return out.Item ?? {};
+  }
+
+  /** The lease as `view` shows it ours; `since`: when it became ours (a handover: when the writer before committed). */
+  private leaseFrom(view: Record<string, unknown>, token: string, firstId: number, expires: number, since: number, waited: boolean): Lease {
+    const ids = Number(view.lockN ?? 0);
+    const meta = toMeta(view);
+    return {
+      token,
+      meta: { ...meta, nextId: firstId + ids },
+      firstId,
+      expires,
+      fenceMarks: marksOf(view),
+      line: lineOf(view),
+      since,
+      holdMs: num(view.holdMs),
+      waited,
+    };
+  }
+
+  /**
+   * Arrives: takes a place in the line and, when nobody holds the lease, the
+   * lease (each lock attribute set only if absent). Refused only when the line
+   * is full (overloaded) or the holder carries this write's key (in progress).
+   */
+  private async arrive(accountId: string, me: Waiter, deadline: number, lapsed: string[] = [], fresh = false): Promise<Lease | Seen> {
     const now = this.now();
     const expires = now + this.options.leaseMs;
-    const names: Record<string, string> = {};
-    const set = [
-      'lockToken = :token',
-      'lockExpires = :expires',
-      'lockFrom = if_not_exists(nextId, :one)',
-      'nextId = if_not_exists(nextId, :one) + :n',
-      'nextUp = if_not_exists(nextUp, :fence)',
-      'nextUpSince = if_not_exists(nextUpSince, :zero)',
-      'nextUpExpires = if_not_exists(nextUpExpires, :forever)',
-    ];
-    const remove = ['turn', 'turnSince', 'turnExpires'];
-    if (key !== undefined) set.push('lockKey = :key');
-    else remove.push('lockKey');
-    if (registered) {
-      names['#me'] = token;
-      remove.push('waiting.#me');
-    } else set.push('waiting = if_not_exists(waiting, :empty)');
+    const names: Record<string, string> = { '#me': me.token };
+    lapsed.forEach((t, i) => (names[`#d${i}`] = t));
+    const conditions = ['(size(line) < :room OR attribute_exists(line.#me))', ...lapsed.map((_, i) => `attribute_exists(line.#d${i})`)];
+    if (me.key) conditions.push('(attribute_not_exists(lockKey) OR lockKey <> :key OR lockToken = :token)');
+    let old: Record<string, unknown> | undefined;
     try {
       const out = await this.calls.send<{ Attributes?: Record<string, unknown> }>(
         'UpdateItem',
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: partitionKey(accountId), sk: META_SK },
-          UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
-          ConditionExpression: '(attribute_not_exists(lockToken) OR lockExpires < :now) AND (attribute_not_exists(turn) OR turn = :token OR turnExpires < :now)',
-          ...(Object.keys(names).length && { ExpressionAttributeNames: names }),
+          UpdateExpression:
+            'SET lockToken = if_not_exists(lockToken, :token), lockExpires = if_not_exists(lockExpires, :expires), lockFrom = if_not_exists(lockFrom, nextId), ' +
+            'lockN = if_not_exists(lockN, :n), lockKey = if_not_exists(lockKey, :key), lockSince = if_not_exists(lockSince, :now), line.#me = :entry' +
+            (lapsed.length ? ` REMOVE ${lapsed.map((_, i) => `line.#d${i}`).join(', ')}` : ''),
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: {
-            ':token': token,
+            ':token': me.token,
             ':expires': expires,
-            ':one': 1,
-            ':n': newIds,
+            ':n': me.ids,
+            ':key': me.key,
             ':now': now,
-            ':fence': LEGACY_FENCE.nextUp,
-            ':zero': LEGACY_FENCE.nextUpSince,
-            ':forever': LEGACY_FENCE.nextUpExpires,
-            ...(key !== undefined && { ':key': key }),
-            ...(!registered && { ':empty': {} }),
+            ':entry': entryOf(me),
+            // The holder keeps its place until it commits: it is not one of the waiters the cap counts.
+            ':room': this.options.queueMax + 1 + lapsed.length,
           },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
         deadline,
       );
-      const before = out.Attributes;
-      if (before?.lockToken !== undefined) this.onEvent({ type: 'lease-taken-over', accountId });
-      const old = toMeta(before);
-      return { token, meta: { ...old, nextId: old.nextId + newIds }, firstId: old.nextId, expires, fenceMarks: marksOf(before) };
+      old = out.Attributes ?? {};
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const item = plain(refusedItem(error));
-      if (item?.lockToken === token) {
-        // Our own earlier attempt took it; its answer was lost.
-        this.onEvent({ type: 'lost-answer-recovered', operation: 'UpdateItem' });
-        const meta = toMeta(item);
-        return { token, meta, firstId: Number(item.lockFrom), expires: Number(item.lockExpires), fenceMarks: marksOf(item) };
+      const invalid = (error as { name?: string }).name === 'ValidationException';
+      if (!invalid && !isConditionFailure(error)) throw error;
+      const seen = invalid ? undefined : plain(refusedItem(error));
+      if (!fresh && (invalid || seen?.line === undefined || seen?.nextId === undefined)) {
+        // An account never written to, or whose `#META` predates the line: give it both, then arrive.
+        await this.prepare(accountId, deadline);
+        return this.arrive(accountId, me, deadline, [], true);
       }
-      return { item };
+      if (invalid) throw error;
+      if (seen!.lockToken === me.token) return this.ownEarlierAttempt(seen!, me.token, now);
+      if (me.key && seen!.lockKey === me.key) throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
+      const waiters = lineOf(seen).filter((w) => w.token !== seen!.lockToken);
+      const gone = waiters.filter((w) => w.until < now).map((w) => w.token);
+      const live = waiters.length - gone.length;
+      if (live >= this.options.queueMax || lapsed.length || !gone.length) {
+        this.onEvent({ type: 'lease-queue-full', accountId, waiting: live });
+        throw new DomainError('overloaded', `${live} writes already wait for this account; nothing was changed. Try again shortly.`);
+      }
+      // Full only of places whose writers gave up long ago (and died): arrive again, removing them.
+      return this.arrive(accountId, me, deadline, gone.slice(0, 20), true);
     }
+    if (old.lockToken === me.token) return this.ownEarlierAttempt(old, me.token, now);
+    if (old.lockToken === undefined) {
+      // Nobody held it: this arrival made us the holder, with the ids from `nextId` on.
+      const view = { ...old, lockN: me.ids, holdMs: old.holdMs };
+      return this.leaseFrom(view, me.token, Number(old.nextId), expires, now, false);
+    }
+    const view = { ...old, line: { ...((old.line as Record<string, unknown>) ?? {}), [me.token]: entryOf(me) } };
+    return { view };
   }
 
   /**
-   * Takes (or renews) a place among the waiters, unless `queueMax` live waiters
-   * are there already: then the write is refused at once. Places that `item`
-   * shows lapsed are removed in the same update.
+   * Takes the lease if nobody holds it and nobody waits, as one conditional
+   * update that also works on an account never written to. Undefined when
+   * refused for another writer: then the writer arrives in line.
    */
-  private async register(accountId: string, token: string, item: Record<string, unknown>, renewing: boolean, deadline: number): Promise<number> {
+  private async takeIfAlone(accountId: string, me: Waiter, deadline: number): Promise<Lease | undefined> {
     const now = this.now();
-    const until = now + this.options.claimMs * 1.5;
-    const waiting = (item.waiting ?? {}) as Record<string, number>;
-    const lapsed = Object.entries(waiting)
-      .filter(([other, t]) => other !== token && Number(t) < now)
-      .map(([other]) => other)
-      .slice(0, 20);
-    const names: Record<string, string> = { '#me': token };
-    lapsed.forEach((other, i) => (names[`#d${i}`] = other));
-    const live = Object.keys(waiting).length - lapsed.length - (token in waiting ? 1 : 0);
-    if (!renewing && live >= this.options.queueMax) {
-      this.onEvent({ type: 'lease-queue-full', accountId, waiting: live });
-      throw new DomainError('overloaded', `${live} writes already wait for this account; nothing was changed. Try again shortly.`);
+    const expires = now + this.options.leaseMs;
+    try {
+      const out = await this.calls.send<{ Attributes?: Record<string, unknown> }>(
+        'UpdateItem',
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: partitionKey(accountId), sk: META_SK },
+          UpdateExpression:
+            'SET lockToken = :token, lockExpires = :expires, lockFrom = if_not_exists(nextId, :one), nextId = if_not_exists(nextId, :one), ' +
+            'lockN = :n, lockKey = :key, lockSince = :now, line = if_not_exists(line, :empty)',
+          ConditionExpression: 'attribute_not_exists(lockToken) AND (attribute_not_exists(line) OR size(line) = :zero)',
+          ExpressionAttributeValues: { ':token': me.token, ':expires': expires, ':one': 1, ':n': me.ids, ':key': me.key, ':now': now, ':empty': {}, ':zero': 0 },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        deadline,
+      );
+      const old = out.Attributes ?? {};
+      return this.leaseFrom({ ...old, lockN: me.ids }, me.token, num(old.nextId) ?? 1, expires, now, false);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const seen = plain(refusedItem(error)) ?? {};
+      if (seen.lockToken === me.token) return this.ownEarlierAttempt(seen, me.token, now);
+      if (me.key && seen.lockKey === me.key) throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
+      return undefined;
     }
-    if (item.waiting === undefined) return this.startLine(accountId, token, until, deadline);
+  }
+
+  /** An earlier attempt of this very update made us the holder; its answer was lost. */
+  private ownEarlierAttempt(item: Record<string, unknown>, token: string, now: number): Lease {
+    this.onEvent({ type: 'lost-answer-recovered', operation: 'UpdateItem' });
+    return this.leaseFrom(item, token, Number(item.lockFrom), Number(item.lockExpires), now, false);
+  }
+
+  /** Gives a `#META` what arriving needs: `nextId` and the line. */
+  private async prepare(accountId: string, deadline: number): Promise<void> {
+    await this.calls.send(
+      'UpdateItem',
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: partitionKey(accountId), sk: META_SK },
+        UpdateExpression: 'SET nextId = if_not_exists(nextId, :one), line = if_not_exists(line, :empty)',
+        ExpressionAttributeValues: { ':one': 1, ':empty': {} },
+      }),
+      deadline,
+    );
+  }
+
+  /**
+   * Takes a lease that nobody holds (or whose holder let it lapse) as the oldest
+   * waiter, on condition that `#META` is still as `view` showed it.
+   */
+  private async takeFree(accountId: string, me: Waiter, view: Record<string, unknown>, deadline: number): Promise<Lease | Seen> {
+    const now = this.now();
+    const expires = now + this.options.leaseMs;
+    const lapsedHolder = view.lockToken !== undefined ? String(view.lockToken) : undefined;
+    // A lapsed holder's ids may hold its items: skip them (they become a dirty range at the commit).
+    const firstId = lapsedHolder ? Number(view.lockFrom) + Number(view.lockN ?? 0) : Number(view.nextId ?? 1);
+    const condition = lapsedHolder
+      ? 'lockToken = :was AND lockExpires < :now AND lockFrom = :wasFrom AND attribute_exists(line.#me)'
+      : 'attribute_not_exists(lockToken) AND nextId = :from AND attribute_exists(line.#me)';
+    try {
+      await this.calls.send(
+        'UpdateItem',
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: partitionKey(accountId), sk: META_SK },
+          UpdateExpression: 'SET lockToken = :token, lockExpires = :expires, lockFrom = :from, lockN = :n, lockKey = :key, lockSince = :now, nextId = :from',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#me': me.token },
+          ExpressionAttributeValues: {
+            ':token': me.token,
+            ':expires': expires,
+            ':from': firstId,
+            ':n': me.ids,
+            ':key': me.key,
+            ':now': now,
+            ...(lapsedHolder && { ':was': lapsedHolder, ':wasFrom': Number(view.lockFrom) }),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        deadline,
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const seen = plain(refusedItem(error)) ?? {};
+      if (seen.lockToken === me.token) return this.ownEarlierAttempt(seen, me.token, now);
+      return { view: seen };
+    }
+    if (lapsedHolder) this.onEvent({ type: 'lease-taken-over', accountId });
+    return this.leaseFrom({ ...view, lockN: me.ids }, me.token, firstId, expires, now, true);
+  }
+
+  /**
+   * A waiter that gives up leaves the line. If it was handed the lease at the
+   * last moment, it hands it on (or frees it), having written nothing.
+   */
+  private async leave(accountId: string, token: string, deadline: number): Promise<void> {
     const outcome = await conditionalMetaUpdate(
       this.calls,
       this.table,
       accountId,
       {
-        UpdateExpression: `SET waiting.#me = :until${lapsed.length ? ` REMOVE ${lapsed.map((_, i) => `waiting.#d${i}`).join(', ')}` : ''}`,
-        // The cap counts the places as they are, less the lapsed ones removed here (which must still be there).
-        ConditionExpression: ['(attribute_exists(waiting.#me) OR size(waiting) < :room)', ...lapsed.map((_, i) => `attribute_exists(waiting.#d${i})`)].join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':until': until, ':room': this.options.queueMax + lapsed.length },
+        UpdateExpression: 'REMOVE line.#me',
+        ConditionExpression: 'attribute_exists(line) AND (attribute_not_exists(lockToken) OR lockToken <> :token)',
+        ExpressionAttributeNames: { '#me': token },
+        ExpressionAttributeValues: { ':token': token },
       },
       deadline,
     );
-    if (outcome.applied) return until;
-    // The line filled up since `item` was read, or another waiter removed a lapsed place first.
-    const count = Object.values((outcome.seen.waiting ?? {}) as Record<string, number>).filter((t) => Number(t) >= now).length;
-    if (count >= this.options.queueMax) {
-      this.onEvent({ type: 'lease-queue-full', accountId, waiting: count });
-      throw new DomainError('overloaded', `${count} writes already wait for this account; nothing was changed. Try again shortly.`);
-    }
-    return 0; // try again on the next round
-  }
-
-  /** The first place in a line that has never been used (an account `#META` written before lines had places). */
-  private async startLine(accountId: string, token: string, until: number, deadline: number): Promise<number> {
-    const started = await this.update(
-      accountId,
-      { UpdateExpression: 'SET waiting = :mine', ConditionExpression: 'attribute_not_exists(waiting)', ExpressionAttributeValues: { ':mine': { [token]: until } } },
-      deadline,
-    );
-    return started ? until : 0; // else someone else started it: take a place on the next round
-  }
-
-  /** Claims (or renews) the next turn unless a live claim of an older waiter stands. */
-  private async claimTurn(accountId: string, token: string, waitingSince: number, deadline: number): Promise<boolean> {
-    const now = this.now();
-    return this.update(
-      accountId,
-      {
-        UpdateExpression: 'SET turn = :token, turnSince = :since, turnExpires = :expires',
-        ConditionExpression: 'attribute_not_exists(turn) OR turn = :token OR turnExpires < :now OR turnSince > :since',
-        ExpressionAttributeValues: { ':token': token, ':since': waitingSince, ':expires': now + this.options.claimMs, ':now': now },
-      },
-      deadline,
-    );
-  }
-
-  /** A waiter that gives up leaves the line (and hands back its turn), so the line moves on at once. */
-  private async leaveLine(accountId: string, token: string, hadTurn: boolean, deadline: number): Promise<void> {
-    await this.update(
-      accountId,
-      { UpdateExpression: 'REMOVE waiting.#me', ConditionExpression: 'attribute_exists(waiting)', ExpressionAttributeNames: { '#me': token } },
-      deadline + 500,
-    );
-    if (hadTurn) {
-      await this.update(
-        accountId,
-        { UpdateExpression: 'REMOVE turn, turnSince, turnExpires', ConditionExpression: 'turn = :token', ExpressionAttributeValues: { ':token': token } },
-        deadline + 500,
-      );
-    }
+    if (!outcome.applied && outcome.seen.lockToken === token) await this.release(accountId, { token, line: lineOf(outcome.seen) }, true, deadline);
   }
 
   /**
@@ -338,8 +524,9 @@ export class AccountLeases {
     // Only the lease's holder writes `fenced`, so the take's view of it still holds.
     const stale = Object.entries(lease.fenceMarks ?? {}).filter(([, at]) => Number(at) < now - FENCE_MARK_MS);
     stale.forEach(([token], i) => (names[`#old${i}`] = token));
-    const set = [lease.fenceMarks ? 'fenced.#me = :now' : 'fenced = :mine', ...(giveBack ? ['nextId = lockFrom'] : [])];
-    const remove = ['lockToken', 'lockExpires', 'lockFrom', 'lockKey', ...stale.map((_, i) => `fenced.#old${i}`)];
+    // Ids that reached the table are never handed out again: `nextId` moves past them.
+    const set = [lease.fenceMarks ? 'fenced.#me = :now' : 'fenced = :mine', ...(giveBack ? [] : ['nextId = lockFrom + lockN'])];
+    const remove = ['lockToken', 'lockExpires', 'lockFrom', 'lockN', 'lockKey', 'lockSince', 'line.#me', ...stale.map((_, i) => `fenced.#old${i}`)];
     const outcome = await conditionalMetaUpdate(
       this.calls,
       this.table,
@@ -347,7 +534,7 @@ export class AccountLeases {
       {
         UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
         ConditionExpression: 'lockToken = :token',
-        ...(lease.fenceMarks && { ExpressionAttributeNames: names }),
+        ExpressionAttributeNames: names,
         ExpressionAttributeValues: { ':token': lease.token, ...(lease.fenceMarks ? { ':now': now } : { ':mine': { [lease.token]: now } }) },
       },
       deadline,
@@ -359,26 +546,31 @@ export class AccountLeases {
   }
 
   /**
-   * Frees the lease of a write that did not commit. `giveBack`: the write wrote
-   * nothing, so its ids are handed back (`nextId` returns to `lockFrom`) rather
-   * than left for a later write to clean up. A refused condition means the
-   * lease is no longer ours (it lapsed and was taken): nothing to free.
+   * Ends the lease of a write that did not commit, handing it to the next waiter
+   * of `lease.line` (or freeing it). `giveBack`: the write wrote nothing, so its
+   * ids are handed back (`nextId` stays where it is); otherwise `nextId` moves
+   * past them, to be cleaned up by a later write. A refused condition means the
+   * lease is no longer ours (it lapsed and was taken): nothing to end.
    */
-  async release(accountId: string, token: string, giveBack: boolean, deadline: number): Promise<boolean> {
-    return this.update(accountId, releaseUpdate(token, giveBack), deadline);
-  }
-
-  private update(accountId: string, update: MetaUpdate, deadline: number): Promise<boolean> {
-    return updateMeta(this.calls, this.table, accountId, update, deadline);
+  async release(accountId: string, lease: Pick<Lease, 'token' | 'line'>, giveBack: boolean, deadline: number): Promise<boolean> {
+    const end = endLease(lease, undefined, this.now(), this.options.leaseMs);
+    // The next holder's ids start where this one's would have ended, or where they began.
+    const nextId = giveBack ? 'lockFrom' : 'lockFrom + lockN';
+    const set = [`nextId = ${nextId}`, ...end.set.map((s) => (s === 'lockFrom = nextId' ? `lockFrom = ${nextId}` : s))];
+    return updateMeta(
+      this.calls,
+      this.table,
+      accountId,
+      {
+        UpdateExpression: `SET ${set.join(', ')} REMOVE ${end.remove.join(', ')}`,
+        ConditionExpression: 'lockToken = :token',
+        ExpressionAttributeNames: end.names,
+        ExpressionAttributeValues: { ...end.values, ':token': lease.token },
+      },
+      deadline,
+    );
   }
 }
-
-/** Frees a lease on condition that it is `token`'s (and, with `giveBack`, hands its ids back). */
-export const releaseUpdate = (token: string, giveBack: boolean): MetaUpdate => ({
-  UpdateExpression: `${giveBack ? 'SET nextId = lockFrom ' : ''}REMOVE lockToken, lockExpires, lockFrom, lockKey`,
-  ConditionExpression: 'lockToken = :token',
-  ExpressionAttributeValues: { ':token': token },
-});
 
 /**
  * An item a refused condition returned. The document client leaves it in

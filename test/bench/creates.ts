@@ -18,7 +18,7 @@ import type { HttpEvent, HttpHandler } from '../../functions/http/types.js';
 import { textKey, wireSize, type StatusReason } from '../../functions/domain/status-reason.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions, type StoreEvent } from '../../functions/store/dynamo-store.js';
 import { dynamoClientFromEnv } from '../../functions/store/from-env.js';
-import { LEGACY_FENCE, newToken } from '../../functions/store/lease.js';
+import { newToken } from '../../functions/store/lease.js';
 import { bucketKey, bucketOf, liveKey, META_SK, partitionKey, textDigest } from '../../functions/store/layout.js';
 import { localCredentials } from '../../infra/local/dynamodb-local.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
@@ -110,21 +110,20 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
   const acquire = new UpdateItemCommand({
     TableName: tableName,
     Key: metaKey,
+    // As the store takes a lease nobody holds (with nobody in line): its ids from `nextId` on.
     UpdateExpression:
-      'SET lockToken = :token, lockExpires = :expires, lockFrom = if_not_exists(nextId, :one), nextId = if_not_exists(nextId, :one) + :n, ' +
-      'nextUp = if_not_exists(nextUp, :fence), nextUpSince = if_not_exists(nextUpSince, :zero), nextUpExpires = if_not_exists(nextUpExpires, :forever), ' +
-      'waiting = if_not_exists(waiting, :empty) REMOVE turn, turnSince, turnExpires, lockKey',
-    ConditionExpression: '(attribute_not_exists(lockToken) OR lockExpires < :now) AND (attribute_not_exists(turn) OR turn = :token OR turnExpires < :now)',
+      'SET lockToken = :token, lockExpires = :expires, lockFrom = if_not_exists(nextId, :one), nextId = if_not_exists(nextId, :one), ' +
+      'lockN = :n, lockKey = :key, lockSince = :now, line = if_not_exists(line, :empty)',
+    ConditionExpression: 'attribute_not_exists(lockToken) AND (attribute_not_exists(line) OR size(line) = :zero)',
     ExpressionAttributeValues: {
       ':token': s_(token),
       ':expires': n(now + LEASE_MS),
       ':one': n(1),
       ':n': n(size),
+      ':key': s_(''),
       ':now': n(now),
-      ':fence': s_(LEGACY_FENCE.nextUp),
-      ':zero': n(LEGACY_FENCE.nextUpSince),
-      ':forever': n(LEGACY_FENCE.nextUpExpires),
       ':empty': { M: {} },
+      ':zero': n(0),
     },
     ReturnValues: 'ALL_OLD',
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -184,7 +183,8 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
           Key: metaKey,
           UpdateExpression:
             'SET revision = :revision, layout = :layout, committedHigh = :high, dirty = :dirty, live = :live, liveBytes = :liveBytes, historyBytes = :zero, ' +
-            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, legacyHigh = :zero, legacyFloor = :zero, lowestOrder = :one REMOVE lockToken, lockExpires, lockFrom, lockKey',
+            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, lowestOrder = :one, holdMs = :zero, nextId = :high REMOVE lockToken, lockExpires, lockFrom, lockN, lockKey, lockSince, line.#me',
+          ExpressionAttributeNames: { '#me': token },
           ConditionExpression: 'lockToken = :token',
           ExpressionAttributeValues: {
             ':token': s_(token),

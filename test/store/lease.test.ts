@@ -1,14 +1,15 @@
 // The account's write lease (functions/store/lease.ts) on the real engine:
-// writers queue by age through the `turn` claim, a dead waiter's claim lapses,
-// a waiter that gives up hands its claim back, the line has a cap, a repeat of
-// a running keyed request is told it is in progress, and a take whose answer
-// was lost is recognised as the writer's own. The lease "holder" here is a
-// #META item written by the test, as a writer in another container (or one that
-// crashed) would leave it.
+// writers wait in line by age, learn their turn by reading #META (never writing
+// it while they wait), are handed the lease by the commit before theirs; a dead
+// waiter holds the line up only until its give-up time, a waiter that gives up
+// leaves, the line has a cap, a repeat of a running keyed request is told it is
+// in progress, and a take whose answer was lost is recognised as the writer's
+// own. The lease "holder" here is often a #META item written by the test, as a
+// writer in another container (or one that crashed) would leave it.
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../functions/observability.js';
-import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
+import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
 import { storeFromEnv } from '../../functions/store/from-env.js';
 import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
@@ -49,24 +50,35 @@ const meta = async (account: string) =>
 
 /** Another writer holds the lease until the test frees it. */
 const holdLease = (account: string, extra: Record<string, unknown> = {}) =>
-  setMeta(account, { lockToken: 'another-writer', lockExpires: Date.now() + 60_000, waiting: {}, ...extra });
-const freeLease = (account: string) => setMeta(account, {}, ['lockToken', 'lockExpires', 'lockKey']);
+  setMeta(account, { lockToken: 'another-writer', lockExpires: Date.now() + 60_000, lockFrom: 1, lockN: 0, lockKey: '', lockSince: Date.now(), nextId: 1, line: {}, ...extra });
+const freeLease = (account: string) => setMeta(account, {}, ['lockToken', 'lockExpires', 'lockFrom', 'lockN', 'lockKey', 'lockSince']);
+/** A place in the line as #META holds it: [since, until, deadline, ids, key]. */
+const place = (since: number, until: number) => [since, until, until + 1_000, 1, ''];
+const placesOf = async (account: string) => Object.keys(((await meta(account)).line ?? {}) as Record<string, unknown>);
+
+/** A store whose calls are counted (through the fault layer, with no faults). */
+function counted(options: Partial<DynamoStoreOptions> = {}) {
+  const { client, faults } = faultyClient(dynamoEndpoint());
+  const events: StoreEvent[] = [];
+  const store = new DynamoStatusReasonStore({ client, tableName: table.tableName, onEvent: (e) => events.push(e), ...options });
+  return { store, calls: faults.tally.calls, events };
+}
 
 describe('waiting for the lease', () => {
-  it('the writer that has waited longest goes next, even when a later one retries far more often', async () => {
+  it('the writer that has waited longest goes next, even when a later one reads far more often', async () => {
     const account = newAccount();
     await holdLease(account);
-    // The early writer retries slowly; the late one very fast. Without the
+    // The early writer reads #META slowly; the late one very often. Without the
     // line, the fast one would take the freed lease first.
     const slowEvents: StoreEvent[] = [];
-    const slow = table.store({ leaseBackoff: { baseMs: 150, maxMs: 150 }, queueBackoff: { baseMs: 150, maxMs: 150 }, onEvent: (e) => slowEvents.push(e) });
-    const fast = table.store({ leaseBackoff: { baseMs: 1, maxMs: 2 }, queueBackoff: { baseMs: 1, maxMs: 2 } });
+    const slow = table.store({ leasePoll: { minMs: 150, maxMs: 150 }, onEvent: (e) => slowEvents.push(e) });
+    const fast = table.store({ leasePoll: { minMs: 1, maxMs: 2 } });
 
     const early = createStatusReasons(slow, account, reason('Early'));
     await delay(400);
-    expect((await meta(account)).turn).toEqual(expect.any(String)); // the early writer claimed the next turn
     const late = createStatusReasons(fast, account, reason('Late'));
     await delay(300);
+    expect(await placesOf(account)).toHaveLength(2); // both wait in line
     await freeLease(account);
 
     const [first, second] = await Promise.all([early, late]);
@@ -74,45 +86,67 @@ describe('waiting for the lease', () => {
     expect(second.revision).toBe(2);
     expect(slowEvents.some((e) => e.type === 'lease-wait' && e.taken && e.waitedMs >= 600)).toBe(true);
     const after = await meta(account);
-    expect(after.turn).toBeUndefined();
     expect(after.lockToken).toBeUndefined();
-    expect(after.waiting).toEqual({}); // both took their place in line and gave it up with the lease
+    expect(after.line).toEqual({}); // each left the line with its commit
     expect((await listStatusReasons(table.store(), account)).items.map((r) => r.text).sort()).toEqual(['Early', 'Late']);
   });
 
-  it('an older waiter takes the next turn from a younger one that claimed it first', async () => {
+  it('a waiter writes #META once, when it arrives, and only reads it while it waits; the commit before it hands it the lease', async () => {
     const account = newAccount();
-    // A claim left by a writer that started waiting later than ours.
-    await holdLease(account, { turn: 'younger-writer', turnSince: Date.now() + 60_000, turnExpires: Date.now() + 60_000 });
-    const write = createStatusReasons(table.store(), account, reason('Older'));
-    await delay(300);
-    expect((await meta(account)).turn).not.toBe('younger-writer');
+    await holdLease(account);
+    const first = counted();
+    const second = counted();
+    const one = createStatusReasons(first.store, account, reason('One'));
+    await delay(200);
+    const two = createStatusReasons(second.store, account, reason('Two'));
+    await delay(800);
+    // Waiting for a second: each wrote #META only to arrive (a take that expected to be alone, refused, then its place).
+    expect(first.calls.UpdateItem).toBe(2);
+    expect(second.calls.UpdateItem).toBe(2);
+    expect(second.calls.GetItem).toBeGreaterThan(0);
     await freeLease(account);
-    expect((await write).revision).toBe(1);
+    expect((await one).revision).toBe(1);
+    expect((await two).revision).toBe(2);
+    // The first took the freed lease (one more write) and handed it on in its commit: the second never wrote #META again.
+    expect(first.calls.UpdateItem).toBe(3);
+    expect(second.calls.UpdateItem).toBe(2);
+    expect(second.calls.TransactWriteItems).toBe(1);
+    expect(second.events).toContainEqual(expect.objectContaining({ type: 'lease-wait', taken: true }));
+    expect((await meta(account)).lockToken).toBeUndefined();
   });
 
-  it('a claim left by a writer that died lapses after claimMs, and the line moves on', async () => {
+  it('a place left by a writer that died holds the line up only until that writer would have given up', async () => {
     const account = newAccount();
-    // The oldest possible waiter claimed the next turn and died: nobody can take it over before it lapses.
-    await setMeta(account, { turn: 'dead-writer', turnSince: 0, turnExpires: Date.now() + 600, waiting: {} });
+    // The oldest possible waiter took a place and died; the lease is free.
+    await holdLease(account, { line: { 'dead-writer': place(0, Date.now() + 700) } });
+    await freeLease(account);
     const started = Date.now();
     const result = await createStatusReasons(table.store(), account, reason('After the dead one'));
     expect(result.revision).toBe(1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
-    expect((await meta(account)).turn).toBeUndefined();
+    // It arrived while the lease was free, so it held it at once: a dead waiter is never handed what nobody holds.
+    expect(Date.now() - started).toBeLessThan(700);
+
+    // Held, and freed with the dead writer first in line: the live waiter takes it once the dead one's time is up.
+    const other = newAccount();
+    await holdLease(other, { line: { 'dead-writer': place(0, Date.now() + 800) } });
+    const waiting = createStatusReasons(table.store(), other, reason('Behind the dead one'));
+    await delay(200);
+    await freeLease(other);
+    const t = Date.now();
+    expect((await waiting).revision).toBe(1);
+    expect(Date.now() - t).toBeGreaterThanOrEqual(300);
   });
 
-  it('a writer that gives up answers busy, writes nothing and hands its claim and its place back', async () => {
+  it('a writer that gives up answers busy, writes nothing and leaves the line', async () => {
     const account = newAccount();
     await holdLease(account);
-    const impatient = table.store({ leaseWaitMs: 300, leaseBackoff: { baseMs: 5, maxMs: 20 } });
+    const impatient = table.store({ leaseWaitMs: 300 });
     const error = await failure(createStatusReasons(impatient, account, reason('Impatient')));
     expect(error).toBeInstanceOf(DomainError);
     expect(error!.kind).toBe('busy');
     expect(error!.message).toMatch(/nothing was changed/);
     const after = await meta(account);
-    expect(after.turn).toBeUndefined();
-    expect(after.waiting).toEqual({});
+    expect(after.line).toEqual({});
     expect(after.lockToken).toBe('another-writer');
     await freeLease(account);
     expect((await listStatusReasons(table.store(), account)).items).toEqual([]);
@@ -124,7 +158,7 @@ describe('the cap on waiting writers', () => {
     const account = newAccount();
     const soon = Date.now() + 60_000;
     // Three live places (the cap) and two lapsed ones.
-    await holdLease(account, { waiting: { a: soon, b: soon, c: soon, dead1: 1, dead2: 2 } });
+    await holdLease(account, { line: { a: place(1, soon), b: place(2, soon), c: place(3, soon), dead1: place(0, 1), dead2: place(0, 2) } });
     const events: StoreEvent[] = [];
     const store = table.store({ leaseQueueMax: 3, leaseWaitMs: 5_000, onEvent: (e) => events.push(e) });
     const started = Date.now();
@@ -133,16 +167,17 @@ describe('the cap on waiting writers', () => {
     expect(error?.retryAfterSeconds).toBe(1);
     expect(Date.now() - started).toBeLessThan(2_000); // refused at once, not after the 5 s wait
     expect(events).toContainEqual({ type: 'lease-queue-full', accountId: account, waiting: 3 });
+    expect((await placesOf(account)).sort()).toEqual(['a', 'b', 'c', 'dead1', 'dead2']); // nothing written
 
     // One live place frees up: the next writer takes a place (and removes the lapsed ones) and waits its turn.
-    await setMeta(account, {}, ['waiting.c']);
+    await setMeta(account, {}, ['line.c']);
     const waiting = createStatusReasons(store, account, reason('Fits'));
     await delay(300);
-    const line = (await meta(account)).waiting as Record<string, number>;
-    const places = Object.keys(line);
+    const places = await placesOf(account);
     expect(places).toHaveLength(3); // a, b and the new writer's; the lapsed ones removed
     expect(places).toEqual(expect.arrayContaining(['a', 'b']));
-    expect(line.dead1).toBeUndefined();
+    // The older live waiters a and b never come for the lease: they are gone as far as this test goes.
+    await setMeta(account, {}, ['line.a', 'line.b']);
     await freeLease(account);
     expect((await waiting).revision).toBe(1);
     expect((await listStatusReasons(table.store(), account)).items.map((r) => r.text)).toEqual(['Fits']);
@@ -158,6 +193,7 @@ describe('a repeat of a keyed request while the first still runs', () => {
     const error = await failure(createStatusReasons(store, account, reason('Again'), { idempotency }));
     expect(error?.kind).toBe('in_progress');
     expect(error?.retryAfterSeconds).toBe(1);
+    expect(await placesOf(account)).toEqual([]); // nothing written
     // Another key waits as usual.
     const other = createStatusReasons(store, account, reason('Other'), { idempotency: { key: 'lp:k-2', fingerprint: 'f' } });
     await delay(200);
@@ -187,7 +223,8 @@ describe('a take whose answer was lost', () => {
 describe('the deployed store (storeFromEnv)', () => {
   it('warns when it takes over a lease that a dead writer left to expire', async () => {
     const account = newAccount();
-    await setMeta(account, { lockToken: 'dead-writer', lockExpires: Date.now() - 1, lockFrom: 1, nextId: 4, waiting: {} });
+    // The dead writer's ids are 1–3 (`nextId` stays at its `lockFrom` while it holds the lease).
+    await setMeta(account, { lockToken: 'dead-writer', lockExpires: Date.now() - 1, lockFrom: 1, lockN: 3, lockKey: '', nextId: 1, line: {} });
     const warn = vi.spyOn(logger, 'warn');
     try {
       const store = storeFromEnv({ TABLE_NAME: table.tableName, DYNAMODB_ENDPOINT: dynamoEndpoint(), AWS_REGION: 'us-east-1' });
@@ -205,8 +242,13 @@ describe('the deployed store (storeFromEnv)', () => {
 
 describe('reading the item a refused condition returns', () => {
   it('reads the attribute-value form the document client hands back, and plain values', () => {
-    expect(plain({ turn: { S: 't' }, turnSince: { N: '5' }, waiting: { M: { a: { N: '9' } } }, dirty: { L: [{ N: '1' }] } })).toEqual({ turn: 't', turnSince: 5, waiting: { a: 9 }, dirty: [1] });
-    expect(plain({ turn: 't', turnSince: 5 })).toEqual({ turn: 't', turnSince: 5 });
+    expect(plain({ lockToken: { S: 't' }, lockN: { N: '5' }, line: { M: { a: { L: [{ N: '9' }, { S: '' }] } } }, dirty: { L: [{ N: '1' }] } })).toEqual({
+      lockToken: 't',
+      lockN: 5,
+      line: { a: [9, ''] },
+      dirty: [1],
+    });
+    expect(plain({ lockToken: 't', lockN: 5 })).toEqual({ lockToken: 't', lockN: 5 });
     expect(plain(undefined)).toBeUndefined();
   });
 });

@@ -30,7 +30,7 @@ export function failingStore(tableName: string, error: () => Error): DynamoStatu
     tableName,
     requestMs: 300,
     leaseWaitMs: 50,
-    leaseBackoff: { baseMs: 1, maxMs: 5 },
+    leasePoll: { minMs: 1, maxMs: 5 },
     callBackoff: { baseMs: 1, maxMs: 5 },
     throttleBackoff: { baseMs: 1, maxMs: 5 },
   });

@@ -1,0 +1,193 @@
+// The store on DynamoDB as AWS documents it (test/store/support/documented-dynamo.ts
+// over the real engine): writes to an item of a transaction in flight are
+// refused with TransactionConflictException, transactions touching such an item
+// are cancelled (TransactionConflict), and reads are read-committed per item, so
+// a commit's items may become visible one by one. DynamoDB Local shows none of it.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DomainError } from '../../functions/domain/errors.js';
+import type { NewReason } from '../../functions/domain/status-reason.js';
+import { createStatusReasons, deleteStatusReason, getStatusReason, listStatusReasons, replaceStatusReason } from '../../functions/domain/status-reasons.js';
+import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
+import { liveKey, META_SK, partitionKey } from '../../functions/store/layout.js';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { faultyClient, rules } from '../support/fault-layer.js';
+import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
+import { documentedClient, type DocumentedOptions } from './support/documented-dynamo.js';
+
+let table: TestTable;
+beforeAll(async () => {
+  table = await createTestTable();
+});
+
+const reason = (text: string): NewReason[] => [{ text, state: 'Away', enabled: true, deleted: false }];
+const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The commit: the TransactWriteItems that raises the revision. */
+const isCommit = (input: Record<string, any>) =>
+  Array.isArray(input.TransactItems) && input.TransactItems.some((a: any) => String(a.Update?.UpdateExpression ?? '').includes('revision = :revision'));
+
+/** Stores over one emulated DynamoDB (each like its own Lambda container). */
+function documented(options: DocumentedOptions, storeOptions: Partial<DynamoStoreOptions> = {}) {
+  const { client, dynamo } = documentedClient(dynamoEndpoint(), options);
+  const store = (more: Partial<DynamoStoreOptions> = {}) => new DynamoStatusReasonStore({ client, tableName: table.tableName, ...storeOptions, ...more });
+  return { client, dynamo, store };
+}
+
+describe('conflicts with a transaction in flight are retried, never a 500', () => {
+  it('8 writers x 8 keyed creates on one account, each commit in flight 15 ms: every create applies once, each answer 200 or a retryable refusal', async () => {
+    const account = newAccount();
+    const { dynamo, store } = documented({ holdMs: (input) => (isCommit(input) ? 15 : 0) }, { requestMs: 20_000, leaseWaitMs: 20_000, leaseQueueMax: 100 });
+    const answers: Record<string, number> = {};
+    const unexpected: unknown[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        const writer = store();
+        for (let k = 0; k < 8; k++) {
+          const idempotency = { key: `lp:w${w}-k${k}`, fingerprint: `f${w}-${k}` };
+          // As a client would: a retryable refusal (nothing written) is sent again with the same key.
+          for (;;) {
+            const outcome = await createStatusReasons(writer, account, reason(`Writer ${w} create ${k}`), { idempotency }).then(
+              () => 'ok',
+              (e: unknown) => (e instanceof DomainError ? e.kind : (unexpected.push(e), 'unexpected')),
+            );
+            answers[outcome] = (answers[outcome] ?? 0) + 1;
+            if (outcome !== 'busy' && outcome !== 'overloaded' && outcome !== 'in_progress') break;
+            await sleep(50);
+          }
+        }
+      }),
+    );
+    expect(unexpected).toEqual([]);
+    expect(answers.ok).toBe(64);
+    // The race took place: single writes and transactions met a commit in flight.
+    expect(dynamo.tally.refusedWrites + dynamo.tally.cancelled).toBeGreaterThan(0);
+    const listed = await listStatusReasons(table.store(), account);
+    expect(listed.revision).toBe(64);
+    expect(listed.items).toHaveLength(64);
+  });
+});
+
+describe('the owner of the lease reads without #META', () => {
+  it('a write under the lease is not held up by single writes of #META in flight (arrivals taking a place), which cancel any TransactGetItems that includes it', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('First'));
+    const metaKey = { pk: partitionKey(account), sk: META_SK };
+    const { client, dynamo, store } = documented(
+      // Each UpdateItem of #META by the prober stays in flight 40 ms.
+      { writeHoldMs: (input) => (String(input.UpdateExpression ?? '').includes('probe') ? 40 : 0) },
+      { requestMs: 1_500 },
+    );
+    const doc = DynamoDBDocumentClient.from(client);
+    let probing = true;
+    // Two probers back to back: some write of #META is always in flight.
+    const probe = async () => {
+      while (probing) {
+        // Refused while the commit is in flight (TransactionConflict): it writes again, as an arrival would.
+        await doc.send(new UpdateCommand({ TableName: table.tableName, Key: metaKey, UpdateExpression: 'SET probe = :p', ExpressionAttributeValues: { ':p': Date.now() } })).catch(() => sleep(5));
+      }
+    };
+    const probers = [probe(), sleep(20).then(probe)];
+    try {
+      await sleep(60);
+      const write = await failure(replaceStatusReason(store(), account, 1, { text: 'Renamed', state: 'Online' }));
+      expect(write).toBeUndefined();
+    } finally {
+      probing = false;
+      await Promise.all(probers);
+    }
+    expect((await listStatusReasons(table.store(), account)).items.map((r) => r.text)).toEqual(['Renamed']);
+    // The race took place: the read beside the lease, which includes #META, was cancelled.
+    expect(dynamo.tally.cancelled).toBeGreaterThan(0);
+  });
+});
+
+describe('a keyed repeat of an applied write answers as the first did', () => {
+  it('a repeated keyed create whose reads are throttled (one, then every one after the second) answers the first answer (or 503), never "text already used"', async () => {
+    const account = newAccount();
+    const idempotency = { key: 'lp:repeat-create', fingerprint: 'f-create' };
+    const first = await createStatusReasons(table.store(), account, reason('Lunch'), { idempotency });
+    // One read throttled; the second answers; any read after it stays throttled.
+    const policy = rules([
+      { operation: 'TransactGetItems', fault: { kind: 'throttle' }, times: 1 },
+      { operation: 'TransactGetItems', after: 1, fault: { kind: 'throttle' } },
+    ]);
+    const { client } = faultyClient(dynamoEndpoint(), policy);
+    const store = new DynamoStatusReasonStore({ client, tableName: table.tableName, requestMs: 1_500, throttleBackoff: { baseMs: 5, maxMs: 20 } });
+    const repeat = await createStatusReasons(store, account, reason('Lunch'), { idempotency }).catch((e: unknown) => e);
+    expect(policy.applied()).toBeGreaterThan(0);
+    if (repeat instanceof DomainError) expect(repeat.kind).toBe('busy');
+    else expect(repeat).toEqual({ ...first, replayed: true });
+  });
+
+  it('a repeated keyed delete whose reads are throttled (one, then every one after the second) answers the first answer (or 503), never 404', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Gone soon'));
+    const idempotency = { key: 'lp:repeat-delete', fingerprint: 'f-delete' };
+    const first = await deleteStatusReason(table.store(), account, 1, { idempotency });
+    // One read throttled; the second answers; any read after it stays throttled.
+    const policy = rules([
+      { operation: 'TransactGetItems', fault: { kind: 'throttle' }, times: 1 },
+      { operation: 'TransactGetItems', after: 1, fault: { kind: 'throttle' } },
+    ]);
+    const { client } = faultyClient(dynamoEndpoint(), policy);
+    const store = new DynamoStatusReasonStore({ client, tableName: table.tableName, requestMs: 1_500, throttleBackoff: { baseMs: 5, maxMs: 20 } });
+    const repeat = await deleteStatusReason(store, account, 1, { idempotency }).catch((e: unknown) => e);
+    expect(policy.applied()).toBeGreaterThan(0);
+    if (repeat instanceof DomainError) expect(repeat.kind).toBe('busy');
+    else expect(repeat).toEqual({ ...first, replayed: true });
+  });
+});
+
+describe('a read answers only a state whose every item it read at that revision', () => {
+  /** After a commit, reads keep showing its write of reason `id` old for `ms`. */
+  const staleReason = (account: string, id: number, ms: number): DocumentedOptions => ({
+    staleMs: (input) => (isCommit(input) && JSON.stringify(input).includes(partitionKey(account)) ? ms : 0),
+    staleKeys: () => [liveKey(id)],
+  });
+
+  it('a list while a rename shows #META new and the reason old: reads again, answers the renamed state', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Before'));
+    const { dynamo, store } = documented(staleReason(account, 1, 300), { requestMs: 3_000 });
+    const s = store();
+    await replaceStatusReason(s, account, 1, { text: 'After', state: 'Away' });
+    const listed = await listStatusReasons(s, account);
+    expect(dynamo.tally.staleReads).toBeGreaterThan(0); // the torn read took place
+    expect({ revision: listed.revision, texts: listed.items.map((r) => r.text) }).toEqual({ revision: 2, texts: ['After'] });
+  });
+
+  it('a list torn on every try answers 503, never revision 2 with revision 1’s reason', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Before'));
+    const { dynamo, store } = documented(staleReason(account, 1, 5_000));
+    await replaceStatusReason(store(), account, 1, { text: 'After', state: 'Away' });
+    const listed = await listStatusReasons(store({ requestMs: 400 }), account).then(
+      (l) => ({ revision: l.revision, texts: l.items.map((r) => r.text) }),
+      (e: unknown) => (e instanceof DomainError ? e.kind : e),
+    );
+    expect(dynamo.tally.staleReads).toBeGreaterThan(0);
+    expect(listed).toBe('busy');
+  });
+
+  it('a list while a delete shows the reason still live answers the state after the delete', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Keep'));
+    await createStatusReasons(table.store(), account, reason('Drop'));
+    const { store } = documented(staleReason(account, 2, 300), { requestMs: 3_000 });
+    const s = store();
+    await deleteStatusReason(s, account, 2);
+    const listed = await listStatusReasons(s, account);
+    expect({ revision: listed.revision, texts: listed.items.map((r) => r.text) }).toEqual({ revision: 3, texts: ['Keep'] });
+  });
+
+  it('get by id while a rename shows the reason old answers the renamed reason', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Before'));
+    const { store } = documented(staleReason(account, 1, 300), { requestMs: 3_000 });
+    const s = store();
+    await replaceStatusReason(s, account, 1, { text: 'After', state: 'Away' });
+    const got = await getStatusReason(s, account, 1);
+    expect({ revision: got.revision, text: got.item.text }).toEqual({ revision: 2, text: 'After' });
+  });
+});
