@@ -232,6 +232,23 @@ describe('a reorder larger than one transaction', () => {
     await expectCountsRight(clean, account);
   }, 60_000);
 
+  it('a commit whose answer is lost is sent again and answered as applied, once (large and inline)', async () => {
+    const account = newAccount();
+    const clean = table.store();
+    const created = await seed(clean, account, Array.from({ length: 8 }, (_, i) => i * 10));
+    const { client, faults } = faultyClient(dynamoEndpoint(), rules([{ operation: 'TransactWriteItems', when: isCommit, fault: { kind: 'lost' }, times: 2 }]));
+    const store = new DynamoStatusReasonStore({ client, tableName: table.tableName, reorderInlineMax: 3, attemptMs: 1_000 });
+    const reversed = ids(created).reverse();
+    expect((await reorderStatusReasons(store, account, reversed)).revision).toBe(2);
+    const swapped = [reversed[1]!, reversed[0]!, ...reversed.slice(2)];
+    expect((await reorderStatusReasons(store, account, swapped)).revision).toBe(3);
+    expect(faults.tally.faults.lost).toBe(2);
+    const after = await listStatusReasons(clean, account);
+    expect(ids(after.items)).toEqual(swapped);
+    expect(after.revision).toBe(3);
+    await expectCountsRight(clean, account);
+  }, 60_000);
+
   it('1,000 reasons reversed in one write (999 pending values, one commit): one revision, the whole new list', async () => {
     const store = table.store();
     const account = newAccount();
