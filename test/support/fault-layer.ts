@@ -129,6 +129,11 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
   plan?: (call: DynamoCall) => TransactionPlan;
   private dead = false;
 
+  /** Whether a `crash` fault killed this client. */
+  get crashed(): boolean {
+    return this.dead;
+  }
+
   constructor(
     private readonly inner: Inner,
     public policy: FaultPolicy = () => undefined,
