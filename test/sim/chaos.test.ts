@@ -38,7 +38,8 @@ describe('fault-injection simulation', () => {
       expect(documented.transactions, summary).toBeGreaterThan(10);
       expect(documented.writesRefused + documented.transactionsCancelled + documented.transactGetsCancelled, summary).toBeGreaterThan(0);
       expect(Math.min(report.apis.liveperson, report.apis.connect, report.apis.invoke), summary).toBeGreaterThan(5);
-      expect(report.answers['500'], `${summary}: 500s answered`).toBeLessThanOrEqual(1);
+      // A crashed container's 500 is API Gateway's; the service itself answers 500 only when it cannot find out.
+      expect(report.answers['500'] - report.crashAnswers, `${summary}: 500s answered (${report.crashAnswers} of them crashes)`).toBeLessThanOrEqual(1);
     }
   }, 240_000);
 });

@@ -71,7 +71,7 @@ function line(r: SimulationReport): string {
   const a = r.answers;
   return (
     `seed ${r.seed}: ${r.operations} operations, ${r.attempts} answers (200 ${pct(a['200'], r.attempts)}, 4xx ${pct(a['4xx'] + a['409'] + a['429'], r.attempts)}, ` +
-    `503 ${pct(a['503'], r.attempts)}, 500 ${pct(a['500'], r.attempts)}), ${r.dynamoCalls} DynamoDB calls, faults ${JSON.stringify(r.faults)}, ` +
+    `503 ${pct(a['503'], r.attempts)}, 500 ${pct(a['500'], r.attempts)}, of which ${r.crashAnswers} crashes), ${r.dynamoCalls} DynamoDB calls, faults ${JSON.stringify(r.faults)}, ` +
     `${r.unknownWrites} unknown outcomes, ${r.anomalies.length} anomalies, ${(r.durationMs / 1000).toFixed(1)} s\n` +
     `  by API ${JSON.stringify(r.apis)}; documented model ${r.documented ? JSON.stringify(r.documented) : 'off'}`
   );
@@ -142,6 +142,7 @@ const total = reports.reduce(
     t.attempts += r.attempts;
     t.anomalies += r.anomalies.length;
     t.unknown += r.unknownWrites;
+    t.crashAnswers += r.crashAnswers;
     for (const [k, v] of Object.entries(r.answers)) t.answers[k] = (t.answers[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.faults)) t.faults[k] = (t.faults[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.documented ?? {})) t.documented[k] = (t.documented[k] ?? 0) + v;
@@ -153,6 +154,7 @@ const total = reports.reduce(
     attempts: 0,
     anomalies: 0,
     unknown: 0,
+    crashAnswers: 0,
     answers: {} as Record<string, number>,
     faults: {} as Record<string, number>,
     documented: {} as Record<string, number>,
@@ -164,7 +166,7 @@ if (reports.length > 1) {
   console.log(
     `\nall ${reports.length} seeds: ${total.operations} operations, ${total.attempts} answers: 200 ${pct(a['200']!, total.attempts)}, ` +
       `4xx ${pct(a['4xx']! + a['409']! + a['429']!, total.attempts)} (409 ${a['409']}, 429 ${a['429']}), 503 ${pct(a['503']!, total.attempts)}, ` +
-      `500 ${pct(a['500']!, total.attempts)} (${a['500']}); faults ${JSON.stringify(total.faults)}; by API ${JSON.stringify(total.apis)}; ` +
+      `500 ${pct(a['500']!, total.attempts)} (${a['500']}, of which ${total.crashAnswers} crashes); faults ${JSON.stringify(total.faults)}; by API ${JSON.stringify(total.apis)}; ` +
       `documented model ${values.documented !== '0' ? JSON.stringify(total.documented) : 'off'}; ${total.unknown} unknown outcomes; ${total.anomalies} anomalies`,
   );
 }

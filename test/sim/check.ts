@@ -27,6 +27,8 @@ export interface Attempt {
   ended: number;
   /** The client "lost" this answer and resent (the answer is still recorded). */
   clientLost: boolean;
+  /** Its container crashed: the 500 is API Gateway's (or Lambda's), not the service's. */
+  crashed?: boolean;
 }
 
 export interface Operation {

@@ -101,6 +101,8 @@ export interface SimulationReport {
   /** Operations by API. */
   apis: Record<Api, number>;
   dynamoCalls: number;
+  /** Answers that were 500 because the container crashed (API Gateway's or Lambda's, not the service's). */
+  crashAnswers: number;
   /** Writes whose outcome stayed unknown (answered 500, not resolved by a resend). */
   unknownWrites: number;
   anomalies: string[];
@@ -180,7 +182,7 @@ type Shared = { keys: LocalKeys; documented: DocumentedDynamo | undefined };
 /** An error the way Node reports a connection reset: what a client that lost an answer sees (the SDK retries it). */
 const lostAnswer = () => Object.assign(new Error('socket hang up (the simulated client lost the answer)'), { code: 'ECONNRESET', name: 'Error' });
 /** What API Gateway's HTTP API answers when the function fails (a crash): the outcome is unknown. */
-const CRASHED = { statusCode: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'Internal Server Error' }) };
+const CRASHED = { statusCode: 500, headers: { 'content-type': 'application/json', 'x-sim-crashed': '1' }, body: JSON.stringify({ message: 'Internal Server Error' }) };
 
 function lambda(options: SimulationOptions, worker: number, withFaults: boolean, shared: Shared, spot: Container['spot']): Lambda {
   const { client, faults } = faultyClient(options.endpoint, withFaults ? () => schedule(options, worker, { ...spot, call: spot.call++ }) : undefined, shared.documented);
@@ -267,6 +269,7 @@ async function container(options: SimulationOptions, worker: number, withFaults:
         const headers = Object.fromEntries(Object.entries(response?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
         const status = response?.statusCode ?? -1;
         const answer: Attempt = { ...connectAnswer(op, status, headers, output), started, ended: Date.now(), clientLost: lost };
+        if (headers['x-sim-crashed']) answer.crashed = true;
         if (headers['x-sim-threw']) answer.status = -1;
         // No HTTP answer at all (the connection failed: a reused keep-alive socket the server had just closed, say): the SDK resends; the outcome is unknown.
         else if (!response) answer.status = 0;
@@ -316,7 +319,7 @@ async function send(box: Container, options: SimulationOptions, op: Operation, a
     // The handler must answer, not throw: a thrown error is what a Lambda crash looks like to API Gateway.
     return { status: -1, revision: undefined, body: String(error), started, ended: Date.now(), clientLost: false };
   }
-  return { ...livePersonAnswer(result.statusCode ?? 200, result.headers, result.body), started, ended: Date.now(), clientLost: false };
+  return { ...livePersonAnswer(result.statusCode ?? 200, result.headers, result.body), started, ended: Date.now(), clientLost: false, ...(result === CRASHED && { crashed: true }) };
 }
 
 /** One direct invoke, as Lambda hands the payload to the function. */
@@ -340,7 +343,7 @@ async function sendInvoke(box: Container, options: SimulationOptions, op: Operat
     // Through JSON, as Lambda carries it.
     const answer = JSON.parse(JSON.stringify(await box.lambda.invoke(JSON.parse(JSON.stringify(payload)), contextFor(options.lambdaMs))));
     // A crashed function: Lambda answers the invoker with a FunctionError; the outcome is unknown.
-    if (box.renewIfCrashed()) return { status: 500, revision: undefined, body: { message: 'the function crashed (FunctionError: Unhandled)' }, started, ended: Date.now(), clientLost: false };
+    if (box.renewIfCrashed()) return { status: 500, revision: undefined, body: { message: 'the function crashed (FunctionError: Unhandled)' }, started, ended: Date.now(), clientLost: false, crashed: true };
     return { ...invokeAnswer(answer), started, ended: Date.now(), clientLost: false };
   } catch (error) {
     return { status: -1, revision: undefined, body: String(error), started, ended: Date.now(), clientLost: false };
@@ -498,10 +501,12 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const apis: SimulationReport['apis'] = { liveperson: 0, connect: 0, invoke: 0 };
   let attempts = 0;
   let unknownWrites = 0;
+  let crashAnswers = 0;
   for (const op of history) {
     apis[op.api ?? 'liveperson']++;
     for (const a of op.attempts) {
       attempts++;
+      if (a.crashed) crashAnswers++;
       const s = a.status;
       if (s === 200 || s === 304 || s === 409 || s === 429 || s === 503 || s === 500) answers[String(s) as '200']++;
       else if (s >= 400 && s < 500) answers['4xx']++;
@@ -537,6 +542,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     documented,
     apis,
     dynamoCalls,
+    crashAnswers,
     unknownWrites,
     anomalies,
     durationMs: Date.now() - started,
