@@ -76,6 +76,8 @@ interface Transaction {
   items: HeldItem[];
   /** undefined while the engine has not answered; false when it refused the transaction (nothing to hide). */
   applied: boolean | undefined;
+  /** Whether its old images are read (before that, it has not been forwarded: the engine shows the old state itself). */
+  forwarding: boolean;
 }
 
 export interface Forwarded {
@@ -405,7 +407,7 @@ export class DocumentedDynamo {
       return cancelledAnswer(codes);
     }
     // Held from here: writes to these items are refused, transactional reads cancelled, and reads mask them.
-    const txn: Transaction = { token, items, applied: undefined };
+    const txn: Transaction = { token, items, applied: undefined, forwarding: false };
     for (const item of items) this.held.set(item.id, txn);
     this.tally.transactions++;
     const release = () => {
@@ -423,6 +425,7 @@ export class DocumentedDynamo {
           item.old = got.Item ? (toWire(got.Item) as WireItem) : undefined;
         }),
       );
+      txn.forwarding = true;
       out = await call.forward();
       text = await bodyText(out.response);
     } catch (error) {
@@ -450,7 +453,7 @@ export class DocumentedDynamo {
   /** The transaction item `id` as a read now sees it: undefined when it is visible as the engine holds it. */
   private hidden(id: string, now: number): HeldItem | undefined {
     const txn = this.held.get(id);
-    if (!txn || txn.applied === false) return undefined;
+    if (!txn || !txn.forwarding || txn.applied === false) return undefined;
     const item = txn.items.find((i) => i.id === id)!;
     return item.writes && now < item.revealAt ? item : undefined;
   }
