@@ -195,16 +195,4 @@ describe('read-committed reads while a transaction applies', () => {
     const scanned = await other.doc.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true }));
     expect(scanned.Items?.filter((i) => i.pk === pk && i.sk === '#I#4')).toEqual([]);
   });
-
-  it('without the model, the same transaction on DynamoDB Local is atomic and holds nothing: the layer is what shows the documented behaviour', async () => {
-    const pk = newAccount();
-    const { client, faults } = faultyClient(dynamoEndpoint());
-    const plain = DynamoDBDocumentClient.from(client);
-    expect(faults.documented).toBeUndefined();
-    await plain.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: '#I#0', v: 'old' } }));
-    const done = plain.send(new TransactWriteCommand({ TransactItems: [{ Update: { TableName: table.tableName, Key: { pk, sk: '#I#0' }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': 'new' } } }] }));
-    await done;
-    await plain.send(new UpdateCommand({ TableName: table.tableName, Key: { pk, sk: '#I#0' }, UpdateExpression: 'SET w = :w', ExpressionAttributeValues: { ':w': 1 } }));
-    plain.destroy();
-  });
 });
