@@ -7,21 +7,35 @@
 // is its answer, and every repeat must equal it), refused (only 4xx and 503:
 // nothing of it may ever be seen), or unknown (a 500 and no 200: it landed if
 // anything of it is ever seen).
+//
+// Requests come through the three APIs, each with its own answer shape; the
+// readers below (`livePersonAnswer`, `connectAnswer`, `invokeAnswer`) put each
+// answer in one form (status class, revision, the reasons it shows) before the
+// checks, which are the same for all three.
 import { textKey } from '../../functions/domain/status-reason.js';
+import type { InvokeErrorType } from '../../functions/invoke/protocol.js';
+
+export type Api = 'liveperson' | 'connect' | 'invoke';
 
 export interface Attempt {
+  /** As LivePerson's HTTP status: 200 applied, 4xx and 503 refused, 500 unknown; 0 no answer reached the client (its connection failed: unknown); -1 the handler threw. */
   status: number;
   revision: number | undefined;
+  /** The reasons the answer shows, LivePerson-shaped (`{id, text, deleted}`), or the error's message as `{message}`. */
   body: any;
   started: number;
   ended: number;
   /** The client "lost" this answer and resent (the answer is still recorded). */
   clientLost: boolean;
+  /** Its container crashed: the 500 is API Gateway's (or Lambda's), not the service's. */
+  crashed?: boolean;
 }
 
 export interface Operation {
   index: number;
   worker: number;
+  /** Which API sent it (default LivePerson). */
+  api?: Api;
   kind: 'create' | 'replace' | 'delete' | 'list' | 'get';
   account: string;
   key?: string;
@@ -63,7 +77,7 @@ interface Effect {
 }
 
 const isWrite = (op: Operation) => op.kind === 'create' || op.kind === 'replace' || op.kind === 'delete';
-const label = (op: Operation) => `${op.kind} #${op.index} (worker ${op.worker}${op.key ? `, key ${op.key}` : ''})`;
+const label = (op: Operation) => `${op.api && op.api !== 'liveperson' ? `${op.api} ` : ''}${op.kind} #${op.index} (worker ${op.worker}${op.key ? `, key ${op.key}` : ''})`;
 const asItems = (body: unknown): Item[] => (Array.isArray(body) ? body : body ? [body] : []) as Item[];
 
 export function check(history: Operation[], finals: Map<string, { revision: number; items: Item[] }>): string[] {
@@ -80,7 +94,7 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
   const acked = new Map<Operation, Attempt>();
   const unknown = new Set<Operation>();
   for (const op of ops) {
-    for (const attempt of op.attempts) if (attempt.status === -1) note(`${label(op)}: the handler threw instead of answering: ${attempt.body}`);
+    for (const attempt of op.attempts) if (attempt.status === -1) note(`${label(op)}: the handler threw instead of answering: ${typeof attempt.body === 'string' ? attempt.body : JSON.stringify(attempt.body)}`);
     const oks = op.attempts.filter((a) => a.status === 200);
     for (const attempt of op.attempts) {
       if (attempt.status >= 500 && attempt.status !== 500 && attempt.status !== 503) note(`${label(op)}: answered ${attempt.status}`);
@@ -94,7 +108,7 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
           note(`${label(op)}: a repeat answered ${other.revision} ${JSON.stringify(other.body)?.slice(0, 120)}, not the first answer ${first.revision} ${JSON.stringify(first.body)?.slice(0, 120)}`);
         }
       }
-    } else if (op.attempts.some((a) => a.status === 500 || a.status === -1)) unknown.add(op);
+    } else if (op.attempts.some((a) => a.status === 500 || a.status === 0 || a.status === -1)) unknown.add(op);
   }
   const refused = ops.filter((op) => isWrite(op) && !acked.has(op) && !unknown.has(op));
 
@@ -270,4 +284,62 @@ function stateAt(list: Effect[], revision: number, landed: Set<Operation>): { ex
   }
   const sure = !vague.some((e) => !e.create);
   return { exists: true, text, deleted, sure };
+}
+
+// ------------------------------------------------------ the three answers
+
+/** A LivePerson answer: the HTTP status, `ac-revision`, the reason(s) or `{message}`. */
+export function livePersonAnswer(status: number, headers: Record<string, unknown> | undefined, body: string | undefined): Pick<Attempt, 'status' | 'revision' | 'body'> {
+  const revision = headers?.['ac-revision'] !== undefined ? Number(headers['ac-revision']) : undefined;
+  return { status, revision, body: body ? JSON.parse(body) : undefined };
+}
+
+/**
+ * A Connect answer as the SDK saw it: the HTTP status; on success `ac-revision`
+ * and, for CreateAgentStatus, `{AgentStatusARN, AgentStatusId}` (the reason is
+ * the Name sent), for DescribeAgentStatus `{AgentStatus}`, for
+ * ListAgentStatuses `{AgentStatusSummaryList}`, for UpdateAgentStatus nothing;
+ * on failure the type in `x-amzn-ErrorType` (ThrottlingException and
+ * LimitExceededException 429: nothing written; InternalServiceException 500:
+ * unknown).
+ */
+export function connectAnswer(op: Operation, status: number, headers: Record<string, string | undefined>, output: any): Pick<Attempt, 'status' | 'revision' | 'body'> {
+  const revision = status === 200 && headers['ac-revision'] !== undefined ? Number(headers['ac-revision']) : undefined;
+  if (status !== 200) return { status, revision: undefined, body: { message: `${headers['x-amzn-errortype'] ?? 'no error type'}: ${output?.message ?? ''}` } };
+  switch (op.kind) {
+    case 'create':
+      return { status, revision, body: [{ id: Number(output.AgentStatusId), text: op.texts![0], deleted: false }] };
+    case 'replace':
+      return { status, revision, body: undefined };
+    case 'get': {
+      const status_ = output.AgentStatus;
+      return { status, revision, body: { id: Number(status_.AgentStatusId), text: status_.Name, deleted: false } };
+    }
+    case 'list':
+      return { status, revision, body: (output.AgentStatusSummaryList ?? []).map((s: any) => ({ id: Number(s.Id), text: s.Name, deleted: false })) };
+    default:
+      throw new Error(`no Connect operation for ${op.kind}`);
+  }
+}
+
+const INVOKE_STATUS: Record<InvokeErrorType, number> = {
+  InvalidRequest: 400,
+  Duplicate: 400,
+  LimitExceeded: 400,
+  NotFound: 404,
+  RevisionConflict: 409,
+  IdempotencyKeyReused: 422,
+  InProgress: 409,
+  Busy: 503,
+  OutcomeUnknown: 500,
+  InternalError: 500,
+};
+
+/** A direct invoke's answer: `{revision, items}` / `{revision, item}`, or `{error: {type, message}}` (no revision). */
+export function invokeAnswer(answer: any): Pick<Attempt, 'status' | 'revision' | 'body'> {
+  if (answer?.error) {
+    const status = INVOKE_STATUS[answer.error.type as InvokeErrorType];
+    return { status: status ?? 599, revision: undefined, body: { message: `${answer.error.type}: ${answer.error.message}` } };
+  }
+  return { status: 200, revision: Number(answer.revision), body: answer.items ?? answer.item };
 }

@@ -15,11 +15,17 @@
 // What happens to each call is decided by a policy: fixed rules for the
 // regression tests, a seeded schedule for the simulation (test/sim/). Nothing
 // is mocked: every call that is forwarded reaches the engine.
+//
+// With a `documented` model (documented-dynamo.ts, shared by every layer of a
+// run), what is forwarded meets DynamoDB as AWS documents it rather than as
+// DynamoDB Local behaves: transactions that hold their items for a while
+// (conflicts) and reads that see a transaction's items appear one by one.
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
 import type { HttpHandlerOptions } from '@smithy/types';
 import { dynamoClientFromEnv, dynamoHttpHandler } from '../../functions/store/from-env.js';
+import type { DocumentedDynamo, TransactionPlan } from './documented-dynamo.js';
 
 export type FaultKind = 'throttle' | 'server-error' | 'delay' | 'lost' | 'unprocessed' | 'crash' | 'interleave';
 
@@ -117,12 +123,24 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
   record = false;
   /** Sees every call once it has ended (the simulation's trace). */
   onCall?: (call: TracedCall) => void;
+  /** DynamoDB as AWS documents it (conflicts, read-committed transactions), shared by every layer on the engine; none: DynamoDB Local as it is. */
+  documented: DocumentedDynamo | undefined;
+  /** A transaction's window and reveal order (seeded in the simulation); none: the model's default window, a random order. */
+  plan?: (call: DynamoCall) => TransactionPlan;
   private dead = false;
+
+  /** Whether a `crash` fault killed this client. */
+  get crashed(): boolean {
+    return this.dead;
+  }
 
   constructor(
     private readonly inner: Inner,
     public policy: FaultPolicy = () => undefined,
-  ) {}
+    documented?: DocumentedDynamo,
+  ) {
+    this.documented = documented;
+  }
 
   get metadata() {
     return { handlerProtocol: 'http/1.1' };
@@ -160,7 +178,7 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
     const input = JSON.parse(raw || '{}') as Record<string, any>;
     const fault = this.policy({ operation, input });
     if (seen) Object.assign(seen, { input, fault: fault?.kind });
-    if (!fault) return this.inner.handle(request, options);
+    if (!fault) return this.forward(operation, input, request, options);
     this.tally.faults[fault.kind]++;
     switch (fault.kind) {
       case 'throttle':
@@ -172,25 +190,25 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
         throw new SimulatedCrash(operation);
       case 'delay':
         await abortable(fault.ms, options.abortSignal as AbortSignal | undefined);
-        return this.inner.handle(request, options);
+        return this.forward(operation, input, request, options);
       case 'interleave':
         await fault.run();
-        return this.inner.handle(request, options);
+        return this.forward(operation, input, request, options);
       case 'lost': {
-        const { response } = await this.inner.handle(request, options);
+        const { response } = await this.forward(operation, input, request, options);
         await readBody(response); // the engine has answered: it applied the call
         throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
       }
       case 'unprocessed': {
-        if (operation !== 'BatchWriteItem' || !input.RequestItems) return this.inner.handle(request, options);
+        if (operation !== 'BatchWriteItem' || !input.RequestItems) return this.forward(operation, input, request, options);
         const [table, requests] = Object.entries(input.RequestItems as Record<string, unknown[]>)[0]!;
         // DynamoDB processes at least one request of a batch it answers (it refuses an empty one).
-        if (fault.keep < 1 || fault.keep >= requests.length) return this.inner.handle(request, options);
+        if (fault.keep < 1 || fault.keep >= requests.length) return this.forward(operation, input, request, options);
         const sent = { ...input, RequestItems: { [table]: requests.slice(0, fault.keep) } };
         const body = Buffer.from(JSON.stringify(sent));
         request.body = typeof request.body === 'string' ? body.toString('utf8') : new Uint8Array(body);
         request.headers['content-length'] = String(body.length);
-        const { response } = await this.inner.handle(request, options);
+        const { response } = await this.forward(operation, sent, request, options);
         const answer = JSON.parse(await readBody(response)) as { UnprocessedItems?: Record<string, unknown[]> };
         answer.UnprocessedItems = { [table]: [...(answer.UnprocessedItems?.[table] ?? []), ...requests.slice(fault.keep)] };
         const text = JSON.stringify(answer);
@@ -200,6 +218,18 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
         return { response };
       }
     }
+  }
+
+  /** To the engine: straight, or through the documented model. */
+  private forward(operation: string, input: Record<string, any>, request: HttpRequest, options: HttpHandlerOptions): Promise<{ response: HttpResponse }> {
+    if (!this.documented) return this.inner.handle(request, options);
+    return this.documented.handle({
+      operation,
+      input,
+      forward: () => this.inner.handle(request, options),
+      plan: operation === 'TransactWriteItems' ? this.plan?.({ operation, input }) : undefined,
+      signal: options.abortSignal as AbortSignal | undefined,
+    });
   }
 
   updateHttpClientConfig(key: never, value: never): void {
@@ -219,8 +249,8 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
  * A DynamoDB client configured as the function's (store/from-env.ts), pointed
  * at the test engine, with the fault layer under it.
  */
-export function faultyClient(endpoint: string, policy?: FaultPolicy): { client: DynamoDBClient; faults: FaultLayer } {
-  const faults = new FaultLayer(dynamoHttpHandler(), policy);
+export function faultyClient(endpoint: string, policy?: FaultPolicy, documented?: DocumentedDynamo): { client: DynamoDBClient; faults: FaultLayer } {
+  const faults = new FaultLayer(dynamoHttpHandler(), policy, documented);
   const client = dynamoClientFromEnv({ DYNAMODB_ENDPOINT: endpoint, AWS_REGION: 'us-east-1' }, faults);
   return { client, faults };
 }
