@@ -1,6 +1,6 @@
 // The status reason, its field rules (zod), and the text key that uniqueness is judged by.
 import * as z from 'zod';
-import { DomainError, type FieldError } from './errors.js';
+import { describeValue, DomainError, type FieldError } from './errors.js';
 
 /** LivePerson's values (its agent workspace shows `Occupied` as "Back soon"; that is not an API value). */
 export const STATES = ['Online', 'Occupied', 'Away'] as const;
@@ -110,8 +110,30 @@ export const orderSchema = z
   .min(LIMITS.orderMin, { error: `must be at least ${LIMITS.orderMin}` })
   .max(LIMITS.orderMax, { error: `must be at most ${LIMITS.orderMax}` });
 export const descriptionSchema = z.string(typed('a string')).max(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` });
-export const tagsSchema = z
-  .record(z.string(), z.string(typed('a string')).max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` }), typed('an object of string pairs'))
+/**
+ * Map keys that are object machinery, not data: JSON.parse keeps `__proto__`
+ * as an own key, but assigning it to a plain object (as zod's record and the
+ * DynamoDB SDK's marshaller and unmarshaller do) sets the prototype instead,
+ * so the key would vanish; and the SDK refuses to marshal any object with an
+ * own `constructor`. Such a key is refused with a 400 naming it. (`prototype`
+ * and every other name, `toString` included, is ordinary data.)
+ */
+export const RESERVED_MAP_KEYS: readonly string[] = ['__proto__', 'constructor'];
+export const RESERVED_MAP_KEY_RULE = `must not be "__proto__" or "constructor" (names JavaScript objects reserve)`;
+
+/** Refuses an object with a reserved own key, naming it, before a record schema would drop or keep it. */
+const withoutReservedKeys = z.unknown().check((ctx) => {
+  const value = ctx.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  for (const key of RESERVED_MAP_KEYS) {
+    if (Object.hasOwn(value, key)) ctx.issues.push({ code: 'custom', input: value, path: [key], message: `is not allowed: a key ${RESERVED_MAP_KEY_RULE}` });
+  }
+});
+
+export const tagsSchema = withoutReservedKeys
+  .pipe(
+    z.record(z.string(), z.string(typed('a string')).max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` }), typed('an object of string pairs')),
+  )
   .check((ctx) => {
     const keys = Object.keys(ctx.value);
     if (keys.length > LIMITS.tagsMax)
@@ -122,7 +144,9 @@ export const tagsSchema = z
         ctx.issues.push({ code: 'custom', input: key, message: `keys must be 1–${LIMITS.tagKeyMax} characters (key #${keys.indexOf(key) + 1} has ${key.length})` });
       }
     }
-  });
+  })
+  // In key order: a request and its idempotent repeat (which may list the same tags in another order) answer the same bytes.
+  .transform((tags) => Object.fromEntries(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 
 /** What a caller sends to create a reason (LivePerson's object; Connect maps onto it). */
 export const newReasonSchema = z.strictObject(
@@ -156,6 +180,21 @@ export const replacementSchema = z.strictObject(
   typed('an object'),
 );
 export type Replacement = z.output<typeof replacementSchema>;
+
+/**
+ * A PUT body for the reason `id`: the replacement, whose `id`, if sent, must be
+ * that id. Checked whole before anything is derived from it (an idempotency
+ * key's fingerprint included), so a malformed `id` is a 400, whatever its shape.
+ */
+export function parseReplacement(body: unknown, id: number): Replacement {
+  const replacement = parseOrThrow(replacementSchema, body);
+  if (replacement.id !== undefined && replacement.id !== id) {
+    throw new DomainError('invalid', `Invalid request: id ${describeValue(replacement.id)} does not match the path's id ${id}.`, [
+      { path: 'id', message: `must equal the path's id ${id}` },
+    ]);
+  }
+  return replacement;
+}
 
 /** A create body: one object, or an array of 1–100 of them. */
 export function parseCreateBody(body: unknown): { items: NewReason[]; single: boolean } {

@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { describeValue, DomainError, isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
 import { idempotencyKey, idempotencyKeySchema } from '../domain/idempotency.js';
-import { ACCOUNT_ID, ACCOUNT_ID_RULE, fieldErrors, parseCreateBody, parseOrThrow, publicReason, replacementSchema, summarise } from '../domain/status-reason.js';
+import { ACCOUNT_ID, ACCOUNT_ID_RULE, fieldErrors, parseCreateBody, parseReplacement, publicReason, summarise } from '../domain/status-reason.js';
 import {
   createStatusReasons,
   deleteStatusReason,
@@ -133,7 +133,8 @@ const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonS
   },
   async replaceStatusReason(request, store) {
     return about('item', async () => {
-      const replacement = parseOrThrow(replacementSchema, request.item);
+      // The whole item is checked before the key's fingerprint is taken of it.
+      const replacement = parseReplacement(request.item, request.id);
       const options = writeOptions(request, { action: request.action, id: request.id, replacement });
       const result = await replaceStatusReason(store, request.accountId, request.id, replacement, options);
       return { revision: String(result.revision), item: result.item };
