@@ -4,7 +4,7 @@
 // DisplayOrder is order, Description and Tags are description and tags.
 import * as z from 'zod';
 import { describeValue, type FieldError } from '../domain/errors.js';
-import { descriptionSchema, fieldErrors, LIMITS, tagsSchema, textSchema, type StoredReason } from '../domain/status-reason.js';
+import { descriptionSchema, fieldErrors, LIMITS, RESERVED_MAP_KEY_RULE, RESERVED_MAP_KEYS, tagsSchema, textSchema, type StoredReason } from '../domain/status-reason.js';
 
 /** Connect's own rules that the status reason itself does not have. */
 export const CONNECT_LIMITS = {
@@ -90,7 +90,12 @@ export function checkTagKeys(keys: string[]): FieldError[] {
     errors.push({ path: 'tagKeys', message: `must name 1–${CONNECT_LIMITS.untagKeysMax} tag keys (got ${keys.length})` });
   }
   keys.forEach((key, index) => {
-    const problem = key.length < 1 || key.length > LIMITS.tagKeyMax ? `must be 1–${LIMITS.tagKeyMax} characters (got ${key.length})` : tagKeyProblem(key);
+    const problem =
+      key.length < 1 || key.length > LIMITS.tagKeyMax
+        ? `must be 1–${LIMITS.tagKeyMax} characters (got ${key.length})`
+        : RESERVED_MAP_KEYS.includes(key)
+          ? `is not allowed: a key ${RESERVED_MAP_KEY_RULE}`
+          : tagKeyProblem(key);
     if (problem) errors.push({ path: `tagKeys[${index}]`, message: problem });
   });
   return errors;

@@ -83,6 +83,15 @@ const codePoints = (s: string): number => {
   return n;
 };
 
+/**
+ * A UTF-16 surrogate without its partner. JSON can carry one (`"\ud800"`), but
+ * DynamoDB keeps strings as UTF-8, which cannot: it would come back as U+FFFD,
+ * not as what was answered. So every stored string must be well-formed.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const WELL_FORMED_RULE = 'must be well-formed Unicode (no lone surrogate code units)';
+export const isWellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
+
 /** The key two texts are compared by: trimmed, NFKC-normalised, lower-cased. */
 export const textKey = (text: string): string => text.trim().normalize('NFKC').toLowerCase();
 
@@ -97,6 +106,7 @@ export const textSchema = z
       ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be at most ${LIMITS.textMax} characters (got ${length})` });
     if (CONTROL_CHARACTER.test(ctx.value))
       ctx.issues.push({ code: 'custom', input: ctx.value, message: 'must not contain control characters (U+0000–U+001F, U+007F)' });
+    if (!isWellFormed(ctx.value)) ctx.issues.push({ code: 'custom', input: ctx.value, message: WELL_FORMED_RULE });
   });
 
 const typed = (what: string) => ({
@@ -109,7 +119,11 @@ export const orderSchema = z
   .int({ error: 'must be an integer' })
   .min(LIMITS.orderMin, { error: `must be at least ${LIMITS.orderMin}` })
   .max(LIMITS.orderMax, { error: `must be at most ${LIMITS.orderMax}` });
-export const descriptionSchema = z.string(typed('a string')).max(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` });
+const wellFormed = (s: string) => isWellFormed(s);
+export const descriptionSchema = z
+  .string(typed('a string'))
+  .max(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` })
+  .refine(wellFormed, { error: WELL_FORMED_RULE });
 /**
  * Map keys that are object machinery, not data: JSON.parse keeps `__proto__`
  * as an own key, but assigning it to a plain object (as zod's record and the
@@ -132,7 +146,14 @@ const withoutReservedKeys = z.unknown().check((ctx) => {
 
 export const tagsSchema = withoutReservedKeys
   .pipe(
-    z.record(z.string(), z.string(typed('a string')).max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` }), typed('an object of string pairs')),
+    z.record(
+      z.string(),
+      z
+        .string(typed('a string'))
+        .max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` })
+        .refine(wellFormed, { error: WELL_FORMED_RULE }),
+      typed('an object of string pairs'),
+    ),
   )
   .check((ctx) => {
     const keys = Object.keys(ctx.value);
@@ -142,6 +163,8 @@ export const tagsSchema = withoutReservedKeys
       if (key.length < 1 || key.length > LIMITS.tagKeyMax) {
         // Named by position, not by the key itself: the key may be empty or very long.
         ctx.issues.push({ code: 'custom', input: key, message: `keys must be 1–${LIMITS.tagKeyMax} characters (key #${keys.indexOf(key) + 1} has ${key.length})` });
+      } else if (!isWellFormed(key)) {
+        ctx.issues.push({ code: 'custom', input: key, message: `keys ${WELL_FORMED_RULE} (key #${keys.indexOf(key) + 1})` });
       }
     }
   })
