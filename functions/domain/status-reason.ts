@@ -85,8 +85,9 @@ const codePoints = (s: string): number => {
 
 /**
  * A UTF-16 surrogate without its partner. JSON can carry one (`"\ud800"`), but
- * DynamoDB keeps strings as UTF-8, which cannot: it would come back as U+FFFD,
- * not as what was answered. So every stored string must be well-formed.
+ * DynamoDB documents its strings as UTF-8, which has no encoding for it
+ * (DynamoDB Local happens to keep it; what DynamoDB does is not documented),
+ * and no client can show it. So every stored string must be well-formed.
  */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export const WELL_FORMED_RULE = 'must be well-formed Unicode (no lone surrogate code units)';
