@@ -4,7 +4,7 @@
 // DisplayOrder is order, Description and Tags are description and tags.
 import * as z from 'zod';
 import { describeValue, type FieldError } from '../domain/errors.js';
-import { descriptionSchema, fieldErrors, LIMITS, tagsSchema, textSchema, type StoredReason } from '../domain/status-reason.js';
+import { descriptionSchema, fieldErrors, LIMITS, RESERVED_MAP_KEY_RULE, RESERVED_MAP_KEYS, tagsSchema, textSchema, type StoredReason } from '../domain/status-reason.js';
 
 /** Connect's own rules that the status reason itself does not have. */
 export const CONNECT_LIMITS = {
@@ -19,6 +19,15 @@ export const CONNECT_LIMITS = {
   bodyDepthMax: 24,
   /** Conditions a search may hold in all (string and tag conditions), so that its cost stays small. */
   searchConditionsMax: 100,
+  /**
+   * Nodes a search may hold in all: every object of SearchCriteria (the root,
+   * each element of AndConditions and OrConditions, empty or not) and of the
+   * tag filter (TagCondition, AndCondition, each element of OrConditions and of
+   * TagConditions). Evaluating a node costs about as much as a condition, empty or not.
+   */
+  searchNodesMax: 200,
+  /** A StringCondition's Value: no field it can compare with is longer (Name 127, Description 250), so a longer Value could match nothing. */
+  searchValueMax: 250,
 } as const;
 
 /** Connect's error types this API answers, with their HTTP status. */
@@ -81,7 +90,12 @@ export function checkTagKeys(keys: string[]): FieldError[] {
     errors.push({ path: 'tagKeys', message: `must name 1–${CONNECT_LIMITS.untagKeysMax} tag keys (got ${keys.length})` });
   }
   keys.forEach((key, index) => {
-    const problem = key.length < 1 || key.length > LIMITS.tagKeyMax ? `must be 1–${LIMITS.tagKeyMax} characters (got ${key.length})` : tagKeyProblem(key);
+    const problem =
+      key.length < 1 || key.length > LIMITS.tagKeyMax
+        ? `must be 1–${LIMITS.tagKeyMax} characters (got ${key.length})`
+        : RESERVED_MAP_KEYS.includes(key)
+          ? `is not allowed: a key ${RESERVED_MAP_KEY_RULE}`
+          : tagKeyProblem(key);
     if (problem) errors.push({ path: `tagKeys[${index}]`, message: problem });
   });
   return errors;
@@ -123,7 +137,9 @@ export type SearchField = (typeof SEARCH_FIELDS)[number];
 const stringConditionSchema = z.strictObject(
   {
     FieldName: z.enum(SEARCH_FIELDS, described(`one of ${SEARCH_FIELDS.join(', ')}`)),
-    Value: z.string(described('a string')),
+    Value: z
+      .string(described('a string'))
+      .max(CONNECT_LIMITS.searchValueMax, { error: `must be at most ${CONNECT_LIMITS.searchValueMax} characters (no searchable field is longer)` }),
     ComparisonType: z.enum(['STARTS_WITH', 'CONTAINS', 'EXACT'], described('STARTS_WITH, CONTAINS or EXACT')),
   },
   described('an object'),
@@ -150,7 +166,13 @@ export const searchCriteriaSchema: z.ZodType<SearchCriteria> = z.lazy(() =>
 );
 
 const tagConditionSchema = z.strictObject(
-  { TagKey: z.string(described('a string')), TagValue: z.string(described('a string')).optional() },
+  {
+    TagKey: z.string(described('a string')).max(LIMITS.tagKeyMax, { error: `must be at most ${LIMITS.tagKeyMax} characters (a tag key's limit)` }),
+    TagValue: z
+      .string(described('a string'))
+      .max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters (a tag value's limit)` })
+      .optional(),
+  },
   described('an object'),
 );
 export type TagCondition = z.output<typeof tagConditionSchema>;
@@ -323,35 +345,66 @@ function fieldValue(reason: StoredReason, field: SearchField): string | undefine
   }
 }
 
-/** STARTS_WITH and CONTAINS ignore case; EXACT does not. A reason without the field never matches. */
-function matchesCondition(reason: StoredReason, { FieldName, Value, ComparisonType }: StringCondition): boolean {
-  const value = fieldValue(reason, FieldName);
-  if (value === undefined) return false;
-  if (ComparisonType === 'EXACT') return value === Value;
-  const haystack = value.toLowerCase();
-  const needle = Value.toLowerCase();
-  return ComparisonType === 'STARTS_WITH' ? haystack.startsWith(needle) : haystack.includes(needle);
+/** A reason's field values, lower-cased once per reason whatever the number of conditions that read them. */
+class ReasonFields {
+  private readonly lower = new Map<SearchField, string | undefined>();
+  constructor(readonly reason: StoredReason) {}
+  exact(field: SearchField): string | undefined {
+    return fieldValue(this.reason, field);
+  }
+  lowered(field: SearchField): string | undefined {
+    if (!this.lower.has(field)) this.lower.set(field, fieldValue(this.reason, field)?.toLowerCase());
+    return this.lower.get(field);
+  }
 }
 
-/** A criteria node holds when each part it has holds: any of OrConditions, all of AndConditions, its StringCondition. */
-export function matchesCriteria(reason: StoredReason, criteria: SearchCriteria): boolean {
-  if (criteria.StringCondition && !matchesCondition(reason, criteria.StringCondition)) return false;
-  if (criteria.AndConditions && !criteria.AndConditions.every((c) => matchesCriteria(reason, c))) return false;
-  if (criteria.OrConditions && !criteria.OrConditions.some((c) => matchesCriteria(reason, c))) return false;
-  return true;
+type Test = (fields: ReasonFields) => boolean;
+
+/** STARTS_WITH and CONTAINS ignore case; EXACT does not. A reason without the field never matches. The needle is lower-cased here, once. */
+function conditionTest({ FieldName, Value, ComparisonType }: StringCondition): Test {
+  if (ComparisonType === 'EXACT') return (fields) => fields.exact(FieldName) === Value;
+  const needle = Value.toLowerCase();
+  if (ComparisonType === 'STARTS_WITH') return (fields) => fields.lowered(FieldName)?.startsWith(needle) ?? false;
+  return (fields) => fields.lowered(FieldName)?.includes(needle) ?? false;
+}
+
+/** A criteria node holds when each part it has holds: its StringCondition, all of its AndConditions, any of its OrConditions. */
+function criteriaTest(criteria: SearchCriteria): Test {
+  const parts: Test[] = [];
+  if (criteria.StringCondition) parts.push(conditionTest(criteria.StringCondition));
+  if (criteria.AndConditions) {
+    const all = criteria.AndConditions.map(criteriaTest);
+    parts.push((fields) => all.every((test) => test(fields)));
+  }
+  if (criteria.OrConditions) {
+    const any = criteria.OrConditions.map(criteriaTest);
+    parts.push((fields) => any.some((test) => test(fields)));
+  }
+  return (fields) => parts.every((test) => test(fields));
 }
 
 /** A tag condition holds when the reason has the tag with that value (any value when TagValue is absent). */
 const hasTag = (reason: StoredReason, { TagKey, TagValue }: TagCondition) =>
   reason.tags !== undefined && Object.hasOwn(reason.tags, TagKey) && (TagValue === undefined || reason.tags[TagKey] === TagValue);
 
-export function matchesFilter(reason: StoredReason, filter: SearchFilter): boolean {
+function filterTest(filter: SearchFilter): Test {
   const attributes = filter.AttributeFilter;
-  if (!attributes) return true;
-  if (attributes.TagCondition && !hasTag(reason, attributes.TagCondition)) return false;
-  if (attributes.AndCondition && !attributes.AndCondition.TagConditions.every((c) => hasTag(reason, c))) return false;
-  if (attributes.OrConditions && !attributes.OrConditions.some((and) => and.TagConditions.every((c) => hasTag(reason, c)))) return false;
-  return true;
+  if (!attributes) return () => true;
+  return ({ reason }) => {
+    if (attributes.TagCondition && !hasTag(reason, attributes.TagCondition)) return false;
+    if (attributes.AndCondition && !attributes.AndCondition.TagConditions.every((c) => hasTag(reason, c))) return false;
+    if (attributes.OrConditions && !attributes.OrConditions.some((and) => and.TagConditions.every((c) => hasTag(reason, c)))) return false;
+    return true;
+  };
+}
+
+/** A search's criteria and tag filter as one test of a reason, built once per request. */
+export function searchMatcher(criteria: SearchCriteria | undefined, filter: SearchFilter | undefined): (reason: StoredReason) => boolean {
+  const tests = [...(criteria ? [criteriaTest(criteria)] : []), ...(filter ? [filterTest(filter)] : [])];
+  return (reason) => {
+    const fields = new ReasonFields(reason);
+    return tests.every((test) => test(fields));
+  };
 }
 
 /** How many conditions a search holds (string and tag conditions), for the bound on a search's cost. */
@@ -367,5 +420,41 @@ export function conditionCount(request: Pick<SearchAgentStatusesRequest, 'Search
   if (attributes?.TagCondition) count++;
   count += attributes?.AndCondition?.TagConditions.length ?? 0;
   for (const and of attributes?.OrConditions ?? []) count += and.TagConditions.length;
+  return count;
+}
+
+const member = (value: unknown, name: string): unknown =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined;
+const lengthOf = (value: unknown): number => (Array.isArray(value) ? value.length : 0);
+
+/**
+ * How many nodes a search body holds (see `CONNECT_LIMITS.searchNodesMax`),
+ * counted on the body as it came, before any schema walks it, and no further
+ * than just past `max`: a body of 85,000 empty nodes is refused for the cost of
+ * counting 200 of them.
+ */
+export function searchNodeCount(body: unknown, max: number): number {
+  let count = 0;
+  const criteria = member(body, 'SearchCriteria');
+  const stack: unknown[] = criteria === undefined ? [] : [criteria];
+  if (stack.length) count++;
+  while (stack.length && count <= max) {
+    const node = stack.pop();
+    for (const name of ['AndConditions', 'OrConditions']) {
+      const children = member(node, name);
+      if (!Array.isArray(children)) continue;
+      count += children.length;
+      if (count <= max) stack.push(...children);
+    }
+  }
+  const attributes = member(member(body, 'SearchFilter'), 'AttributeFilter');
+  if (member(attributes, 'TagCondition') !== undefined) count++;
+  const and = member(attributes, 'AndCondition');
+  if (and !== undefined) count += 1 + lengthOf(member(and, 'TagConditions'));
+  const groups = member(attributes, 'OrConditions');
+  if (Array.isArray(groups)) {
+    count += groups.length;
+    for (let i = 0; i < groups.length && count <= max; i++) count += lengthOf(member(groups[i], 'TagConditions'));
+  }
   return count;
 }

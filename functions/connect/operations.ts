@@ -4,7 +4,7 @@
 import { DomainError, isDomainError, type FieldError } from '../domain/errors.js';
 import { idempotencyKey, idempotencyKeySchema } from '../domain/idempotency.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE, LIMITS, type NewReason, type StatusReason, type StoredReason } from '../domain/status-reason.js';
-import { createStatusReasons, getStatusReason, listStatusReasons, modifyStatusReason } from '../domain/status-reasons.js';
+import { createStatusReasons, getStatusReason, listStatusReasons, modifyStatusReasonForRevision } from '../domain/status-reasons.js';
 import type { AccountState, IdempotencyKey, StatusReasonStore } from '../domain/store.js';
 import { json, type HttpResult } from '../http/types.js';
 import {
@@ -18,11 +18,11 @@ import {
   ConnectError,
   createAgentStatusSchema,
   invalidParameter,
-  matchesCriteria,
-  matchesFilter,
   parseAgentStatusArn,
   parseConnectBody,
   searchAgentStatusesSchema,
+  searchMatcher,
+  searchNodeCount,
   tagResourceSchema,
   updateAgentStatusSchema,
   type ArnContext,
@@ -173,7 +173,8 @@ async function modifyAgentStatus(
 ): Promise<HttpResult> {
   const { instanceId, id } = target(request);
   const key = idempotency(request, { instanceId, id, asks });
-  const work = modifyStatusReason(
+  // Connect answers these writes with an empty body: the idempotency record keeps no reason.
+  const work = modifyStatusReasonForRevision(
     request.store,
     instanceId,
     id,
@@ -249,6 +250,12 @@ async function updateAgentStatus(request: ConnectRequest): Promise<HttpResult> {
 }
 
 async function searchAgentStatuses(request: ConnectRequest): Promise<HttpResult> {
+  // Counted before the schema walks the body: a flood of nodes is refused for the cost of counting past the bound.
+  const nodes = searchNodeCount(request.body, CONNECT_LIMITS.searchNodesMax);
+  if (nodes > CONNECT_LIMITS.searchNodesMax) {
+    const message = `a search may hold at most ${CONNECT_LIMITS.searchNodesMax} nodes (every object of SearchCriteria and of SearchFilter's AttributeFilter, empty ones included; got more)`;
+    throw invalidParameter([{ path: '', message }]);
+  }
   const search = parseConnectBody(searchAgentStatusesSchema, request.body, 'SearchAgentStatuses');
   const instanceId = checkInstanceId(search.InstanceId);
   const conditions = conditionCount(search);
@@ -258,9 +265,8 @@ async function searchAgentStatuses(request: ConnectRequest): Promise<HttpResult>
   if (search.NextToken !== undefined && search.NextToken.length < 1) throw invalidParameter([{ path: 'NextToken', message: 'must not be empty' }]);
   const scope = { operation: request.operation, instanceId, query: JSON.stringify([search.SearchCriteria ?? null, search.SearchFilter ?? null]) };
   const { revision, items } = await listStatusReasons(request.store, instanceId);
-  const criteria = search.SearchCriteria;
-  const filter = search.SearchFilter;
-  const matching = items.filter((reason) => (!criteria || matchesCriteria(reason, criteria)) && (!filter || matchesFilter(reason, filter))).sort(byId);
+  const matches = searchMatcher(search.SearchCriteria, search.SearchFilter);
+  const matching = items.filter(matches).sort(byId);
   const shown = page(request, scope, matching, search.MaxResults ?? CONNECT_LIMITS.defaultMaxResults, search.NextToken);
   return answer(
     {

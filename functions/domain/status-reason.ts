@@ -1,6 +1,6 @@
 // The status reason, its field rules (zod), and the text key that uniqueness is judged by.
 import * as z from 'zod';
-import { DomainError, type FieldError } from './errors.js';
+import { describeValue, DomainError, type FieldError } from './errors.js';
 
 /** LivePerson's values (its agent workspace shows `Occupied` as "Back soon"; that is not an API value). */
 export const STATES = ['Online', 'Occupied', 'Away'] as const;
@@ -83,6 +83,16 @@ const codePoints = (s: string): number => {
   return n;
 };
 
+/**
+ * A UTF-16 surrogate without its partner. JSON can carry one (`"\ud800"`), but
+ * DynamoDB documents its strings as UTF-8, which has no encoding for it
+ * (DynamoDB Local happens to keep it; what DynamoDB does is not documented),
+ * and no client can show it. So every stored string must be well-formed.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const WELL_FORMED_RULE = 'must be well-formed Unicode (no lone surrogate code units)';
+export const isWellFormed = (s: string): boolean => !LONE_SURROGATE.test(s);
+
 /** The key two texts are compared by: trimmed, NFKC-normalised, lower-cased. */
 export const textKey = (text: string): string => text.trim().normalize('NFKC').toLowerCase();
 
@@ -97,6 +107,7 @@ export const textSchema = z
       ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be at most ${LIMITS.textMax} characters (got ${length})` });
     if (CONTROL_CHARACTER.test(ctx.value))
       ctx.issues.push({ code: 'custom', input: ctx.value, message: 'must not contain control characters (U+0000–U+001F, U+007F)' });
+    if (!isWellFormed(ctx.value)) ctx.issues.push({ code: 'custom', input: ctx.value, message: WELL_FORMED_RULE });
   });
 
 const typed = (what: string) => ({
@@ -109,9 +120,42 @@ export const orderSchema = z
   .int({ error: 'must be an integer' })
   .min(LIMITS.orderMin, { error: `must be at least ${LIMITS.orderMin}` })
   .max(LIMITS.orderMax, { error: `must be at most ${LIMITS.orderMax}` });
-export const descriptionSchema = z.string(typed('a string')).max(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` });
-export const tagsSchema = z
-  .record(z.string(), z.string(typed('a string')).max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` }), typed('an object of string pairs'))
+const wellFormed = (s: string) => isWellFormed(s);
+export const descriptionSchema = z
+  .string(typed('a string'))
+  .max(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` })
+  .refine(wellFormed, { error: WELL_FORMED_RULE });
+/**
+ * Map keys that are object machinery, not data: JSON.parse keeps `__proto__`
+ * as an own key, but assigning it to a plain object (as zod's record and the
+ * DynamoDB SDK's marshaller and unmarshaller do) sets the prototype instead,
+ * so the key would vanish; and the SDK refuses to marshal any object with an
+ * own `constructor`. Such a key is refused with a 400 naming it. (`prototype`
+ * and every other name, `toString` included, is ordinary data.)
+ */
+export const RESERVED_MAP_KEYS: readonly string[] = ['__proto__', 'constructor'];
+export const RESERVED_MAP_KEY_RULE = `must not be "__proto__" or "constructor" (names JavaScript objects reserve)`;
+
+/** Refuses an object with a reserved own key, naming it, before a record schema would drop or keep it. */
+const withoutReservedKeys = z.unknown().check((ctx) => {
+  const value = ctx.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  for (const key of RESERVED_MAP_KEYS) {
+    if (Object.hasOwn(value, key)) ctx.issues.push({ code: 'custom', input: value, path: [key], message: `is not allowed: a key ${RESERVED_MAP_KEY_RULE}` });
+  }
+});
+
+export const tagsSchema = withoutReservedKeys
+  .pipe(
+    z.record(
+      z.string(),
+      z
+        .string(typed('a string'))
+        .max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` })
+        .refine(wellFormed, { error: WELL_FORMED_RULE }),
+      typed('an object of string pairs'),
+    ),
+  )
   .check((ctx) => {
     const keys = Object.keys(ctx.value);
     if (keys.length > LIMITS.tagsMax)
@@ -120,9 +164,13 @@ export const tagsSchema = z
       if (key.length < 1 || key.length > LIMITS.tagKeyMax) {
         // Named by position, not by the key itself: the key may be empty or very long.
         ctx.issues.push({ code: 'custom', input: key, message: `keys must be 1–${LIMITS.tagKeyMax} characters (key #${keys.indexOf(key) + 1} has ${key.length})` });
+      } else if (!isWellFormed(key)) {
+        ctx.issues.push({ code: 'custom', input: key, message: `keys ${WELL_FORMED_RULE} (key #${keys.indexOf(key) + 1})` });
       }
     }
-  });
+  })
+  // In key order: a request and its idempotent repeat (which may list the same tags in another order) answer the same bytes.
+  .transform((tags) => Object.fromEntries(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
 
 /** What a caller sends to create a reason (LivePerson's object; Connect maps onto it). */
 export const newReasonSchema = z.strictObject(
@@ -170,6 +218,21 @@ export const reorderIdsSchema = z
 
 /** The body of `POST …/status-reasons/reorder`. */
 export const reorderBodySchema = z.strictObject({ ids: reorderIdsSchema }, typed('an object with "ids"'));
+
+/**
+ * A PUT body for the reason `id`: the replacement, whose `id`, if sent, must be
+ * that id. Checked whole before anything is derived from it (an idempotency
+ * key's fingerprint included), so a malformed `id` is a 400, whatever its shape.
+ */
+export function parseReplacement(body: unknown, id: number): Replacement {
+  const replacement = parseOrThrow(replacementSchema, body);
+  if (replacement.id !== undefined && replacement.id !== id) {
+    throw new DomainError('invalid', `Invalid request: id ${describeValue(replacement.id)} does not match the path's id ${id}.`, [
+      { path: 'id', message: `must equal the path's id ${id}` },
+    ]);
+  }
+  return replacement;
+}
 
 /** A create body: one object, or an array of 1–100 of them. */
 export function parseCreateBody(body: unknown): { items: NewReason[]; single: boolean } {

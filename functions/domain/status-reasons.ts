@@ -172,21 +172,49 @@ export async function getStatusReason(
 }
 
 /**
+ * What a single-reason write keeps for an idempotent repeat: the fields of the
+ * reason it answered that its request did not carry. A repeat carries the same
+ * request (the key's fingerprint guarantees it), so with the request's own
+ * fields these rebuild the first answer. A write that answers only its
+ * revision (Connect's) keeps nothing. Records written before this shape hold
+ * the whole reason (it has an `id`).
+ */
+type ModifyAnswer = { kept: Partial<StatusReason> } | StatusReason | null;
+
+/** The fields of `next` that `carried` does not hold. */
+function keptFields(next: StatusReason, carried: Partial<StatusReason>): Partial<StatusReason> {
+  const kept: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(next)) if (field !== 'id' && !Object.hasOwn(carried, field)) kept[field] = value;
+  return kept as Partial<StatusReason>;
+}
+
+function rebuilt(id: number, answer: ModifyAnswer, carried: Partial<StatusReason>): StatusReason {
+  if (answer !== null && 'id' in answer) return answer;
+  return publicReason({ ...(answer?.kept ?? {}), ...carried, id } as StatusReason);
+}
+
+/**
  * Changes one reason: `change` gets it as stored (deleted ones included), and
  * the account's state, and returns it whole as it should be; it may refuse by
  * throwing a DomainError.
  * Uniqueness, the cap and the budget are checked on the result. Every
  * single-reason write (replace, delete, and the Connect updates and tags) goes
  * through here, so its rules hold for each.
+ *
+ * `carried`: the fields of the result that the request itself fixes, with
+ * their values (a PUT's text and state, say); they are not kept with an
+ * idempotency key, as a repeat carries them again. `answers: 'revision'` for
+ * a caller that answers no reason (then `item` is undefined on a repeat).
  */
-export async function modifyStatusReason(
+async function modify(
   store: StatusReasonStore,
   accountId: string,
   id: number,
   change: (current: StatusReason, state: AccountState) => StatusReason,
-  options: WriteOptions & { setsText?: string | undefined } = {},
-): Promise<Written & { item: StatusReason }> {
+  options: WriteOptions & { setsText?: string | undefined; carried?: Partial<StatusReason>; answers?: 'item' | 'revision' },
+): Promise<Written & { item: StatusReason | undefined }> {
   const textKeys = options.setsText !== undefined ? [textKey(options.setsText)] : [];
+  const carried = options.carried ?? {};
   const outcome = await store.write(accountId, { newIds: 0, target: id, idempotency: options.idempotency, textKeys }, (state) =>
     onState(state, () => {
       checkRevision(state, options.ifMatch);
@@ -204,10 +232,37 @@ export async function modifyStatusReason(
         if (current.deleted && state.liveCount + 1 > LIMITS.activeReasonsPerAccount) throw capError(state.liveCount, 1);
       }
       if (!next.deleted) checkBudget(state, state.liveBytes - (current.deleted ? 0 : wireSize(current)) + wireSize(next));
-      return { plan: { kind: 'replace' as const, reason: next }, answer: next };
+      const answer: ModifyAnswer = options.answers === 'revision' ? null : { kept: keptFields(next, carried) };
+      return { plan: { kind: 'replace' as const, reason: next }, answer };
     }),
   );
-  return { revision: outcome.revision, replayed: outcome.replayed, item: outcome.answer as StatusReason };
+  const answer = outcome.answer as ModifyAnswer;
+  const item = options.answers === 'revision' ? undefined : rebuilt(id, answer, carried);
+  return { revision: outcome.revision, replayed: outcome.replayed, item };
+}
+
+/** `modify`, answering the reason as written. */
+export async function modifyStatusReason(
+  store: StatusReasonStore,
+  accountId: string,
+  id: number,
+  change: (current: StatusReason, state: AccountState) => StatusReason,
+  options: WriteOptions & { setsText?: string | undefined; carried?: Partial<StatusReason> } = {},
+): Promise<Written & { item: StatusReason }> {
+  const result = await modify(store, accountId, id, change, options);
+  return { ...result, item: result.item! };
+}
+
+/** `modify` for a caller that answers only the revision (Connect's updates and tags): its idempotency record keeps no reason. */
+export async function modifyStatusReasonForRevision(
+  store: StatusReasonStore,
+  accountId: string,
+  id: number,
+  change: (current: StatusReason, state: AccountState) => StatusReason,
+  options: WriteOptions & { setsText?: string | undefined } = {},
+): Promise<Written> {
+  const { revision, replayed } = await modify(store, accountId, id, change, { ...options, answers: 'revision' });
+  return { revision, replayed };
 }
 
 export async function replaceStatusReason(
@@ -242,8 +297,17 @@ export async function replaceStatusReason(
       ...((replacement.tags ?? current.tags) !== undefined && { tags: replacement.tags ?? current.tags }),
       };
     },
-    { ...options, setsText: replacement.text },
+    { ...options, setsText: replacement.text, carried: carriedBy(replacement) },
   );
+}
+
+/** The fields a replacement fixes whatever is stored: text and state, and each optional one it sends. */
+function carriedBy(replacement: Replacement): Partial<StatusReason> {
+  const carried: Partial<StatusReason> = { text: replacement.text, state: replacement.state };
+  for (const field of ['enabled', 'deleted', 'order', 'description', 'tags'] as const) {
+    if (replacement[field] !== undefined) (carried as Record<string, unknown>)[field] = replacement[field];
+  }
+  return carried;
 }
 
 export async function deleteStatusReason(store: StatusReasonStore, accountId: string, id: number, options: WriteOptions = {}): Promise<Written & { item: StatusReason }> {
@@ -255,7 +319,7 @@ export async function deleteStatusReason(store: StatusReasonStore, accountId: st
       if (current.deleted) throw new DomainError('not_found', `Status reason ${id} is already deleted.`);
       return { ...current, deleted: true };
     },
-    options,
+    { ...options, carried: { deleted: true } },
   );
 }
 

@@ -4,7 +4,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { pipeline, requestScope } from '../pipeline.js';
 import { describeValue, isDomainError, type DomainErrorKind } from '../domain/errors.js';
 import { idempotencyKey, idempotencyKeySchema } from '../domain/idempotency.js';
-import { ACCOUNT_ID, ACCOUNT_ID_RULE, parseCreateBody, parseOrThrow, publicReason, reorderBodySchema, replacementSchema } from '../domain/status-reason.js';
+import { ACCOUNT_ID, ACCOUNT_ID_RULE, parseCreateBody, parseOrThrow, parseReplacement, publicReason, reorderBodySchema } from '../domain/status-reason.js';
 import {
   createStatusReasons,
   deleteStatusReason,
@@ -223,7 +223,8 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
     case 'replace': {
       const id = statusReasonId(event);
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
-      const replacement = parseOrThrow(replacementSchema, event.parsedBody);
+      // The whole body is checked before the key's fingerprint is taken of it.
+      const replacement = parseReplacement(event.parsedBody, id);
       const key = idempotency(event, 'replace', { id, replacement });
       const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch, idempotency: key });
       return json(200, result.item, revisionHeaders(result.revision));

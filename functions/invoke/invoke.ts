@@ -14,9 +14,9 @@ import {
   fieldErrors,
   parseCreateBody,
   parseOrThrow,
+  parseReplacement,
   publicReason,
   reorderIdsSchema,
-  replacementSchema,
   summarise,
 } from '../domain/status-reason.js';
 import {
@@ -146,7 +146,8 @@ const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonS
   },
   async replaceStatusReason(request, store) {
     return about('item', async () => {
-      const replacement = parseOrThrow(replacementSchema, request.item);
+      // The whole item is checked before the key's fingerprint is taken of it.
+      const replacement = parseReplacement(request.item, request.id);
       const options = writeOptions(request, { action: request.action, id: request.id, replacement });
       const result = await replaceStatusReason(store, request.accountId, request.id, replacement, options);
       return { revision: String(result.revision), item: result.item };

@@ -27,7 +27,11 @@ export const jsonBody = ({ maxBytes = 256 * 1024, when = () => true }: JsonBodyO
   before: ({ event }) => {
     if (!when(event)) return;
     const bytes = bodyBytes(event);
-    if (bytes.length > maxBytes) throw new HttpError(413, `The request body is ${bytes.length} bytes; the limit is ${maxBytes} bytes.`);
+    if (bytes.length > maxBytes) {
+      throw new HttpError(413, `The request body is ${bytes.length} bytes; the limit is ${maxBytes} bytes.`, [
+        { path: '', message: `must be at most ${maxBytes} bytes (got ${bytes.length})` },
+      ]);
+    }
     if (bytes.length === 0) throw new HttpError(400, 'The request needs a JSON body.', [{ path: '', message: 'is required' }]);
     const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]!.trim();
     if (!JSON_MEDIA_TYPE.test(contentType)) {
