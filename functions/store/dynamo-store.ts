@@ -657,7 +657,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     // What this commit wrote, for reads to check each item at this revision (readAtRevision).
     values[':wrote'] = [...reasons.map((r) => (r.deleted ? -r.id : r.id)), ...updatedIds];
     values[':token'] = lease.token;
-    // How long a turn takes (from one handover to the next), for the waiters' timing.
+    // How long a hold takes (from finding the lease ours to this commit), for the waiters' timing.
     const held = Math.max(0, now - lease.since);
     set.push('holdMs = :holdMs');
     values[':holdMs'] = Math.round(lease.holdMs === undefined ? held : lease.holdMs * 0.8 + held * 0.2);

@@ -116,7 +116,7 @@ export interface Lease {
   fenceMarks: Record<string, number> | undefined;
   /** The line as this writer last read it: whom its commit hands the lease to. */
   line: Waiter[];
-  /** When this writer got the lease (epoch ms), and how long holds took until then: for `holdMs`. */
+  /** When this writer found the lease its own (epoch ms), and how long holds took until then: for `holdMs`. */
   since: number;
   holdMs: number | undefined;
   /** Whether the writer had to wait for it. */
@@ -237,7 +237,7 @@ export class AccountLeases {
         if (view.lockToken === token) {
           // Handed over by the writer before: the lease, its ids and its view of the line are ours.
           this.onEvent({ type: 'lease-wait', accountId, waitedMs: now - started, taken: true });
-          return this.leaseFrom(view, token, Number(view.lockFrom), Number(view.lockExpires), num(view.lockSince) ?? now, true);
+          return this.leaseFrom(view, token, Number(view.lockFrom), Number(view.lockExpires), now, true);
         }
         if (key !== undefined && view.lockKey === key) {
           throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
@@ -299,7 +299,7 @@ export class AccountLeases {
     return out.Item ?? {};
   }
 
-  /** The lease as `view` shows it ours; `since`: when it became ours (a handover: when the writer before committed). */
+  /** The lease as `view` shows it ours; `since`: when this writer found it ours (its hold, for `holdMs`, starts then). */
   private leaseFrom(view: Record<string, unknown>, token: string, firstId: number, expires: number, since: number, waited: boolean): Lease {
     const ids = Number(view.lockN ?? 0);
     const meta = toMeta(view);
