@@ -39,9 +39,14 @@ export function publicReason(reason: StatusReason): StatusReason {
     order: reason.order,
   };
   if (reason.description !== undefined) out.description = reason.description;
-  if (reason.tags !== undefined) out.tags = reason.tags;
+  // In key order: a request and its idempotent repeat (which may list the same tags in another order) answer the same bytes.
+  if (reason.tags !== undefined) out.tags = sortedTags(reason.tags);
   return out;
 }
+
+const byKey = ([a]: [string, string], [b]: [string, string]) => (a < b ? -1 : a > b ? 1 : 0);
+/** Tags in key order (code-unit order). Object keys that look like array indexes still come first, in numeric order: JavaScript orders them so. */
+const sortedTags = (tags: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(tags).sort(byKey));
 
 /**
  * The bytes a reason adds to a list answer inside a Lambda result: the answer's
@@ -168,9 +173,7 @@ export const tagsSchema = withoutReservedKeys
         ctx.issues.push({ code: 'custom', input: key, message: `keys ${WELL_FORMED_RULE} (key #${keys.indexOf(key) + 1})` });
       }
     }
-  })
-  // In key order: a request and its idempotent repeat (which may list the same tags in another order) answer the same bytes.
-  .transform((tags) => Object.fromEntries(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  });
 
 /** What a caller sends to create a reason (LivePerson's object; Connect maps onto it). */
 export const newReasonSchema = z.strictObject(

@@ -28,9 +28,12 @@ function override(ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void {
     ctx.jsonSchema.description = `Stored trimmed of surrounding white space; then 1–${LIMITS.textMax} characters with no control characters (U+0000–U+001F, U+007F). Unique per account among non-deleted reasons, compared trimmed, NFKC-normalised and lower-cased.`;
   }
   if (ctx.zodSchema === tagsSchema) {
+    // A pipe (reserved keys are refused before the record is read), which JSON Schema sees as its first part: say it whole.
     Object.assign(ctx.jsonSchema, {
+      type: 'object',
+      additionalProperties: { type: 'string', maxLength: LIMITS.tagValueMax },
       maxProperties: LIMITS.tagsMax,
-      propertyNames: { type: 'string', minLength: 1, maxLength: LIMITS.tagKeyMax },
+      propertyNames: { type: 'string', minLength: 1, maxLength: LIMITS.tagKeyMax, not: { enum: ['__proto__', 'constructor'] } },
       description: `Up to ${LIMITS.tagsMax} string pairs (Connect's Tags).`,
     });
   }
