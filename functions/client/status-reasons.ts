@@ -16,6 +16,7 @@ import {
   DELETE_STATUS_REASON,
   GET_STATUS_REASON,
   LIST_STATUS_REASONS,
+  REORDER_STATUS_REASONS,
   REPLACE_STATUS_REASON,
   type InvokeAction,
   type InvokeErrorType,
@@ -77,6 +78,12 @@ export interface DeleteStatusReasonInput extends WriteFields {
   id: number;
 }
 
+export interface ReorderStatusReasonsInput extends WriteFields {
+  accountId: string;
+  /** Every non-deleted reason's id, once each, in the wanted order. */
+  ids: number[];
+}
+
 /**
  * What went wrong: one of the function's error types, or
  * `FunctionError` (the function itself failed: a crash, a timeout) or
@@ -113,6 +120,7 @@ const ANSWER_FIELD: Record<InvokeAction, 'items' | 'item'> = {
   getStatusReason: 'item',
   replaceStatusReason: 'item',
   deleteStatusReason: 'item',
+  reorderStatusReasons: 'items',
 };
 
 /** Invokes the function with one action's payload and answers its result, or throws StatusReasonsError. */
@@ -159,7 +167,11 @@ export function getStatusReason(lambdaClient: LambdaClient, functionName: string
   return invoke(lambdaClient, functionName, defined({ action: GET_STATUS_REASON, ...input }));
 }
 
-/** Replaces one reason (as LivePerson's PUT); answers it as now stored. */
+/**
+ * Replaces one reason (as LivePerson's PUT); answers it as now stored. `item.deleted: true` soft-deletes a live
+ * reason; on a deleted one, `item.deleted: false` restores it (Duplicate when its text is taken, LimitExceeded at
+ * the cap); any other replacement of a deleted reason is NotFound.
+ */
 export function replaceStatusReason(lambdaClient: LambdaClient, functionName: string, input: ReplaceStatusReasonInput): Promise<StatusReasonResult> {
   return invoke(lambdaClient, functionName, defined({ action: REPLACE_STATUS_REASON, ...input }));
 }
@@ -167,4 +179,12 @@ export function replaceStatusReason(lambdaClient: LambdaClient, functionName: st
 /** Soft-deletes one reason (its text becomes free); answers it as now stored. NotFound when unknown or already deleted. */
 export function deleteStatusReason(lambdaClient: LambdaClient, functionName: string, input: DeleteStatusReasonInput): Promise<StatusReasonResult> {
   return invoke(lambdaClient, functionName, defined({ action: DELETE_STATUS_REASON, ...input }));
+}
+
+/**
+ * Puts the account's non-deleted reasons in the order of `ids` (every one, once each) in one write: only the
+ * reasons whose order must change are written. Answers the list as it is after (sorted by order, then id).
+ */
+export function reorderStatusReasons(lambdaClient: LambdaClient, functionName: string, input: ReorderStatusReasonsInput): Promise<StatusReasonsResult> {
+  return invoke(lambdaClient, functionName, defined({ action: REORDER_STATUS_REASONS, ...input }));
 }

@@ -157,6 +157,20 @@ export const replacementSchema = z.strictObject(
 );
 export type Replacement = z.output<typeof replacementSchema>;
 
+/** A status reason id as a request names one: a positive integer below 2^53. */
+export const reasonIdSchema = z
+  .number(typed('a positive integer'))
+  .int({ error: 'must be a positive integer below 2^53' })
+  .min(1, { error: 'must be a positive integer below 2^53' });
+
+/** A reorder's `ids`: every non-deleted reason of the account, once each, in the wanted order (at most the cap). */
+export const reorderIdsSchema = z
+  .array(reasonIdSchema, typed('an array of status reason ids'))
+  .max(LIMITS.activeReasonsPerAccount, { error: `must hold at most ${LIMITS.activeReasonsPerAccount} ids (an account's cap of status reasons that are not deleted)` });
+
+/** The body of `POST …/status-reasons/reorder`. */
+export const reorderBodySchema = z.strictObject({ ids: reorderIdsSchema }, typed('an object with "ids"'));
+
 /** A create body: one object, or an array of 1–100 of them. */
 export function parseCreateBody(body: unknown): { items: NewReason[]; single: boolean } {
   if (!Array.isArray(body)) {

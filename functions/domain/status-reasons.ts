@@ -5,6 +5,7 @@ import { describeValue, DomainError, type FieldError } from './errors.js';
 import {
   LIMITS,
   publicReason,
+  summarise,
   textKey,
   wireSize,
   type NewReason,
@@ -12,7 +13,8 @@ import {
   type StatusReason,
   type StoredReason,
 } from './status-reason.js';
-import type { AccountState, IdempotencyKey, StatusReasonStore } from './store.js';
+import { planReorder } from './reorder.js';
+import type { AccountState, IdempotencyKey, OrderChange, StatusReasonStore } from './store.js';
 
 export interface WriteOptions {
   /** The revision the caller last saw; the write is refused if it is no longer current. */
@@ -224,7 +226,12 @@ export async function replaceStatusReason(
     store,
     accountId,
     id,
-    (current) => ({
+    (current) => {
+      // A deleted reason takes only a restore (`deleted: false`); any other PUT finds nothing, as a GET would.
+      if (current.deleted && replacement.deleted !== false) {
+        throw new DomainError('not_found', `Status reason ${id} is deleted; only a replacement with "deleted": false (a restore) applies to it.`);
+      }
+      return {
       id,
       text: replacement.text,
       state: replacement.state,
@@ -233,7 +240,8 @@ export async function replaceStatusReason(
       order: replacement.order ?? current.order,
       ...((replacement.description ?? current.description) !== undefined && { description: replacement.description ?? current.description }),
       ...((replacement.tags ?? current.tags) !== undefined && { tags: replacement.tags ?? current.tags }),
-    }),
+      };
+    },
     { ...options, setsText: replacement.text },
   );
 }
@@ -249,4 +257,87 @@ export async function deleteStatusReason(store: StatusReasonStore, accountId: st
     },
     options,
   );
+}
+
+/** What a reorder keeps for an idempotent repeat: the list's ids in order, with their order values. */
+interface ReorderAnswer {
+  ids: number[];
+  orders: number[];
+}
+
+/** `ids[3]`: where in the request an id is. */
+const idAt = (index: number) => `ids[${index}]`;
+
+/** How many missing ids a refusal names one by one. */
+const MISSING_NAMED = 20;
+
+/**
+ * Puts the account's non-deleted reasons in the order of `ids` (every one of
+ * them, each once) in one write, writing only the reasons whose order must
+ * change (`planReorder`). Answers the list as it is after.
+ */
+export async function reorderStatusReasons(
+  store: StatusReasonStore,
+  accountId: string,
+  ids: readonly number[],
+  options: WriteOptions = {},
+): Promise<Written & { items: StatusReason[] }> {
+  // Repeats are refused before anything is read: they need no state.
+  const firstAt = new Map<number, number>();
+  const repeats: FieldError[] = [];
+  ids.forEach((id, index) => {
+    const first = firstAt.get(id);
+    if (first === undefined) firstAt.set(id, index);
+    else repeats.push({ path: idAt(index), message: `repeats status reason ${id} (already at ${idAt(first)})` });
+  });
+  if (repeats.length) throw new DomainError('invalid', summarise(repeats), repeats);
+
+  // The list as this write leaves it; the idempotency record keeps only ids and orders (a list can be megabytes).
+  let after: StatusReason[] = [];
+  const outcome = await store.write(accountId, { newIds: 0, readLive: true, idempotency: options.idempotency }, (state) =>
+    onState(state, () => {
+      checkRevision(state, options.ifMatch);
+      const live = state.liveReasons;
+      if (!live) throw new Error('reorderStatusReasons: the store did not read the live reasons it was asked for');
+      const byId = new Map(live.map((reason) => [reason.id, reason]));
+
+      const errors: FieldError[] = [];
+      ids.forEach((id, index) => {
+        if (!byId.has(id)) errors.push({ path: idAt(index), message: `${id} is not a status reason of this account that is not deleted` });
+      });
+      const missing = live.filter((reason) => !firstAt.has(reason.id)).map((reason) => reason.id).sort((a, b) => a - b);
+      if (missing.length) {
+        const named = missing.slice(0, MISSING_NAMED).join(', ');
+        const more = missing.length > MISSING_NAMED ? ` and ${missing.length - MISSING_NAMED} more` : '';
+        errors.push({ path: 'ids', message: `must list every status reason that is not deleted, once; missing: ${named}${more}` });
+      }
+      if (errors.length) throw new DomainError('invalid', summarise(errors), errors);
+
+      const sequence = ids.map((id) => byId.get(id)!);
+      const planned = planReorder(sequence);
+      const changes: OrderChange[] = [];
+      let liveBytes = state.liveBytes;
+      for (const reason of sequence) {
+        const order = planned.get(reason.id);
+        if (order === undefined) continue;
+        changes.push({ id: reason.id, order });
+        liveBytes += wireSize({ ...reason, order }) - wireSize(reason);
+      }
+      checkBudget(state, liveBytes);
+      const answer: ReorderAnswer = { ids: [...ids], orders: sequence.map((reason) => planned.get(reason.id) ?? reason.order) };
+      after = sequence.map((reason, index) => publicReason({ ...reason, order: answer.orders[index]! }));
+      return { plan: { kind: 'reorder' as const, changes }, answer };
+    }),
+  );
+  if (!outcome.replayed) return { revision: outcome.revision, replayed: false, items: after };
+  // A repeat: the first answer's order and values, with the reasons' other fields as they are now (one deleted since is left out).
+  const record = outcome.answer as ReorderAnswer;
+  const { reasons } = await store.read(accountId);
+  const now = new Map(reasons.map((reason) => [reason.id, reason]));
+  const items: StatusReason[] = [];
+  record.ids.forEach((id, index) => {
+    const reason = now.get(id);
+    if (reason) items.push(publicReason({ ...reason, order: record.orders[index]! }));
+  });
+  return { revision: outcome.revision, replayed: true, items };
 }

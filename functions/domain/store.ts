@@ -31,10 +31,24 @@ export interface AccountState {
   holderOf(key: string): number | undefined;
   /** The reason the write targets (`WriteRequest.target`), deleted or not; undefined when it does not exist. */
   target: StoredReason | undefined;
+  /** Every non-deleted reason, in no particular order: only for a write that asked (`WriteRequest.readLive`), else undefined. */
+  liveReasons: readonly StoredReason[] | undefined;
 }
 
-/** What one write does. A `replace` writes one reason whole (an edit, a delete, an undelete). */
-export type WritePlan = { kind: 'create'; reasons: StatusReason[] } | { kind: 'replace'; reason: StatusReason };
+/** A new order value for one live reason. */
+export interface OrderChange {
+  id: number;
+  order: number;
+}
+
+/**
+ * What one write does. A `replace` writes one reason whole (an edit, a delete, a
+ * restore); a `reorder` changes the order of live reasons and nothing else of them.
+ */
+export type WritePlan =
+  | { kind: 'create'; reasons: StatusReason[] }
+  | { kind: 'replace'; reason: StatusReason }
+  | { kind: 'reorder'; changes: OrderChange[] };
 
 /** An idempotency key as the store keeps it: scoped by the adapter, with a fingerprint of the request. */
 export interface IdempotencyKey {
@@ -51,6 +65,8 @@ export interface WriteRequest {
   target?: number;
   /** The text keys whose holders the decision may ask for (`AccountState.holderOf`): those of the texts it may set. */
   textKeys?: string[];
+  /** Hand the decision every non-deleted reason (`AccountState.liveReasons`): at most the cap, whatever the history. */
+  readLive?: boolean;
   idempotency?: IdempotencyKey;
 }
 

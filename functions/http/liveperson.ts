@@ -4,12 +4,13 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import { pipeline, requestScope } from '../pipeline.js';
 import { describeValue, isDomainError, type DomainErrorKind } from '../domain/errors.js';
 import { idempotencyKey, idempotencyKeySchema } from '../domain/idempotency.js';
-import { ACCOUNT_ID, ACCOUNT_ID_RULE, parseCreateBody, parseOrThrow, publicReason, replacementSchema } from '../domain/status-reason.js';
+import { ACCOUNT_ID, ACCOUNT_ID_RULE, parseCreateBody, parseOrThrow, publicReason, reorderBodySchema, replacementSchema } from '../domain/status-reason.js';
 import {
   createStatusReasons,
   deleteStatusReason,
   getStatusReason,
   listStatusReasons,
+  reorderStatusReasons,
   replaceStatusReason,
 } from '../domain/status-reasons.js';
 import type { IdempotencyKey, StatusReasonStore, StoreFactory } from '../domain/store.js';
@@ -25,9 +26,11 @@ export const BASE_PATH = /^\/api\/account\/([^/]+)\/configuration\/le-agents\/st
 export const READ_SCOPE = 'status-reasons:read';
 export const WRITE_SCOPE = 'status-reasons:write';
 
-type Operation = 'create' | 'list' | 'get' | 'replace' | 'delete';
-const WRITES: ReadonlySet<string> = new Set<Operation>(['create', 'replace', 'delete']);
-const WITH_BODY: ReadonlySet<string> = new Set<Operation>(['create', 'replace']);
+type Operation = 'create' | 'list' | 'get' | 'replace' | 'delete' | 'reorder';
+const WRITES: ReadonlySet<string> = new Set<Operation>(['create', 'replace', 'delete', 'reorder']);
+const WITH_BODY: ReadonlySet<string> = new Set<Operation>(['create', 'replace', 'reorder']);
+/** `POST base/reorder`: the one path under the collection that is not a reason's id. */
+export const REORDER_SEGMENT = 'reorder';
 const OPERATIONS: Record<string, Record<string, Operation>> = {
   collection: { POST: 'create', GET: 'list' },
   item: { GET: 'get', PUT: 'replace', DELETE: 'delete' },
@@ -55,6 +58,14 @@ export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined
   const [, account, id] = match;
   let method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
   const override = event.headers?.['x-http-method-override']?.trim().toUpperCase();
+  if (id === REORDER_SEGMENT && method === 'POST') {
+    if (override) {
+      throw new HttpError(400, `X-HTTP-Method-Override does not apply to POST ${REORDER_SEGMENT} (got ${override}).`, [
+        { path: 'X-HTTP-Method-Override', message: `does not apply to POST ${REORDER_SEGMENT}` },
+      ]);
+    }
+    return { operation: 'reorder', params: { accountId: accountIdOf(account!) } };
+  }
   if (override && method === 'POST' && id !== undefined) {
     if (override !== 'PUT' && override !== 'DELETE') {
       throw new HttpError(400, `X-HTTP-Method-Override must be PUT or DELETE (got ${override}).`, [
@@ -65,9 +76,13 @@ export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined
   }
   const operation = OPERATIONS[id === undefined ? 'collection' : 'item']![method];
   if (!operation) return undefined;
-  const accountId = decode(account!, 'accountId');
+  return { operation, params: { accountId: accountIdOf(account!), ...(id !== undefined && { statusReasonId: decode(id, 'statusReasonId') }) } };
+}
+
+function accountIdOf(segment: string): string {
+  const accountId = decode(segment, 'accountId');
   if (!ACCOUNT_ID.test(accountId)) throw new HttpError(400, `The path's accountId ${ACCOUNT_ID_RULE}.`, [{ path: 'accountId', message: ACCOUNT_ID_RULE }]);
-  return { operation, params: { accountId, ...(id !== undefined && { statusReasonId: decode(id, 'statusReasonId') }) } };
+  return accountId;
 }
 
 const route = (event: HttpEvent): MatchedRoute => {
@@ -212,6 +227,13 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
       const key = idempotency(event, 'replace', { id, replacement });
       const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch, idempotency: key });
       return json(200, result.item, revisionHeaders(result.revision));
+    }
+    case 'reorder': {
+      const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
+      const { ids } = parseOrThrow(reorderBodySchema, event.parsedBody);
+      const key = idempotency(event, 'reorder', { ids });
+      const result = await reorderStatusReasons(store, accountId, ids, { ifMatch, idempotency: key });
+      return json(200, result.items, revisionHeaders(result.revision));
     }
     case 'delete': {
       const id = statusReasonId(event);

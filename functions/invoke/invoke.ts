@@ -8,12 +8,23 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { describeValue, DomainError, isDomainError, type DomainErrorKind, type FieldError } from '../domain/errors.js';
 import { idempotencyKey, idempotencyKeySchema } from '../domain/idempotency.js';
-import { ACCOUNT_ID, ACCOUNT_ID_RULE, fieldErrors, parseCreateBody, parseOrThrow, publicReason, replacementSchema, summarise } from '../domain/status-reason.js';
+import {
+  ACCOUNT_ID,
+  ACCOUNT_ID_RULE,
+  fieldErrors,
+  parseCreateBody,
+  parseOrThrow,
+  publicReason,
+  reorderIdsSchema,
+  replacementSchema,
+  summarise,
+} from '../domain/status-reason.js';
 import {
   createStatusReasons,
   deleteStatusReason,
   getStatusReason,
   listStatusReasons,
+  reorderStatusReasons,
   replaceStatusReason,
   type WriteOptions,
 } from '../domain/status-reasons.js';
@@ -26,6 +37,7 @@ import {
   GET_STATUS_REASON,
   INVOKE_ACTIONS,
   LIST_STATUS_REASONS,
+  REORDER_STATUS_REASONS,
   REPLACE_STATUS_REASON,
   type InvokeAction,
   type InvokeAnswer,
@@ -63,6 +75,7 @@ const PAYLOADS = {
   [GET_STATUS_REASON]: z.strictObject({ action: z.literal(GET_STATUS_REASON), accountId, id, includeDeleted }),
   [REPLACE_STATUS_REASON]: z.strictObject({ action: z.literal(REPLACE_STATUS_REASON), accountId, id, item: z.unknown(), ...writeFields }),
   [DELETE_STATUS_REASON]: z.strictObject({ action: z.literal(DELETE_STATUS_REASON), accountId, id, ...writeFields }),
+  [REORDER_STATUS_REASONS]: z.strictObject({ action: z.literal(REORDER_STATUS_REASONS), accountId, ids: reorderIdsSchema, ...writeFields }),
 } satisfies Record<InvokeAction, z.ZodType>;
 
 type Payload<A extends InvokeAction> = z.output<(typeof PAYLOADS)[A]>;
@@ -142,6 +155,10 @@ const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonS
   async deleteStatusReason(request, store) {
     const result = await deleteStatusReason(store, request.accountId, request.id, writeOptions(request, { action: request.action, id: request.id }));
     return { revision: String(result.revision), item: result.item };
+  },
+  async reorderStatusReasons(request, store) {
+    const result = await reorderStatusReasons(store, request.accountId, request.ids, writeOptions(request, { action: request.action, ids: request.ids }));
+    return { revision: String(result.revision), items: result.items };
   },
 };
 

@@ -9,7 +9,8 @@ export const LIST_STATUS_REASONS = 'listStatusReasons';
 export const GET_STATUS_REASON = 'getStatusReason';
 export const REPLACE_STATUS_REASON = 'replaceStatusReason';
 export const DELETE_STATUS_REASON = 'deleteStatusReason';
-export const INVOKE_ACTIONS = [CREATE_STATUS_REASONS, LIST_STATUS_REASONS, GET_STATUS_REASON, REPLACE_STATUS_REASON, DELETE_STATUS_REASON] as const;
+export const REORDER_STATUS_REASONS = 'reorderStatusReasons';
+export const INVOKE_ACTIONS = [CREATE_STATUS_REASONS, LIST_STATUS_REASONS, GET_STATUS_REASON, REPLACE_STATUS_REASON, DELETE_STATUS_REASON, REORDER_STATUS_REASONS] as const;
 export type InvokeAction = (typeof INVOKE_ACTIONS)[number];
 
 /** What every write may add (the meaning of LivePerson's `If-Match` and `Idempotency-Key` headers). */
@@ -47,7 +48,10 @@ export interface GetStatusReasonPayload {
   includeDeleted?: boolean;
 }
 
-/** `{"action": "replaceStatusReason", "accountId": "...", "id": 7, "item": {...}}`: `text` and `state` required, other fields kept when absent. */
+/**
+ * `{"action": "replaceStatusReason", "accountId": "...", "id": 7, "item": {...}}`: `text` and `state` required, other fields kept when absent.
+ * `"deleted": true` soft-deletes a live reason; on a deleted one, `"deleted": false` restores it (any other replacement of a deleted one is NotFound).
+ */
 export interface ReplaceStatusReasonPayload extends WriteFields {
   action: typeof REPLACE_STATUS_REASON;
   accountId: string;
@@ -62,7 +66,23 @@ export interface DeleteStatusReasonPayload extends WriteFields {
   id: number;
 }
 
-export type InvokePayload = CreateStatusReasonsPayload | ListStatusReasonsPayload | GetStatusReasonPayload | ReplaceStatusReasonPayload | DeleteStatusReasonPayload;
+/**
+ * `{"action": "reorderStatusReasons", "accountId": "...", "ids": [3, 1, 2]}`: every non-deleted reason, once each,
+ * in the wanted order; writes only the reasons whose order must change; answers the list after.
+ */
+export interface ReorderStatusReasonsPayload extends WriteFields {
+  action: typeof REORDER_STATUS_REASONS;
+  accountId: string;
+  ids: number[];
+}
+
+export type InvokePayload =
+  | CreateStatusReasonsPayload
+  | ListStatusReasonsPayload
+  | GetStatusReasonPayload
+  | ReplaceStatusReasonPayload
+  | DeleteStatusReasonPayload
+  | ReorderStatusReasonsPayload;
 
 /** The error types a direct invoke answers with. */
 export type InvokeErrorType =
@@ -84,7 +104,7 @@ export interface InvokeError {
   errors?: FieldError[];
 }
 
-/** The account's revision (as a string) and reasons: the answer to createStatusReasons and listStatusReasons. */
+/** The account's revision (as a string) and reasons: the answer to createStatusReasons, listStatusReasons and reorderStatusReasons. */
 export interface StatusReasonsResult {
   revision: string;
   items: StatusReason[];
@@ -104,6 +124,7 @@ export interface InvokeResults {
   getStatusReason: StatusReasonResult;
   replaceStatusReason: StatusReasonResult;
   deleteStatusReason: StatusReasonResult;
+  reorderStatusReasons: StatusReasonsResult;
 }
 
 export type InvokeAnswer = InvokeResults[InvokeAction] | { error: InvokeError };

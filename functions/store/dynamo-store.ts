@@ -30,6 +30,7 @@ import { LIMITS, textKey, wireSize, type StatusReason, type StoredReason } from 
 import type {
   AccountState,
   IdempotencyKey,
+  OrderChange,
   RequestScope,
   StatusReasonStore,
   WriteDecision,
@@ -43,10 +44,14 @@ import {
   deletedKey,
   metaAssignments,
   isCommitted,
+  committedPending,
   LAYOUT,
   legacyKey,
   LIVE_END,
   liveKey,
+  liveReason,
+  liveSize,
+  LIVE_PREFIX,
   logItem,
   logKey,
   META_SK,
@@ -63,6 +68,7 @@ import {
   LOG_PREFIX,
   type DirtyRange,
   type Meta,
+  type PendingOrder,
   type RecordItem,
 } from './layout.js';
 import { isLegacyVisible, migrateLegacy, readLegacyAccount } from './legacy.js';
@@ -99,6 +105,8 @@ export interface DynamoStoreOptions {
   throttleBackoff?: BackoffOptions;
   /** Creates whose commit fits in this many transaction actions write their reasons inside the commit. */
   transactionItems?: number;
+  /** Reorders that move at most this many reasons change them in the commit itself; larger ones use pending values (layout.ts). */
+  reorderInlineMax?: number;
   /** How many BatchWriteItem calls one write runs at once. */
   batchConcurrency?: number;
   /** How long after a failed write its ids are cleaned up (no call of it can still land by then). */
@@ -152,6 +160,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   private readonly leases: AccountLeases;
   private readonly requestMs: number;
   private readonly transactionItems: number;
+  private readonly reorderInlineMax: number;
   private readonly batchConcurrency: number;
   private readonly dirtyGraceMs: number;
   private readonly cleanupMax: number;
@@ -168,6 +177,8 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     this.table = options.tableName;
     this.requestMs = options.requestMs ?? 9_000;
     this.transactionItems = options.transactionItems ?? 4;
+    // The commit also holds #META and maybe an idempotency record.
+    this.reorderInlineMax = Math.min(options.reorderInlineMax ?? TRANSACTION_MAX - 2, TRANSACTION_MAX - 2);
     this.batchConcurrency = options.batchConcurrency ?? 8;
     this.dirtyGraceMs = options.dirtyGraceMs ?? 60_000;
     this.cleanupMax = options.cleanupMax ?? 100;
@@ -252,7 +263,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       if (meta.layout < LAYOUT) {
         reasons = await readLegacyAccount(this, pk, meta, options.includeDeleted ?? false, deadline);
       } else {
-        reasons = head.filter((item) => item.sk !== META_SK && isCommitted(meta, item.id as number)).map(toReason);
+        reasons = head.filter((item) => item.sk !== META_SK && isCommitted(meta, item.id as number)).map((item) => liveReason(meta, item));
         if (options.includeDeleted) reasons.push(...(await this.readHistory(pk, meta, deadline)));
       }
       const again = await this.readMeta(pk, deadline);
@@ -315,7 +326,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       const reason = toReason(legacy);
       return { reason, where: 'legacy', seq: undefined, size: wireSize(reason) };
     }
-    if (live && isCommitted(meta, live.id as number)) return { reason: toReason(live), where: 'live', seq: undefined, size: live.size as number };
+    if (live && isCommitted(meta, live.id as number)) return { reason: liveReason(meta, live), where: 'live', seq: undefined, size: liveSize(meta, live) };
     if (deleted && isCommitted(meta, deleted.id as number) && (deleted.seq as number) >= meta.historyFloor) {
       return { reason: toReason(deleted), where: 'deleted', seq: deleted.seq as number, size: deleted.size as number };
     }
@@ -408,10 +419,13 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       }
       const target = start?.target;
       const ids = Array.from({ length: request.newIds }, (_, i) => lease.firstId + i);
+      // Under the lease: no write commits while these are read.
+      const liveItems = request.readLive ? await this.readLiveItems(pk, meta, deadline) : undefined;
 
       let decision: WriteDecision;
       try {
-        decision = decide(accountState(meta, target, start?.buckets ?? new Map()), ids);
+        const state = accountState(meta, target, start?.buckets ?? new Map(), liveItems && liveItems.map((item) => liveReason(meta, item)));
+        decision = decide(state, ids);
       } catch (refusal) {
         // A keyed repeat may have lost the race to its first request's commit: answer as that did.
         if (key && isDomainError(refusal)) {
@@ -426,10 +440,14 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
 
       const plan = decision.plan;
       const revision = meta.revision + 1;
-      const commit = await this.planCommit(pk, lease, meta, plan.kind === 'create' ? plan.reasons : [plan.reason], target, revision, deadline);
-      // Small writes put their reasons in the commit itself; a large create writes them first, invisible until it commits.
+      const reasons = plan.kind === 'create' ? plan.reasons : plan.kind === 'replace' ? [plan.reason] : [];
+      // A reorder changes #META's live size, lowest order and maybe orderGen; planCommit carries them over.
+      const reorder = plan.kind === 'reorder' ? this.planReorder(pk, lease, meta, plan.changes, liveItems!, revision) : undefined;
+      const commit = await this.planCommit(pk, lease, reorder ? reorder.meta : meta, reasons, target, revision, deadline);
+      if (reorder) commit.items.push(...reorder.items);
+      // Small writes put their reasons in the commit itself; a large create (or reorder) writes them first, invisible until it commits.
       const room = TRANSACTION_MAX - 2 - commit.buckets.length;
-      const inline = plan.kind === 'replace' || commit.items.length <= Math.min(this.transactionItems, room);
+      const inline = plan.kind === 'replace' || (reorder ? !reorder.large : commit.items.length <= Math.min(this.transactionItems, room));
       const early = inline ? commit.cleanup : [...commit.cleanup, ...commit.items.map(toBatchRequest)];
       if (early.length) {
         itemsSent = !inline;
@@ -657,6 +675,75 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     return { metaUpdate, buckets: texts.updates(this.table, pk), items, cleanup };
   }
 
+  /** Every live reason item of the account that a read at `meta` sees, as stored (with any `pending`). */
+  private async readLiveItems(pk: string, meta: Meta, deadline: number): Promise<Record<string, unknown>[]> {
+    const items = await this.queryAll(pk, { between: [LIVE_PREFIX, LIVE_END] }, deadline);
+    return items.filter((item) => isCommitted(meta, item.id as number));
+  }
+
+  /**
+   * A reorder's writes: the moved reasons' new order, size and modification
+   * stamp, and `meta` as the commit leaves it (live size, lowest order). Up to
+   * `reorderInlineMax` moves ride in the commit as UpdateItems. More cannot, so
+   * they become pending values (layout.ts, "Large reorders"): the moved reasons,
+   * and the previous large reorder's reasons that still carry its pending values,
+   * are put whole before the commit (BatchWriteItem takes `Put`s, not `Update`s),
+   * and the commit names this write's token in `#META.orderGen`, which makes all
+   * of the new values count at once.
+   */
+  private planReorder(
+    pk: string,
+    lease: Lease,
+    meta: Meta,
+    changes: readonly OrderChange[],
+    liveItems: readonly Record<string, unknown>[],
+    revision: number,
+  ): { items: TransactItem[]; meta: Meta; large: boolean } {
+    const now = this.now();
+    const byId = new Map(liveItems.map((item) => [item.id as number, item]));
+    const large = changes.length > this.reorderInlineMax;
+    const items: TransactItem[] = [];
+    const put = (item: Record<string, unknown>) => items.push({ Put: { TableName: this.table, Item: item } });
+    let { liveBytes, lowestOrder } = meta;
+    const moved = new Set<number>();
+    for (const { id, order } of changes) {
+      const item = byId.get(id);
+      if (!item) throw new Error(`planReorder: reason ${id} is not live`); // the decision saw only live reasons
+      moved.add(id);
+      const current = liveReason(meta, item);
+      const currentSize = liveSize(meta, item);
+      const size = wireSize({ ...current, order });
+      liveBytes += size - currentSize;
+      if (lowestOrder === undefined || order < lowestOrder) lowestOrder = order;
+      if (!large) {
+        items.push({
+          Update: {
+            TableName: this.table,
+            Key: { pk, sk: liveKey(id) },
+            UpdateExpression: 'SET #order = :order, #size = :size, modifiedAt = :at, modifiedRegion = :region, rev = :rev REMOVE pending',
+            ExpressionAttributeNames: { '#order': 'order', '#size': 'size' },
+            ExpressionAttributeValues: { ':order': order, ':size': size, ':at': now, ':region': this.region, ':rev': revision },
+          },
+        });
+        continue;
+      }
+      // The reason as reads see it now, and the values that count once the commit names this token.
+      const pending: PendingOrder = { gen: lease.token, order, size, modifiedAt: now, modifiedRegion: this.region };
+      const { pending: _replaced, ...stored } = item;
+      put({ ...stored, order: current.order, size: currentSize, modifiedAt: current.modifiedAt, modifiedRegion: current.modifiedRegion, pending });
+    }
+    if (large) {
+      // The previous large reorder's values stop counting once #META names this one: make them plain values first.
+      for (const item of liveItems) {
+        const pending = committedPending(meta, item);
+        if (!pending || moved.has(item.id as number)) continue;
+        const { pending: _folded, ...stored } = item;
+        put({ ...stored, order: pending.order, size: pending.size, modifiedAt: pending.modifiedAt, modifiedRegion: pending.modifiedRegion });
+      }
+    }
+    return { items, meta: { ...meta, liveBytes, lowestOrder, orderGen: large ? lease.token : meta.orderGen }, large };
+  }
+
   /**
    * Moves the history's floor past the longest-deleted reasons until the
    * history fits its budget again: layout 1's deleted reasons first (in id
@@ -756,7 +843,12 @@ function toBatchRequest(action: TransactItem): WriteRequestItem {
 }
 
 /** What the domain decides on, from `#META`, the target and the text buckets read. */
-function accountState(meta: Meta, target: Target | undefined, buckets: Map<number, Record<string, number>>): AccountState {
+function accountState(
+  meta: Meta,
+  target: Target | undefined,
+  buckets: Map<number, Record<string, number>>,
+  liveReasons: StoredReason[] | undefined,
+): AccountState {
   return {
     revision: meta.revision,
     liveCount: meta.live,
@@ -770,6 +862,7 @@ function accountState(meta: Meta, target: Target | undefined, buckets: Map<numbe
       return bucket[digest];
     },
     target: target?.reason,
+    liveReasons,
   };
 }
 

@@ -26,6 +26,19 @@
 // are deleted later and the range dropped). A deleted reason is seen only while
 // its `seq` is at or above `historyFloor` (the history is bounded: the
 // longest-deleted reasons are dropped first).
+//
+// Large reorders. A reorder that moves more reasons than one transaction holds
+// cannot change their `order` in its commit. It writes each moved reason
+// before it commits (BatchWriteItem, as a large create writes its reasons),
+// keeping the reason's current values and adding `pending` (the new order, size
+// and modification stamp) marked with the write's lease token; its commit then
+// sets `#META.orderGen` to that token. A read applies `pending` only when its
+// mark is `#META.orderGen` (`liveReason`): before the commit no read sees any
+// of the new orders, after it every read sees all of them; a reorder that
+// failed left marks no commit ever names (tokens are never reused). Only the
+// last large reorder's mark counts, so the next large reorder first folds the
+// previous one's pending values into `order` (a rewrite that no read can tell
+// apart), and every other write of a reason writes it without `pending`.
 import { createHash } from 'node:crypto';
 import type { ReasonState, StatusReason, StoredReason } from '../domain/status-reason.js';
 
@@ -104,6 +117,8 @@ export interface Meta {
   /** Layout 1 reasons: those with ids below `legacyHigh` and at or above `legacyFloor` that are deleted are history. */
   legacyHigh: number;
   legacyFloor: number;
+  /** The lease token of the last large reorder that committed: the mark of the `pending` values that count. */
+  orderGen: string | undefined;
 }
 
 const num = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
@@ -129,6 +144,7 @@ export function toMeta(item: Record<string, unknown> | undefined): Meta {
     purgedTo: num(item?.purgedTo, 1),
     legacyHigh: num(item?.legacyHigh, 0),
     legacyFloor: num(item?.legacyFloor, 0),
+    orderGen: typeof item?.orderGen === 'string' ? item.orderGen : undefined,
   };
 }
 
@@ -153,6 +169,7 @@ export function metaAssignments(meta: Meta): { set: string[]; values: Record<str
     legacyHigh: meta.legacyHigh,
     legacyFloor: meta.legacyFloor,
     ...(meta.lowestOrder !== undefined && { lowestOrder: meta.lowestOrder }),
+    ...(meta.orderGen !== undefined && { orderGen: meta.orderGen }),
   };
   return {
     set: Object.keys(fields).map((name) => `${name} = :${name}`),
@@ -173,7 +190,35 @@ export interface ReasonItem extends StoredReason {
   size: number;
   /** Deleted reasons: the place in the deletion log. */
   seq?: number;
+  /** Live reasons: a large reorder's values, which count once `#META.orderGen` is `gen` (see the top of this file). */
+  pending?: PendingOrder;
 }
+
+/** What a large reorder changes of a live reason, marked with its lease token. */
+export interface PendingOrder {
+  gen: string;
+  order: number;
+  size: number;
+  modifiedAt: number;
+  modifiedRegion: string;
+}
+
+/** The pending values of a live reason item, if a committed large reorder made them its values. */
+export function committedPending(meta: Meta, item: Record<string, unknown>): PendingOrder | undefined {
+  const pending = item.pending as PendingOrder | undefined;
+  return pending && meta.orderGen !== undefined && pending.gen === meta.orderGen ? pending : undefined;
+}
+
+/** A live reason item as a read at `meta` sees it: with a committed large reorder's values. */
+export function liveReason(meta: Meta, item: Record<string, unknown>): StoredReason {
+  const reason = toReason(item);
+  const pending = committedPending(meta, item);
+  if (pending) Object.assign(reason, { order: pending.order, modifiedAt: pending.modifiedAt, modifiedRegion: pending.modifiedRegion });
+  return reason;
+}
+
+/** Its `size` (`wireSize`) as a read at `meta` sees it. */
+export const liveSize = (meta: Meta, item: Record<string, unknown>): number => committedPending(meta, item)?.size ?? (item.size as number);
 
 export function toReason(item: Record<string, unknown>): StoredReason {
   const reason: StoredReason = {
