@@ -34,9 +34,16 @@ async function accountWith(reasons: { text: string; state: string; enabled?: boo
 }
 
 const listed = async (account: string, query = '') => (await server.api(account, query)).body as { id: number; text: string; state: string; enabled: boolean; deleted: boolean }[];
+/** Keys as a person presses them: each move is drawn (and measured by dnd-kit) before the next. */
+async function pressSlowly(page: Page, keys: string[]) {
+  for (const key of keys) {
+    await page.keyboard.press(key);
+    await page.waitForTimeout(250);
+  }
+}
 const row = (page: Page, text: string) => page.locator('ol.reasons > li', { has: page.locator(`input.text[aria-label="Text of “${text}”"]`) });
 
-describe('the admin console', () => {
+describe('the admin console', { timeout: 60_000 }, () => {
   test('signs in with the dev sign-in and lists the reasons in order, filtered by state ("Occupied" shown as "Back soon")', async () => {
     const account = await accountWith([
       { text: 'Lunch', state: 'Away' },
@@ -124,10 +131,7 @@ describe('the admin console', () => {
       if (request.url().endsWith('/reorder')) reorders.push(`${request.method()} ${request.headers()['if-match']}`);
     });
     await page.getByRole('button', { name: 'Move “Four”' }).focus();
-    await page.keyboard.press('Space');
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('Space');
+    await pressSlowly(page, ['Space', 'ArrowUp', 'ArrowUp', 'Space']);
     await expect.poll(async () => (await listed(account)).map((r) => r.text)).toEqual(['One', 'Four', 'Two', 'Three']);
     expect(reorders).toEqual([`POST ${before}`]);
     await expect.poll(() => page.getByTestId('announcer').textContent()).toMatch(/Saved: “Four” is at position 2 of 4/);
@@ -162,10 +166,7 @@ describe('the admin console', () => {
     await page.getByRole('button', { name: /^Away/ }).click();
     await expect.poll(() => shownTexts(page)).toEqual(['A1', 'A2', 'A3']);
     await page.getByRole('button', { name: 'Move “A3”' }).focus();
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('ArrowUp');
-    await page.keyboard.press('Enter');
+    await pressSlowly(page, ['Enter', 'ArrowUp', 'ArrowUp', 'Enter']);
     await expect.poll(async () => (await listed(account)).map((r) => r.text)).toEqual(['A3', 'A1', 'O1', 'A2', 'O2']);
   });
 

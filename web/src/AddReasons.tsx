@@ -24,7 +24,7 @@ export function AddReasons({ create }: Props) {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const { texts } = linesOf(value);
+    const { texts, lineOf } = linesOf(value);
     if (texts.length === 0) {
       setErrors([{ line: 0, text: '', message: 'Type at least one reason, one per line.' }]);
       return;
@@ -37,11 +37,14 @@ export function AddReasons({ create }: Props) {
       const batch = texts.slice(start, start + BATCH);
       const outcome = await create(batch.map((text) => ({ text, state })));
       if (!outcome.ok) {
-        const remaining = texts.slice(start);
-        setValue(remaining.join('\n'));
+        // The box keeps what was not created: as typed when nothing was, else the remaining lines (numbered anew).
+        let lines = lineOf.slice(start, start + BATCH);
+        if (start > 0) {
+          setValue(texts.slice(start).join('\n'));
+          lines = batch.map((_, i) => i + 1);
+        }
         if (outcome.error) {
-          const lineOf = batch.map((_, i) => i + 1);
-          setErrors(lineErrors(outcome.error.errors.length ? outcome.error.errors : [{ path: '', message: outcome.error.message }], lineOf, batch));
+          setErrors(lineErrors(outcome.error.errors.length ? outcome.error.errors : [{ path: '', message: outcome.error.message }], lines, batch));
         }
         setPending(false);
         if (created.length) announce(`Added ${created.length} reasons; the rest were not added.`);
@@ -72,7 +75,8 @@ export function AddReasons({ create }: Props) {
           placeholder={'Lunch\nTraining\nTeam meeting'}
         />
         {errors.length > 0 && (
-          <ul id={errorsId} className="line-errors" role="alert" aria-label="Not added">
+          <div role="alert">
+          <ul id={errorsId} className="line-errors" aria-label="Not added">
             {errors.map((error, i) => (
               <li key={i} data-line={error.line}>
                 {error.line > 0 ? (
@@ -85,6 +89,7 @@ export function AddReasons({ create }: Props) {
               </li>
             ))}
           </ul>
+          </div>
         )}
         <div className="add-actions">
           <label htmlFor={stateId}>State</label>

@@ -100,6 +100,10 @@ const SortableRow = memo(function SortableRow({ reason, onSave, onDelete }: { re
   const [draft, setDraft] = useState<string>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  // A state or enabled change shows at once; the row goes back to the stored value if the write is refused.
+  const [pending, setPending] = useState<Partial<Pick<Reason, 'state' | 'enabled'>>>({});
+  const state = pending.state ?? reason.state;
+  const enabled = pending.enabled ?? reason.enabled;
   const errorId = useId();
   const saving = useRef(false);
 
@@ -109,6 +113,7 @@ const SortableRow = memo(function SortableRow({ reason, onSave, onDelete }: { re
     const message = await action();
     saving.current = false;
     setBusy(false);
+    setPending({});
     setError(message);
     return message;
   };
@@ -138,7 +143,7 @@ const SortableRow = memo(function SortableRow({ reason, onSave, onDelete }: { re
   return (
     <li
       ref={setNodeRef}
-      className={`reason${reason.enabled ? '' : ' disabled'}${isDragging ? ' dragging' : ''}`}
+      className={`reason${enabled ? '' : ' disabled'}${isDragging ? ' dragging' : ''}`}
       style={{ transform: CSS.Translate.toString(transform), transition }}
       data-id={reason.id}
       aria-busy={busy || undefined}
@@ -158,12 +163,13 @@ const SortableRow = memo(function SortableRow({ reason, onSave, onDelete }: { re
         onBlur={() => void commitText()}
       />
       <select
-        className={`state state-${reason.state}`}
-        value={reason.state}
+        className={`state state-${state}`}
+        value={state}
         aria-label={`State of “${reason.text}”`}
         onChange={(e) => {
-          const state = e.target.value as State;
-          void run(() => onSave(reason, { state }, `“${reason.text}” to ${STATE_LABEL[state]}`));
+          const next = e.target.value as State;
+          setPending((shown) => ({ ...shown, state: next }));
+          void run(() => onSave(reason, { state: next }, `“${reason.text}” to ${STATE_LABEL[next]}`));
         }}
       >
         {STATES.map((state) => (
@@ -175,10 +181,11 @@ const SortableRow = memo(function SortableRow({ reason, onSave, onDelete }: { re
       <label className="choice enabled">
         <input
           type="checkbox"
-          checked={reason.enabled}
+          checked={enabled}
           onChange={(e) => {
-            const enabled = e.target.checked;
-            void run(() => onSave(reason, { enabled }, `${enabled ? 'enable' : 'disable'} “${reason.text}”`));
+            const next = e.target.checked;
+            setPending((shown) => ({ ...shown, enabled: next }));
+            void run(() => onSave(reason, { enabled: next }, `${next ? 'enable' : 'disable'} “${reason.text}”`));
           }}
         />{' '}
         Enabled
