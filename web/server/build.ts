@@ -32,8 +32,11 @@ export async function ensureConsoleBuilt(log: (line: string) => void = () => {})
   log('Building the admin console (web/ -> web/dist)…');
   const { build } = await import('vite');
   const aside = path.join(WEB_DIR, `.dist-${process.pid}-${Date.now()}`);
+  // Vite takes NODE_ENV from the process (vitest sets `test`), and React then ships its development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
-    await build({ root: WEB_DIR, configFile: path.join(WEB_DIR, 'vite.config.ts'), logLevel: 'warn', build: { outDir: aside, emptyOutDir: true } });
+    await build({ root: WEB_DIR, configFile: path.join(WEB_DIR, 'vite.config.ts'), logLevel: 'warn', mode: 'production', build: { outDir: aside, emptyOutDir: true } });
     // Another process may have built it meanwhile: either copy is the same build.
     if (consoleIsStale()) {
       rmSync(CONSOLE_DIST, { recursive: true, force: true });
@@ -44,6 +47,8 @@ export async function ensureConsoleBuilt(log: (line: string) => void = () => {})
       }
     }
   } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
     rmSync(aside, { recursive: true, force: true });
   }
   return CONSOLE_DIST;

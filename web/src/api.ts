@@ -66,7 +66,6 @@ export class StatusReasonsApi {
           ...init.headers,
         },
         ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
-        cache: 'no-store',
       });
     } catch {
       throw new ApiError(0, 'The service could not be reached. Check your connection and try again.');
