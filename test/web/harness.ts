@@ -3,15 +3,15 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createHandler } from '../../functions/handler.js';
 import { loadOrCreateKeys, signToken } from '../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../infra/local/server.js';
 import { ensureConsoleBuilt } from '../../web/server/build.js';
 import { createTestTable, newAccount } from '../support/dynamo.js';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export { launchChromium } from './harness-browser.js';
+
 export const SCREENSHOTS = path.resolve(import.meta.dirname, 'screenshots');
 
 export interface ConsoleServer {
@@ -58,10 +58,6 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
       rmSync(keysDir, { recursive: true, force: true });
     },
   };
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
 export { newAccount };

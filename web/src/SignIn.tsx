@@ -1,6 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { devSignIn, type ConsoleConfig, type Session } from './auth.js';
-import { completeOidcSignIn, startOidcSignIn } from './oidc.js';
 
 interface Props {
   config: ConsoleConfig | Error | undefined;
@@ -9,21 +8,9 @@ interface Props {
 }
 
 export function SignIn({ config, notice, onSignedIn }: Props) {
-  const [error, setError] = useState<string>();
-  const [pending, setPending] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => heading.current?.focus(), []);
-
-  // Back from the identity provider with ?code=…: finish the sign-in.
-  useEffect(() => {
-    if (config instanceof Error || config?.signIn !== 'oidc' || !new URLSearchParams(location.search).has('code')) return;
-    setPending(true);
-    completeOidcSignIn(config).then(onSignedIn, (e: unknown) => {
-      setError(e instanceof Error ? e.message : String(e));
-      setPending(false);
-    });
-  }, [config, onSignedIn]);
 
   return (
     <main className="sign-in">
@@ -43,25 +30,9 @@ export function SignIn({ config, notice, onSignedIn }: Props) {
         </p>
       )}
       {config && !(config instanceof Error) && config.signIn === 'dev' && <DevSignIn onSignedIn={onSignedIn} />}
-      {config && !(config instanceof Error) && config.signIn === 'oidc' && (
-        <button
-          type="button"
-          className="primary"
-          disabled={pending}
-          onClick={() => {
-            setPending(true);
-            startOidcSignIn(config).catch((e: unknown) => {
-              setError(e instanceof Error ? e.message : String(e));
-              setPending(false);
-            });
-          }}
-        >
-          Sign in
-        </button>
-      )}
-      {error && (
+      {config && !(config instanceof Error) && config.signIn !== 'dev' && (
         <p className="error" role="alert">
-          {error}
+          This console’s configuration asks for a sign-in (“{String(config.signIn)}”) that this build does not have yet.
         </p>
       )}
     </main>

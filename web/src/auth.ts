@@ -1,6 +1,6 @@
 // Who is signed in: a bearer token for one account, read-only or read-write.
 // Locally the dev sign-in asks the server to mint one (as `npm run token`
-// does); in AWS, /config.json names the OIDC provider (see oidc.ts).
+// does). /config.json says which sign-in the page offers.
 
 export interface Session {
   account: string;
@@ -8,22 +8,16 @@ export interface Session {
   canWrite: boolean;
   /** Epoch milliseconds; the session ends then. */
   expiresAt: number;
-  /** How to sign out: forget the token (dev) or also end the provider's session (oidc). */
-  via: 'dev' | 'oidc';
+  /** Where the token came from. */
+  via: 'dev';
 }
 
-export type ConsoleConfig =
-  | { signIn: 'dev' }
-  | {
-      signIn: 'oidc';
-      /** The issuer (e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>). */
-      authority: string;
-      clientId: string;
-      /** Scopes to ask for, e.g. "openid agent-status-reasons/status-reasons:read agent-status-reasons/status-reasons:write". */
-      scope: string;
-      /** The access-token claim that names the account (default `account`). */
-      accountClaim?: string;
-    };
+/**
+ * What /config.json says. `dev` is the local server's dev sign-in; the deployed
+ * stack will name its OIDC provider here (see docs/console.md), which this build
+ * does not handle yet.
+ */
+export type ConsoleConfig = { signIn: 'dev' } | { signIn: string; [setting: string]: unknown };
 
 const KEY = 'status-reasons-console.session';
 
