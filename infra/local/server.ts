@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isLoopback, serveConsole, signInDev } from '../../web/server/serve.js';
 import type { Context } from 'aws-lambda';
 import { CONNECT_ROUTES, routePattern } from '../../functions/connect/routes.js';
 import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
@@ -51,6 +52,10 @@ export interface LocalServerOptions {
   functionName?: string;
   /** JSON documents served on GET without authorization, by path (e.g. `/openapi.json`). */
   documents?: Record<string, unknown>;
+  /** The admin console's built files (web/dist), served at `/` on paths no API route uses. */
+  consoleDir?: string;
+  /** Mints tokens for the console's dev sign-in (`POST /dev/sign-in`), answered to loopback callers only. */
+  devSignIn?: (account: string, scope: string) => Promise<string>;
 }
 
 export interface LocalServer {
@@ -118,7 +123,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         res.writeHead(200, { 'content-type': 'application/json' });
         return res.end(JSON.stringify(document, null, 2));
       }
+      if (options.devSignIn && url.pathname === '/dev/sign-in' && isLoopback(req.socket.remoteAddress)) {
+        return await signInDev(req, res, options.devSignIn);
+      }
       const route = compiled.find((r) => r.method === method && r.regex.test(url.pathname));
+      if (!route && options.consoleDir && (method === 'GET' || method === 'HEAD') && serveConsole(options.consoleDir, url.pathname, method, res)) return;
       if (!route) return gatewayError(res, 404, 'Not Found');
       const body = await readBody(req, maxBodyBytes);
       if (!body) return gatewayError(res, 413, 'Request Entity Too Large');

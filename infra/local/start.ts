@@ -11,6 +11,7 @@ import { startLocalServer } from './server.js';
 import { createSigV4Verifier } from './sigv4.js';
 import { ensureTable } from './table.js';
 import { DEFAULT_RESOURCE_SERVER } from '../../functions/http/middlewares/jwt-claims.js';
+import { ensureConsoleBuilt } from '../../web/server/build.js';
 
 const port = Number(process.env.PORT ?? 3000);
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
@@ -42,7 +43,17 @@ client.destroy();
 const { handler } = await import('../../functions/handler.js');
 const keys = await loadOrCreateKeys(DATA_DIR);
 const { buildOpenApiDocument } = await import('../../functions/http/openapi.js');
-const server = await startLocalServer({ handler, keys, port, verifyIam: createSigV4Verifier(), documents: { '/openapi.json': buildOpenApiDocument() } });
+const consoleDir = await ensureConsoleBuilt((line) => process.stdout.write(`${line}\n`));
+const server = await startLocalServer({
+  handler,
+  keys,
+  port,
+  verifyIam: createSigV4Verifier(),
+  // The console asks /config.json how to sign in: here, the dev sign-in (tokens minted as `npm run token` does).
+  documents: { '/openapi.json': buildOpenApiDocument(), '/config.json': { signIn: 'dev' } },
+  consoleDir,
+  devSignIn: (account, scope) => signToken(keys, { account, scope, subject: 'console-dev' }),
+});
 
 const token = await signToken(keys, { account: '123' });
 const base = `${server.url}/api/account/123/configuration/le-agents/status-reasons`;
@@ -58,6 +69,7 @@ process.stdout.write(
     `    -d '{"text":"Lunch","state":"Away"}'`,
     '',
     `The API's OpenAPI document: ${server.url}/openapi.json`,
+    `The admin console: ${server.url}/ (dev sign-in: pick an account, read-only or read-write)`,
     '',
     'Ctrl-C stops it.',
     '',

@@ -1,0 +1,138 @@
+// axe-core on every view of the console: no serious or critical violations.
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { launchChromium, newAccount, saveScreenshots, shownTexts, signIn, startConsoleServer, type ConsoleServer } from './harness.js';
+
+let server: ConsoleServer;
+let browser: Browser;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+});
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await saveScreenshots(context, task.name);
+  await context.close();
+});
+
+/** Serious and critical violations of WCAG 2.1 A/AA and axe's best practices, as "rule: target" lines. */
+async function violations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .flatMap((violation) => violation.nodes.map((node) => `${violation.id}: ${node.target.join(' ')} (${violation.help})`));
+}
+
+async function seeded(): Promise<string> {
+  const account = newAccount();
+  await server.api(account, '', {
+    method: 'POST',
+    body: [
+      { text: 'Lunch', state: 'Away' },
+      { text: 'Back in 5 minutes', state: 'Occupied' },
+      { text: 'Available for chats', state: 'Online' },
+      { text: 'Training', state: 'Away', enabled: false },
+      { text: 'Old reason', state: 'Away' },
+    ],
+  });
+  const { body } = await server.api(account, '');
+  await server.api(account, `/${body.find((r: { text: string }) => r.text === 'Old reason').id}`, { method: 'DELETE' });
+  return account;
+}
+
+describe('no serious or critical accessibility violations', { timeout: 180_000 }, () => {
+test('on the sign-in', async () => {
+  const page = await context.newPage();
+  await page.goto(server.url);
+  await page.getByLabel('Account id').waitFor();
+  expect(await violations(page), 'sign-in').toEqual([]);
+});
+
+test('on the list, filtered, with create errors, the undo toast and deleted reasons shown', async () => {
+  const account = await seeded();
+  const writer = await signIn(context, server.url, account);
+  await expect.poll(() => shownTexts(writer)).toHaveLength(4);
+  expect(await violations(writer), 'list (read and write)').toEqual([]);
+
+  await writer.getByRole('button', { name: /^Back soon/ }).click();
+  expect(await violations(writer), 'filtered list').toEqual([]);
+  await writer.getByRole('button', { name: /^All/ }).click();
+
+  await writer.getByLabel('New reasons, one per line').fill('New one\nlunch');
+  await writer.getByRole('button', { name: 'Add', exact: true }).click();
+  await writer.getByRole('list', { name: 'Not added' }).waitFor();
+  expect(await violations(writer), 'create errors').toEqual([]);
+
+  await writer.getByRole('button', { name: 'Delete “Training”' }).click();
+  await writer.getByRole('button', { name: 'Undo' }).waitFor();
+  expect(await violations(writer), 'undo toast').toEqual([]);
+
+  await writer.getByLabel('Show deleted').check();
+  await writer.getByRole('button', { name: 'Restore “Old reason”' }).waitFor();
+  expect(await violations(writer), 'deleted reasons shown').toEqual([]);
+});
+
+test('on the conflict message and during a keyboard reorder', async () => {
+  const account = await seeded();
+  const writer = await signIn(context, server.url, account);
+  await expect.poll(() => shownTexts(writer)).toHaveLength(4);
+
+  // A conflict: someone else writes, then this page writes with the old revision.
+  await server.api(account, '', { method: 'POST', body: { text: 'Coffee', state: 'Away' } });
+  await writer.getByLabel('State of “Lunch”').selectOption('Online');
+  await writer.getByRole('heading', { name: 'Someone else changed these status reasons' }).waitFor();
+  expect(await violations(writer), 'conflict message').toEqual([]);
+
+  // Keyboard reorder in progress (dnd-kit's own live region and instructions included).
+  await writer.getByRole('button', { name: 'Move “Lunch”' }).focus();
+  await writer.keyboard.press('Space');
+  await writer.waitForTimeout(250);
+  expect(await violations(writer), 'keyboard reorder in progress').toEqual([]);
+  await writer.keyboard.press('Escape');
+});
+
+test('on the read-only and the empty list', async () => {
+  const account = await seeded();
+  const readerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  try {
+    const reader = await signIn(readerContext, server.url, account, 'read');
+    await reader.getByText('Read only').waitFor();
+    expect(await violations(reader), 'list (read only)').toEqual([]);
+    const empty = await signIn(readerContext, server.url, newAccount(), 'read');
+    await empty.getByText('This account has no status reasons yet.').waitFor();
+    expect(await violations(empty), 'empty list').toEqual([]);
+  } finally {
+    await readerContext.close();
+  }
+});
+});
+
+test('the keyboard reaches every control in order', { timeout: 60_000 }, async () => {
+  const account = await seeded();
+  const page = await signIn(context, server.url, account);
+  await expect.poll(() => shownTexts(page)).toHaveLength(4);
+  const focused: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    await page.keyboard.press('Tab');
+    focused.push(
+      await page.evaluate(() => {
+        const el = (globalThis as any).document.activeElement;
+        return `${el.tagName.toLowerCase()}:${el.getAttribute('aria-label') ?? el.textContent?.trim() ?? ''}`;
+      }),
+    );
+  }
+  expect(focused.slice(0, 2)).toEqual(['button:Sign out', 'textarea:']);
+  expect(focused[2]).toMatch(/^select:/);
+  expect(focused).toContain('button:Move “Lunch”');
+  expect(focused).toContain('input:Text of “Lunch”');
+  expect(focused).toContain('select:State of “Lunch”');
+  expect(focused).toContain('button:Delete “Lunch”');
+});

@@ -1,0 +1,308 @@
+// The admin console in a real browser (Debian's Chromium) against the real local
+// server and DynamoDB Local: every action an admin takes, checked through the API.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { launchChromium, newAccount, saveScreenshots, shownTexts, signIn, startConsoleServer, type ConsoleServer } from './harness.js';
+
+let server: ConsoleServer;
+let browser: Browser;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+});
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await saveScreenshots(context, task.name);
+  await context.close();
+});
+
+/** An account with these reasons, created in this order (the first one ends up first). */
+async function accountWith(reasons: { text: string; state: string; enabled?: boolean }[]): Promise<string> {
+  const account = newAccount();
+  if (reasons.length) {
+    const answer = await server.api(account, '', { method: 'POST', body: reasons });
+    expect(answer.status).toBe(200);
+  }
+  return account;
+}
+
+const listed = async (account: string, query = '') => (await server.api(account, query)).body as { id: number; text: string; state: string; enabled: boolean; deleted: boolean }[];
+/** Keys as a person presses them: each move is drawn (and measured by dnd-kit) before the next. */
+async function pressSlowly(page: Page, keys: string[]) {
+  for (const key of keys) {
+    await page.keyboard.press(key);
+    await page.waitForTimeout(250);
+  }
+}
+const row = (page: Page, text: string) => page.locator('ol.reasons > li', { has: page.locator(`input.text[aria-label="Text of “${text}”"]`) });
+
+describe('the admin console', { timeout: 60_000 }, () => {
+  test('signs in with the dev sign-in and lists the reasons in order, filtered by state ("Occupied" shown as "Back soon")', async () => {
+    const account = await accountWith([
+      { text: 'Lunch', state: 'Away' },
+      { text: 'Back in 5', state: 'Occupied' },
+      { text: 'Available for chats', state: 'Online' },
+    ]);
+    const page = await signIn(context, server.url, account);
+    await expect.poll(() => shownTexts(page)).toEqual(['Lunch', 'Back in 5', 'Available for chats']);
+    expect(await page.getByLabel('State of “Back in 5”').inputValue()).toBe('Occupied');
+    expect(await page.getByLabel('State of “Back in 5”').locator('option:checked').textContent()).toBe('Back soon');
+
+    await page.getByRole('button', { name: /^Back soon/ }).click();
+    await expect.poll(() => shownTexts(page)).toEqual(['Back in 5']);
+    await page.getByRole('button', { name: /^Online/ }).click();
+    await expect.poll(() => shownTexts(page)).toEqual(['Available for chats']);
+    await page.getByRole('button', { name: /^All/ }).click();
+    await expect.poll(() => shownTexts(page)).toHaveLength(3);
+    expect(await page.getByTestId('account').textContent()).toBe(account);
+  });
+
+  test('creates many reasons, one per line; a refused line is named by its line number and nothing is created', async () => {
+    const account = await accountWith([{ text: 'Lunch', state: 'Away' }]);
+    const page = await signIn(context, server.url, account);
+    const box = page.getByLabel('New reasons, one per line');
+    await box.fill('Training\n  lunch  \n\nTeam meeting');
+    await page.getByLabel('State', { exact: true }).selectOption('Occupied');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const errors = page.getByRole('list', { name: 'Not added' });
+    await errors.waitFor();
+    expect(await errors.textContent()).toMatch(/Line 2.*“lunch”/);
+    expect(await box.getAttribute('aria-invalid')).toBe('true');
+    expect((await listed(account)).map((r) => r.text)).toEqual(['Lunch']);
+
+    await box.fill('Training\nTeam meeting');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => shownTexts(page)).toEqual(['Training', 'Team meeting', 'Lunch']);
+    expect(await box.inputValue()).toBe('');
+    const stored = await listed(account);
+    expect(stored.map((r) => [r.text, r.state])).toEqual([
+      ['Training', 'Occupied'],
+      ['Team meeting', 'Occupied'],
+      ['Lunch', 'Away'],
+    ]);
+  });
+
+  test('renames, changes state, disables and enables in place, each a PUT with If-Match', async () => {
+    const account = await accountWith([
+      { text: 'Lunch', state: 'Away' },
+      { text: 'Coaching', state: 'Away' },
+    ]);
+    const page = await signIn(context, server.url, account);
+    const revision = async () => Number(await page.getByTestId('revision').textContent());
+    const start = await revision();
+
+    const text = page.getByLabel('Text of “Lunch”');
+    await text.fill('Lunch break');
+    await text.press('Enter');
+    await page.getByLabel('Text of “Lunch break”').waitFor();
+    await page.getByLabel('State of “Coaching”').selectOption('Occupied');
+    await expect.poll(revision).toBe(start + 2);
+    await row(page, 'Coaching').getByLabel('Enabled').uncheck();
+    await expect.poll(revision).toBe(start + 3);
+    await expect.poll(async () => (await listed(account)).map((r) => [r.text, r.state, r.enabled])).toEqual([
+      ['Lunch break', 'Away', true],
+      ['Coaching', 'Occupied', false],
+    ]);
+    await row(page, 'Coaching').getByLabel('Enabled').check();
+    await expect.poll(async () => (await listed(account))[1]!.enabled).toBe(true);
+
+    // A rename to a text another reason has is refused, shown on the row, and Escape puts the old text back.
+    await page.getByLabel('Text of “Coaching”').fill('lunch BREAK');
+    await page.getByLabel('Text of “Coaching”').press('Enter');
+    await row(page, 'Coaching').getByRole('alert').waitFor();
+    expect(await row(page, 'Coaching').getByRole('alert').textContent()).toMatch(/lunch break/i);
+    await page.getByLabel('Text of “Coaching”').press('Escape');
+    expect(await page.getByLabel('Text of “Coaching”').inputValue()).toBe('Coaching');
+  });
+
+  test('reorders by keyboard (Space, arrows, Space) with one POST reorder, and announces where the reason went', async () => {
+    const account = await accountWith(['One', 'Two', 'Three', 'Four'].map((text) => ({ text, state: 'Away' })));
+    const page = await signIn(context, server.url, account);
+    const before = Number(await page.getByTestId('revision').textContent());
+    const reorders: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/reorder')) reorders.push(`${request.method()} ${request.headers()['if-match']}`);
+    });
+    await page.getByRole('button', { name: 'Move “Four”' }).focus();
+    await pressSlowly(page, ['Space', 'ArrowUp', 'ArrowUp', 'Space']);
+    await expect.poll(async () => (await listed(account)).map((r) => r.text)).toEqual(['One', 'Four', 'Two', 'Three']);
+    expect(reorders).toEqual([`POST ${before}`]);
+    await expect.poll(() => page.getByTestId('announcer').textContent()).toMatch(/Saved: “Four” is at position 2 of 4/);
+    expect(await shownTexts(page)).toEqual(['One', 'Four', 'Two', 'Three']);
+    expect(Number(await page.getByTestId('revision').textContent())).toBe(before + 1);
+  });
+
+  test('reorders by drag and drop', async () => {
+    const account = await accountWith(['One', 'Two', 'Three', 'Four'].map((text) => ({ text, state: 'Away' })));
+    const page = await signIn(context, server.url, account);
+    const handle = page.getByRole('button', { name: 'Move “One”' });
+    const target = page.getByRole('button', { name: 'Move “Three”' });
+    const from = (await handle.boundingBox())!;
+    const to = (await target.boundingBox())!;
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    for (let step = 1; step <= 10; step++) await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2 + ((to.y - from.y + 8) * step) / 10);
+    await page.mouse.up();
+    await expect.poll(async () => (await listed(account)).map((r) => r.text)).toEqual(['Two', 'Three', 'One', 'Four']);
+    await expect.poll(() => shownTexts(page)).toEqual(['Two', 'Three', 'One', 'Four']);
+  });
+
+  test('reorders inside a state filter: the reason moves among the shown ones, the others keep their places', async () => {
+    const account = await accountWith([
+      { text: 'A1', state: 'Away' },
+      { text: 'O1', state: 'Online' },
+      { text: 'A2', state: 'Away' },
+      { text: 'O2', state: 'Online' },
+      { text: 'A3', state: 'Away' },
+    ]);
+    const page = await signIn(context, server.url, account);
+    await page.getByRole('button', { name: /^Away/ }).click();
+    await expect.poll(() => shownTexts(page)).toEqual(['A1', 'A2', 'A3']);
+    await page.getByRole('button', { name: 'Move “A3”' }).focus();
+    await pressSlowly(page, ['Enter', 'ArrowUp', 'ArrowUp', 'Enter']);
+    await expect.poll(async () => (await listed(account)).map((r) => r.text)).toEqual(['A3', 'A1', 'O1', 'A2', 'O2']);
+  });
+
+  test('deletes with an Undo that restores, and shows deleted reasons on request to restore them', async () => {
+    const account = await accountWith([
+      { text: 'Lunch', state: 'Away' },
+      { text: 'Meeting', state: 'Occupied' },
+    ]);
+    const page = await signIn(context, server.url, account);
+    await page.getByRole('button', { name: 'Delete “Lunch”' }).click();
+    await expect.poll(() => shownTexts(page)).toEqual(['Meeting']);
+    expect((await listed(account)).map((r) => r.text)).toEqual(['Meeting']);
+    const undo = page.getByRole('button', { name: 'Undo' });
+    await expect.poll(() => undo.evaluate((el) => el === (el.ownerDocument as any).activeElement)).toBe(true);
+    await undo.click();
+    await expect.poll(() => shownTexts(page)).toEqual(['Lunch', 'Meeting']);
+    expect((await listed(account)).map((r) => [r.text, r.deleted])).toEqual([
+      ['Lunch', false],
+      ['Meeting', false],
+    ]);
+
+    await page.getByRole('button', { name: 'Delete “Meeting”' }).click();
+    await expect.poll(() => shownTexts(page)).toEqual(['Lunch']);
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByLabel('Show deleted').check();
+    const deleted = page.getByRole('region', { name: /^Deleted/ });
+    await deleted.getByText('Meeting').waitFor();
+    await deleted.getByRole('button', { name: 'Restore “Meeting”' }).click();
+    await expect.poll(() => shownTexts(page)).toEqual(['Lunch', 'Meeting']);
+    expect((await listed(account)).map((r) => r.text)).toEqual(['Lunch', 'Meeting']);
+    expect(await deleted.getByText('No deleted reasons.').count()).toBe(1);
+  });
+
+  test('two admins at once: the second admin’s write gets 409, the page says what changed and reloads, and the retry succeeds', async () => {
+    const account = await accountWith([
+      { text: 'Lunch', state: 'Away' },
+      { text: 'Meeting', state: 'Occupied' },
+      { text: 'Training', state: 'Away' },
+    ]);
+    const first = await signIn(context, server.url, account);
+    const otherContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    try {
+      const second = await signIn(otherContext, server.url, account);
+      // The first admin renames one reason and adds another...
+      await first.getByLabel('Text of “Lunch”').fill('Lunch break');
+      await first.getByLabel('Text of “Lunch”').press('Enter');
+      await first.getByLabel('Text of “Lunch break”').waitFor();
+      await first.getByRole('button', { name: 'Delete “Training”' }).click();
+      await expect.poll(() => shownTexts(first)).toEqual(['Lunch break', 'Meeting']);
+      // ...while the second, still showing the old list, changes a state.
+      await second.getByLabel('State of “Meeting”').selectOption('Online');
+      const alert = second.getByRole('alert').filter({ hasText: 'Someone else changed these status reasons' });
+      await alert.waitFor();
+      const message = await alert.textContent();
+      expect(message).toContain('Renamed “Lunch” to “Lunch break”');
+      expect(message).toContain('Deleted “Training”');
+      expect(message).toContain('“Meeting” to Online');
+      await expect.poll(() => shownTexts(second)).toEqual(['Lunch break', 'Meeting']);
+      expect(await second.getByLabel('State of “Meeting”').inputValue()).toBe('Occupied');
+      expect((await listed(account)).find((r) => r.text === 'Meeting')!.state).toBe('Occupied');
+
+      await second.getByLabel('State of “Meeting”').selectOption('Online');
+      await expect.poll(async () => (await listed(account)).find((r) => r.text === 'Meeting')!.state).toBe('Online');
+      await expect.poll(() => alert.count()).toBe(0);
+    } finally {
+      await saveScreenshots(otherContext, 'two-admins-second').catch(() => undefined);
+      await otherContext.close();
+    }
+  });
+
+  test('keeps up with other admins by polling with If-None-Match (a 304 while nothing changed)', async () => {
+    const account = await accountWith([{ text: 'Lunch', state: 'Away' }]);
+    const page = await signIn(context, server.url, account);
+    const answers: number[] = [];
+    page.on('response', (response) => {
+      if (response.url().endsWith('/status-reasons') && response.request().method() === 'GET') answers.push(response.status());
+    });
+    await expect.poll(() => answers.length, { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(answers[0]).toBe(304);
+    await server.api(account, '', { method: 'POST', body: { text: 'Coffee', state: 'Occupied' } });
+    await expect.poll(() => shownTexts(page), { timeout: 15_000 }).toEqual(['Coffee', 'Lunch']);
+    expect(answers).toContain(200);
+  });
+
+  test('a read-only sign-in sees the list and no edit controls', async () => {
+    const account = await accountWith([{ text: 'Lunch', state: 'Occupied' }]);
+    const page = await signIn(context, server.url, account, 'read');
+    await page.getByText('Read only').waitFor();
+    expect(await shownTexts(page)).toEqual(['Lunch']);
+    expect(await page.locator('ol.reasons').getByText('Back soon').count()).toBe(1);
+    for (const control of ['textbox', 'combobox', 'checkbox'] as const) {
+      const found = await page.getByRole(control).evaluateAll((els: any[]) => els.map((el) => el.getAttribute('aria-label') ?? el.parentElement?.textContent));
+      expect(found.filter((label) => !/Show deleted/.test(label ?? ''))).toEqual([]);
+    }
+    expect(await page.getByRole('button', { name: /Delete|Move|Add|Restore/ }).count()).toBe(0);
+    await page.getByLabel('Show deleted').check();
+    await page.getByText('No deleted reasons.').waitFor();
+  });
+
+  test('empty, loading and error states', async () => {
+    const account = await accountWith([]);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let failing = false;
+    await context.route('**/status-reasons*', async (route) => {
+      if (failing) return route.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ message: 'The service is busy; try again.' }) });
+      await held;
+      return route.continue();
+    });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByLabel('Account id').fill(account);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Loading status reasons…').waitFor();
+    release();
+    await page.getByText('No status reasons yet. Add the first ones above, one per line.').waitFor();
+
+    failing = true;
+    await page.reload();
+    await page.getByText('The status reasons could not be loaded: The service is busy; try again.').waitFor({ timeout: 20_000 });
+    failing = false;
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByText('No status reasons yet.', { exact: false }).waitFor();
+  });
+
+  test('an expired or refused token goes back to the sign-in with a message; signing out forgets the token', async () => {
+    const account = await accountWith([{ text: 'Lunch', state: 'Away' }]);
+    const page = await signIn(context, server.url, account);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+
+    const again = await signIn(context, server.url, account);
+    await context.route('**/status-reasons*', (route) => route.fulfill({ status: 401, contentType: 'application/json', body: '{"message":"Unauthorized"}' }));
+    await again.reload();
+    await again.getByText('Your sign-in has expired. Sign in again.').waitFor();
+  });
+});

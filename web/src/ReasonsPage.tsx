@@ -1,0 +1,317 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { ApiError, STATE_LABEL, STATES, StatusReasonsApi, type Reason, type ReasonList, type State } from './api.js';
+import { useAnnounce } from './announcer.js';
+import type { Session } from './auth.js';
+import { AddReasons } from './AddReasons.js';
+import { describeChanges, inOrder, withItems, withReordered } from './model.js';
+import { ReasonList as ReasonListView, DeletedReasons } from './ReasonList.js';
+
+/** How often the list is checked for other admins' changes while the tab is visible (a 304 when nothing changed). */
+const POLL_MS = 5_000;
+
+export type Filter = State | 'all';
+
+interface Conflict {
+  what: string;
+  changes: string[];
+  from: number;
+  to: number;
+}
+
+/** A write's outcome as its caller needs it: done, refused with a message for the caller to show, or handled here (a conflict). */
+export type WriteOutcome<T> = { ok: true; result: T } | { ok: false; error: ApiError } | { ok: false; error?: undefined };
+
+export interface Writer {
+  <T>(what: string, send: (ifMatch: number) => Promise<T>, apply: (list: ReasonList, result: T) => ReasonList, optimistic?: (list: ReasonList) => ReasonList): Promise<WriteOutcome<T>>;
+}
+
+export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOut: (why?: string) => void }) {
+  const api = useMemo(() => new StatusReasonsApi(session.account, session.token), [session]);
+  const queryClient = useQueryClient();
+  const announce = useAnnounce();
+  const [includeDeleted, setIncludeDeleted] = useState(false);
+  const [filter, setFilter] = useState<Filter>('all');
+  const [conflict, setConflict] = useState<Conflict>();
+  const [failure, setFailure] = useState<string>();
+  const [undo, setUndo] = useState<Reason>();
+  const queryKey = useMemo(() => ['reasons', session.account, includeDeleted] as const, [session.account, includeDeleted]);
+
+  const query = useQuery({
+    queryKey,
+    queryFn: async () => {
+      const known = queryClient.getQueryData<ReasonList>(queryKey);
+      const fresh = await api.list(includeDeleted, known?.revision);
+      // A write answered while this read was on its way is newer than what the read saw.
+      const now = queryClient.getQueryData<ReasonList>(queryKey);
+      if (!fresh) return now ?? known!;
+      return now && now.revision > fresh.revision ? now : fresh;
+    },
+    refetchInterval: POLL_MS,
+    refetchIntervalInBackground: false,
+    retry: (count, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+  });
+
+  const expired = query.error instanceof ApiError && query.error.status === 401;
+  useEffect(() => {
+    if (expired) onSignOut('Your sign-in has expired. Sign in again.');
+  }, [expired, onSignOut]);
+
+  // Writes run one after another, each sending the revision on screen when it starts.
+  const queue = useRef<Promise<unknown>>(Promise.resolve());
+  const write: Writer = useCallback(
+    <T,>(what: string, send: (ifMatch: number) => Promise<T>, apply: (list: ReasonList, result: T) => ReasonList, optimistic?: (list: ReasonList) => ReasonList) => {
+      const run = async (): Promise<WriteOutcome<T>> => {
+        const shown = queryClient.getQueryData<ReasonList>(queryKey);
+        if (!shown) return { ok: false };
+        await queryClient.cancelQueries({ queryKey });
+        if (optimistic) queryClient.setQueryData(queryKey, optimistic(shown));
+        try {
+          const result = await send(shown.revision);
+          queryClient.setQueryData<ReasonList>(queryKey, (current) => apply(current ?? shown, result));
+          // The other view (with or without deleted reasons) is now out of date.
+          queryClient.removeQueries({ queryKey: ['reasons', session.account, !includeDeleted] });
+          setConflict(undefined);
+          setFailure(undefined);
+          return { ok: true, result };
+        } catch (error) {
+          if (optimistic) queryClient.setQueryData(queryKey, shown);
+          if (!(error instanceof ApiError)) throw error;
+          if (error.status === 401) {
+            onSignOut('Your sign-in has expired. Sign in again.');
+            return { ok: false };
+          }
+          if (error.status === 409) {
+            await reloadAfterConflict(what, shown);
+            return { ok: false };
+          }
+          return { ok: false, error };
+        }
+      };
+      const reloadAfterConflict = async (whatWasRefused: string, shown: ReasonList) => {
+        try {
+          const fresh = (await api.list(includeDeleted))!;
+          queryClient.setQueryData(queryKey, fresh);
+          setConflict({ what: whatWasRefused, changes: describeChanges(shown.items, fresh.items), from: shown.revision, to: fresh.revision });
+          announce(`Not saved: someone else changed the status reasons. The list was reloaded.`);
+        } catch (error) {
+          setFailure(`Someone else changed the status reasons, and reloading them failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      };
+      const next = queue.current.then(run, run);
+      queue.current = next.catch(() => undefined);
+      return next;
+    },
+    [api, queryClient, queryKey, includeDeleted, session.account, announce, onSignOut],
+  );
+
+  const list = query.data;
+  const live = useMemo(() => list?.items.filter((item) => !item.deleted) ?? [], [list]);
+  const deleted = useMemo(() => list?.items.filter((item) => item.deleted) ?? [], [list]);
+  const visible = useMemo(() => (filter === 'all' ? live : live.filter((item) => item.state === filter)), [live, filter]);
+  const counts = useMemo(() => {
+    const byState: Record<Filter, number> = { all: live.length, Online: 0, Occupied: 0, Away: 0 };
+    for (const item of live) byState[item.state]++;
+    return byState;
+  }, [live]);
+
+  const save = useCallback(
+    async (reason: Reason, fields: Partial<Pick<Reason, 'text' | 'state' | 'enabled'>>, what: string) => {
+      const outcome = await write(
+        what,
+        (ifMatch) => api.replace(reason.id, { text: fields.text ?? reason.text, state: fields.state ?? reason.state, enabled: fields.enabled ?? reason.enabled }, ifMatch),
+        (current, { revision, item }) => withItems(current, revision, [item], includeDeleted),
+      );
+      if (outcome.ok) announce(`Saved: ${what}.`);
+      return outcome.ok ? undefined : outcome.error?.message;
+    },
+    [write, api, includeDeleted, announce],
+  );
+
+  const remove = useCallback(
+    async (reason: Reason) => {
+      const outcome = await write(`delete “${reason.text}”`, (ifMatch) => api.remove(reason.id, ifMatch), (current, { revision, item }) => withItems(current, revision, [item], includeDeleted));
+      if (outcome.ok) {
+        setUndo(outcome.result.item);
+        announce(`Deleted “${reason.text}”. Undo is available.`);
+      }
+      return outcome.ok ? undefined : outcome.error?.message;
+    },
+    [write, api, includeDeleted, announce],
+  );
+
+  const restore = useCallback(
+    async (reason: Reason) => {
+      const outcome = await write(`restore “${reason.text}”`, (ifMatch) => api.restore(reason, ifMatch), (current, { revision, item }) => withItems(current, revision, [item], includeDeleted));
+      if (outcome.ok) {
+        setUndo((shown) => (shown?.id === reason.id ? undefined : shown));
+        announce(`Restored “${reason.text}”.`);
+      }
+      return outcome.ok ? undefined : outcome.error?.message;
+    },
+    [write, api, includeDeleted, announce],
+  );
+
+  const reorder = useCallback(
+    async (ids: number[], moved: Reason, position: number, of: number) => {
+      const outcome = await write(
+        `move “${moved.text}”`,
+        (ifMatch) => api.reorder(ids, ifMatch),
+        (current, answer) => withReordered(current, answer, includeDeleted),
+        (current) => inOrder(current, ids),
+      );
+      if (outcome.ok) announce(`Saved: “${moved.text}” is at position ${position} of ${of}.`);
+      else if (outcome.error) {
+        setFailure(`“${moved.text}” was not moved: ${outcome.error.message}`);
+        announce(`Not saved: “${moved.text}” was not moved.`);
+      }
+    },
+    [write, api, includeDeleted, announce],
+  );
+
+  const create = useCallback(
+    (items: { text: string; state: State }[]) =>
+      write(
+        items.length === 1 ? `add “${items[0]!.text}”` : `add ${items.length} reasons`,
+        (ifMatch) => api.create(items, ifMatch),
+        (current, answer) => withItems(current, answer.revision, answer.items, includeDeleted),
+      ),
+    [write, api, includeDeleted],
+  );
+
+  const filterGroup = useId();
+
+  return (
+    <div className="page">
+      <header className="top">
+        <div>
+          <h1>Status reasons</h1>
+          <p className="who">
+            Account <strong data-testid="account">{session.account}</strong>
+            {list && (
+              <>
+                {' · '}revision <span data-testid="revision">{list.revision}</span>
+              </>
+            )}
+            {' · '}
+            {session.canWrite ? <span>read and write</span> : <span className="badge">Read only</span>}
+          </p>
+        </div>
+        <button type="button" onClick={() => onSignOut()}>
+          Sign out
+        </button>
+      </header>
+
+      <main>
+        {conflict && (
+          <section className="conflict" role="alert" aria-labelledby="conflict-title">
+            <h2 id="conflict-title">Someone else changed these status reasons</h2>
+            <p>
+              Your change ({conflict.what}) was not saved: the list changed since you loaded it (revision {conflict.from} → {conflict.to}). It now shows the latest
+              version.{conflict.changes.length > 0 ? ' What changed:' : ''}
+            </p>
+            {conflict.changes.length > 0 && (
+              <ul>
+                {conflict.changes.slice(0, 10).map((line, i) => (
+                  <li key={i}>{line}</li>
+                ))}
+                {conflict.changes.length > 10 && <li>and {conflict.changes.length - 10} more</li>}
+              </ul>
+            )}
+            <p>Make your change again if it is still needed.</p>
+            <button type="button" onClick={() => setConflict(undefined)}>
+              Dismiss
+            </button>
+          </section>
+        )}
+        {failure && (
+          <section className="failure" role="alert">
+            <p>{failure}</p>
+            <button type="button" onClick={() => setFailure(undefined)}>
+              Dismiss
+            </button>
+          </section>
+        )}
+
+        {session.canWrite && list && <AddReasons create={create} />}
+
+        <section aria-labelledby="list-title" className="list-section">
+          <div className="list-head">
+            <h2 id="list-title">Reasons{list ? ` (${live.length})` : ''}</h2>
+            <div className="filters" role="group" aria-labelledby={filterGroup}>
+              <span id={filterGroup} className="visually-hidden">
+                Show reasons by state
+              </span>
+              {(['all', ...STATES] as Filter[]).map((value) => (
+                <button key={value} type="button" aria-pressed={filter === value} onClick={() => setFilter(value)} className={`filter state-${value}`}>
+                  {value === 'all' ? 'All' : STATE_LABEL[value]} <span className="count">{counts[value]}</span>
+                </button>
+              ))}
+            </div>
+            <label className="choice show-deleted">
+              <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} /> Show deleted
+            </label>
+          </div>
+
+          {query.isPending && (
+            <p className="placeholder" aria-busy="true">
+              Loading status reasons…
+            </p>
+          )}
+          {query.isError && !list && !expired && (
+            <div className="error-state" role="alert">
+              <p>The status reasons could not be loaded: {query.error.message}</p>
+              <button type="button" onClick={() => query.refetch()}>
+                Try again
+              </button>
+            </div>
+          )}
+          {list && live.length === 0 && (
+            <p className="placeholder">{session.canWrite ? 'No status reasons yet. Add the first ones above, one per line.' : 'This account has no status reasons yet.'}</p>
+          )}
+          {list && live.length > 0 && visible.length === 0 && <p className="placeholder">No reasons are {STATE_LABEL[filter as State]}.</p>}
+          {list && visible.length > 0 && (
+            <ReasonListView
+              reasons={visible}
+              wholeIds={live.map((item) => item.id)}
+              canWrite={session.canWrite}
+              onSave={save}
+              onDelete={remove}
+              onReorder={reorder}
+            />
+          )}
+          {list && includeDeleted && <DeletedReasons reasons={deleted} canWrite={session.canWrite} onRestore={restore} />}
+        </section>
+      </main>
+
+      {undo && <UndoToast reason={undo} onUndo={() => restore(undo)} onClose={() => setUndo(undefined)} />}
+    </div>
+  );
+}
+
+function UndoToast({ reason, onUndo, onClose }: { reason: Reason; onUndo: () => Promise<string | undefined>; onClose: () => void }) {
+  const undoButton = useRef<HTMLButtonElement>(null);
+  const [error, setError] = useState<string>();
+  useEffect(() => undoButton.current?.focus(), [reason.id]);
+  return (
+    <div className="toast" role="region" aria-label="Deleted">
+      <p>
+        Deleted “{reason.text}”.{error && <span className="error"> Not restored: {error}</span>}
+      </p>
+      <button
+        ref={undoButton}
+        type="button"
+        className="primary"
+        onClick={async () => {
+          const message = await onUndo();
+          if (message) setError(message);
+        }}
+      >
+        Undo
+      </button>
+      <button type="button" aria-label="Close" onClick={onClose}>
+        ×
+      </button>
+    </div>
+  );
+}
