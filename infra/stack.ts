@@ -21,41 +21,44 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { RESERVED_CLAIMS } from '../functions/cognito/machine-clients.js';
 import { CONNECT_ROUTES } from '../functions/connect/routes.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
-import { DEFAULT_ACCOUNT_CLAIM } from '../functions/http/middlewares/jwt-claims.js';
 import { Api, connectRouteArns, grantPrincipalArn } from './constructs/api.js';
 import { Data } from './constructs/data.js';
 import { LogicalIdRegistry } from './constructs/flat-logical-ids.js';
 import { Functions } from './constructs/functions.js';
 import { Identity, RESOURCE_SERVER_IDENTIFIER } from './constructs/identity.js';
 import { Observability } from './constructs/observability.js';
+import { readSettings, readStage, type Settings } from './settings.js';
 
 export { ACCESS_LOG_FIELDS, CONNECT_PATH, STAGE_NAME, STATUS_REASON_PATH, STATUS_REASONS_PATH, connectRouteArns } from './constructs/api.js';
 export { THROTTLE_ALARM_OPERATIONS } from './constructs/data.js';
 export { ENTRIES, FUNCTION_TIMEOUT_SECONDS, LEASE_MS, PROJECT_ROOT, TABLE_ACTIONS } from './constructs/functions.js';
 export { MAX_MACHINE_CLIENTS, NO_CLIENT_AUDIENCE, RESOURCE_SERVER_IDENTIFIER, SCOPES } from './constructs/identity.js';
 
+export { DEFAULT_LIMITS, SettingError } from './settings.js';
+
+/** The stack's name without a stage; with one, `<stage>-AgentStatusReasons`. */
 export const STACK_NAME = 'AgentStatusReasons';
 
-/**
- * Default limits (README, "Limits": the arithmetic behind each). `none` as a
- * concurrency in context reserves nothing (for accounts whose Lambda quota is
- * too small to reserve from).
- */
-export const DEFAULT_LIMITS = {
-  /** Reserved concurrency of the HTTP function. */
-  httpConcurrency: 100,
-  /** Reserved concurrency of the direct-invoke function. */
-  invokeConcurrency: 50,
-  /** Steady requests per second the API's stage lets through, all routes and callers together. */
-  apiRateLimit: 500,
-  /** Requests the stage lets through at once above the steady rate. */
-  apiBurstLimit: 100,
-} as const;
+/** The stack name (and export prefix) of a stage: two stages live side by side in one account and region. */
+export const stackNameFor = (stage: string | undefined): string => (stage ? `${stage}-${STACK_NAME}` : STACK_NAME);
 
+/** The default Cognito domain prefix (globally unique per region, hence the account). */
+export const defaultDomainPrefix = (stage: string | undefined, account: string): string => `${stage ? `${stage}-` : ''}agent-status-reasons-${account}`;
+
+/**
+ * Every setting is also a context key of the same name (`-c key=value`; lists
+ * comma-separated); props win over context. infra/settings.ts checks them all
+ * at synth (SETTING_RULES states each rule) and refuses unknown context keys.
+ */
 export interface AgentStatusReasonsStackProps extends StackProps {
+  /** Stage name (context `stage`): prefixes the stack name, its exports and the Cognito domain; none: `AgentStatusReasons`. */
+  readonly stage?: string;
+  /** An existing SNS topic the alarms notify (context `alarmTopicArn`); without it the stack makes one. */
+  readonly alarmTopicArn?: string;
+  /** The account's Lambda concurrency quota in this region (context `lambdaConcurrencyQuota`, default 1000): bounds the reservations. */
+  readonly lambdaConcurrencyQuota?: number;
   /** One Lambda entry file for every function (tests bundle a fixture); defaults to `ENTRIES`. */
   readonly entry?: string;
   /** Exported handler name; defaults to `handler`. */
@@ -66,7 +69,7 @@ export interface AgentStatusReasonsStackProps extends StackProps {
   readonly jwtAudience?: string[];
   /** Function memory in MB; defaults to context `memorySize`, else 512. */
   readonly memorySize?: number;
-  /** Email subscribed to the alarm topic; defaults to context `alarmEmail`; without it no topic is created. */
+  /** Email subscribed to the alarm topic (context `alarmEmail`); optional. */
   readonly alarmEmail?: string;
   /** Domain prefix of the Cognito hosted token endpoint; defaults to context `cognitoDomainPrefix`, else `agent-status-reasons-<account>`. */
   readonly cognitoDomainPrefix?: string;
@@ -87,39 +90,9 @@ export interface AgentStatusReasonsStackProps extends StackProps {
   readonly apiRateLimit?: number;
   /** The API stage's burst limit in requests (context `apiBurstLimit`). */
   readonly apiBurstLimit?: number;
-}
-
-function contextString(scope: Construct, key: string): string | undefined {
-  const value: unknown = scope.node.tryGetContext(key);
-  if (value === undefined || value === null || value === '') return undefined;
-  return String(value);
-}
-
-/** A positive number from props or context (`none` in context: undefined, when allowed), with the key named in any error. */
-function limit(scope: Construct, key: string, given: number | null | undefined, fallback: number, { integer = true, noneAllowed = false } = {}): number | undefined {
-  const raw = given !== undefined ? given : contextString(scope, key);
-  if (noneAllowed && (raw === null || raw === 'none')) return undefined;
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new Error(`${key} must be a positive ${integer ? 'integer' : 'number'}${noneAllowed ? " or 'none'" : ''}, got ${String(raw)}`);
-  }
-  return value;
-}
-
-/** Account ids from props or a comma-separated context value, checked and without repeats. */
-function accountList(scope: Construct, key: string, given: string[] | undefined): string[] {
-  const raw = given ?? (contextString(scope, key) ?? '').split(',');
-  const accounts = [...new Set(raw.map((a) => a.trim()).filter(Boolean))];
-  for (const account of accounts) if (!ACCOUNT_ID.test(account)) throw new Error(`${key}: ${JSON.stringify(account)} ${ACCOUNT_ID_RULE}`);
-  return accounts;
-}
-
-/** A claim name the pre-token trigger may write and the function reads. */
-function checkClaimName(name: string): string {
-  if (!/^[A-Za-z][A-Za-z0-9_:.-]{0,127}$/.test(name) || RESERVED_CLAIMS.has(name)) {
-    throw new Error(`accountClaim must be a claim name of letters, digits, "_", ":", "." or "-" that is not one Cognito or the API reserves (got ${JSON.stringify(name)})`);
-  }
-  return name;
+  /** The NextToken secret's VersionId the HTTP function is deployed with (context `nextTokenSecretVersion`): how a rotation takes effect. */
+  readonly nextTokenSecretVersion?: string;
+  // terminationProtection (context `terminationProtection=true`) is StackProps'.
 }
 
 export class AgentStatusReasonsStack extends Stack {
@@ -135,7 +108,8 @@ export class AgentStatusReasonsStack extends Stack {
   readonly connectRoutes: HttpRoute[];
   readonly alarms: cloudwatch.Alarm[];
   readonly dashboard: cloudwatch.Dashboard;
-  readonly alarmTopic?: sns.Topic;
+  /** What every alarm notifies: the stack's topic, or the one alarmTopicArn names. */
+  readonly alarmTopic: sns.ITopic;
   readonly userPool?: cognito.UserPool;
   /** One app client per account in `machineClients`, by account. */
   readonly machineClients: ReadonlyMap<string, cognito.UserPoolClient>;
@@ -149,23 +123,19 @@ export class AgentStatusReasonsStack extends Stack {
   readonly identity: Identity;
   readonly httpApi: Api;
   readonly observability: Observability;
+  /** The checked settings (infra/settings.ts). */
+  readonly settings: Settings;
   private readonly logicalIds = new LogicalIdRegistry();
 
   constructor(scope: Construct, id: string, props: AgentStatusReasonsStackProps = {}) {
-    super(scope, id, { stackName: STACK_NAME, description: 'Agent status reasons: HTTP API + Lambda + DynamoDB', ...props });
-
-    const memorySize = props.memorySize ?? Number(contextString(this, 'memorySize') ?? 512);
-    if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) {
-      throw new Error(`memorySize must be an integer between 128 and 10240 MB, got ${String(memorySize)}`);
-    }
-    const externalIssuer = this.externalIssuer(props);
-    this.accountClaim = checkClaimName(props.accountClaim ?? contextString(this, 'accountClaim') ?? DEFAULT_ACCOUNT_CLAIM);
-    this.resourceServer = props.resourceServer ?? contextString(this, 'resourceServer') ?? (externalIssuer ? undefined : RESOURCE_SERVER_IDENTIFIER);
-    const machineClientAccounts = accountList(this, 'machineClients', props.machineClients);
-    const httpConcurrency = limit(this, 'httpConcurrency', props.httpConcurrency, DEFAULT_LIMITS.httpConcurrency, { noneAllowed: true });
-    const invokeConcurrency = limit(this, 'invokeConcurrency', props.invokeConcurrency, DEFAULT_LIMITS.invokeConcurrency, { noneAllowed: true });
-    const apiRateLimit = limit(this, 'apiRateLimit', props.apiRateLimit, DEFAULT_LIMITS.apiRateLimit, { integer: false })!;
-    const apiBurstLimit = limit(this, 'apiBurstLimit', props.apiBurstLimit, DEFAULT_LIMITS.apiBurstLimit)!;
+    const stage = readStage(scope, props.stage);
+    super(scope, id, { stackName: stackNameFor(stage), description: 'Agent status reasons: HTTP API + Lambda + DynamoDB', ...props });
+    const settings = readSettings(this, { ...props, stage, terminationProtection: props.terminationProtection });
+    this.settings = settings;
+    this.terminationProtection = settings.terminationProtection;
+    this.accountClaim = settings.accountClaim;
+    this.resourceServer = settings.resourceServer ?? (settings.externalIssuer ? undefined : RESOURCE_SERVER_IDENTIFIER);
+    const memorySize = settings.memorySize;
 
     this.data = new Data(this, 'Data');
     this.table = this.data.table;
@@ -175,8 +145,8 @@ export class AgentStatusReasonsStack extends Stack {
       entry: props.entry,
       handler: props.handler,
       memorySize,
-      httpConcurrency,
-      invokeConcurrency,
+      httpConcurrency: settings.httpConcurrency,
+      invokeConcurrency: settings.invokeConcurrency,
       accountClaim: this.accountClaim,
       resourceServer: this.resourceServer,
     });
@@ -185,11 +155,11 @@ export class AgentStatusReasonsStack extends Stack {
 
     this.identity = new Identity(this, 'Identity', {
       table: this.table,
-      externalIssuer,
+      externalIssuer: settings.externalIssuer,
       accountClaim: this.accountClaim,
       resourceServer: this.resourceServer,
-      cognitoDomainPrefix: props.cognitoDomainPrefix ?? contextString(this, 'cognitoDomainPrefix') ?? `agent-status-reasons-${this.account}`,
-      machineClients: machineClientAccounts,
+      cognitoDomainPrefix: settings.cognitoDomainPrefix ?? defaultDomainPrefix(stage, this.account),
+      machineClients: settings.machineClients,
       entry: props.entry,
       handler: props.handler,
       memorySize,
@@ -205,8 +175,9 @@ export class AgentStatusReasonsStack extends Stack {
       handler: this.httpFunction,
       jwtIssuer: this.jwtIssuer,
       jwtAudience: this.jwtAudience,
-      rateLimit: apiRateLimit,
-      burstLimit: apiBurstLimit,
+      rateLimit: settings.apiRateLimit,
+      burstLimit: settings.apiBurstLimit,
+      nextTokenSecretVersion: settings.nextTokenSecretVersion,
     });
     this.api = this.httpApi.api;
     this.stage = this.httpApi.stage;
@@ -214,11 +185,15 @@ export class AgentStatusReasonsStack extends Stack {
 
     this.observability = new Observability(this, 'Observability', {
       api: this.api,
+      accessLogs: this.httpApi.accessLogs,
       table: this.table,
-      httpFunction: this.httpFunction,
-      invokeFunction: this.invokeFunction,
-      preTokenFunction: this.preTokenFunction,
-      alarmEmail: props.alarmEmail ?? contextString(this, 'alarmEmail'),
+      functions: {
+        http: { fn: this.httpFunction, label: 'HTTP', timeout: this.httpFunction.timeout!, reservedConcurrency: settings.httpConcurrency },
+        invoke: { fn: this.invokeFunction, label: 'invoke', timeout: this.invokeFunction.timeout!, reservedConcurrency: settings.invokeConcurrency },
+        ...(this.preTokenFunction && { trigger: { fn: this.preTokenFunction, label: 'pre-token', timeout: this.preTokenFunction.timeout! } }),
+      },
+      alarmTopicArn: settings.alarmTopicArn,
+      alarmEmail: settings.alarmEmail,
     });
     this.alarms = this.observability.alarms;
     this.dashboard = this.observability.dashboard;
@@ -230,11 +205,16 @@ export class AgentStatusReasonsStack extends Stack {
     new CfnOutput(this, 'FunctionArn', {
       value: this.invokeFunction.functionArn,
       description: 'The direct-invoke function, for direct invokers (lambda:InvokeFunction)',
-      exportName: `${STACK_NAME}-FunctionArn`,
+      exportName: `${this.stackName}-FunctionArn`,
     });
     new CfnOutput(this, 'HttpFunctionName', { value: this.httpFunction.functionName, description: 'The function behind the API (only the API may invoke it)' });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'NextTokenSecretName', {
+      value: this.httpApi.nextTokenSecret.secretName,
+      description: "The Secrets Manager secret whose value seals Connect NextTokens (resolved at deploy: after put-secret-value, deploy with -c nextTokenSecretVersion=<VersionId>)",
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'The SNS topic every alarm notifies (subscribe your pager or chat to it)' });
     if (this.userPool && this.userPoolDomain) {
       new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
       new CfnOutput(this, 'TokenEndpoint', {
@@ -251,20 +231,6 @@ export class AgentStatusReasonsStack extends Stack {
   /** Logical ids as if the FlatScope constructs were not on the path (infra/constructs/flat-logical-ids.ts). */
   protected override allocateLogicalId(element: CfnElement): string {
     return this.logicalIds.allocate(this, element);
-  }
-
-  /** The issuer and audiences of an external IdP, from props or context; undefined means "create a Cognito user pool". */
-  private externalIssuer(props: AgentStatusReasonsStackProps): { issuer: string; audience: string[] } | undefined {
-    const issuer = props.jwtIssuer ?? contextString(this, 'jwtIssuer');
-    if (!issuer) return undefined;
-    const audience =
-      props.jwtAudience ??
-      (contextString(this, 'jwtAudience') ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    if (audience.length === 0) throw new Error('jwtAudience is required when jwtIssuer is given (-c jwtAudience=...)');
-    return { issuer, audience };
   }
 
   /** Lets another principal (a Lambda's role, a user, a role) call the direct-invoke function (lambda:InvokeFunction on it only). */

@@ -9,6 +9,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ConnectRoute } from '../../functions/connect/routes.js';
 import { addConnectRoutes } from '../connect-routes.js';
@@ -23,6 +24,7 @@ export const STAGE_NAME = '$default';
 
 /** One JSON line per request in the API access log (HTTP API $context variables). */
 export const ACCESS_LOG_FIELDS = {
+  apiId: '$context.apiId',
   requestId: '$context.requestId',
   requestTime: '$context.requestTime',
   sourceIp: '$context.identity.sourceIp',
@@ -75,12 +77,18 @@ export interface ApiProps {
   /** The stage's steady rate limit (requests per second) and burst (requests), every route and caller together. */
   readonly rateLimit: number;
   readonly burstLimit: number;
+  /** The NextToken secret's version the function is deployed with; undefined: the current one. */
+  readonly nextTokenSecretVersion?: string;
 }
 
 export class Api extends FlatScope {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly connectRoutes: HttpRoute[];
+  /** The key that seals Connect's NextTokens. */
+  readonly nextTokenSecret: ISecret;
+  /** The stage's access log (one JSON line per request: ACCESS_LOG_FIELDS). */
+  readonly accessLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -88,6 +96,7 @@ export class Api extends FlatScope {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.accessLogs = accessLogs;
     this.api = new HttpApi(this, 'HttpApi', {
       apiName: 'agent-status-reasons',
       description: 'LivePerson status reasons API (JWT) and Amazon Connect agent statuses (IAM)',
@@ -117,6 +126,8 @@ export class Api extends FlatScope {
       integration,
       authorizer: jwtAuthorizer,
     });
-    this.connectRoutes = addConnectRoutes(this, { api: this.api, integration, fn: props.handler });
+    const connect = addConnectRoutes(this, { api: this.api, integration, fn: props.handler, secretVersion: props.nextTokenSecretVersion });
+    this.connectRoutes = connect.routes;
+    this.nextTokenSecret = connect.nextTokenSecret;
   }
 }

@@ -23,6 +23,9 @@ export const SCOPES = { read: 'status-reasons:read', write: 'status-reasons:writ
 /** API Gateway: audiences per JWT authorizer (a fixed quota), so at most this many machine clients. */
 export const MAX_MACHINE_CLIENTS = 50;
 
+/** Cognito gives a Lambda trigger 5 seconds (and retries up to 3 times) before it fails the token request. */
+export const PRE_TOKEN_TIMEOUT_SECONDS = 5;
+
 /**
  * The JWT authorizer's audience while the pool has no machine client: a value
  * no Cognito access token carries as `client_id`, so that no token passes.
@@ -119,6 +122,8 @@ export class Identity extends FlatScope {
       description: 'Agent status reasons: puts the account of a machine client into its Cognito access tokens',
       environment: { TABLE_NAME: props.table.tableName, POWERTOOLS_SERVICE_NAME: SERVICE_NAME, [ACCOUNT_CLAIM_ENV]: props.accountClaim },
       memorySize: props.memorySize,
+      // Cognito waits 5 s for a trigger and then fails the token request: a longer timeout only bills work nobody awaits.
+      timeout: Duration.seconds(PRE_TOKEN_TIMEOUT_SECONDS),
       tracing: false,
       table: {
         table: props.table,
