@@ -8,7 +8,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { CLIENT_ACCOUNT_ATTRIBUTE, CLIENT_PARTITION_PREFIX, clientKey } from '../../functions/cognito/machine-clients.js';
 import { ACCOUNT_CLAIM_ENV, DEFAULT_RESOURCE_SERVER } from '../../functions/http/middlewares/jwt-claims.js';
@@ -169,6 +169,17 @@ export class Identity extends FlatScope {
         description: "agent-status-reasons: writes the machine clients' account items at deploy time",
       });
       logGroup.grantWrite(role);
+      // One statement on the role for every client: a policy per custom resource (AwsCustomResource's
+      // `policy`) adds about 290 characters per client to this role, whose inline policies IAM caps at
+      // 10,240 characters in all: the deploy failed at 34 clients.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'MachineClientItems',
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [this.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CLIENT_PARTITION_PREFIX}*`] } },
+        }),
+      );
       this.machineClientWriter = { role, logGroup };
     }
     const { pk, sk } = clientKey(client.userPoolClientId);
@@ -179,20 +190,16 @@ export class Identity extends FlatScope {
       parameters: { TableName: this.table.tableName, Item: { ...key, [CLIENT_ACCOUNT_ATTRIBUTE]: { S: account } } },
       physicalResourceId: PhysicalResourceId.of(pk),
     };
-    new AwsCustomResource(this, `MachineClientAccount-${account}`, {
+    const writer = new AwsCustomResource(this, `MachineClientAccount-${account}`, {
       onCreate: put,
       onUpdate: put,
       onDelete: { service: 'DynamoDB', action: 'deleteItem', parameters: { TableName: this.table.tableName, Key: key } },
-      policy: AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({
-          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
-          resources: [this.table.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CLIENT_PARTITION_PREFIX}*`] } },
-        }),
-      ]),
+      // No `policy`: the role's one statement above covers every client.
       role: this.machineClientWriter.role,
       logGroup: this.machineClientWriter.logGroup,
       installLatestAwsSdk: false,
     });
+    // The item is written only once the role may write it.
+    writer.node.addDependency(this.machineClientWriter.role);
   }
 }
