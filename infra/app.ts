@@ -3,13 +3,15 @@
 // knows them, otherwise the stack stays environment-agnostic (no lookups).
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AgentStatusReasonsStack, STACK_NAME } from './stack.js';
+import { readStage } from './settings.js';
+import { AgentStatusReasonsStack, stackNameFor } from './stack.js';
 
 const app = new App();
 
-// Construct id = stack name, so the template is cdk.out/AgentStatusReasons.template.json
-// and `npx cdk deploy AgentStatusReasons` names it.
-new AgentStatusReasonsStack(app, STACK_NAME, {
+// Construct id = stack name, so the template is cdk.out/<name>.template.json and
+// `npx cdk deploy <name>` names it: AgentStatusReasons, or with `-c stage=prod`
+// prod-AgentStatusReasons (stages live side by side in one account and region).
+new AgentStatusReasonsStack(app, stackNameFor(readStage(app)), {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 

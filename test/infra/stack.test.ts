@@ -17,6 +17,7 @@ import {
   STATUS_REASON_PATH,
   STATUS_REASONS_PATH,
   TABLE_ACTIONS,
+  stackNameFor,
   type AgentStatusReasonsStack,
 } from '../../infra/stack.js';
 import { BUILD_TIMEOUT_MS, buildStack } from './helpers.js';
@@ -73,14 +74,14 @@ describe('AgentStatusReasonsStack', () => {
   });
 
   describe('Lambda functions', () => {
-    it('are three: HTTP, direct invoke, pre-token trigger; all Node.js 24 on arm64 with 512 MB and a 10 s timeout', () => {
+    it('are three: HTTP, direct invoke, pre-token trigger; all Node.js 24 on arm64 with 512 MB; 10 s timeouts, 5 s for the trigger (what Cognito waits)', () => {
       expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual([httpId, invokeId, triggerId].sort());
       for (const id of [httpId, invokeId, triggerId]) {
         expect((template.findResources('AWS::Lambda::Function')[id] as Resource).Properties).toMatchObject({
           Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
           MemorySize: 512,
-          Timeout: 10,
+          Timeout: id === triggerId ? 5 : 10,
           Handler: 'index.handler',
         });
       }
@@ -109,6 +110,14 @@ describe('AgentStatusReasonsStack', () => {
       expect(envOf(template, triggerId)).toEqual({ TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', ACCOUNT_CLAIM: 'account' });
       expect(LEASE_MS).toBeGreaterThan(10 * 1000);
     });
+
+    it("gets the NextToken secret's named version when nextTokenSecretVersion is set (a rotation then changes the function)", () => {
+      const version = 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE';
+      const t = Template.fromStack(buildStack({}, { nextTokenSecretVersion: version }).stack);
+      const [fnId] = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('HttpFunction'))!;
+      const [secretId] = only(t.findResources('AWS::SecretsManager::Secret'));
+      expect(envOf(t, fnId)[NEXT_TOKEN_SECRET_VARIABLE]).toEqual({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, `:SecretString:::${version}}}`]] });
+    }, BUILD_TIMEOUT_MS);
 
     it('take the account claim and the resource server from context, and refuse a claim Cognito or the API reserves', () => {
       const t = Template.fromStack(buildStack({}, { accountClaim: 'tenant', jwtIssuer: 'https://idp.example.com/', jwtAudience: 'a', resourceServer: 'api://x' }).stack);
@@ -355,7 +364,7 @@ describe('AgentStatusReasonsStack', () => {
         AuthorizerType: 'JWT',
         JwtConfiguration: { Issuer: 'https://idp.example.com/', Audience: ['aud-1', 'aud-2'] },
       });
-      expect(Object.keys(t.findOutputs('*')).sort()).toEqual(['ApiUrl', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'TableName']);
+      expect(Object.keys(t.findOutputs('*')).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'NextTokenSecretName', 'TableName']);
       // No pool, so no trigger either.
       t.resourceCountIs('AWS::Lambda::Function', 2);
     }, BUILD_TIMEOUT_MS);
@@ -380,20 +389,21 @@ describe('AgentStatusReasonsStack', () => {
   describe('alarms', () => {
     const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
 
-    it('has exactly six alarms', () => {
-      expect(alarms()).toHaveLength(6);
+    it('has eleven alarms: errors, throttles, 5xx, table, unknown outcomes, takeovers, stage 429s, full lease lines, and one duration alarm per function', () => {
+      expect(alarms()).toHaveLength(11);
     });
 
-    it("alarms on every function's Errors and Throttles, summed", () => {
-      for (const metricName of ['Errors', 'Throttles']) {
+    it("alarms on every function's Errors, summed, at the first one; on Throttles as a sustained share of attempts", () => {
+      for (const [metricName, prefix] of [['Errors', ''], ['Throttles', 't']] as const) {
         const alarm = alarms().find((a) => JSON.stringify(a.Properties.Metrics ?? '').includes(`"MetricName":"${metricName}"`))!;
-        expect(alarm.Properties).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
         const metrics = alarm.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Stat: string } }[];
-        expect(metrics.find((m) => m.Expression)!.Expression).toBe('SUM([http, invoke, trigger])');
+        expect(metrics.map((m) => m.Expression).filter(Boolean)).toContain(`SUM([FILL(${prefix}http, 0), FILL(${prefix}invoke, 0), FILL(${prefix}trigger, 0)])`);
         const byId = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!]));
         for (const [id, fnId] of [['http', httpId], ['invoke', invokeId], ['trigger', triggerId]] as const) {
-          expect(byId[id]).toEqual({ Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] }, Period: 300, Stat: 'Sum' });
+          expect(byId[`${prefix}${id}`]).toEqual({ Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] }, Period: 300, Stat: 'Sum' });
         }
+        if (metricName === 'Errors') expect(alarm.Properties).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+        else expect(alarm.Properties).toMatchObject({ Threshold: 5, EvaluationPeriods: 3, DatapointsToAlarm: 3 });
       }
     });
 
@@ -414,12 +424,12 @@ describe('AgentStatusReasonsStack', () => {
       });
     });
 
-    it("alarms on the API's 5xx rate (5xx / Count)", () => {
+    it("alarms on the API's unexpected 5xx rate (5xx less the designed 503s, / Count, from 100 requests)", () => {
       const [apiId] = only(template.findResources('AWS::ApiGatewayV2::Api'));
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Threshold: 5,
         Metrics: Match.arrayWith([
-          Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)', ReturnData: true }),
+          Match.objectLike({ Expression: 'IF(requests >= 100, 100 * IF(FILL(errors, 0) > FILL(busy, 0), FILL(errors, 0) - FILL(busy, 0), 0) / requests, 0)', ReturnData: true }),
           Match.objectLike({
             Id: 'errors',
             MetricStat: Match.objectLike({
@@ -451,18 +461,27 @@ describe('AgentStatusReasonsStack', () => {
       );
     });
 
-    it('has no alarm actions unless alarmEmail is given, then notifies an SSL-only SNS topic', () => {
-      for (const a of alarms()) expect(a.Properties).not.toHaveProperty('AlarmActions');
-      template.resourceCountIs('AWS::SNS::Topic', 0);
-      const t = Template.fromStack(buildStack({}, { alarmEmail: 'ops@example.com' }).stack);
-      const [topicId] = only(t.findResources('AWS::SNS::Topic'));
-      t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
-      t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+    it('notifies an SSL-only SNS topic of its own on alarm and on recovery; alarmEmail subscribes an address', () => {
+      const [topicId] = only(template.findResources('AWS::SNS::Topic'));
+      for (const a of alarms()) {
+        expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+        expect(a.Properties.OKActions).toEqual([{ Ref: topicId }]);
+      }
+      template.resourceCountIs('AWS::SNS::Subscription', 0);
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
       });
-      const withActions = Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Resource[];
-      expect(withActions).toHaveLength(6);
-      for (const a of withActions) expect(a.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      const t = Template.fromStack(buildStack({}, { alarmEmail: 'ops@example.com' }).stack);
+      const [emailTopicId] = only(t.findResources('AWS::SNS::Topic'));
+      t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: emailTopicId } });
+    }, BUILD_TIMEOUT_MS);
+
+    it('notifies an existing topic named by alarmTopicArn instead, and makes none', () => {
+      const arn = 'arn:aws:sns:eu-west-1:111122223333:pager';
+      const t = Template.fromStack(buildStack({}, { alarmTopicArn: arn }).stack);
+      t.resourceCountIs('AWS::SNS::Topic', 0);
+      for (const a of Object.values(t.findResources('AWS::CloudWatch::Alarm')) as Resource[]) expect(a.Properties.AlarmActions).toEqual([arn]);
+      t.hasOutput('AlarmTopicArn', { Value: arn });
     }, BUILD_TIMEOUT_MS);
   });
 
@@ -512,10 +531,10 @@ describe('AgentStatusReasonsStack', () => {
     }, BUILD_TIMEOUT_MS);
 
     it.each([
-      [{ httpConcurrency: '0' }, /httpConcurrency must be a positive integer or 'none', got 0/],
-      [{ invokeConcurrency: '2.5' }, /invokeConcurrency must be a positive integer/],
-      [{ apiRateLimit: 'fast' }, /apiRateLimit must be a positive number, got fast/],
-      [{ apiBurstLimit: 'none' }, /apiBurstLimit must be a positive integer, got none/],
+      [{ httpConcurrency: '0' }, /^httpConcurrency="0" is refused: a positive integer or "none"/],
+      [{ invokeConcurrency: '2.5' }, /^invokeConcurrency="2.5" is refused: a positive integer/],
+      [{ apiRateLimit: 'fast' }, /^apiRateLimit="fast" is refused: a positive number/],
+      [{ apiBurstLimit: 'none' }, /^apiBurstLimit="none" is refused: a positive integer/],
     ])('refuses %j', (context, message) => {
       expect(() => buildStack({}, context)).toThrow(message);
     });
@@ -594,7 +613,7 @@ describe('AgentStatusReasonsStack', () => {
     });
 
     it('refuses a bad account, more clients than an authorizer has audiences, and clients with an external issuer', () => {
-      expect(() => buildStack({ machineClients: ['ok', 'not ok'] })).toThrow(/machineClients: "not ok" must be/);
+      expect(() => buildStack({ machineClients: ['ok', 'not ok'] })).toThrow(/^machineClients="not ok" is refused/);
       expect(() => buildStack({ machineClients: Array.from({ length: 51 }, (_, i) => `a${i}`) })).toThrow(/at most 50/);
       expect(() => buildStack({ machineClients: ['1'], jwtIssuer: 'https://idp.example.com/', jwtAudience: ['a'] })).toThrow(/cannot go with jwtIssuer/);
     });
@@ -655,6 +674,33 @@ describe('AgentStatusReasonsStack', () => {
     }, BUILD_TIMEOUT_MS);
   });
 
+  describe('stages side by side', () => {
+    it('without a stage: AgentStatusReasons, its export and its Cognito domain as before, no termination protection', () => {
+      expect(stack.stackName).toBe('AgentStatusReasons');
+      expect(stack.terminationProtection).toBe(false);
+      template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: { 'Fn::Join': ['', ['agent-status-reasons-', { Ref: 'AWS::AccountId' }]] } });
+    });
+
+    it('a stage prefixes the stack name, its export and its Cognito domain, so two stages can share an account and region', () => {
+      const names = ['staging', 'prod'].map((stage) => {
+        const s = buildStack({}, { stage, terminationProtection: 'true' }).stack;
+        const t = Template.fromStack(s);
+        expect(s.stackName).toBe(`${stage}-AgentStatusReasons`);
+        expect(s.terminationProtection).toBe(true);
+        t.hasOutput('FunctionArn', { Export: { Name: `${stage}-AgentStatusReasons-FunctionArn` } });
+        t.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: { 'Fn::Join': ['', [`${stage}-agent-status-reasons-`, { Ref: 'AWS::AccountId' }]] } });
+        return s.stackName;
+      });
+      expect(new Set(names).size).toBe(2);
+      expect(stackNameFor(undefined)).toBe(STACK_NAME);
+      expect(() => buildStack({}, { stage: 'Prod' })).toThrow(/^stage="Prod" is refused/);
+    }, BUILD_TIMEOUT_MS);
+
+    it('refuses a misspelt context key at synth', () => {
+      expect(() => buildStack({}, { machineClient: '123' })).toThrow(/did you mean machineClients\?/);
+    });
+  });
+
   describe('outputs', () => {
     it('exports ApiUrl, the functions, FunctionArn (the direct-invoke one, with an export name), TableName, the dashboard and the Cognito ids', () => {
       const [apiId] = only(template.findResources('AWS::ApiGatewayV2::Api'));
@@ -669,7 +715,7 @@ describe('AgentStatusReasonsStack', () => {
       template.hasOutput('UserPoolId', { Value: { Ref: only(template.findResources('AWS::Cognito::UserPool'))[0] } });
       template.hasOutput('MachineClientIds', { Value: '{}' });
       expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
-        ['ApiUrl', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'MachineClientIds', 'TableName', 'TokenEndpoint', 'UserPoolId'].sort(),
+        ['AlarmTopicArn', 'ApiUrl', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'MachineClientIds', 'NextTokenSecretName', 'TableName', 'TokenEndpoint', 'UserPoolId'].sort(),
       );
     });
   });

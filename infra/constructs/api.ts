@@ -1,0 +1,133 @@
+// The HTTP API: the LivePerson routes behind a JWT authorizer, the Amazon
+// Connect routes behind IAM, one Lambda integration (the HTTP function), a
+// throttled $default stage with JSON access logs.
+import { Arn, ArnFormat, RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute, type IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { ConnectRoute } from '../../functions/connect/routes.js';
+import { addConnectRoutes } from '../connect-routes.js';
+import { FlatScope } from './flat-logical-ids.js';
+
+export const STATUS_REASONS_PATH = '/api/account/{accountId}/configuration/le-agents/status-reasons';
+export const STATUS_REASON_PATH = `${STATUS_REASONS_PATH}/{statusReasonId}`;
+export const CONNECT_PATH = '/agent-status/{InstanceId}';
+
+/** The stage the API serves on; per-instance grants name it rather than `*`, which IAM lets span `/`. */
+export const STAGE_NAME = '$default';
+
+/** One JSON line per request in the API access log (HTTP API $context variables). */
+export const ACCESS_LOG_FIELDS = {
+  apiId: '$context.apiId',
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  routeKey: '$context.routeKey',
+  path: '$context.path',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  jwtSub: '$context.authorizer.claims.sub',
+  jwtClientId: '$context.authorizer.claims.client_id',
+  iamUserArn: '$context.identity.userArn',
+} as const;
+
+/** The execute-api ARNs a grant of `instanceIds` covers on `routes` (per-instance grants). */
+export function connectRouteArns(api: IHttpApi, routes: readonly ConnectRoute[], instanceIds: readonly string[]): string[] {
+  const anySegment = (path: string) => path.replace(/\{\w+\+?\}/g, '*');
+  const arns = routes.flatMap((route) =>
+    route.instanceIdIn === 'path'
+      ? // IAM sees the instance: one ARN per instance; `/*` after it stays within that instance's paths.
+        instanceIds.map((id) => api.arnForExecuteApi(route.method, anySegment(route.path.replace('{InstanceId}', id)), STAGE_NAME))
+      : // The instance is in the body or inside an ARN: IAM grants the route, the function checks the instance.
+        [api.arnForExecuteApi(route.method, anySegment(route.path), STAGE_NAME)],
+  );
+  return [...new Set(arns)];
+}
+
+/**
+ * The IAM principal a grantee is, in the form the function derives from the
+ * verified caller (`principalOf` in functions/connect-grants.ts): a role or a
+ * user by name, whatever its path or session.
+ */
+export function grantPrincipalArn(grantee: iam.IGrantable): string {
+  const principal = grantee.grantPrincipal as Partial<iam.IRole & iam.IUser>;
+  const arn = principal.roleArn ?? principal.userArn;
+  if (!arn) throw new Error('grantConnectInstances needs a grantee that is an IAM role or user (a Lambda function with its role, an iam.Role, an iam.User)');
+  const { partition, account } = Arn.split(arn, ArnFormat.SLASH_RESOURCE_NAME);
+  return principal.roleArn ? `arn:${partition}:iam::${account}:role/${principal.roleName}` : `arn:${partition}:iam::${account}:user/${principal.userName}`;
+}
+
+export interface ApiProps {
+  /** The function every route integrates (API Gateway becomes the only principal allowed to invoke it). */
+  readonly handler: lambda.Function;
+  /** The JWT authorizer's issuer (https URL) and audiences (client ids for Cognito). */
+  readonly jwtIssuer: string;
+  readonly jwtAudience: readonly string[];
+  /** The stage's steady rate limit (requests per second) and burst (requests), every route and caller together. */
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+  /** The NextToken secret's version the function is deployed with; undefined: the current one. */
+  readonly nextTokenSecretVersion?: string;
+}
+
+export class Api extends FlatScope {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly connectRoutes: HttpRoute[];
+  /** The key that seals Connect's NextTokens. */
+  readonly nextTokenSecret: ISecret;
+  /** The stage's access log (one JSON line per request: ACCESS_LOG_FIELDS). */
+  readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.accessLogs = accessLogs;
+    this.api = new HttpApi(this, 'HttpApi', {
+      apiName: 'agent-status-reasons',
+      description: 'LivePerson status reasons API (JWT) and Amazon Connect agent statuses (IAM)',
+      // The $default stage is added below so that it can carry access logging.
+      createDefaultStage: false,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: STAGE_NAME,
+      autoDeploy: true,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+      // Every route, every caller: beyond it API Gateway answers 429 before the function runs.
+      throttle: { rateLimit: props.rateLimit, burstLimit: props.burstLimit },
+    });
+    // Also the function's resource policy: API Gateway, from this API only.
+    const integration = new HttpLambdaIntegration('FunctionIntegration', props.handler);
+    const jwtAuthorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, {
+      jwtAudience: [...props.jwtAudience],
+      identitySource: ['$request.header.Authorization'],
+    });
+    this.api.addRoutes({ path: STATUS_REASONS_PATH, methods: [HttpMethod.POST, HttpMethod.GET], integration, authorizer: jwtAuthorizer });
+    this.api.addRoutes({
+      path: STATUS_REASON_PATH,
+      methods: [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.POST],
+      integration,
+      authorizer: jwtAuthorizer,
+    });
+    const connect = addConnectRoutes(this, { api: this.api, integration, fn: props.handler, secretVersion: props.nextTokenSecretVersion });
+    this.connectRoutes = connect.routes;
+    this.nextTokenSecret = connect.nextTokenSecret;
+  }
+}

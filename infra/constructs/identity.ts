@@ -1,0 +1,205 @@
+// Who may call the LivePerson routes: either an external identity provider
+// (issuer and audiences given), or a Cognito user pool this construct makes,
+// with one machine client per account and a pre-token-generation trigger that
+// puts the client's account into its access tokens.
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import { CLIENT_ACCOUNT_ATTRIBUTE, CLIENT_PARTITION_PREFIX, clientKey } from '../../functions/cognito/machine-clients.js';
+import { ACCOUNT_CLAIM_ENV, DEFAULT_RESOURCE_SERVER } from '../../functions/http/middlewares/jwt-claims.js';
+import { SERVICE_NAME } from '../../functions/metric-names.js';
+import { FlatScope } from './flat-logical-ids.js';
+import { ENTRIES, serviceFunction } from './functions.js';
+
+/** Scopes of the Cognito resource server (tokens carry them as `<identifier>/<scope>`). */
+export const RESOURCE_SERVER_IDENTIFIER = DEFAULT_RESOURCE_SERVER;
+export const SCOPES = { read: 'status-reasons:read', write: 'status-reasons:write' } as const;
+
+/** API Gateway: audiences per JWT authorizer (a fixed quota), so at most this many machine clients. */
+export const MAX_MACHINE_CLIENTS = 50;
+
+/** Cognito gives a Lambda trigger 5 seconds (and retries up to 3 times) before it fails the token request. */
+export const PRE_TOKEN_TIMEOUT_SECONDS = 5;
+
+/**
+ * The JWT authorizer's audience while the pool has no machine client: a value
+ * no Cognito access token carries as `client_id`, so that no token passes.
+ */
+export const NO_CLIENT_AUDIENCE = 'no-machine-client-registered';
+
+export interface IdentityProps {
+  /** The service's table: the machine clients' account items live there. */
+  readonly table: dynamodb.ITableV2;
+  /** An external issuer and its audiences; when given, no Cognito pool is made and the other settings but accountClaim are unused. */
+  readonly externalIssuer?: { readonly issuer: string; readonly audience: readonly string[] };
+  /** The claim the trigger writes the account into. */
+  readonly accountClaim: string;
+  /** The pool's resource server identifier; defaults to `agent-status-reasons`. */
+  readonly resourceServer?: string;
+  /** Domain prefix of the Cognito hosted token endpoint. */
+  readonly cognitoDomainPrefix: string;
+  /** Accounts that get a machine client (checked: account ids, no repeats, at most MAX_MACHINE_CLIENTS). */
+  readonly machineClients: readonly string[];
+  /** The trigger's entry file and handler (tests bundle a fixture); default to ENTRIES.preTokenGeneration and `handler`. */
+  readonly entry?: string;
+  readonly handler?: string;
+  /** The trigger's memory in MB. */
+  readonly memorySize: number;
+}
+
+/** The JWT issuer and audiences the API's authorizer checks, and the Cognito resources behind them when the stack issues tokens itself. */
+export class Identity extends FlatScope {
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string[];
+  readonly userPool?: cognito.UserPool;
+  readonly userPoolDomain?: cognito.UserPoolDomain;
+  /** Cognito's pre-token-generation trigger (only with the stack's own pool). */
+  readonly preTokenFunction?: NodejsFunction;
+  /** One app client per account in `machineClients`, by account. */
+  readonly machineClients: ReadonlyMap<string, cognito.UserPoolClient>;
+  /** The role and log group of the custom resources' function (one for all clients). */
+  private machineClientWriter?: { role: iam.Role; logGroup: logs.LogGroup };
+  private readonly table: dynamodb.ITableV2;
+
+  constructor(scope: Construct, id: string, props: IdentityProps) {
+    super(scope, id);
+    this.table = props.table;
+    if (props.externalIssuer) {
+      if (props.machineClients.length) throw new Error("machineClients makes clients in the stack's own Cognito pool: it cannot go with jwtIssuer");
+      this.jwtIssuer = props.externalIssuer.issuer;
+      this.jwtAudience = [...props.externalIssuer.audience];
+      this.machineClients = new Map();
+      return;
+    }
+    if (props.machineClients.length > MAX_MACHINE_CLIENTS) {
+      throw new Error(`machineClients: at most ${MAX_MACHINE_CLIENTS} (API Gateway's audiences per JWT authorizer), got ${props.machineClients.length}; use your own identity provider beyond that`);
+    }
+    const userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: false,
+      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      // Nobody signs in with a password here (tokens come from the client
+      // credentials grant), but if users are ever added they get a strong
+      // password policy and mandatory TOTP (TOTP costs nothing; SMS would).
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+      },
+      mfa: cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: cognito.AccountRecovery.NONE,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const readScope = new cognito.ResourceServerScope({ scopeName: SCOPES.read, scopeDescription: 'Read status reasons' });
+    const writeScope = new cognito.ResourceServerScope({
+      scopeName: SCOPES.write,
+      scopeDescription: 'Create, update and delete status reasons',
+    });
+    const resourceServer = userPool.addResourceServer('ResourceServer', {
+      identifier: props.resourceServer ?? RESOURCE_SERVER_IDENTIFIER,
+      userPoolResourceServerName: 'Agent status reasons API',
+      scopes: [readScope, writeScope],
+    });
+    this.userPoolDomain = userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: props.cognitoDomainPrefix } });
+    Validations.of(userPool).acknowledge({
+      id: 'AwsSolutions-COG8',
+      reason:
+        'The pool has no human users: it only issues client-credentials (machine-to-machine) tokens. The Plus tier adds threat protection for user sign-ins and is billed per monthly active user, so it would protect nothing here. Essentials is used because it allows access-token customization (the `account` claim) for M2M tokens.',
+    });
+
+    // The trigger puts each machine client's account into its tokens (event V3_0: client credentials included).
+    // It may read the client items of the table and nothing else.
+    const preTokenFunction = serviceFunction(this, 'PreTokenGeneration', {
+      entry: props.entry ?? ENTRIES.preTokenGeneration,
+      handler: props.handler ?? 'handler',
+      description: 'Agent status reasons: puts the account of a machine client into its Cognito access tokens',
+      environment: { TABLE_NAME: props.table.tableName, POWERTOOLS_SERVICE_NAME: SERVICE_NAME, [ACCOUNT_CLAIM_ENV]: props.accountClaim },
+      memorySize: props.memorySize,
+      // Cognito waits 5 s for a trigger and then fails the token request: a longer timeout only bills work nobody awaits.
+      timeout: Duration.seconds(PRE_TOKEN_TIMEOUT_SECONDS),
+      tracing: false,
+      table: {
+        table: props.table,
+        sid: 'MachineClientItems',
+        actions: ['dynamodb:GetItem'],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CLIENT_PARTITION_PREFIX}*`] } },
+      },
+    });
+    userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, preTokenFunction, cognito.LambdaVersion.V3_0);
+
+    // One app client per account, allowed the client-credentials grant for both scopes, with its
+    // account written to the table (a custom resource: the trigger cannot name the clients in its
+    // own configuration, since the pool, which the clients belong to, names the trigger).
+    const scopes = [cognito.OAuthScope.resourceServer(resourceServer, readScope), cognito.OAuthScope.resourceServer(resourceServer, writeScope)];
+    const clients = new Map<string, cognito.UserPoolClient>();
+    for (const account of props.machineClients) {
+      const client = userPool.addClient(`MachineClient-${account}`, {
+        userPoolClientName: `account-${account}`,
+        generateSecret: true,
+        authFlows: {},
+        oAuth: { flows: { clientCredentials: true }, scopes },
+        accessTokenValidity: Duration.hours(1),
+        preventUserExistenceErrors: true,
+      });
+      this.registerMachineClient(account, client);
+      clients.set(account, client);
+    }
+    this.machineClients = clients;
+    this.preTokenFunction = preTokenFunction;
+    this.userPool = userPool;
+    this.jwtIssuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${userPool.userPoolId}`;
+    // Cognito access tokens carry no `aud`; API Gateway then matches `client_id` against the audience.
+    this.jwtAudience = clients.size ? [...clients.values()].map((c) => c.userPoolClientId) : [NO_CLIENT_AUDIENCE];
+  }
+
+  /** Writes the table item that tells the pre-token trigger which account a machine client acts for (removed with the client). */
+  private registerMachineClient(account: string, client: cognito.UserPoolClient): void {
+    if (!this.machineClientWriter) {
+      // Its own log group only, instead of the AWS managed AWSLambdaBasicExecutionRole.
+      const logGroup = new logs.LogGroup(this, 'MachineClientWriterLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN });
+      const role = new iam.Role(this, 'MachineClientWriterRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: "agent-status-reasons: writes the machine clients' account items at deploy time",
+      });
+      logGroup.grantWrite(role);
+      // One statement on the role for every client: a policy per custom resource (AwsCustomResource's
+      // `policy`) adds about 290 characters per client to this role, whose inline policies IAM caps at
+      // 10,240 characters in all: the deploy failed at 34 clients.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'MachineClientItems',
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [this.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CLIENT_PARTITION_PREFIX}*`] } },
+        }),
+      );
+      this.machineClientWriter = { role, logGroup };
+    }
+    const { pk, sk } = clientKey(client.userPoolClientId);
+    const key = { pk: { S: pk }, sk: { S: sk } };
+    const put = {
+      service: 'DynamoDB',
+      action: 'putItem',
+      parameters: { TableName: this.table.tableName, Item: { ...key, [CLIENT_ACCOUNT_ATTRIBUTE]: { S: account } } },
+      physicalResourceId: PhysicalResourceId.of(pk),
+    };
+    const writer = new AwsCustomResource(this, `MachineClientAccount-${account}`, {
+      onCreate: put,
+      onUpdate: put,
+      onDelete: { service: 'DynamoDB', action: 'deleteItem', parameters: { TableName: this.table.tableName, Key: key } },
+      // No `policy`: the role's one statement above covers every client.
+      role: this.machineClientWriter.role,
+      logGroup: this.machineClientWriter.logGroup,
+      installLatestAwsSdk: false,
+    });
+    // The item is written only once the role may write it.
+    writer.node.addDependency(this.machineClientWriter.role);
+  }
+}

@@ -1,0 +1,120 @@
+// Every setting, good and bad, as context (`-c key=value`) and as props: a bad
+// one is refused at synth with its key, its value and its rule.
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { closestKey, DEFAULT_LIMITS, readSettings, SETTING_KEYS, SETTING_RULES, SettingError, type SettingKey, type SettingsInput } from '../../infra/settings.js';
+
+const read = (context: Record<string, unknown>, input: SettingsInput = {}) => readSettings(new App({ context }), input);
+const refusal = (context: Record<string, unknown>, input: SettingsInput = {}): SettingError => {
+  try {
+    read(context, input);
+  } catch (error) {
+    if (error instanceof SettingError) return error;
+    throw error;
+  }
+  throw new Error(`accepted ${JSON.stringify(context)}`);
+};
+
+const ISSUER = { jwtIssuer: 'https://idp.example.com/', jwtAudience: 'aud' };
+
+/** For each key: context values it takes (with what else they need) and ones it refuses. */
+const cases: Record<SettingKey, { good: Record<string, unknown>[]; bad: Record<string, unknown>[] }> = {
+  stage: { good: [{ stage: 'prod' }, { stage: 'staging-2' }], bad: [{ stage: 'Prod' }, { stage: '2prod' }, { stage: 'a'.repeat(21) }, { stage: 'pr od' }] },
+  memorySize: { good: [{ memorySize: 128 }, { memorySize: '10240' }], bad: [{ memorySize: 64 }, { memorySize: 10241 }, { memorySize: '512.5' }, { memorySize: 'big' }] },
+  alarmEmail: { good: [{ alarmEmail: 'ops@example.com' }, { alarmEmail: 'on-call+asr@ops.example.co.uk' }], bad: [{ alarmEmail: 'not-an-email' }, { alarmEmail: 'ops@localhost' }, { alarmEmail: 'a b@example.com' }, { alarmEmail: 'a@example.com,b@example.com' }] },
+  alarmTopicArn: {
+    good: [{ alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:pager' }, { alarmTopicArn: 'arn:aws-cn:sns:cn-north-1:111122223333:ops_alarms' }],
+    bad: [{ alarmTopicArn: 'pager' }, { alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:pager.fifo' }, { alarmTopicArn: 'arn:aws:sqs:eu-west-1:111122223333:q' }],
+  },
+  jwtIssuer: {
+    good: [ISSUER, { jwtIssuer: 'https://login.example.com/tenant/v2.0', jwtAudience: 'a' }],
+    bad: [{ jwtIssuer: 'http://idp.example.com/', jwtAudience: 'a' }, { jwtIssuer: 'idp.example.com', jwtAudience: 'a' }, { jwtIssuer: 'https://idp.example.com/?x=1', jwtAudience: 'a' }],
+  },
+  jwtAudience: {
+    good: [{ ...ISSUER, jwtAudience: 'a, b ,c' }],
+    bad: [{ jwtAudience: 'a' }, { jwtIssuer: ISSUER.jwtIssuer }, { ...ISSUER, jwtAudience: Array.from({ length: 51 }, (_, i) => `a${i}`).join(',') }],
+  },
+  cognitoDomainPrefix: {
+    good: [{ cognitoDomainPrefix: 'acme-status' }, { cognitoDomainPrefix: 'a1' }],
+    bad: [{ cognitoDomainPrefix: 'my-cognito-pool' }, { cognitoDomainPrefix: 'aws-pool' }, { cognitoDomainPrefix: 'amazonish' }, { cognitoDomainPrefix: 'Upper' }, { cognitoDomainPrefix: '-lead' }, { ...ISSUER, cognitoDomainPrefix: 'ok-prefix' }],
+  },
+  accountClaim: {
+    good: [{ accountClaim: 'tenant' }, { accountClaim: 'custom:account' }, { accountClaim: 'https://acme.example.com/account' }, { accountClaim: 'https://acme.example.com/claims/account_id' }],
+    bad: [{ accountClaim: 'scope' }, { accountClaim: 'client_id' }, { accountClaim: 'has space' }, { accountClaim: 'https://acme.example.com/' }, { accountClaim: 'https://acme.example.com/a b' }, { accountClaim: '1abc' }],
+  },
+  resourceServer: { good: [{ resourceServer: 'api://x' }, { resourceServer: 'https://api.example.com' }], bad: [{ resourceServer: 'has space' }, { resourceServer: 'quote"d' }, { resourceServer: 'x'.repeat(257) }] },
+  machineClients: {
+    good: [{ machineClients: '123, acme-eu,123' }],
+    bad: [{ machineClients: 'ok,not ok' }, { ...ISSUER, machineClients: '1' }, { machineClients: Array.from({ length: 51 }, (_, i) => `a${i}`).join(',') }],
+  },
+  httpConcurrency: { good: [{ httpConcurrency: 'none' }, { httpConcurrency: '850' }], bad: [{ httpConcurrency: 0 }, { httpConcurrency: 100000 }, { httpConcurrency: '2.5' }, { httpConcurrency: 'lots' }] },
+  invokeConcurrency: { good: [{ invokeConcurrency: 'none' }, { invokeConcurrency: 1 }], bad: [{ invokeConcurrency: -1 }, { invokeConcurrency: 900 }] },
+  lambdaConcurrencyQuota: { good: [{ lambdaConcurrencyQuota: 5000, httpConcurrency: 4000, invokeConcurrency: 900 }], bad: [{ lambdaConcurrencyQuota: 0 }, { lambdaConcurrencyQuota: 200 }] },
+  apiRateLimit: { good: [{ apiRateLimit: '12.5' }, { apiRateLimit: 10000 }], bad: [{ apiRateLimit: 'fast' }, { apiRateLimit: 0 }, { apiRateLimit: 10001 }] },
+  apiBurstLimit: { good: [{ apiBurstLimit: 30 }, { apiBurstLimit: 5000 }], bad: [{ apiBurstLimit: 'none' }, { apiBurstLimit: 5001 }, { apiBurstLimit: 1.5 }] },
+  terminationProtection: { good: [{ terminationProtection: 'true' }, { terminationProtection: false }], bad: [{ terminationProtection: 'yes' }] },
+  nextTokenSecretVersion: { good: [{ nextTokenSecretVersion: 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE' }], bad: [{ nextTokenSecretVersion: 'AWSCURRENT' }, { nextTokenSecretVersion: 'x'.repeat(65) }] },
+};
+
+describe('settings', () => {
+  it('has a rule and test cases for every key', () => {
+    expect(Object.keys(cases).sort()).toEqual([...SETTING_KEYS].sort());
+    for (const key of SETTING_KEYS) expect(SETTING_RULES[key].length).toBeGreaterThan(20);
+  });
+
+  describe.each(SETTING_KEYS)('%s', (key) => {
+    it.each(cases[key].good)('takes %j', (context) => {
+      expect(() => read(context)).not.toThrow();
+    });
+    it.each(cases[key].bad)('refuses %j, naming the key, the value and the rule', (context) => {
+      const error = refusal(context);
+      expect(SETTING_KEYS).toContain(error.key);
+      expect(error.message).toMatch(new RegExp(`^${error.key}=`));
+      expect(error.message).toContain(' is refused: ');
+      expect(error.message.length).toBeGreaterThan(60);
+    });
+  });
+
+  it('names the key whose value is wrong', () => {
+    expect(refusal({ alarmEmail: 'not-an-email' }).message).toBe(`alarmEmail="not-an-email" is refused: ${SETTING_RULES.alarmEmail}`);
+    expect(refusal({ jwtIssuer: 'http://idp.example.com/', jwtAudience: 'a' }).key).toBe('jwtIssuer');
+    expect(refusal({ jwtAudience: 'a' }).message).toMatch(/^jwtAudience="a" is refused: it is only read with jwtIssuer/);
+    expect(refusal({ cognitoDomainPrefix: 'my-cognito-pool' }).message).toMatch(/not containing "aws", "amazon" or "cognito"/);
+    expect(refusal({ httpConcurrency: 100000 }).message).toMatch(/^httpConcurrency=100000 is refused: httpConcurrency \+ invokeConcurrency = 100050 exceeds lambdaConcurrencyQuota \(1000\) - 100/);
+    expect(refusal({ accountClaim: 'https://acme.example.com/' }).message).toContain('namespaced URL claim (https://<host>/<path>');
+  });
+
+  it('refuses a misspelt key with the closest known one, and any other key of its own form', () => {
+    expect(refusal({ machineClient: '123' }).message).toMatch(/^machineClient="123" is refused: machineClient is not a setting of this app; did you mean machineClients\?/);
+    expect(refusal({ alarmemail: 'ops@example.com' }).message).toContain('did you mean alarmEmail?');
+    expect(refusal({ httpConcurency: '10' }).message).toContain('did you mean httpConcurrency?');
+    expect(refusal({ jwtIssuer2: 'x' }).message).toContain('did you mean jwtIssuer?');
+    expect(refusal({ frobnicate: '1' }).message).toMatch(/frobnicate is not a setting of this app \(settings: stage, memorySize/);
+    expect(closestKey('apiRate')).toBe('apiRateLimit');
+  });
+
+  it("leaves CDK's own context alone (feature flags, aws:cdk:*, cli-telemetry)", () => {
+    expect(() => read({ 'cli-telemetry': false, '@aws-cdk/core:checkSecretUsage': true, 'aws:cdk:bundling-stacks': [], 'acknowledged-issue-numbers': [1] })).not.toThrow();
+  });
+
+  it('has the documented defaults, and props win over context', () => {
+    const defaults = read({});
+    expect(defaults).toMatchObject({
+      stage: undefined,
+      memorySize: 512,
+      accountClaim: 'account',
+      httpConcurrency: DEFAULT_LIMITS.httpConcurrency,
+      invokeConcurrency: DEFAULT_LIMITS.invokeConcurrency,
+      apiRateLimit: 500,
+      apiBurstLimit: 100,
+      terminationProtection: false,
+      machineClients: [],
+      externalIssuer: undefined,
+    });
+    expect(read({ memorySize: 1024 }, { memorySize: 256 }).memorySize).toBe(256);
+    expect(read({ httpConcurrency: 20 }, { httpConcurrency: null }).httpConcurrency).toBeUndefined();
+    expect(read({ machineClients: '123, acme-eu,123' }).machineClients).toEqual(['123', 'acme-eu']);
+    expect(read({ ...ISSUER, jwtAudience: 'a, b' }).externalIssuer).toEqual({ issuer: ISSUER.jwtIssuer, audience: ['a', 'b'] });
+    expect(() => read({}, { alarmEmail: 'nope' })).toThrow(SettingError);
+  });
+});
