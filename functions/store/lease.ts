@@ -87,6 +87,8 @@ export interface LeaseOptions {
   /** The shortest and longest pause between a waiter's reads of `#META`. */
   pollMinMs: number;
   pollMaxMs: number;
+  /** The longest pause between reads of the waiter next in line. */
+  pollNextMaxMs: number;
 }
 
 /** A writer in the line, as `#META.line` holds it. */
@@ -149,6 +151,14 @@ export function lineOf(item: Record<string, unknown> | undefined): Waiter[] {
 }
 
 const entryOf = (w: Waiter) => [w.since, w.until, w.deadline, w.ids, w.key];
+
+/**
+ * Whether the lease was handed to a writer that had already left the line (a
+ * holder keeps its place until it commits; one that leaves is never the holder
+ * then): nobody will use it, so the oldest live waiter may take it at once.
+ */
+const orphaned = (view: Record<string, unknown>): boolean =>
+  typeof view.lockToken === 'string' && !lineOf(view).some((w) => w.token === view.lockToken);
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 
@@ -219,7 +229,8 @@ export class AccountLeases {
   async acquire(accountId: string, newIds: number, key: string | undefined, deadline: number, contended = false): Promise<Lease> {
     const token = newToken();
     const started = this.now();
-    const giveUpAt = Math.min(deadline, started + this.options.waitMs);
+    // A waiter stops waiting while a turn could still be used: its read and commit need time too.
+    const giveUpAt = Math.min(deadline - Math.min(1_000, (deadline - started) / 4), started + this.options.waitMs);
     const me: Waiter = { token, since: started, until: giveUpAt, deadline, ids: newIds, key: key ?? '' };
     let inLine = false;
     try {
@@ -242,7 +253,7 @@ export class AccountLeases {
         if (key !== undefined && view.lockKey === key) {
           throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
         }
-        const lapsed = view.lockToken !== undefined && Number(view.lockExpires) < now;
+        const lapsed = view.lockToken !== undefined && (Number(view.lockExpires) < now || orphaned(view));
         if ((view.lockToken === undefined || lapsed) && this.oldestLive(view, token, now)) {
           const taken = await this.takeFree(accountId, me, view, deadline);
           if ('token' in taken) {
@@ -286,7 +297,9 @@ export class AccountLeases {
     if (view.lockToken === undefined) return this.options.pollMinMs + before * hold; // free: the oldest takes it now
     const held = now - (num(view.lockSince) ?? now);
     const current = Math.max(hold - held, hold / 4);
-    return Math.min(Math.max(current + before * hold, this.options.pollMinMs), this.options.pollMaxMs);
+    // The next in line reads often: a lease handed to it lies idle until it reads.
+    const most = before === 0 ? this.options.pollNextMaxMs : this.options.pollMaxMs;
+    return Math.min(Math.max(current + before * hold, this.options.pollMinMs), most);
   }
 
   /** `#META`, read (never written) by a waiter. */
@@ -405,9 +418,10 @@ export class AccountLeases {
           Key: { pk: partitionKey(accountId), sk: META_SK },
           UpdateExpression:
             'SET lockToken = :token, lockExpires = :expires, lockFrom = if_not_exists(nextId, :one), nextId = if_not_exists(nextId, :one), ' +
-            'lockN = :n, lockKey = :key, lockSince = :now, line = if_not_exists(line, :empty)',
+            'lockN = :n, lockKey = :key, lockSince = :now, line = :mine',
           ConditionExpression: 'attribute_not_exists(lockToken) AND (attribute_not_exists(line) OR size(line) = :zero)',
-          ExpressionAttributeValues: { ':token': me.token, ':expires': expires, ':one': 1, ':n': me.ids, ':key': me.key, ':now': now, ':empty': {}, ':zero': 0 },
+          // The holder keeps a place in the line until it commits, as every holder does (see `orphaned`).
+          ExpressionAttributeValues: { ':token': me.token, ':expires': expires, ':one': 1, ':n': me.ids, ':key': me.key, ':now': now, ':mine': { [me.token]: entryOf(me) }, ':zero': 0 },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -455,7 +469,7 @@ export class AccountLeases {
     // A lapsed holder's ids may hold its items: skip them (they become a dirty range at the commit).
     const firstId = lapsedHolder ? Number(view.lockFrom) + Number(view.lockN ?? 0) : Number(view.nextId ?? 1);
     const condition = lapsedHolder
-      ? 'lockToken = :was AND lockExpires < :now AND lockFrom = :wasFrom AND attribute_exists(line.#me)'
+      ? 'lockToken = :was AND (lockExpires < :now OR attribute_not_exists(line.#was)) AND lockFrom = :wasFrom AND attribute_exists(line.#me)'
       : 'attribute_not_exists(lockToken) AND nextId = :from AND attribute_exists(line.#me)';
     try {
       await this.calls.send(
@@ -465,7 +479,7 @@ export class AccountLeases {
           Key: { pk: partitionKey(accountId), sk: META_SK },
           UpdateExpression: 'SET lockToken = :token, lockExpires = :expires, lockFrom = :from, lockN = :n, lockKey = :key, lockSince = :now, nextId = :from',
           ConditionExpression: condition,
-          ExpressionAttributeNames: { '#me': me.token },
+          ExpressionAttributeNames: { '#me': me.token, ...(lapsedHolder && { '#was': lapsedHolder }) },
           ExpressionAttributeValues: {
             ':token': me.token,
             ':expires': expires,
@@ -485,7 +499,7 @@ export class AccountLeases {
       if (seen.lockToken === me.token) return this.ownEarlierAttempt(seen, me.token, now);
       return { view: seen };
     }
-    if (lapsedHolder) this.onEvent({ type: 'lease-taken-over', accountId });
+    if (lapsedHolder && Number(view.lockExpires) < now) this.onEvent({ type: 'lease-taken-over', accountId });
     return this.leaseFrom({ ...view, lockN: me.ids }, me.token, firstId, expires, now, true);
   }
 
