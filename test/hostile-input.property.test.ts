@@ -107,7 +107,7 @@ function expectConnectRefusal(res: { status: number; headers: Record<string, str
   expect(res.body, what).not.toMatch(NO_STACK);
 }
 
-const RUNS = { numRuns: 30 };
+const RUNS = { numRuns: Number(process.env.HOSTILE_RUNS ?? 30) };
 const REASON: Record<string, string> = { text: '"Break"', state: '"Online"', enabled: 'true', deleted: 'false', order: '3', description: '"d"', tags: '{"team":"b"}' };
 const REASON_FIELDS = Object.keys(REASON);
 

@@ -4,7 +4,18 @@
 // DisplayOrder is order, Description and Tags are description and tags.
 import * as z from 'zod';
 import { describeValue, type FieldError } from '../domain/errors.js';
-import { descriptionSchema, fieldErrors, LIMITS, RESERVED_MAP_KEY_RULE, RESERVED_MAP_KEYS, tagsSchema, textSchema, type StoredReason } from '../domain/status-reason.js';
+import {
+  descriptionSchema,
+  fieldErrors,
+  isWellFormed,
+  LIMITS,
+  RESERVED_MAP_KEY_RULE,
+  RESERVED_MAP_KEYS,
+  tagsSchema,
+  textSchema,
+  WELL_FORMED_RULE,
+  type StoredReason,
+} from '../domain/status-reason.js';
 
 /** Connect's own rules that the status reason itself does not have. */
 export const CONNECT_LIMITS = {
@@ -139,7 +150,8 @@ const stringConditionSchema = z.strictObject(
     FieldName: z.enum(SEARCH_FIELDS, described(`one of ${SEARCH_FIELDS.join(', ')}`)),
     Value: z
       .string(described('a string'))
-      .max(CONNECT_LIMITS.searchValueMax, { error: `must be at most ${CONNECT_LIMITS.searchValueMax} characters (no searchable field is longer)` }),
+      .max(CONNECT_LIMITS.searchValueMax, { error: `must be at most ${CONNECT_LIMITS.searchValueMax} characters (no searchable field is longer)` })
+      .refine(isWellFormed, { error: WELL_FORMED_RULE }),
     ComparisonType: z.enum(['STARTS_WITH', 'CONTAINS', 'EXACT'], described('STARTS_WITH, CONTAINS or EXACT')),
   },
   described('an object'),
@@ -167,10 +179,14 @@ export const searchCriteriaSchema: z.ZodType<SearchCriteria> = z.lazy(() =>
 
 const tagConditionSchema = z.strictObject(
   {
-    TagKey: z.string(described('a string')).max(LIMITS.tagKeyMax, { error: `must be at most ${LIMITS.tagKeyMax} characters (a tag key's limit)` }),
+    TagKey: z
+      .string(described('a string'))
+      .max(LIMITS.tagKeyMax, { error: `must be at most ${LIMITS.tagKeyMax} characters (a tag key's limit)` })
+      .refine(isWellFormed, { error: WELL_FORMED_RULE }),
     TagValue: z
       .string(described('a string'))
       .max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters (a tag value's limit)` })
+      .refine(isWellFormed, { error: WELL_FORMED_RULE })
       .optional(),
   },
   described('an object'),
