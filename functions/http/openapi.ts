@@ -12,12 +12,13 @@ import {
   LIMITS,
   newReasonSchema,
   orderSchema,
+  reorderBodySchema,
   replacementSchema,
   stateSchema,
   tagsSchema,
   textSchema,
 } from '../domain/status-reason.js';
-import { BASE_PATH_TEMPLATE, READ_SCOPE, WRITE_SCOPE } from './liveperson.js';
+import { BASE_PATH_TEMPLATE, READ_SCOPE, REORDER_SEGMENT, WRITE_SCOPE } from './liveperson.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -140,7 +141,7 @@ const ERRORS = {
   400: ['Bad request: a field, parameter or header breaks a rule (the body names each one), a duplicate text, or the cap of 1,000 non-deleted reasons (or the storage budget).', {}],
   401: ['No bearer token, or one that does not verify.', {}],
   403: ['The token is for another account, or lacks the scope.', {}],
-  404: ['No such status reason (or a deleted one, unless include_deleted=true on a get), or no such route.', {}],
+  404: ['No such status reason (or a deleted one, unless include_deleted=true on a get, or `"deleted": false` on a PUT), or no such route.', {}],
   409: ['`If-Match` is not the current revision; or the first request with this `Idempotency-Key` is still running (then with `Retry-After`).', retryAfterHeader],
   413: ['The body is over 256 KiB.', {}],
   415: ['The body is not `application/json`.', {}],
@@ -169,7 +170,9 @@ const security = (scopes: string[]) => [{ bearer: scopes }];
 
 const replacementBody = {
   required: true,
-  description: 'The reason as it should be: `text` and `state` required; the other fields keep their stored values when absent. An `id`, if sent, must be the path\'s id.',
+  description:
+    'The reason as it should be: `text` and `state` required; the other fields keep their stored values when absent. An `id`, if sent, must be the path\'s id. ' +
+    '`"deleted": true` soft-deletes a live reason as DELETE does. On a deleted reason, `"deleted": false` restores it (its text must be free among non-deleted reasons, else 400; the cap of 1,000 non-deleted reasons applies); any other replacement of a deleted reason is a 404.',
   content: json(ref('StatusReasonReplacement')),
 };
 
@@ -210,6 +213,23 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [parameters.ifMatch, parameters.idempotencyKey],
           requestBody: { required: true, content: json(ref('CreateBody')) },
           responses: responses(ok('The created reason (for one object) or reasons (for an array, in request order).', ref('CreateAnswer')), sorted([...WRITE_ERRORS, ...BODY_ERRORS])),
+        },
+      },
+      [`${BASE_PATH_TEMPLATE}/${REORDER_SEGMENT}`]: {
+        parameters: [parameters.accountId, parameters.v],
+        post: {
+          operationId: 'reorderStatusReasons',
+          summary: 'Put the non-deleted status reasons in a wanted order (one write)',
+          description:
+            '`ids` lists every non-deleted reason of the account, once each, in the wanted order; a missing, unknown, deleted or repeated id is a 400 naming it (`ids[3]`, or `ids` for a missing one). ' +
+            'Afterwards the list (sorted by order, then id) is in exactly that order. Only the reasons whose `order` must change are written: those outside a longest run already in order get values in the gaps between their neighbours (a gap without room is widened to the smallest surrounding range that has room). One revision.',
+          security: security([WRITE_SCOPE]),
+          parameters: [parameters.ifMatch, parameters.idempotencyKey],
+          requestBody: { required: true, content: json(ref('ReorderBody')) },
+          responses: responses(
+            ok('The non-deleted reasons as now stored, in the wanted order.', { type: 'array', items: ref('StatusReason'), maxItems: LIMITS.activeReasonsPerAccount }),
+            sorted([...WRITE_ERRORS, ...BODY_ERRORS]),
+          ),
         },
       },
       [`${BASE_PATH_TEMPLATE}/{statusReasonId}`]: {
@@ -259,6 +279,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         StatusReason: component(statusReasonSchema, 'output'),
         NewStatusReason: component(newReasonSchema, 'input'),
         StatusReasonReplacement: component(replacementSchema, 'input'),
+        ReorderBody: component(reorderBodySchema, 'input'),
         CreateBody: {
           oneOf: [ref('NewStatusReason'), { type: 'array', items: ref('NewStatusReason'), minItems: 1, maxItems: LIMITS.itemsPerRequest }],
         },

@@ -23,6 +23,7 @@ import { openApiChecker, openApiDocument, type OpenApiChecker } from '../support
 import { refusingStore } from '../support/refusing-store.js';
 
 const ITEM_TEMPLATE = `${BASE_PATH_TEMPLATE}/{statusReasonId}`;
+const REORDER_TEMPLATE = `${BASE_PATH_TEMPLATE}/reorder`;
 
 describe('openapi.json', () => {
   it('is what `npm run openapi` writes now (regenerate it after a schema change)', () => {
@@ -69,6 +70,9 @@ describe('answers of the real API, through the local gateway, against the docume
   const onList = (request: HttpRequest = {}, query = '') => send('GET', BASE_PATH_TEMPLATE, `${BASE(account)}${query}`, request);
   const onCreate = (body: unknown, request: HttpRequest = {}) => send('POST', BASE_PATH_TEMPLATE, BASE(account), { body, ...request });
   const onItem = (method: string, id: number | string, request: HttpRequest = {}, query = '') => send(method, ITEM_TEMPLATE, `${BASE(account)}/${id}${query}`, request);
+  const onReorder = (request: HttpRequest = {}) => send('POST', REORDER_TEMPLATE, `${BASE(account)}/reorder`, request);
+  /** The account's live ids in list order, reversed. */
+  const reversedIds = async () => ((await onList()).body as { id: number }[]).map((r) => r.id).reverse();
 
   /** Runs `work` with the function over another store. */
   async function withStore<T>(store: StatusReasonStore, work: () => Promise<T>): Promise<T> {
@@ -137,6 +141,17 @@ describe('answers of the real API, through the local gateway, against the docume
     expect((await onItem('GET', other.body.id, {}, '?include_deleted=true')).status).toBe(200);
   });
 
+  it('documents every answer of reorder', async () => {
+    await onCreate({ text: 'Reorder me', state: 'Away' });
+    expect((await onReorder({ body: { ids: await reversedIds() } })).status).toBe(200);
+    expect((await onReorder({ body: { ids: [0] } })).status).toBe(400);
+    expect((await onReorder({ body: { ids: await reversedIds() }, headers: { 'if-match': '0' } })).status).toBe(409);
+    expect((await onReorder({ rawBody: JSON.stringify({ ids: [], pad: 'd'.repeat(300 * 1024) }) })).status).toBe(413);
+    expect((await onReorder({ rawBody: 'ids=1', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect((await onReorder({ body: { ids: [] }, token: undefined })).status).toBe(401);
+    expect((await onReorder({ body: { ids: [] }, token: await api.tokenFor(account, 'status-reasons:read') })).status).toBe(403);
+  });
+
   it('documents the answers of a store that refuses or fails: 409 in progress, 422, 429, 500, 503', async () => {
     const id = (await onCreate({ text: 'Store', state: 'Away' })).body.id as number;
     const writes = [
@@ -144,6 +159,7 @@ describe('answers of the real API, through the local gateway, against the docume
       () => onItem('PUT', id, { body: { text: 'y', state: 'Away' } }),
       () => onItem('DELETE', id),
       () => onItem('POST', id, { headers: { 'x-http-method-override': 'DELETE' } }),
+      async () => onReorder({ body: { ids: await reversedIds() } }),
     ];
     for (const [kind, status] of [
       ['in_progress', 409],

@@ -434,8 +434,8 @@ describe('cap', () => {
     await expectRefused(account, res, 400, before);
     expect(res.body.message).toMatch(/1000/);
 
-    // A PUT that keeps it deleted is fine; so is un-deleting once room is made.
-    expect((await put(account, first!.id, { text: first!.text, state: 'Online' })).status).toBe(200);
+    // A PUT that keeps it deleted finds nothing (only a restore applies to a deleted reason); un-deleting once room is made works.
+    expect((await put(account, first!.id, { text: first!.text, state: 'Online' })).status).toBe(404);
     const [second] = (await list(account)).body as Reason[];
     expect((await del(account, second!.id)).status).toBe(200);
     const undeleted = await put(account, first!.id, { text: first!.text, state: 'Away', deleted: false });
