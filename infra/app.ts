@@ -1,4 +1,4 @@
-// CDK app: `npx cdk synth` / `npx cdk deploy` (see cdk.json and the README's "Deploy to AWS").
+// CDK app: `npx cdk synth` / `npx cdk deploy` (see cdk.json and docs/operations.md, "Deploy to AWS").
 // Synthesizes offline: the environment comes from CDK_DEFAULT_* when the CLI
 // knows them, otherwise the stack stays environment-agnostic (no lookups).
 import { App, Validations } from 'aws-cdk-lib';

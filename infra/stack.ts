@@ -111,7 +111,7 @@ export const FUNCTION_TIMEOUT_SECONDS = 10;
 export const LEASE_MS = 20_000;
 
 /**
- * Default limits (README, "Limits": the arithmetic behind each). `none` as a
+ * Default limits (docs/operations.md, "Limits": the arithmetic behind each). `none` as a
  * concurrency in context reserves nothing (for accounts whose Lambda quota is
  * too small to reserve from).
  */
@@ -205,7 +205,7 @@ function checkClaimName(name: string): string {
   return name;
 }
 
-/** The execute-api ARNs a grant of `instanceIds` covers on `routes` (README, "Per-instance grants"). */
+/** The execute-api ARNs a grant of `instanceIds` covers on `routes` (docs/operations.md, "Per-instance grants on the Connect routes"). */
 export function connectRouteArns(api: IHttpApi, routes: readonly ConnectRoute[], instanceIds: readonly string[]): string[] {
   const anySegment = (path: string) => path.replace(/\{\w+\+?\}/g, '*');
   const arns = routes.flatMap((route) =>
@@ -586,7 +586,7 @@ export class AgentStatusReasonsStack extends Stack {
    * no others: `execute-api:Invoke` per instance on the routes whose path carries
    * the InstanceId, on the route itself for the others, and, for all of them, an
    * entry in the HTTP function's CONNECT_INSTANCE_GRANTS, which the function
-   * checks against the verified caller (README, "Per-instance grants").
+   * checks against the verified caller (docs/operations.md, "Per-instance grants on the Connect routes").
    */
   grantConnectInstances(grantee: iam.IGrantable, instanceIds: readonly string[]): iam.Grant {
     if (instanceIds.length === 0) throw new Error('grantConnectInstances needs at least one instance id');

@@ -1,6 +1,7 @@
 // `npm start`: the whole service on this machine. Starts DynamoDB Local (data
-// under .data/), makes the table, and serves the API on 127.0.0.1:$PORT with the
-// same handler the Lambda runs.
+// under .data/), or uses the DynamoDB at $DYNAMODB_ENDPOINT when that is set,
+// makes the table if it is missing, and serves the API on 127.0.0.1:$PORT with
+// the same handler the Lambda runs.
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from './dynamodb-local.js';
@@ -23,12 +24,17 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.RESOURCE_SERVER_IDENTIFIER ??= DEFAULT_RESOURCE_SERVER;
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const dynamo = await startDynamoDbLocal({
-  dbPath: path.join(DATA_DIR, 'dynamodb'),
-  ...(process.env.DYNAMODB_PORT && { port: Number(process.env.DYNAMODB_PORT) }),
-});
-process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: process.env.AWS_REGION });
+// A DynamoDB of the caller's (another DynamoDB Local, a container, AWS) is used as it is: none is started.
+const external = process.env.DYNAMODB_ENDPOINT || undefined;
+const dynamo = external
+  ? undefined
+  : await startDynamoDbLocal({
+      dbPath: path.join(DATA_DIR, 'dynamodb'),
+      ...(process.env.DYNAMODB_PORT && { port: Number(process.env.DYNAMODB_PORT) }),
+    });
+const endpoint = external ?? dynamo!.endpoint;
+process.env.DYNAMODB_ENDPOINT = endpoint;
+const client = new DynamoDBClient({ endpoint, region: process.env.AWS_REGION });
 await ensureTable(client, process.env.TABLE_NAME);
 client.destroy();
 
@@ -42,7 +48,9 @@ const token = await signToken(keys, { account: '123' });
 const base = `${server.url}/api/account/123/configuration/le-agents/status-reasons`;
 process.stdout.write(
   [
-    `Agent status reasons service on ${server.url} (DynamoDB Local on ${dynamo.endpoint}, data in ${path.relative(process.cwd(), DATA_DIR) || '.'})`,
+    dynamo
+      ? `Agent status reasons service on ${server.url} (DynamoDB Local on ${endpoint}, data in ${path.relative(process.cwd(), DATA_DIR) || '.'})`
+      : `Agent status reasons service on ${server.url} (the DynamoDB at DYNAMODB_ENDPOINT=${endpoint}, table ${process.env.TABLE_NAME})`,
     '',
     'Try it (the token is for account 123; make others with `npm run -s token -- --account <id>`):',
     `  curl -s -X POST '${base}' -H 'content-type: application/json' \\`,
@@ -61,7 +69,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   await server.close();
-  await dynamo.stop();
+  await dynamo?.stop();
   process.exit(0);
 };
 process.on('SIGINT', stop);

@@ -1,4 +1,4 @@
-// `npm run bench`: where a create's time and cost go (GitHub issue 6).
+// `npm run bench`: where a create's time and cost go.
 // Starts DynamoDB Local itself, runs the suite, prints the tables and writes
 // bench/results.json and bench/chart.svg.
 //
@@ -23,7 +23,7 @@
 //   BENCH_HISTORY_POOL / --history-pool         how many of the large accounts take turns (4)
 //   BENCH_HISTORY_BEFORE / --history-before     a saved history result of the store before the redesign,
 //                                               shown beside this run's (bench/history-before.json when it exists)
-//   BENCH_FLOOD_RATE / --flood-rate     creates/s sent to the flooded account (125, issue 10's figure)
+//   BENCH_FLOOD_RATE / --flood-rate     creates/s sent to the flooded account (125)
 //   BENCH_FLOOD_BLOCK / --flood-block   the other account's creates per block (40)
 //   BENCH_FLOOD_BLOCKS / --flood-blocks blocks of each kind, flooded and not, alternating (5)
 //   BENCH_FLOOD_WARMUP / --flood-warmup its warm-up creates each way (10)

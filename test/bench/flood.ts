@@ -1,6 +1,6 @@
-// One account flooded with writes, another written at the same time (issue 10):
-// how much slower the quiet account's creates get. The flood is open-loop, as
-// issue 10 describes it: `rate` creates per second to one account, each its own
+// One account flooded with writes, another written at the same time: how much
+// slower the quiet account's creates get. The flood is open-loop, as separate Lambdas
+// would send it: `rate` creates per second to one account, each its own
 // request, whatever the earlier ones answered, sent by another process
 // (flood-process.ts); the store's line cap refuses those past it with 429. The
 // quiet account's creates run one at a time, in blocks that alternate with

@@ -1,4 +1,4 @@
-// Does a create's or a list's cost grow with an account's history (issue 12)?
+// Does a create's or a list's cost grow with an account's history?
 // Accounts built through the real LivePerson handler: fresh, a typical one (20
 // live), 950 live, the largest a create can grow (999 live: the cap is 1,000),
 // 100 live with 5,000 and with 20,000 deleted reasons (made by creates of 100

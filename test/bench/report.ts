@@ -13,7 +13,7 @@ export interface Targets {
   p50RatioMax: number;
   wcuPerReasonAt100Max: number;
   importRatioMax: number;
-  /** Another account's create p50 while one account is flooded, over its p50 unloaded (issue 10). */
+  /** Another account's create p50 while one account is flooded, over its p50 unloaded. */
   floodRatioMax: number;
 }
 
@@ -236,7 +236,7 @@ export function renderTables(r: BenchResults): string {
   }
   if (r.history) {
     out.push('');
-    out.push(`Account history (issue 12)${r.historyBefore ? ': before (the store before the redesign, a saved run) and after (this run)' : ''}.`);
+    out.push(`Account history${r.historyBefore ? ': before (the store before the redesign, a saved run) and after (this run)' : ''}.`);
     out.push('');
     out.push(renderHistory(r.history, r.historyBefore));
   }

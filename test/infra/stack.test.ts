@@ -491,7 +491,7 @@ describe('AgentStatusReasonsStack', () => {
   });
 
   describe('limits', () => {
-    it('reserves concurrency for the HTTP and direct-invoke functions and throttles the stage (the README explains the numbers)', () => {
+    it('reserves concurrency for the HTTP and direct-invoke functions and throttles the stage (docs/operations.md, "Limits", explains the numbers)', () => {
       expect(DEFAULT_LIMITS).toEqual({ httpConcurrency: 100, invokeConcurrency: 50, apiRateLimit: 500, apiBurstLimit: 100 });
       const functions = template.findResources('AWS::Lambda::Function') as Record<string, Resource>;
       expect(functions[httpId]!.Properties.ReservedConcurrentExecutions).toBe(100);

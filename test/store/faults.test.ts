@@ -1,5 +1,5 @@
 // What the store promises under DynamoDB's faults (SPEC §4), one regression test
-// per way the promises broke before (issue 9), on the real engine with the fault
+// per way the promises broke before the store's redesign, on the real engine with the fault
 // layer (test/support/fault-layer.ts) between the SDK and it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';

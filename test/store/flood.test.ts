@@ -1,4 +1,4 @@
-// One account flooded with writes does not hold up another (issue 10): writers
+// One account flooded with writes does not hold up another: writers
 // beyond the line's cap are refused at once with 429 and nothing written, so a
 // flood cannot keep Lambdas waiting; another account's writes never wait for
 // the flooded account's lease. (How long they take, loaded and not, is the

@@ -1,4 +1,4 @@
-// Answers that fit Lambda's limits (SPEC §4, issue 12): the non-deleted reasons
+// Answers that fit Lambda's limits (SPEC §4): the non-deleted reasons
 // of an account have a byte budget (a write past it is a 400), the deleted ones
 // are bounded (the longest-deleted are dropped first), so that even a list with
 // deleted reasons, of the worst content the rules allow, fits one Lambda result.
