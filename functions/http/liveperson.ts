@@ -13,6 +13,7 @@ import {
   reorderStatusReasons,
   replaceStatusReason,
 } from '../domain/status-reasons.js';
+import type { ChangeOrigin } from '../domain/changes.js';
 import type { IdempotencyKey, StatusReasonStore, StoreFactory } from '../domain/store.js';
 import { HttpError } from './http-error.js';
 import { errorResponses } from './middlewares/error-responses.js';
@@ -159,6 +160,7 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   overloaded: 429,
   busy: 503,
   outcome_unknown: 500,
+  history_gone: 410,
 };
 
 export function renderLivePersonError(error: unknown): HttpResult | undefined {
@@ -196,18 +198,28 @@ export interface LivePersonHandlerOptions {
   tokenRules?: TokenRules;
 }
 
+/** Who asked, from the token API Gateway (or the local server) verified: its `sub` and `client_id`. */
+export function livePersonOrigin(event: HttpEvent): ChangeOrigin {
+  const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
+  const actor: { sub?: string; client_id?: string } = {};
+  if (claims.sub !== undefined) actor.sub = String(claims.sub);
+  if (claims.client_id !== undefined) actor.client_id = String(claims.client_id);
+  return { via: 'liveperson', actor };
+}
+
 const includeDeletedOf = (event: HttpEvent) => /^true$/i.test(event.queryStringParameters?.include_deleted ?? '');
 
 /** Runs a matched LivePerson operation against the domain. */
 async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResult> {
   const { operation, params } = route(event);
   const accountId = params.accountId!;
+  const origin = livePersonOrigin(event);
   switch (operation as Operation) {
     case 'create': {
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const { items, single } = parseCreateBody(event.parsedBody);
       const key = idempotency(event, 'create', { single, items });
-      const result = await createStatusReasons(store, accountId, items, { ifMatch, single, idempotency: key });
+      const result = await createStatusReasons(store, accountId, items, { ifMatch, single, idempotency: key, origin });
       return json(200, single ? publicReason(result.items[0]!) : result.items.map(publicReason), revisionHeaders(result.revision));
     }
     case 'list': {
@@ -225,21 +237,21 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const replacement = parseOrThrow(replacementSchema, event.parsedBody);
       const key = idempotency(event, 'replace', { id, replacement });
-      const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch, idempotency: key });
+      const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch, idempotency: key, origin });
       return json(200, result.item, revisionHeaders(result.revision));
     }
     case 'reorder': {
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const { ids } = parseOrThrow(reorderBodySchema, event.parsedBody);
       const key = idempotency(event, 'reorder', { ids });
-      const result = await reorderStatusReasons(store, accountId, ids, { ifMatch, idempotency: key });
+      const result = await reorderStatusReasons(store, accountId, ids, { ifMatch, idempotency: key, origin });
       return json(200, result.items, revisionHeaders(result.revision));
     }
     case 'delete': {
       const id = statusReasonId(event);
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const key = idempotency(event, 'delete', { id });
-      const result = await deleteStatusReason(store, accountId, id, { ifMatch, idempotency: key });
+      const result = await deleteStatusReason(store, accountId, id, { ifMatch, idempotency: key, origin });
       return json(200, result.item, revisionHeaders(result.revision));
     }
   }

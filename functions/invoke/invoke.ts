@@ -28,6 +28,7 @@ import {
   replaceStatusReason,
   type WriteOptions,
 } from '../domain/status-reasons.js';
+import type { ChangeActor } from '../domain/changes.js';
 import type { StatusReasonStore, StoreFactory } from '../domain/store.js';
 import { logger } from '../observability.js';
 import { pipeline, requestScope } from '../pipeline.js';
@@ -47,6 +48,10 @@ import {
 } from './protocol.js';
 
 const REVISION = /^\d{1,15}$/;
+/** A direct invoker's word about itself (`actor`), kept in the change history marked `claimed`. */
+const ACTOR_FIELDS_MAX = 10;
+const ACTOR_KEY_MAX = 64;
+const ACTOR_VALUE_MAX = 256;
 const typed = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
 
 const accountId = z.string(typed('a string')).regex(ACCOUNT_ID, { error: ACCOUNT_ID_RULE });
@@ -61,6 +66,14 @@ const writeFields = {
     })
     .optional(),
   idempotencyKey: idempotencyKeySchema.optional(),
+  actor: z
+    .record(
+      z.string().min(1, { error: 'must not be empty' }).max(ACTOR_KEY_MAX, { error: `must be at most ${ACTOR_KEY_MAX} characters` }),
+      z.string(typed('a string')).max(ACTOR_VALUE_MAX, { error: `must be at most ${ACTOR_VALUE_MAX} characters` }),
+      typed('an object of strings'),
+    )
+    .refine((actor) => Object.keys(actor).length <= ACTOR_FIELDS_MAX, { error: `must have at most ${ACTOR_FIELDS_MAX} fields` })
+    .optional(),
 };
 
 /** Each action's payload; the status reasons inside (`items`, `item`) are the domain's to judge. */
@@ -120,8 +133,14 @@ async function about<T>(field: 'items' | 'item', work: () => Promise<T>): Promis
 }
 
 /** `ifMatch` and `idempotencyKey` as the domain takes them; the key is kept with what the request asks. */
-function writeOptions(request: { ifMatch?: string | number | undefined; idempotencyKey?: string | undefined }, asks: unknown): WriteOptions {
+function writeOptions(
+  request: { ifMatch?: string | number | undefined; idempotencyKey?: string | undefined; actor?: Record<string, string> | undefined },
+  asks: unknown,
+): WriteOptions {
+  // Own properties only (a key such as `__proto__` is data); `claimed` last, so the invoker cannot drop it.
+  const actor = Object.fromEntries([...Object.entries(request.actor ?? {}), ['claimed', true]]) as ChangeActor;
   return {
+    origin: { via: 'invoke', actor },
     ifMatch: request.ifMatch === undefined ? undefined : Number(request.ifMatch),
     idempotency: request.idempotencyKey === undefined ? undefined : idempotencyKey('invoke', request.idempotencyKey, asks),
   };
@@ -173,6 +192,7 @@ const TYPE_OF: Record<DomainErrorKind, InvokeErrorType> = {
   overloaded: 'Busy',
   busy: 'Busy',
   outcome_unknown: 'OutcomeUnknown',
+  history_gone: 'HistoryGone',
 };
 
 export function renderInvokeError(error: unknown): { error: InvokeError } {

@@ -23,6 +23,12 @@ export interface WriteFields {
    * with another request is refused (IdempotencyKeyReused).
    */
   idempotencyKey?: string;
+  /**
+   * Who the caller says it is (up to 10 string fields), kept in the write's
+   * change-history entry as `actor`, with `"claimed": true`: IAM decided that the
+   * caller may invoke, nothing checks what it says here.
+   */
+  actor?: Record<string, string>;
 }
 
 /** `{"action": "createStatusReasons", "accountId": "...", "items": [...], "ifMatch"?: "...", "idempotencyKey"?: "..."}` */
@@ -95,6 +101,8 @@ export type InvokeErrorType =
   | 'InProgress'
   | 'Busy'
   | 'OutcomeUnknown'
+  /** listChanges: `since` is older than the oldest entry kept (`oldestRevision`); read the list again. */
+  | 'HistoryGone'
   | 'InternalError';
 
 export interface InvokeError {
@@ -102,6 +110,8 @@ export interface InvokeError {
   message: string;
   /** Where the input is wrong, e.g. `items[1].text`, `item.state`, `id`. */
   errors?: FieldError[];
+  /** HistoryGone: the oldest revision whose entry is kept. */
+  oldestRevision?: number;
 }
 
 /** The account's revision (as a string) and reasons: the answer to createStatusReasons, listStatusReasons and reorderStatusReasons. */
