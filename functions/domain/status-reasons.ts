@@ -15,7 +15,7 @@ import {
 } from './status-reason.js';
 import { planReorder } from './reorder.js';
 import { createdChange, reorderedChange, replacedChange, UNATTRIBUTED, type ChangeOrigin, type ChangeRecord, type Change } from './changes.js';
-import type { AccountState, IdempotencyKey, OrderChange, StatusReasonStore } from './store.js';
+import type { AccountState, ChangesPage, IdempotencyKey, OrderChange, StatusReasonStore } from './store.js';
 
 export interface WriteOptions {
   /** The revision the caller last saw; the write is refused if it is no longer current. */
@@ -351,4 +351,16 @@ export async function reorderStatusReasons(
     if (reason) items.push(publicReason({ ...reason, order: record.orders[index]! }));
   });
   return { revision: outcome.revision, replayed: true, items };
+}
+
+/** The most entries one page of the change history holds (`limit`: 1 to this). */
+export const CHANGES_LIMIT_MAX = 100;
+
+/**
+ * The change history after revision `since`, oldest first, at most `limit`
+ * entries (SPEC §6). A client holding the list at `since` that applies them in
+ * order (`applyChanges`) holds the list at the last one's revision.
+ */
+export async function listChanges(store: StatusReasonStore, accountId: string, since: number, limit = CHANGES_LIMIT_MAX): Promise<ChangesPage> {
+  return store.changes(accountId, since, Math.min(Math.max(1, limit), CHANGES_LIMIT_MAX));
 }

@@ -22,7 +22,9 @@ import {
 import {
   createStatusReasons,
   deleteStatusReason,
+  CHANGES_LIMIT_MAX,
   getStatusReason,
+  listChanges,
   listStatusReasons,
   reorderStatusReasons,
   replaceStatusReason,
@@ -38,6 +40,7 @@ import {
   GET_STATUS_REASON,
   INVOKE_ACTIONS,
   LIST_STATUS_REASONS,
+  LIST_CHANGES,
   REORDER_STATUS_REASONS,
   REPLACE_STATUS_REASON,
   type InvokeAction,
@@ -66,13 +69,17 @@ const writeFields = {
     })
     .optional(),
   idempotencyKey: idempotencyKeySchema.optional(),
+  // Checked by hand: a zod record drops a `__proto__` key, and every key here is data that is kept.
   actor: z
-    .record(
-      z.string().min(1, { error: 'must not be empty' }).max(ACTOR_KEY_MAX, { error: `must be at most ${ACTOR_KEY_MAX} characters` }),
-      z.string(typed('a string')).max(ACTOR_VALUE_MAX, { error: `must be at most ${ACTOR_VALUE_MAX} characters` }),
-      typed('an object of strings'),
+    .custom<Record<string, string>>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length <= ACTOR_FIELDS_MAX &&
+        Object.entries(value).every(([name, field]) => name.length >= 1 && name.length <= ACTOR_KEY_MAX && typeof field === 'string' && field.length <= ACTOR_VALUE_MAX),
+      { error: `must be an object of at most ${ACTOR_FIELDS_MAX} string fields (names 1–${ACTOR_KEY_MAX} characters, values up to ${ACTOR_VALUE_MAX})` },
     )
-    .refine((actor) => Object.keys(actor).length <= ACTOR_FIELDS_MAX, { error: `must have at most ${ACTOR_FIELDS_MAX} fields` })
     .optional(),
 };
 
@@ -89,6 +96,21 @@ const PAYLOADS = {
   [REPLACE_STATUS_REASON]: z.strictObject({ action: z.literal(REPLACE_STATUS_REASON), accountId, id, item: z.unknown(), ...writeFields }),
   [DELETE_STATUS_REASON]: z.strictObject({ action: z.literal(DELETE_STATUS_REASON), accountId, id, ...writeFields }),
   [REORDER_STATUS_REASONS]: z.strictObject({ action: z.literal(REORDER_STATUS_REASONS), accountId, ids: reorderIdsSchema, ...writeFields }),
+  [LIST_CHANGES]: z.strictObject({
+    action: z.literal(LIST_CHANGES),
+    accountId,
+    since: z
+      .custom<string | number>((v) => (typeof v === 'string' && REVISION.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0), {
+        error: 'must be a revision number (a non-negative integer, or one as a string)',
+      })
+      .optional(),
+    limit: z
+      .number(typed(`an integer from 1 to ${CHANGES_LIMIT_MAX}`))
+      .int({ error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
+      .min(1, { error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
+      .max(CHANGES_LIMIT_MAX, { error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
+      .optional(),
+  }),
 } satisfies Record<InvokeAction, z.ZodType>;
 
 type Payload<A extends InvokeAction> = z.output<(typeof PAYLOADS)[A]>;
@@ -175,6 +197,10 @@ const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonS
     const result = await deleteStatusReason(store, request.accountId, request.id, writeOptions(request, { action: request.action, id: request.id }));
     return { revision: String(result.revision), item: result.item };
   },
+  async listChanges(request, store) {
+    const page = await listChanges(store, request.accountId, Number(request.since ?? 0), request.limit ?? CHANGES_LIMIT_MAX);
+    return { revision: String(page.revision), changes: page.changes, more: page.more };
+  },
   async reorderStatusReasons(request, store) {
     const result = await reorderStatusReasons(store, request.accountId, request.ids, writeOptions(request, { action: request.action, ids: request.ids }));
     return { revision: String(result.revision), items: result.items };
@@ -197,7 +223,14 @@ const TYPE_OF: Record<DomainErrorKind, InvokeErrorType> = {
 
 export function renderInvokeError(error: unknown): { error: InvokeError } {
   if (isDomainError(error)) {
-    return { error: { type: TYPE_OF[error.kind], message: error.message, ...(error.errors.length && { errors: error.errors }) } };
+    return {
+      error: {
+        type: TYPE_OF[error.kind],
+        message: error.message,
+        ...(error.errors.length && { errors: error.errors }),
+        ...(error.oldestRevision !== undefined && { oldestRevision: error.oldestRevision }),
+      },
+    };
   }
   logger.error('Unhandled error in direct invoke', { error: error as Error });
   return { error: { type: 'InternalError', message: 'An internal error occurred. Try again.' } };
