@@ -8,8 +8,8 @@ export const METRICS_NAMESPACE = 'AgentStatusReasons';
 /** Powertools puts this in the `service` dimension of every metric. */
 export const SERVICE_NAME = 'agent-status-reasons';
 
-/** Refusals are counted per kind; an unknown outcome is not a refusal (it has its own metric). */
-export type RefusalKind = Exclude<DomainErrorKind, 'outcome_unknown'>;
+/** Refusals are counted per kind; an unknown outcome is not a refusal (it has its own metric); `history_gone` answers reads only. */
+export type RefusalKind = Exclude<DomainErrorKind, 'outcome_unknown' | 'history_gone'>;
 
 /** One metric per refusal kind (a Record, so that a new kind does not compile until it is named here). */
 export const WRITES_REFUSED: Record<RefusalKind, string> = {

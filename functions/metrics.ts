@@ -26,7 +26,7 @@ const count = (name: string): void => {
 /** Records the outcome of a write that failed: refused (nothing written, by kind) or unknown. */
 function recordFailedWrite(error: unknown): void {
   // Anything but a refusal the domain names is answered 500: the caller cannot know what happened.
-  if (!isDomainError(error) || error.kind === 'outcome_unknown') count(METRIC.writesOutcomeUnknown);
+  if (!isDomainError(error) || error.kind === 'outcome_unknown' || error.kind === 'history_gone') count(METRIC.writesOutcomeUnknown);
   else count(WRITES_REFUSED[error.kind]);
 }
 
@@ -37,6 +37,7 @@ export function measureWrites(store: StoreFactory): StoreFactory {
     const measured: StatusReasonStore = {
       read: (accountId, options) => inner.read(accountId, options),
       get: (accountId, id) => inner.get(accountId, id),
+      changes: (accountId, since, limit) => inner.changes(accountId, since, limit),
       write: async (accountId, request, decide) => {
         try {
           const outcome = await inner.write(accountId, request, decide);

@@ -27,6 +27,7 @@ function slowStore(): StatusReasonStore {
   return {
     read: (accountId, options) => store.read(accountId, options),
     get: (accountId, id) => store.get(accountId, id),
+    changes: (accountId, since, limit) => store.changes(accountId, since, limit),
     write: async (accountId, request, decide) => {
       await new Promise((resolve) => setTimeout(resolve, STORE_DELAY_MS));
       return store.write(accountId, request, decide);
@@ -77,6 +78,7 @@ describe('a direct invoke that forges API Gateway claims for another account', (
     return {
       read: (accountId, options) => (calls.push(`read ${accountId}`), store.read(accountId, options)),
       get: (accountId, id) => (calls.push(`get ${accountId}`), store.get(accountId, id)),
+      changes: (accountId, since, limit) => (calls.push(`changes ${accountId}`), store.changes(accountId, since, limit)),
       write: (accountId, request, decide) => (calls.push(`write ${accountId}`), store.write(accountId, request, decide)),
     };
   }

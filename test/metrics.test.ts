@@ -63,6 +63,7 @@ function scriptedStore(outcome: () => Promise<never> | { replayed: boolean }, ev
   return {
     read: async () => ({ revision: 0, reasons: [] }),
     get: async () => ({ revision: 0, reason: undefined }),
+    changes: async () => ({ revision: 0, changes: [], more: false }),
     write: async () => {
       for (const event of events) recordStoreEvent(event);
       const result = await outcome();

@@ -15,9 +15,11 @@ import {
   CREATE_STATUS_REASONS,
   DELETE_STATUS_REASON,
   GET_STATUS_REASON,
+  LIST_CHANGES,
   LIST_STATUS_REASONS,
   REORDER_STATUS_REASONS,
   REPLACE_STATUS_REASON,
+  type ChangesResult,
   type InvokeAction,
   type InvokeErrorType,
   type InvokePayload,
@@ -29,7 +31,8 @@ import {
 
 export type { FieldError } from '../domain/errors.js';
 export type { StatusReason } from '../domain/status-reason.js';
-export type { InvokeErrorType, StatusReasonResult, StatusReasonsResult, WriteFields } from '../invoke/protocol.js';
+export type { ChangesResult, InvokeErrorType, StatusReasonResult, StatusReasonsResult, WriteFields } from '../invoke/protocol.js';
+export type { Change, ChangeEntry } from '../domain/changes.js';
 
 /** A status reason as a caller sends it to create one (LivePerson's object). */
 export interface NewStatusReason {
@@ -84,6 +87,14 @@ export interface ReorderStatusReasonsInput extends WriteFields {
   ids: number[];
 }
 
+export interface ListChangesInput {
+  accountId: string;
+  /** The revision the caller holds the list at (default 0: every kept entry). */
+  since?: number;
+  /** At most this many entries, 1–100 (default 100). */
+  limit?: number;
+}
+
 /**
  * What went wrong: one of the function's error types, or
  * `FunctionError` (the function itself failed: a crash, a timeout) or
@@ -96,6 +107,8 @@ export class StatusReasonsError extends Error {
     readonly type: StatusReasonsErrorType,
     message: string,
     readonly errors: FieldError[] = [],
+    /** HistoryGone: the oldest revision whose entry is kept (read the list again). */
+    readonly oldestRevision?: number,
   ) {
     super(message);
     this.name = 'StatusReasonsError';
@@ -114,13 +127,14 @@ function parsePayload(payload: Uint8Array | undefined): unknown {
 }
 
 /** How each action's successful answer looks: a revision and `items`, or a revision and one `item`. */
-const ANSWER_FIELD: Record<InvokeAction, 'items' | 'item'> = {
+const ANSWER_FIELD: Record<InvokeAction, 'items' | 'item' | 'changes'> = {
   createStatusReasons: 'items',
   listStatusReasons: 'items',
   getStatusReason: 'item',
   replaceStatusReason: 'item',
   deleteStatusReason: 'item',
   reorderStatusReasons: 'items',
+  listChanges: 'changes',
 };
 
 /** Invokes the function with one action's payload and answers its result, or throws StatusReasonsError. */
@@ -136,16 +150,18 @@ async function invoke<A extends InvokeAction>(lambdaClient: LambdaClient, functi
     throw new StatusReasonsError('FunctionError', `The function ${functionName} failed (${out.FunctionError})${detail}`);
   }
   if (isObject(answer) && isObject(answer.error)) {
-    const { type, message, errors } = answer.error;
+    const { type, message, errors, oldestRevision } = answer.error;
     throw new StatusReasonsError(
       typeof type === 'string' ? (type as StatusReasonsErrorType) : 'InvalidResponse',
       typeof message === 'string' ? message : 'The function answered an error without a message.',
       Array.isArray(errors) ? (errors as FieldError[]) : [],
+      typeof oldestRevision === 'number' ? oldestRevision : undefined,
     );
   }
   const field = ANSWER_FIELD[payload.action];
-  const shaped = isObject(answer) && typeof answer.revision === 'string' && (field === 'items' ? Array.isArray(answer.items) : isObject(answer.item));
+  const shaped = isObject(answer) && typeof answer.revision === 'string' && (field === 'item' ? isObject(answer.item) : Array.isArray(answer[field]));
   if (!shaped) throw new StatusReasonsError('InvalidResponse', 'The function answered neither a result nor an error.');
+  if (field === 'changes') return { revision: answer.revision, changes: answer.changes, more: answer.more === true } as unknown as InvokeResults[A];
   return { revision: answer.revision, [field]: answer[field] } as unknown as InvokeResults[A];
 }
 
@@ -187,4 +203,13 @@ export function deleteStatusReason(lambdaClient: LambdaClient, functionName: str
  */
 export function reorderStatusReasons(lambdaClient: LambdaClient, functionName: string, input: ReorderStatusReasonsInput): Promise<StatusReasonsResult> {
   return invoke(lambdaClient, functionName, defined({ action: REORDER_STATUS_REASONS, ...input }));
+}
+
+/**
+ * The change history after revision `since`, oldest first (at most `limit`): apply the entries to the list held at
+ * `since` to hold the list at the last one's revision; `more` says another page follows. HistoryGone (with
+ * `oldestRevision`) when `since` is older than what is kept: read the list again.
+ */
+export function listChanges(lambdaClient: LambdaClient, functionName: string, input: ListChangesInput): Promise<ChangesResult> {
+  return invoke(lambdaClient, functionName, defined({ action: LIST_CHANGES, ...input }));
 }

@@ -7,6 +7,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { describeValue, isDomainError, type DomainErrorKind } from '../domain/errors.js';
+import type { ChangeOrigin } from '../domain/changes.js';
 import type { StoreFactory } from '../domain/store.js';
 import { HttpError } from '../http/http-error.js';
 import { routedPath } from '../http/liveperson.js';
@@ -33,6 +34,8 @@ const ERROR_OF: Record<DomainErrorKind, ConnectErrorType> = {
   overloaded: 'ThrottlingException',
   busy: 'ThrottlingException',
   outcome_unknown: 'InternalServiceException',
+  // Connect has no history operation; never answered there.
+  history_gone: 'InvalidRequestException',
 };
 
 /** Connect's error answer. */
@@ -76,6 +79,13 @@ const routeOf = (event: HttpEvent): ConnectRoute => ROUTE_OF.get(event.route!.op
 function awsAccountOf(event: HttpEvent, context: Context | undefined): string {
   const fromArn = context?.invokedFunctionArn?.split(':')[4];
   return fromArn || event.requestContext?.accountId || '000000000000';
+}
+
+/** Who signed the request: the IAM ARN API Gateway's IAM authorizer put in the event (the local server puts its own credentials' ARN). */
+export function connectOrigin(event: HttpEvent): ChangeOrigin {
+  const iam = (event.requestContext?.authorizer as { iam?: { userArn?: unknown; callerArn?: unknown } } | undefined)?.iam;
+  const arn = iam?.userArn ?? iam?.callerArn;
+  return { via: 'connect', actor: typeof arn === 'string' && arn ? { arn } : {} };
 }
 
 export interface ConnectHandlerOptions {
@@ -129,6 +139,7 @@ export function createConnectHandler({
         body: event.parsedBody,
         invocationId: event.headers?.['amz-sdk-invocation-id'],
         store: store(requestScope(context)),
+        origin: connectOrigin(event),
         arn: { region: region(), awsAccount: awsAccountOf(event, context) },
         nextTokenSecret: nextTokenSecret(),
       }),

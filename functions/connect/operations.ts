@@ -5,6 +5,7 @@ import { DomainError, isDomainError, type FieldError } from '../domain/errors.js
 import { idempotencyKey, idempotencyKeySchema } from '../domain/idempotency.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE, LIMITS, type NewReason, type StatusReason, type StoredReason } from '../domain/status-reason.js';
 import { createStatusReasons, getStatusReason, listStatusReasons, modifyStatusReasonForRevision } from '../domain/status-reasons.js';
+import type { ChangeOrigin } from '../domain/changes.js';
 import type { AccountState, IdempotencyKey, StatusReasonStore } from '../domain/store.js';
 import { json, type HttpResult } from '../http/types.js';
 import {
@@ -40,6 +41,8 @@ export interface ConnectRequest {
   /** The SDK's `amz-sdk-invocation-id`: the same across its retries of one call. */
   invocationId: string | undefined;
   store: StatusReasonStore;
+  /** Connect, and the SigV4 caller's IAM ARN as API Gateway's IAM authorizer (or the local server) verified it. */
+  origin: ChangeOrigin;
   arn: ArnContext;
   nextTokenSecret: string;
 }
@@ -182,7 +185,7 @@ async function modifyAgentStatus(
       if (current.deleted) throw new DomainError('not_found', `Agent status ${id} is deleted.`);
       return change(current, state);
     },
-    { idempotency: key, setsText },
+    { idempotency: key, setsText, origin: request.origin },
   );
   const result = await orNotFound(work, instanceId, id);
   return emptyAnswer(result.revision);
@@ -207,7 +210,7 @@ async function createAgentStatus(request: ConnectRequest): Promise<HttpResult> {
     ...(Tags !== undefined && { tags: Tags }),
   };
   const key = idempotency(request, { instanceId, item });
-  const result = await createStatusReasons(request.store, instanceId, [item], { single: true, unorderedAtMost: NO_DISPLAY_ORDER_AT_MOST, idempotency: key });
+  const result = await createStatusReasons(request.store, instanceId, [item], { single: true, unorderedAtMost: NO_DISPLAY_ORDER_AT_MOST, idempotency: key, origin: request.origin });
   const id = result.items[0]!.id;
   return answer({ AgentStatusARN: agentStatusArn(request.arn, instanceId, id), AgentStatusId: String(id) }, result.revision);
 }

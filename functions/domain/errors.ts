@@ -27,7 +27,9 @@ export type DomainErrorKind =
   /** The store stayed throttled, or the account stayed locked by other writers, past every retry: nothing written. */
   | 'busy'
   /** The write may or may not have been applied, and the store could not find out in time. */
-  | 'outcome_unknown';
+  | 'outcome_unknown'
+  /** A change-history read from before the oldest entry kept (`oldestRevision` says which is). */
+  | 'history_gone';
 
 /** Kinds after which nothing was written and the same request may simply be sent again. */
 export const RETRYABLE: ReadonlySet<DomainErrorKind> = new Set(['in_progress', 'overloaded', 'busy']);
@@ -37,6 +39,8 @@ export class DomainError extends Error {
   revision: number | undefined;
   /** For retryable kinds: how long the caller should wait before sending again, in seconds. */
   retryAfterSeconds: number | undefined;
+  /** For `history_gone`: the oldest revision whose entry is kept. */
+  oldestRevision: number | undefined;
 
   constructor(
     readonly kind: DomainErrorKind,

@@ -14,14 +14,23 @@ import {
   type StoredReason,
 } from './status-reason.js';
 import { planReorder } from './reorder.js';
-import type { AccountState, IdempotencyKey, OrderChange, StatusReasonStore } from './store.js';
+import { createdChange, reorderedChange, replacedChange, UNATTRIBUTED, type ChangeOrigin, type ChangeRecord, type Change } from './changes.js';
+import type { AccountState, ChangesPage, IdempotencyKey, OrderChange, StatusReasonStore } from './store.js';
 
 export interface WriteOptions {
   /** The revision the caller last saw; the write is refused if it is no longer current. */
   ifMatch?: number | undefined;
   /** Makes a repeat of the same request answer the first answer and write nothing. */
   idempotency?: IdempotencyKey | undefined;
+  /** Which API took the write, and who asked: recorded in its change-history entry. */
+  origin?: ChangeOrigin | undefined;
 }
+
+/** The write's history entry, at the revision after the state's. */
+const entryOf = (state: AccountState, options: WriteOptions, changes: Change[]): ChangeRecord => {
+  const { via, actor } = options.origin ?? UNATTRIBUTED;
+  return { revision: state.revision + 1, via, actor, changes };
+};
 
 export interface CreateOptions extends WriteOptions {
   /** How to name an item in errors: `text` for a single object, `[i].text` for an array. */
@@ -138,7 +147,7 @@ export async function createStatusReasons(
       checkBudget(state, liveBytes);
 
       const answer: CreateAnswer = { ids, orders };
-      return { plan: { kind: 'create' as const, reasons }, answer };
+      return { plan: { kind: 'create' as const, reasons }, answer, entry: entryOf(state, options, reasons.map(createdChange)) };
     }),
   );
   const { ids, orders } = outcome.answer as CreateAnswer;
@@ -233,7 +242,7 @@ async function modify(
       }
       if (!next.deleted) checkBudget(state, state.liveBytes - (current.deleted ? 0 : wireSize(current)) + wireSize(next));
       const answer: ModifyAnswer = options.answers === 'revision' ? null : { kept: keptFields(next, carried) };
-      return { plan: { kind: 'replace' as const, reason: next }, answer };
+      return { plan: { kind: 'replace' as const, reason: next }, answer, entry: entryOf(state, options, [replacedChange(current, next)]) };
     }),
   );
   const answer = outcome.answer as ModifyAnswer;
@@ -380,17 +389,19 @@ export async function reorderStatusReasons(
       const sequence = ids.map((id) => byId.get(id)!);
       const planned = planReorder(sequence);
       const changes: OrderChange[] = [];
+      const recorded: Change[] = [];
       let liveBytes = state.liveBytes;
       for (const reason of sequence) {
         const order = planned.get(reason.id);
         if (order === undefined) continue;
         changes.push({ id: reason.id, order });
+        recorded.push(reorderedChange(reason, order));
         liveBytes += wireSize({ ...reason, order }) - wireSize(reason);
       }
       checkBudget(state, liveBytes);
       const answer: ReorderAnswer = { ids: [...ids], orders: sequence.map((reason) => planned.get(reason.id) ?? reason.order) };
       after = sequence.map((reason, index) => publicReason({ ...reason, order: answer.orders[index]! }));
-      return { plan: { kind: 'reorder' as const, changes }, answer };
+      return { plan: { kind: 'reorder' as const, changes }, answer, entry: entryOf(state, options, recorded) };
     }),
   );
   if (!outcome.replayed) return { revision: outcome.revision, replayed: false, items: after };
@@ -404,4 +415,16 @@ export async function reorderStatusReasons(
     if (reason) items.push(publicReason({ ...reason, order: record.orders[index]! }));
   });
   return { revision: outcome.revision, replayed: true, items };
+}
+
+/** The most entries one page of the change history holds (`limit`: 1 to this). */
+export const CHANGES_LIMIT_MAX = 100;
+
+/**
+ * The change history after revision `since`, oldest first, at most `limit`
+ * entries (SPEC §6). A client holding the list at `since` that applies them in
+ * order (`applyChanges`) holds the list at the last one's revision.
+ */
+export async function listChanges(store: StatusReasonStore, accountId: string, since: number, limit = CHANGES_LIMIT_MAX): Promise<ChangesPage> {
+  return store.changes(accountId, since, Math.min(Math.max(1, limit), CHANGES_LIMIT_MAX));
 }

@@ -1,4 +1,5 @@
 // The port the domain reads and writes through. Only `functions/store/` implements it.
+import type { ChangeEntry, ChangeRecord } from './changes.js';
 import type { StatusReason, StoredReason } from './status-reason.js';
 
 /** What one request gives the store to work in: the time by which it must have answered. */
@@ -72,6 +73,8 @@ export interface WriteRequest {
 
 export interface WriteDecision {
   plan: WritePlan;
+  /** The write's change-history entry (its revision is the state's plus one); the store stamps `at` and commits it with the write. */
+  entry: ChangeRecord;
   /** A small JSON value from which the domain rebuilds its answer; kept with an idempotency key and handed back on a repeat. */
   answer: unknown;
 }
@@ -83,6 +86,16 @@ export interface WriteOutcome {
   answer: unknown;
   /** True when the idempotency key had already been used by the same request: nothing was written now. */
   replayed: boolean;
+}
+
+/** A page of the change history (SPEC §6). */
+export interface ChangesPage {
+  /** The account's revision when read. */
+  revision: number;
+  /** Entries after `since`, oldest first. */
+  changes: ChangeEntry[];
+  /** Whether entries after the last one answered exist. */
+  more: boolean;
 }
 
 export interface StatusReasonStore {
@@ -102,4 +115,11 @@ export interface StatusReasonStore {
    * already used by the same request, nothing is written and the first answer returns.
    */
   write(accountId: string, request: WriteRequest, decide: (state: AccountState, ids: number[]) => WriteDecision): Promise<WriteOutcome>;
+  /**
+   * The entries after revision `since` (at most `limit`, oldest first). `since`
+   * above the current revision is refused (`invalid`); below what is kept, it is
+   * `history_gone` with the oldest kept revision. `since` equal to the current
+   * revision costs one small read.
+   */
+  changes(accountId: string, since: number, limit: number): Promise<ChangesPage>;
 }

@@ -8,11 +8,14 @@ import { ACCOUNT_ID, ACCOUNT_ID_RULE, parseCreateBody, parseOrThrow, parseReplac
 import {
   createStatusReasons,
   deleteStatusReason,
+  CHANGES_LIMIT_MAX,
   getStatusReason,
+  listChanges,
   listStatusReasons,
   reorderStatusReasons,
   replaceStatusReason,
 } from '../domain/status-reasons.js';
+import type { ChangeOrigin } from '../domain/changes.js';
 import type { IdempotencyKey, StatusReasonStore, StoreFactory } from '../domain/store.js';
 import { HttpError } from './http-error.js';
 import { errorResponses } from './middlewares/error-responses.js';
@@ -26,11 +29,13 @@ export const BASE_PATH = /^\/api\/account\/([^/]+)\/configuration\/le-agents\/st
 export const READ_SCOPE = 'status-reasons:read';
 export const WRITE_SCOPE = 'status-reasons:write';
 
-type Operation = 'create' | 'list' | 'get' | 'replace' | 'delete' | 'reorder';
+type Operation = 'create' | 'list' | 'get' | 'replace' | 'delete' | 'reorder' | 'changes';
 const WRITES: ReadonlySet<string> = new Set<Operation>(['create', 'replace', 'delete', 'reorder']);
 const WITH_BODY: ReadonlySet<string> = new Set<Operation>(['create', 'replace', 'reorder']);
 /** `POST base/reorder`: the one path under the collection that is not a reason's id. */
 export const REORDER_SEGMENT = 'reorder';
+/** `GET base/changes`: the change history (ids are integers, so it names no reason). */
+export const CHANGES_SEGMENT = 'changes';
 const OPERATIONS: Record<string, Record<string, Operation>> = {
   collection: { POST: 'create', GET: 'list' },
   item: { GET: 'get', PUT: 'replace', DELETE: 'delete' },
@@ -66,6 +71,7 @@ export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined
     }
     return { operation: 'reorder', params: { accountId: accountIdOf(account!) } };
   }
+  if (id === CHANGES_SEGMENT) return method === 'GET' && !override ? { operation: 'changes', params: { accountId: accountIdOf(account!) } } : undefined;
   if (override && method === 'POST' && id !== undefined) {
     if (override !== 'PUT' && override !== 'DELETE') {
       throw new HttpError(400, `X-HTTP-Method-Override must be PUT or DELETE (got ${override}).`, [
@@ -159,6 +165,7 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   overloaded: 429,
   busy: 503,
   outcome_unknown: 500,
+  history_gone: 410,
 };
 
 export function renderLivePersonError(error: unknown): HttpResult | undefined {
@@ -169,7 +176,8 @@ export function renderLivePersonError(error: unknown): HttpResult | undefined {
     const headers: Record<string, string> = {};
     if (error.revision !== undefined) headers['ac-revision'] = String(error.revision);
     if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
-    return json(STATUS_OF[error.kind], { message: error.message, ...(error.errors.length && { errors: error.errors }) }, headers);
+    const body = { message: error.message, ...(error.errors.length && { errors: error.errors }), ...(error.oldestRevision !== undefined && { oldestRevision: error.oldestRevision }) };
+    return json(STATUS_OF[error.kind], body, headers);
   }
   return undefined;
 }
@@ -196,18 +204,46 @@ export interface LivePersonHandlerOptions {
   tokenRules?: TokenRules;
 }
 
+/** Who asked, from the token API Gateway (or the local server) verified: its `sub` and `client_id`. */
+export function livePersonOrigin(event: HttpEvent): ChangeOrigin {
+  const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
+  const actor: { sub?: string; client_id?: string } = {};
+  if (claims.sub !== undefined) actor.sub = String(claims.sub);
+  if (claims.client_id !== undefined) actor.client_id = String(claims.client_id);
+  return { via: 'liveperson', actor };
+}
+
+/** `since` (a revision, default 0) and `limit` (1–100, default 100) of `GET base/changes`. */
+function changesQuery(event: HttpEvent): { since: number; limit: number } {
+  const query = event.queryStringParameters ?? {};
+  const since = query.since?.trim() ?? '0';
+  if (!/^\d{1,15}$/.test(since)) {
+    throw new HttpError(400, `The query parameter since must be a revision number, 0 or more (got ${JSON.stringify(since.slice(0, 40))}).`, [
+      { path: 'since', message: 'must be a revision number (an integer, 0 or more)' },
+    ]);
+  }
+  const limit = query.limit?.trim() ?? String(CHANGES_LIMIT_MAX);
+  if (!/^(100|[1-9]\d?)$/.test(limit)) {
+    throw new HttpError(400, `The query parameter limit must be an integer from 1 to ${CHANGES_LIMIT_MAX} (got ${JSON.stringify(limit.slice(0, 40))}).`, [
+      { path: 'limit', message: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` },
+    ]);
+  }
+  return { since: Number(since), limit: Number(limit) };
+}
+
 const includeDeletedOf = (event: HttpEvent) => /^true$/i.test(event.queryStringParameters?.include_deleted ?? '');
 
 /** Runs a matched LivePerson operation against the domain. */
 async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResult> {
   const { operation, params } = route(event);
   const accountId = params.accountId!;
+  const origin = livePersonOrigin(event);
   switch (operation as Operation) {
     case 'create': {
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const { items, single } = parseCreateBody(event.parsedBody);
       const key = idempotency(event, 'create', { single, items });
-      const result = await createStatusReasons(store, accountId, items, { ifMatch, single, idempotency: key });
+      const result = await createStatusReasons(store, accountId, items, { ifMatch, single, idempotency: key, origin });
       return json(200, single ? publicReason(result.items[0]!) : result.items.map(publicReason), revisionHeaders(result.revision));
     }
     case 'list': {
@@ -226,21 +262,26 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
       // The whole body is checked before the key's fingerprint is taken of it.
       const replacement = parseReplacement(event.parsedBody, id);
       const key = idempotency(event, 'replace', { id, replacement });
-      const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch, idempotency: key });
+      const result = await replaceStatusReason(store, accountId, id, replacement, { ifMatch, idempotency: key, origin });
       return json(200, result.item, revisionHeaders(result.revision));
     }
     case 'reorder': {
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const { ids } = parseOrThrow(reorderBodySchema, event.parsedBody);
       const key = idempotency(event, 'reorder', { ids });
-      const result = await reorderStatusReasons(store, accountId, ids, { ifMatch, idempotency: key });
+      const result = await reorderStatusReasons(store, accountId, ids, { ifMatch, idempotency: key, origin });
       return json(200, result.items, revisionHeaders(result.revision));
+    }
+    case 'changes': {
+      const { since, limit } = changesQuery(event);
+      const page = await listChanges(store, accountId, since, limit);
+      return json(200, page, revisionHeaders(page.revision));
     }
     case 'delete': {
       const id = statusReasonId(event);
       const ifMatch = revisionHeader(event, 'if-match', 'If-Match');
       const key = idempotency(event, 'delete', { id });
-      const result = await deleteStatusReason(store, accountId, id, { ifMatch, idempotency: key });
+      const result = await deleteStatusReason(store, accountId, id, { ifMatch, idempotency: key, origin });
       return json(200, result.item, revisionHeaders(result.revision));
     }
   }

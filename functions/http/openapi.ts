@@ -70,6 +70,31 @@ const errorSchema = z.strictObject({
   errors: z.array(fieldErrorSchema).optional().meta({ description: 'Every field at fault.' }),
 });
 
+const historyGoneSchema = z.strictObject({
+  message: z.string(),
+  oldestRevision: z.number().int().min(1).meta({ description: 'The oldest revision whose entry is kept: read the list again.' }),
+});
+const changeSchema = z.strictObject({
+  id: z.number().int().min(1),
+  op: z.enum(['created', 'updated', 'deleted', 'restored', 'reordered']),
+  reason: statusReasonSchema.meta({ description: 'The reason as the write left it.' }),
+  before: z.record(z.string(), z.unknown()).optional().meta({ description: "The changed fields' values before the write (`null`: the field was absent); absent for a create." }),
+});
+const changeEntrySchema = z.strictObject({
+  revision: z.number().int().min(1),
+  at: z.string().meta({ description: 'When the write committed (ISO-8601, UTC).' }),
+  via: z.enum(['liveperson', 'connect', 'invoke']),
+  actor: z.record(z.string(), z.unknown()).meta({
+    description: "Who asked: the token's `sub` and `client_id` (liveperson), the SigV4 caller's IAM `arn` (connect), or what a direct invoker says of itself, with `claimed: true` (invoke).",
+  }),
+  changes: z.array(changeSchema),
+});
+const changesPageSchema = z.strictObject({
+  revision: z.number().int().min(0).meta({ description: 'The current revision.' }),
+  changes: z.array(changeEntrySchema).meta({ description: 'The entries after `since`, oldest first, at most `limit`.' }),
+  more: z.boolean().meta({ description: 'Whether entries after the last one here exist (ask again with its revision as `since`).' }),
+});
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
 
@@ -79,6 +104,8 @@ export const PARAMETER_PATTERNS = {
   include_deleted: '^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$',
   revision: '^(W/)?"?\\d{1,15}"?$',
   statusReasonId: '^\\d{1,16}$',
+  since: '^\\s*\\d{1,15}\\s*$',
+  limit: '^\\s*(100|[1-9]\\d?)\\s*$',
 } as const;
 
 const parameters = {
@@ -126,6 +153,18 @@ const parameters = {
     description:
       'A repeat of the same request (method, path, body) with a key the account used in the last 24 hours answers the first answer (status, body, `ac-revision`) and writes nothing; the same key with another request is a 422; while the first is still running, a repeat is a 409 with `Retry-After`.',
     schema: component(idempotencyKeySchema, 'input'),
+  },
+  since: {
+    name: 'since',
+    in: 'query',
+    description: 'The revision the caller holds the list at (default 0): the answer holds the entries after it. Above the current revision: 400.',
+    schema: { type: 'string', pattern: PARAMETER_PATTERNS.since },
+  },
+  limit: {
+    name: 'limit',
+    in: 'query',
+    description: 'At most this many entries, 1–100 (default 100).',
+    schema: { type: 'string', pattern: PARAMETER_PATTERNS.limit },
   },
   methodOverride: {
     name: 'X-HTTP-Method-Override',
@@ -235,6 +274,21 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           ),
         },
       },
+      [`${BASE_PATH_TEMPLATE}/changes`]: {
+        parameters: [parameters.accountId, parameters.v],
+        get: {
+          operationId: 'listChanges',
+          summary: 'The change history: the entries after a revision, oldest first',
+          description:
+            'Every successful write has exactly one entry, at its revision. A client holding the list at revision `since` that applies the entries (each change\'s `reason` replaces the reason with its `id`) holds the list at the newest revision. `since` equal to the current revision answers an empty list for the cost of one small read.',
+          security: security([READ_SCOPE]),
+          parameters: [parameters.since, parameters.limit],
+          responses: {
+            ...responses(ok('The entries after `since`.', ref('ChangesPage')), READ_ERRORS),
+            410: { description: '`since` is older than the oldest entry kept: read the list again.', headers: revisionHeader, content: json(ref('HistoryGone')) },
+          },
+        },
+      },
       [`${BASE_PATH_TEMPLATE}/{statusReasonId}`]: {
         parameters: [parameters.accountId, parameters.statusReasonId, parameters.v],
         get: {
@@ -288,6 +342,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
         CreateAnswer: { oneOf: [ref('StatusReason'), { type: 'array', items: ref('StatusReason'), minItems: 1, maxItems: LIMITS.itemsPerRequest }] },
         Error: component(errorSchema, 'output'),
+        ChangesPage: component(changesPageSchema, 'output'),
+        HistoryGone: component(historyGoneSchema, 'output'),
       },
     },
   };

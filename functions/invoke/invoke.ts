@@ -22,12 +22,15 @@ import {
 import {
   createStatusReasons,
   deleteStatusReason,
+  CHANGES_LIMIT_MAX,
   getStatusReason,
+  listChanges,
   listStatusReasons,
   reorderStatusReasons,
   replaceStatusReason,
   type WriteOptions,
 } from '../domain/status-reasons.js';
+import type { ChangeActor } from '../domain/changes.js';
 import type { StatusReasonStore, StoreFactory } from '../domain/store.js';
 import { logger } from '../observability.js';
 import { pipeline, requestScope } from '../pipeline.js';
@@ -37,6 +40,7 @@ import {
   GET_STATUS_REASON,
   INVOKE_ACTIONS,
   LIST_STATUS_REASONS,
+  LIST_CHANGES,
   REORDER_STATUS_REASONS,
   REPLACE_STATUS_REASON,
   type InvokeAction,
@@ -47,6 +51,10 @@ import {
 } from './protocol.js';
 
 const REVISION = /^\d{1,15}$/;
+/** A direct invoker's word about itself (`actor`), kept in the change history marked `claimed`. */
+const ACTOR_FIELDS_MAX = 10;
+const ACTOR_KEY_MAX = 64;
+const ACTOR_VALUE_MAX = 256;
 const typed = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
 
 const accountId = z.string(typed('a string')).regex(ACCOUNT_ID, { error: ACCOUNT_ID_RULE });
@@ -61,6 +69,18 @@ const writeFields = {
     })
     .optional(),
   idempotencyKey: idempotencyKeySchema.optional(),
+  // Checked by hand: a zod record drops a `__proto__` key, and every key here is data that is kept.
+  actor: z
+    .custom<Record<string, string>>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length <= ACTOR_FIELDS_MAX &&
+        Object.entries(value).every(([name, field]) => name.length >= 1 && name.length <= ACTOR_KEY_MAX && typeof field === 'string' && field.length <= ACTOR_VALUE_MAX),
+      { error: `must be an object of at most ${ACTOR_FIELDS_MAX} string fields (names 1–${ACTOR_KEY_MAX} characters, values up to ${ACTOR_VALUE_MAX})` },
+    )
+    .optional(),
 };
 
 /** Each action's payload; the status reasons inside (`items`, `item`) are the domain's to judge. */
@@ -76,6 +96,21 @@ const PAYLOADS = {
   [REPLACE_STATUS_REASON]: z.strictObject({ action: z.literal(REPLACE_STATUS_REASON), accountId, id, item: z.unknown(), ...writeFields }),
   [DELETE_STATUS_REASON]: z.strictObject({ action: z.literal(DELETE_STATUS_REASON), accountId, id, ...writeFields }),
   [REORDER_STATUS_REASONS]: z.strictObject({ action: z.literal(REORDER_STATUS_REASONS), accountId, ids: reorderIdsSchema, ...writeFields }),
+  [LIST_CHANGES]: z.strictObject({
+    action: z.literal(LIST_CHANGES),
+    accountId,
+    since: z
+      .custom<string | number>((v) => (typeof v === 'string' && REVISION.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0), {
+        error: 'must be a revision number (a non-negative integer, or one as a string)',
+      })
+      .optional(),
+    limit: z
+      .number(typed(`an integer from 1 to ${CHANGES_LIMIT_MAX}`))
+      .int({ error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
+      .min(1, { error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
+      .max(CHANGES_LIMIT_MAX, { error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
+      .optional(),
+  }),
 } satisfies Record<InvokeAction, z.ZodType>;
 
 type Payload<A extends InvokeAction> = z.output<(typeof PAYLOADS)[A]>;
@@ -120,8 +155,14 @@ async function about<T>(field: 'items' | 'item', work: () => Promise<T>): Promis
 }
 
 /** `ifMatch` and `idempotencyKey` as the domain takes them; the key is kept with what the request asks. */
-function writeOptions(request: { ifMatch?: string | number | undefined; idempotencyKey?: string | undefined }, asks: unknown): WriteOptions {
+function writeOptions(
+  request: { ifMatch?: string | number | undefined; idempotencyKey?: string | undefined; actor?: Record<string, string> | undefined },
+  asks: unknown,
+): WriteOptions {
+  // Own properties only (a key such as `__proto__` is data); `claimed` last, so the invoker cannot drop it.
+  const actor = Object.fromEntries([...Object.entries(request.actor ?? {}), ['claimed', true]]) as ChangeActor;
   return {
+    origin: { via: 'invoke', actor },
     ifMatch: request.ifMatch === undefined ? undefined : Number(request.ifMatch),
     idempotency: request.idempotencyKey === undefined ? undefined : idempotencyKey('invoke', request.idempotencyKey, asks),
   };
@@ -157,6 +198,10 @@ const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonS
     const result = await deleteStatusReason(store, request.accountId, request.id, writeOptions(request, { action: request.action, id: request.id }));
     return { revision: String(result.revision), item: result.item };
   },
+  async listChanges(request, store) {
+    const page = await listChanges(store, request.accountId, Number(request.since ?? 0), request.limit ?? CHANGES_LIMIT_MAX);
+    return { revision: String(page.revision), changes: page.changes, more: page.more };
+  },
   async reorderStatusReasons(request, store) {
     const result = await reorderStatusReasons(store, request.accountId, request.ids, writeOptions(request, { action: request.action, ids: request.ids }));
     return { revision: String(result.revision), items: result.items };
@@ -174,11 +219,19 @@ const TYPE_OF: Record<DomainErrorKind, InvokeErrorType> = {
   overloaded: 'Busy',
   busy: 'Busy',
   outcome_unknown: 'OutcomeUnknown',
+  history_gone: 'HistoryGone',
 };
 
 export function renderInvokeError(error: unknown): { error: InvokeError } {
   if (isDomainError(error)) {
-    return { error: { type: TYPE_OF[error.kind], message: error.message, ...(error.errors.length && { errors: error.errors }) } };
+    return {
+      error: {
+        type: TYPE_OF[error.kind],
+        message: error.message,
+        ...(error.errors.length && { errors: error.errors }),
+        ...(error.oldestRevision !== undefined && { oldestRevision: error.oldestRevision }),
+      },
+    };
   }
   logger.error('Unhandled error in direct invoke', { error: error as Error });
   return { error: { type: 'InternalError', message: 'An internal error occurred. Try again.' } };

@@ -1,6 +1,7 @@
 // The wire format of a direct `Invoke` of the function, shared by the adapter
 // (functions/invoke/invoke.ts) and the typed client (functions/client/). Types
 // and constants only: a caller's bundle pulls in nothing else from here.
+import type { ChangeEntry } from '../domain/changes.js';
 import type { FieldError } from '../domain/errors.js';
 import type { StatusReason } from '../domain/status-reason.js';
 
@@ -10,7 +11,16 @@ export const GET_STATUS_REASON = 'getStatusReason';
 export const REPLACE_STATUS_REASON = 'replaceStatusReason';
 export const DELETE_STATUS_REASON = 'deleteStatusReason';
 export const REORDER_STATUS_REASONS = 'reorderStatusReasons';
-export const INVOKE_ACTIONS = [CREATE_STATUS_REASONS, LIST_STATUS_REASONS, GET_STATUS_REASON, REPLACE_STATUS_REASON, DELETE_STATUS_REASON, REORDER_STATUS_REASONS] as const;
+export const LIST_CHANGES = 'listChanges';
+export const INVOKE_ACTIONS = [
+  CREATE_STATUS_REASONS,
+  LIST_STATUS_REASONS,
+  GET_STATUS_REASON,
+  REPLACE_STATUS_REASON,
+  DELETE_STATUS_REASON,
+  REORDER_STATUS_REASONS,
+  LIST_CHANGES,
+] as const;
 export type InvokeAction = (typeof INVOKE_ACTIONS)[number];
 
 /** What every write may add (the meaning of LivePerson's `If-Match` and `Idempotency-Key` headers). */
@@ -23,6 +33,12 @@ export interface WriteFields {
    * with another request is refused (IdempotencyKeyReused).
    */
   idempotencyKey?: string;
+  /**
+   * Who the caller says it is (up to 10 string fields), kept in the write's
+   * change-history entry as `actor`, with `"claimed": true`: IAM decided that the
+   * caller may invoke, nothing checks what it says here.
+   */
+  actor?: Record<string, string>;
 }
 
 /** `{"action": "createStatusReasons", "accountId": "...", "items": [...], "ifMatch"?: "...", "idempotencyKey"?: "..."}` */
@@ -76,7 +92,19 @@ export interface ReorderStatusReasonsPayload extends WriteFields {
   ids: number[];
 }
 
+/**
+ * `{"action": "listChanges", "accountId": "...", "since"?: 12, "limit"?: 100}`: the change history after
+ * revision `since` (default 0), oldest first, at most `limit` (1–100, default 100) entries.
+ */
+export interface ListChangesPayload {
+  action: typeof LIST_CHANGES;
+  accountId: string;
+  since?: number | string;
+  limit?: number;
+}
+
 export type InvokePayload =
+  | ListChangesPayload
   | CreateStatusReasonsPayload
   | ListStatusReasonsPayload
   | GetStatusReasonPayload
@@ -95,6 +123,8 @@ export type InvokeErrorType =
   | 'InProgress'
   | 'Busy'
   | 'OutcomeUnknown'
+  /** listChanges: `since` is older than the oldest entry kept (`oldestRevision`); read the list again. */
+  | 'HistoryGone'
   | 'InternalError';
 
 export interface InvokeError {
@@ -102,6 +132,8 @@ export interface InvokeError {
   message: string;
   /** Where the input is wrong, e.g. `items[1].text`, `item.state`, `id`. */
   errors?: FieldError[];
+  /** HistoryGone: the oldest revision whose entry is kept. */
+  oldestRevision?: number;
 }
 
 /** The account's revision (as a string) and reasons: the answer to createStatusReasons, listStatusReasons and reorderStatusReasons. */
@@ -117,6 +149,13 @@ export interface StatusReasonResult {
   item: StatusReason;
 }
 
+/** The answer to listChanges: the account's revision (as a string), the entries after `since`, and whether more follow. */
+export interface ChangesResult {
+  revision: string;
+  changes: ChangeEntry[];
+  more: boolean;
+}
+
 /** Each action's answer on success. */
 export interface InvokeResults {
   createStatusReasons: StatusReasonsResult;
@@ -125,6 +164,7 @@ export interface InvokeResults {
   replaceStatusReason: StatusReasonResult;
   deleteStatusReason: StatusReasonResult;
   reorderStatusReasons: StatusReasonsResult;
+  listChanges: ChangesResult;
 }
 
 export type InvokeAnswer = InvokeResults[InvokeAction] | { error: InvokeError };

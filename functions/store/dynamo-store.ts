@@ -24,11 +24,13 @@
 import { DynamoDBDocumentClient, BatchWriteCommand, GetCommand, QueryCommand, TransactGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BatchWriteCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { ChangeEntry } from '../domain/changes.js';
 import { DomainError, isDomainError } from '../domain/errors.js';
 import { IDEMPOTENCY_TTL_MS } from '../domain/idempotency.js';
 import { LIMITS, textKey, wireSize, type StatusReason, type StoredReason } from '../domain/status-reason.js';
 import type {
   AccountState,
+  ChangesPage,
   IdempotencyKey,
   OrderChange,
   RequestScope,
@@ -69,6 +71,25 @@ import {
   type PendingOrder,
   type RecordItem,
 } from './layout.js';
+import {
+  CHANGES_PAGE_BYTES,
+  decodeEntry,
+  encodeEntry,
+  entryKeys,
+  HEAD_PREFIX,
+  headKey,
+  keepLimitsFromEnv,
+  mustPurge,
+  PART_PREFIX,
+  partKey,
+  planPurge,
+  PURGE_ACTIONS_MAX,
+  PURGE_READ,
+  toHead,
+  type EncodedEntry,
+  type Head,
+  type KeepLimits,
+} from './history.js';
 import { backoffDelay, Calls, sleep, type BackoffOptions } from './retry.js';
 
 export type { StoreEvent } from './events.js';
@@ -76,6 +97,8 @@ export type { StoreEvent } from './events.js';
 const BATCH_SIZE = 25;
 /** TransactWriteItems takes at most 100 actions. */
 const TRANSACTION_MAX = 100;
+/** What a commit has left for reasons: besides them it holds #META, the history head and purge, and maybe an idempotency record. */
+const COMMIT_ROOM = TRANSACTION_MAX - 3 - PURGE_ACTIONS_MAX;
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient | DynamoDBDocumentClient;
@@ -108,6 +131,8 @@ export interface DynamoStoreOptions {
   cleanupMax?: number;
   /** The deleted reasons' budget (wire bytes) beyond which the longest-deleted ones are dropped. */
   historyBytesMax?: number;
+  /** How long and how much change history an account keeps (history.ts); HISTORY_MAX_AGE_DAYS / HISTORY_MAX_BYTES by default. */
+  keepLimits?: KeepLimits;
   onEvent?: StoreEventListener;
   now?: () => number;
   /** The region stamped on every reason written (Connect's LastModifiedRegion); `AWS_REGION` by default. */
@@ -160,6 +185,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   private readonly dirtyGraceMs: number;
   private readonly cleanupMax: number;
   private readonly historyBytesMax: number;
+  private readonly keepLimits: KeepLimits;
   private readonly onEvent: StoreEventListener;
   private readonly now: () => number;
   private readonly region: string;
@@ -173,12 +199,13 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     this.requestMs = options.requestMs ?? 9_000;
     this.leaseMs = options.leaseMs ?? 20_000;
     this.transactionItems = options.transactionItems ?? 4;
-    // The commit also holds #META and maybe an idempotency record.
-    this.reorderInlineMax = Math.min(options.reorderInlineMax ?? TRANSACTION_MAX - 2, TRANSACTION_MAX - 2);
+    // The commit also holds #META, the history entry's head, its purge, and maybe an idempotency record.
+    this.reorderInlineMax = Math.min(options.reorderInlineMax ?? COMMIT_ROOM, COMMIT_ROOM);
     this.batchConcurrency = options.batchConcurrency ?? 8;
     this.dirtyGraceMs = options.dirtyGraceMs ?? 60_000;
     this.cleanupMax = options.cleanupMax ?? 100;
     this.historyBytesMax = options.historyBytesMax ?? LIMITS.historyBytesMax;
+    this.keepLimits = options.keepLimits ?? keepLimitsFromEnv(process.env);
     this.onEvent = options.onEvent ?? (() => {});
     this.now = options.now ?? Date.now;
     this.region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
@@ -213,6 +240,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       read: (accountId, options) => this.readAt(accountId, options ?? {}, deadline()),
       get: (accountId, id) => this.getAt(accountId, id, deadline()),
       write: (accountId, request, decide) => this.writeAt(accountId, request, decide, deadline()),
+      changes: (accountId, since, limit) => this.changesAt(accountId, since, limit, deadline()),
     };
   }
 
@@ -228,6 +256,10 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
 
   write(accountId: string, request: WriteRequest, decide: (state: AccountState, ids: number[]) => WriteDecision) {
     return this.writeAt(accountId, request, decide, this.defaultDeadline());
+  }
+
+  changes(accountId: string, since: number, limit: number) {
+    return this.changesAt(accountId, since, limit, this.defaultDeadline());
   }
 
   // ------------------------------------------------------------------ reads
@@ -273,6 +305,83 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   private async readHistory(pk: string, meta: Meta, deadline: number): Promise<Record<string, unknown>[]> {
     const deleted = await this.queryAll(pk, { prefix: DELETED_PREFIX }, deadline);
     return deleted.filter((item) => isCommitted(meta, item.id as number) && (item.seq as number) >= meta.historyFloor);
+  }
+
+  /**
+   * The change history after `since`. `#META` first (one small GetItem): at the
+   * current revision that is the whole answer. Otherwise the heads from
+   * `since + 1` up to the revision read (every revision in between has one: its
+   * commit wrote it), and the parts of the large ones. The entries are consecutive
+   * from `since + 1`; a gap at the start means a write dropped them meanwhile.
+   */
+  private async changesAt(accountId: string, since: number, limit: number, deadline: number): Promise<ChangesPage> {
+    return this.readFailure(this.readChanges(partitionKey(accountId), since, limit, deadline));
+  }
+
+  private async readChanges(pk: string, since: number, limit: number, deadline: number): Promise<ChangesPage> {
+    const meta = await this.readMeta(pk, deadline);
+    if (since > meta.revision) {
+      const error = new DomainError('invalid', `since ${since} is after the current revision ${meta.revision}.`, [
+        { path: 'since', message: `must be at most the current revision ${meta.revision}` },
+      ]);
+      error.revision = meta.revision;
+      throw error;
+    }
+    if (since === meta.revision) return { revision: meta.revision, changes: [], more: false };
+    const gone = (oldest: number) => {
+      const error = new DomainError('history_gone', `The change history after revision ${since} is no longer kept: the oldest kept entry is revision ${oldest}. Read the list again.`);
+      error.oldestRevision = oldest;
+      error.revision = meta.revision;
+      return error;
+    };
+    // Revisions written before the account kept a history have no entries.
+    const oldest = meta.changesOldest ?? meta.revision + 1;
+    if (since + 1 < oldest) throw gone(oldest);
+
+    const last = Math.min(meta.revision, since + limit);
+    const heads: Head[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    let bytes = 0;
+    do {
+      const out = await this.calls.send<{ Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> }>(
+        'Query',
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
+          ExpressionAttributeValues: { ':pk': pk, ':a': headKey(since + 1), ':b': headKey(last) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+        deadline,
+      );
+      for (const item of out.Items ?? []) {
+        const head = toHead(item);
+        heads.push(head);
+        bytes += head.bytes;
+      }
+      startKey = out.LastEvaluatedKey;
+      // Stored (gzip'd) bytes are at most the answer's; past the page's budget, later heads would not be answered.
+    } while (startKey && bytes < CHANGES_PAGE_BYTES);
+
+    if (heads[0]?.rev !== since + 1) {
+      const again = await this.readMeta(pk, deadline);
+      throw gone(again.changesOldest ?? again.revision + 1);
+    }
+    const changes: ChangeEntry[] = [];
+    let answerBytes = 0;
+    for (const [index, head] of heads.entries()) {
+      if (head.rev !== since + 1 + index) throw busy('The change history changed while it was read; try again.');
+      const parts = head.parts ? await this.queryAll(pk, { from: partKey(head.rev, head.token, 0), to: partKey(head.rev, head.token, head.parts - 1) }, deadline) : [];
+      const entry = decodeEntry(head, parts);
+      if (!entry) throw new Error(`history entry ${head.rev} is incomplete`);
+      // As a Lambda result carries it: JSON inside a JSON string.
+      const size = Buffer.byteLength(JSON.stringify(JSON.stringify(entry)), 'utf8');
+      if (changes.length && answerBytes + size > CHANGES_PAGE_BYTES) break;
+      answerBytes += size;
+      changes.push(entry);
+    }
+    const newest = changes[changes.length - 1]!.revision;
+    return { revision: meta.revision, changes, more: newest < meta.revision };
   }
 
   private async getAt(accountId: string, id: number, deadline: number): Promise<{ revision: number; reason: StoredReason | undefined }> {
@@ -397,6 +506,8 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     const deadline = Math.min(requestDeadline, lease.expires - 1_000);
     // Whether reasons of this write went out before its commit (then its ids are not handed back on failure).
     let itemsSent = false;
+    // The parts of a large history entry, once sent: removed again if the write fails.
+    let partsSent: EncodedEntry['parts'] = [];
     try {
       const meta = lease.meta;
       // The read beside the lease holds only if no write committed in between.
@@ -421,28 +532,43 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
 
       const plan = decision.plan;
       const revision = meta.revision + 1;
+      if (decision.entry.revision !== revision) throw new Error(`the decision's history entry is for revision ${decision.entry.revision}, the write commits ${revision}`);
       const reasons = plan.kind === 'create' ? plan.reasons : plan.kind === 'replace' ? [plan.reason] : [];
       // A reorder changes #META's live size, lowest order and maybe orderGen; planCommit carries them over.
       const reorder = plan.kind === 'reorder' ? this.planReorder(pk, lease, meta, plan.changes, liveItems!, revision) : undefined;
       // An inline reorder's moved reasons are written (and stamped) by the commit; a large one's before it, unstamped.
-      const reordered = reorder && !reorder.large ? plan.kind === 'reorder' ? plan.changes.map((c) => c.id) : [] : [];
-      const commit = await this.planCommit(pk, lease, reorder ? reorder.meta : meta, reasons, target, revision, deadline, reordered);
+      const reordered = reorder && !reorder.large && plan.kind === 'reorder' ? plan.changes.map((c) => c.id) : [];
+      // The history entry: its head rides in the commit, a large one's parts go out before it, the oldest entries past the limits are dropped in it.
+      const at = this.now();
+      const { revision: _r, ...recorded } = decision.entry;
+      const entry: ChangeEntry = { revision, at: new Date(at).toISOString(), ...recorded };
+      const encoded = encodeEntry(pk, entry, lease.token, at);
+      const history = await this.planHistory(pk, meta, encoded.bytes, revision, at, deadline);
+      const commit = await this.planCommit(pk, lease, { ...(reorder ? reorder.meta : meta), ...history.bounds }, reasons, target, revision, deadline, reordered);
       if (reorder) commit.items.push(...reorder.items);
       // Small writes put their reasons in the commit itself; a large create (or reorder) writes them first, invisible until it commits.
-      const room = TRANSACTION_MAX - 2 - commit.buckets.length;
+      const room = COMMIT_ROOM - commit.buckets.length;
       const inline = plan.kind === 'replace' || (reorder ? !reorder.large : commit.items.length <= Math.min(this.transactionItems, room));
       const early = inline ? commit.cleanup : [...commit.cleanup, ...commit.items.map(toBatchRequest)];
-      if (early.length) {
+      const parts = encoded.parts.map((Item) => ({ PutRequest: { Item } }));
+      if (early.length || parts.length) {
         itemsSent = !inline;
-        await this.batchWrite(early, deadline);
+        partsSent = encoded.parts;
+        await this.batchWrite([...early, ...parts], deadline);
       }
       const actions: TransactItem[] = [{ Update: commit.metaUpdate }, ...commit.buckets];
       if (inline) actions.push(...commit.items);
+      actions.push({ Put: { TableName: this.table, Item: encoded.head } }, ...history.drops);
+      // The idempotency record goes last: commit() finds its refusal by that place.
       if (key) actions.push(this.recordPut(pk, key, decision.answer, revision));
+      if (actions.length > TRANSACTION_MAX) throw new Error(`a commit of ${actions.length} actions planned; TransactWriteItems takes ${TRANSACTION_MAX}`);
       const replayed = await this.commit(accountId, pk, lease, actions, key, !itemsSent, deadline);
+      if (replayed) await this.removeParts(partsSent, requestDeadline);
       return replayed ?? { revision, answer: decision.answer, replayed: false };
     } catch (error) {
       if (!(error instanceof CommitUnknown)) {
+        // Not committed: this write's history parts count for nothing (no head names them); remove them.
+        await this.removeParts(partsSent, requestDeadline);
         // Not committed: free the lease. Ids of a write that wrote nothing go back.
         await this.leases.release(accountId, lease, !itemsSent, requestDeadline + 500).catch(() => {});
       }
@@ -458,6 +584,32 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   private markContended(accountId: string): void {
     if (this.contended.size >= 1_000) this.contended.clear(); // a bounded memory: only recent accounts matter
     this.contended.set(accountId, this.now());
+  }
+
+  /** Best effort: a failed or replayed write's own history parts (no committed head names its token, so they are never read). */
+  private async removeParts(parts: EncodedEntry['parts'], deadline: number): Promise<void> {
+    if (!parts.length) return;
+    await this.batchWrite(
+      parts.map((part) => ({ DeleteRequest: { Key: { pk: part.pk, sk: part.sk } } })),
+      deadline,
+    ).catch(() => {});
+  }
+
+  /**
+   * The history's bounds after this write's entry, and the deletes of the oldest
+   * entries that go (history.ts `planPurge`). Reads the oldest heads only when a
+   * limit is passed: at most PURGE_READ small items.
+   */
+  private async planHistory(pk: string, meta: Meta, bytes: number, revision: number, at: number, deadline: number): Promise<{ bounds: Partial<Meta>; drops: TransactItem[] }> {
+    const added = { revision, bytes, at };
+    let heads: Head[] = [];
+    if (mustPurge(meta, bytes, at, this.keepLimits)) {
+      const items = await this.queryAll(pk, { from: headKey(meta.changesOldest!), to: headKey(revision - 1), limit: PURGE_READ }, deadline);
+      heads = items.map(toHead);
+    }
+    const { drop, bounds } = planPurge(meta, heads, added, this.keepLimits);
+    const drops = drop.flatMap((head) => entryKeys(head).map((sk): TransactItem => ({ Delete: { TableName: this.table, Key: { pk, sk } } })));
+    return { bounds, drops };
   }
 
   /** The domain's refusals pass; running out of time before the commit means nothing changed. */

@@ -11,6 +11,7 @@
 //   D#<id>          a deleted reason (with `seq`, its place in the deletion log).
 //   X#<seq>         the deletion log: which reason was deleted `seq`-th, and its size.
 //   K#<key>         an idempotency record: the first answer to a keyed write.
+//   H#<rev>, HP#<rev>#<k>  the change history: one entry per successful write (history.ts).
 //
 // `#META` sorts right before `#R#` (and `#T#` right after it), so one Query
 // (`sk BETWEEN #META AND #R#~`) reads the account and its live reasons and
@@ -113,6 +114,10 @@ export interface Meta {
   wrote: number[];
   /** The lease token of the last large reorder that committed: the mark of the `pending` values that count. */
   orderGen: string | undefined;
+  /** The change history's bounds (history.ts): the oldest kept revision, when it was written, the kept entries' bytes. */
+  changesOldest: number | undefined;
+  changesOldestAt: number | undefined;
+  changesBytes: number;
 }
 
 const num = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
@@ -137,6 +142,9 @@ export function toMeta(item: Record<string, unknown> | undefined): Meta {
     purgedTo: num(item?.purgedTo, 1),
     wrote: Array.isArray(item?.wrote) ? (item!.wrote as unknown[]).map(Number) : [],
     orderGen: typeof item?.orderGen === 'string' ? item.orderGen : undefined,
+    changesOldest: typeof item?.changesOldest === 'number' ? item.changesOldest : undefined,
+    changesOldestAt: typeof item?.changesOldestAt === 'number' ? item.changesOldestAt : undefined,
+    changesBytes: num(item?.changesBytes, 0),
   };
 }
 
@@ -159,6 +167,7 @@ export function metaAssignments(meta: Meta): { set: string[]; values: Record<str
     purgedTo: meta.purgedTo,
     ...(meta.lowestOrder !== undefined && { lowestOrder: meta.lowestOrder }),
     ...(meta.orderGen !== undefined && { orderGen: meta.orderGen }),
+    ...(meta.changesOldest !== undefined && { changesOldest: meta.changesOldest, changesOldestAt: meta.changesOldestAt, changesBytes: meta.changesBytes }),
   };
   return {
     set: Object.keys(fields).map((name) => `${name} = :${name}`),

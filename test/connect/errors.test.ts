@@ -281,6 +281,7 @@ describe('the SDK\'s retries of one write', () => {
     return {
       read: (accountId, options) => store.read(accountId, options),
       get: (accountId, id) => store.get(accountId, id),
+      changes: (accountId, since, limit) => store.changes(accountId, since, limit),
       write: (accountId, request, decide) => {
         keys.push(request.idempotency);
         return store.write(accountId, request, decide);

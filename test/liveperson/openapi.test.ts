@@ -24,6 +24,7 @@ import { refusingStore } from '../support/refusing-store.js';
 
 const ITEM_TEMPLATE = `${BASE_PATH_TEMPLATE}/{statusReasonId}`;
 const REORDER_TEMPLATE = `${BASE_PATH_TEMPLATE}/reorder`;
+const CHANGES_TEMPLATE = `${BASE_PATH_TEMPLATE}/changes`;
 
 describe('openapi.json', () => {
   it('is what `npm run openapi` writes now (regenerate it after a schema change)', () => {
@@ -189,6 +190,26 @@ describe('answers of the real API, through the local gateway, against the docume
     }
   });
 
+  it('documents every answer of the change history', async () => {
+    const changes = (request: HttpRequest = {}, query = '') => send('GET', CHANGES_TEMPLATE, `${BASE(account)}/changes${query}`, request);
+    await onCreate({ text: 'History', state: 'Away' });
+    await onCreate({ text: 'History 2', state: 'Away' });
+    expect((await changes()).status).toBe(200);
+    expect((await changes({}, '?limit=0')).status).toBe(400);
+    expect((await changes({ token: undefined })).status).toBe(401);
+    expect((await changes({ token: await api.tokenFor('someone-else') })).status).toBe(403);
+    await withStore(table.store({ keepLimits: { maxAgeMs: 86_400_000, maxBytes: 1 } }), async () => {
+      await onCreate({ text: 'History 3', state: 'Away' });
+      expect((await changes({}, '?since=0')).status).toBe(410);
+    });
+    for (const [store, status] of [
+      [failingStore(table.tableName, () => Object.assign(new Error('secret internals'), { name: 'ValidationException', $fault: 'client' })), 500],
+      [failingStore(table.tableName, throttlingError), 503],
+    ] as const) {
+      await withStore(store, async () => expect((await changes()).status).toBe(status));
+    }
+  });
+
   it('every documented answer was provoked above', () => {
     expect(doc.unseen()).toEqual([]);
   });
@@ -215,6 +236,20 @@ describe('the documented parameter patterns accept exactly what the handler acce
     await fc.assert(
       fc.asyncProperty(v, async (value) => {
         expect((await refusedFor({ v: value })).includes('v')).toBe(!matches(PARAMETER_PATTERNS.v, value));
+      }),
+      RUNS,
+    );
+  });
+
+  it('since and limit (GET base/changes)', async () => {
+    const path = `${BASE(account)}/changes`;
+    const value = fc.oneof(fc.string({ maxLength: 5 }), fc.stringMatching(/^\s?\d{0,4}\s?$/), fc.constantFrom('100', '101', '0', '1', '099', ' 7 '));
+    await fc.assert(
+      fc.asyncProperty(value, async (v) => {
+        expect((await refusedFor({ limit: v }, {}, path)).includes('limit')).toBe(!matches(PARAMETER_PATTERNS.limit, v));
+        // The account is at revision 0: a since that is a number is refused only as above the current revision.
+        const since = await call(handler, { method: 'GET', path, query: { since: v } });
+        expect(since.status === 400 && /must be a revision number/.test(JSON.stringify(since.body))).toBe(!matches(PARAMETER_PATTERNS.since, v));
       }),
       RUNS,
     );

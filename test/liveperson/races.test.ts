@@ -35,6 +35,7 @@ function recording(store: StatusReasonStore): StatusReasonStore {
   return {
     read: (accountId, options) => note(() => store.read(accountId, options)),
     get: (accountId, id) => note(() => store.get(accountId, id)),
+    changes: (accountId, since, limit) => note(() => store.changes(accountId, since, limit)),
     write: (accountId, request, decide) => note(() => store.write(accountId, request, decide)),
   };
 }

@@ -329,6 +329,7 @@ const INVOKE_STATUS: Record<InvokeErrorType, number> = {
   NotFound: 404,
   RevisionConflict: 409,
   IdempotencyKeyReused: 422,
+  HistoryGone: 410,
   InProgress: 409,
   Busy: 503,
   OutcomeUnknown: 500,

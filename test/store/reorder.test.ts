@@ -33,6 +33,7 @@ function recording(store: StatusReasonStore) {
   const wrapped: StatusReasonStore = {
     read: (account, options) => store.read(account, options),
     get: (account, id) => store.get(account, id),
+    changes: (account, since, limit) => store.changes(account, since, limit),
     write: (account, request, decide) =>
       store.write(account, request, (state, ids) => {
         const decision = decide(state, ids);

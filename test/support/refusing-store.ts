@@ -9,6 +9,7 @@ export function refusingStore(base: StatusReasonStore, kind: DomainErrorKind): S
   return {
     read: (accountId, options) => base.read(accountId, options),
     get: (accountId, id) => base.get(accountId, id),
+    changes: (accountId, since, limit) => base.changes(accountId, since, limit),
     write: async () => {
       throw new DomainError(kind, `The write was refused (${kind}).`);
     },
