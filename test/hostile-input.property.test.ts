@@ -124,6 +124,8 @@ describe('LivePerson routes refuse hostile input with a 4xx and write nothing', 
     fc.record({ route: fc.constant('POST array itself'), body: hostile }),
     fc.record({ route: fc.constant('PUT'), body: putBody }),
     fc.record({ route: fc.constant('POST override PUT'), body: putBody }),
+    // `[ID]` becomes the account's one reason: without the spoiled field the reorder would apply.
+    fc.record({ route: fc.constant('POST reorder'), body: spoiled({ ids: '[ID]' }, ['ids']) }),
   );
 
   it('in bodies, with and without Idempotency-Key', async () => {
@@ -136,7 +138,9 @@ describe('LivePerson routes refuse hostile input with a 4xx and write nothing', 
             ? await lp('PUT', item(), body, headers)
             : route === 'POST override PUT'
               ? await lp('POST', item(), body, { ...headers, 'x-http-method-override': 'PUT' })
-              : await lp('POST', BASE(account), body, headers);
+              : route === 'POST reorder'
+                ? await lp('POST', `${BASE(account)}/reorder`, body.replaceAll('[ID]', `[${reasonId}]`), headers)
+                : await lp('POST', BASE(account), body, headers);
         expectLivePersonRefusal(res, route);
         expect(await revision()).toBe(base);
       }),
@@ -171,6 +175,24 @@ describe('LivePerson routes refuse hostile input with a 4xx and write nothing', 
         // An unknown or malformed id may also be a 404 (no such reason); never a 5xx.
         expectLivePersonRefusal(res, `${where} on ${method}`);
         expect(await revision()).toBe(base);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('the change history refuses hostile query parameters with a 400', () => {
+  it('since and limit', async () => {
+    const value = fc.oneof(
+      fc.constantFrom('-1', 'abc', '1e3', '0.5', '101', '0', '999999', '9'.repeat(400), '\ud800', '%00', '0x10', '1.0e0'),
+      fc.string({ minLength: 17, maxLength: 2_000 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('since', 'limit'), value, async (name, v) => {
+        if (name === 'since' && v === '0') return; // a good since
+        const res = await lp('GET', `${BASE(account)}/changes`, undefined, {}, { [name]: v });
+        expectLivePersonRefusal(res, `changes ${name}=${v.slice(0, 40)}`);
+        expect(res.status, v.slice(0, 40)).toBe(400);
       }),
       RUNS,
     );
@@ -252,7 +274,7 @@ describe('Connect operations refuse hostile input with a Connect error and write
 // ------------------------------------------------------------- direct invoke
 
 describe('direct invoke actions answer hostile payloads with a typed error and write nothing', () => {
-  const TYPED = ['InvalidRequest', 'Duplicate', 'LimitExceeded', 'NotFound', 'RevisionConflict', 'IdempotencyKeyReused', 'InProgress', 'Busy'];
+  const TYPED = ['InvalidRequest', 'Duplicate', 'LimitExceeded', 'NotFound', 'RevisionConflict', 'IdempotencyKeyReused', 'InProgress', 'Busy', 'HistoryGone'];
   const payload = fc.oneof(
     spoiled({ action: '"createStatusReasons"', accountId: '""', items: '[{"text":"Break","state":"Online"}]' }, ['accountId', 'items', 'ifMatch', 'idempotencyKey']),
     spoiled(REASON, REASON_FIELDS).map((item) => objectText({ action: '"createStatusReasons"', accountId: '""', items: `[${item}]` })),
@@ -261,6 +283,8 @@ describe('direct invoke actions answer hostile payloads with a typed error and w
     spoiled({ action: '"replaceStatusReason"', accountId: '""', id: 'ID', item: '{"text":"Break","state":"Online"}' }, ['accountId', 'id', 'item', 'ifMatch', 'idempotencyKey']),
     spoiled(REASON, [...REASON_FIELDS, 'id']).map((item) => objectText({ action: '"replaceStatusReason"', accountId: '""', id: 'ID', item })),
     spoiled({ action: '"deleteStatusReason"', accountId: '""', id: 'ID' }, ['accountId', 'id', 'ifMatch', 'idempotencyKey']),
+    spoiled({ action: '"reorderStatusReasons"', accountId: '""', ids: '[IDS]' }, ['accountId', 'ids', 'ifMatch', 'idempotencyKey']),
+    spoiled({ action: '"listChanges"', accountId: '""', since: '0', limit: '10' }, ['accountId', 'since', 'limit']),
     hostile.map((action) => objectText({ action, accountId: '""' })),
     hostile,
   );
@@ -269,8 +293,10 @@ describe('direct invoke actions answer hostile payloads with a typed error and w
     const base = await revision();
     await fc.assert(
       fc.asyncProperty(payload, idempotencyKey, async (text, key) => {
-        let event: unknown = JSON.parse(text.replaceAll('"accountId":""', `"accountId":${JSON.stringify(account)}`).replaceAll('"id":ID', `"id":${reasonId}`));
-        const writes = typeof event === 'object' && event !== null && /^(create|replace|delete)/.test(String((event as { action?: unknown }).action));
+        let event: unknown = JSON.parse(text.replaceAll('"accountId":""', `"accountId":${JSON.stringify(account)}`).replaceAll('"id":ID', `"id":${reasonId}`).replaceAll('[IDS]', `[${reasonId}]`));
+        // Not String(action): a deeply nested array's toString recurses past the stack.
+        const action = typeof event === 'object' && event !== null ? (event as { action?: unknown }).action : undefined;
+        const writes = typeof action === 'string' && /^(create|replace|delete|reorder)/.test(action);
         if (writes && key !== undefined && !Object.hasOwn(event as object, 'idempotencyKey')) event = { ...(event as object), idempotencyKey: key };
         const answer = (await invoke(event, lambdaContext())) as { error?: { type: string; message: string } };
         expect(answer.error, text.slice(0, 300)).toBeDefined();
