@@ -567,10 +567,13 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       return replayed ?? { revision, answer: decision.answer, replayed: false };
     } catch (error) {
       if (!(error instanceof CommitUnknown)) {
-        // Not committed: this write's history parts count for nothing (no head names them); remove them.
-        await this.removeParts(partsSent, requestDeadline);
-        // Not committed: free the lease. Ids of a write that wrote nothing go back.
-        await this.leases.release(accountId, lease, !itemsSent, requestDeadline + 500).catch(() => {});
+        // Not committed: this write's history parts count for nothing (no head names them), and the
+        // lease is freed (ids of a write that wrote nothing go back). Both in the time kept for
+        // answering: a commit retried to its deadline leaves none of its own.
+        await Promise.all([
+          this.removeParts(partsSent, requestDeadline + 500),
+          this.leases.release(accountId, lease, !itemsSent, requestDeadline + 500).catch(() => {}),
+        ]);
       }
       throw this.failure(error, accountId);
     }

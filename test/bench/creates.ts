@@ -19,6 +19,9 @@ import { textKey, wireSize, type StatusReason } from '../../functions/domain/sta
 import { DynamoStatusReasonStore, type DynamoStoreOptions, type StoreEvent } from '../../functions/store/dynamo-store.js';
 import { dynamoClientFromEnv } from '../../functions/store/from-env.js';
 import { newToken } from '../../functions/store/lease.js';
+import { encodeEntry } from '../../functions/store/history.js';
+import { createdChange, type ChangeEntry } from '../../functions/domain/changes.js';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { bucketKey, bucketOf, liveKey, META_SK, partitionKey, textDigest } from '../../functions/store/layout.js';
 import { localCredentials } from '../../infra/local/dynamodb-local.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
@@ -174,6 +177,10 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
       },
     };
   });
+  // The write's history entry, as the store encodes it: small ones ride whole in their head (history.ts).
+  const entry: ChangeEntry = { revision: 1, at: new Date(now).toISOString(), via: 'liveperson', actor: {}, changes: reasons.map(createdChange) };
+  const history = encodeEntry(partitionKey(accountId), entry, token, now);
+  if (history.parts.length) throw new Error('floor: a create entry in parts is not modelled');
   const commit = new TransactWriteItemsCommand({
     ClientRequestToken: token,
     TransactItems: [
@@ -183,7 +190,8 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
           Key: metaKey,
           UpdateExpression:
             'SET revision = :revision, layout = :layout, committedHigh = :high, dirty = :dirty, live = :live, liveBytes = :liveBytes, historyBytes = :zero, ' +
-            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, lowestOrder = :one, holdMs = :zero, nextId = :high REMOVE lockToken, lockExpires, lockFrom, lockN, lockKey, lockSince, line.#me',
+            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, lowestOrder = :one, holdMs = :zero, nextId = :high, wrote = :wrote, ' +
+            'changesOldest = :revision, changesOldestAt = :now, changesBytes = :changesBytes REMOVE lockToken, lockExpires, lockFrom, lockN, lockKey, lockSince, line.#me',
           ExpressionAttributeNames: { '#me': token },
           ConditionExpression: 'lockToken = :token',
           ExpressionAttributeValues: {
@@ -196,12 +204,16 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
             ':zero': n(0),
             ':one': n(1),
             ':layout': n(2),
+            ':wrote': { L: reasons.map((reason) => n(reason.id)) },
+            ':now': n(now),
+            ':changesBytes': n(history.bytes),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
       ...bucketUpdates,
       ...(inline ? items.map((Item) => ({ Put: { TableName: tableName, Item } })) : []),
+      { Put: { TableName: tableName, Item: marshall(history.head) } },
     ],
   });
   return { acquire, read, batches, commit };

@@ -117,6 +117,8 @@ function plainBytes(value: unknown): number {
   if (typeof value === 'string') return Buffer.byteLength(value);
   if (typeof value === 'number') return numberBytes(String(value));
   if (typeof value === 'boolean' || value === null) return 1;
+  // Binary (the history's gzip'd entries): its bytes, not a map of its indices.
+  if (value instanceof Uint8Array) return value.byteLength;
   if (Array.isArray(value)) return 3 + value.reduce((b: number, v) => b + 1 + plainBytes(v), 0);
   if (value instanceof Set) return [...value].reduce((b: number, v) => b + plainBytes(v), 0);
   if (typeof value === 'object') {
