@@ -95,6 +95,8 @@ import { backoffDelay, Calls, sleep, type BackoffOptions } from './retry.js';
 export type { StoreEvent } from './events.js';
 
 const BATCH_SIZE = 25;
+/** What a write that sent history parts keeps, after its last commit attempt and fence, to remove them. */
+const PARTS_CLEANUP_MS = 400;
 /** TransactWriteItems takes at most 100 actions. */
 const TRANSACTION_MAX = 100;
 /** What a commit has left for reasons: besides them it holds #META, the history head and purge, and maybe an idempotency record. */
@@ -562,7 +564,9 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       // The idempotency record goes last: commit() finds its refusal by that place.
       if (key) actions.push(this.recordPut(pk, key, decision.answer, revision));
       if (actions.length > TRANSACTION_MAX) throw new Error(`a commit of ${actions.length} actions planned; TransactWriteItems takes ${TRANSACTION_MAX}`);
-      const replayed = await this.commit(accountId, pk, lease, actions, key, !itemsSent, deadline);
+      // A write that sent history parts stops trying to commit early enough to remove them if it fails.
+      const commitDeadline = partsSent.length ? deadline - PARTS_CLEANUP_MS : deadline;
+      const replayed = await this.commit(accountId, pk, lease, actions, key, !itemsSent, commitDeadline);
       if (replayed) await this.removeParts(partsSent, requestDeadline);
       return replayed ?? { revision, answer: decision.answer, replayed: false };
     } catch (error) {

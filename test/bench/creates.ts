@@ -21,7 +21,6 @@ import { dynamoClientFromEnv } from '../../functions/store/from-env.js';
 import { newToken } from '../../functions/store/lease.js';
 import { encodeEntry } from '../../functions/store/history.js';
 import { createdChange, type ChangeEntry } from '../../functions/domain/changes.js';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { bucketKey, bucketOf, liveKey, META_SK, partitionKey, textDigest } from '../../functions/store/layout.js';
 import { localCredentials } from '../../infra/local/dynamodb-local.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
@@ -213,7 +212,21 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
       },
       ...bucketUpdates,
       ...(inline ? items.map((Item) => ({ Put: { TableName: tableName, Item } })) : []),
-      { Put: { TableName: tableName, Item: marshall(history.head) } },
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            pk,
+            sk: s_(history.head.sk as string),
+            rev: n(1),
+            at: n(now),
+            token: s_(token),
+            bytes: n(history.bytes),
+            parts: n(0),
+            data: { B: history.head.data as Uint8Array },
+          },
+        },
+      },
     ],
   });
   return { acquire, read, batches, commit };
