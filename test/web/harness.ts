@@ -24,12 +24,13 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-export async function startConsoleServer(): Promise<ConsoleServer> {
+/** `storeOptions`: for the store behind the server, such as small history keep-limits. */
+export async function startConsoleServer(storeOptions: Parameters<Awaited<ReturnType<typeof createTestTable>>['store']>[0] = {}): Promise<ConsoleServer> {
   const consoleDir = await ensureConsoleBuilt();
   const table = await createTestTable();
   const keysDir = mkdtempSync(path.join(tmpdir(), 'console-keys-'));
   const keys = await loadOrCreateKeys(keysDir);
-  const store = table.store();
+  const store = table.store(storeOptions);
   const server = await startLocalServer({
     handler: createHandler(() => store),
     keys,
