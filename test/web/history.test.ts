@@ -14,7 +14,7 @@ let context: BrowserContext;
 beforeAll(async () => {
   [server, forgetful, browser] = await Promise.all([
     startConsoleServer(),
-    startConsoleServer({ keepLimits: { maxAgeMs: 86_400_000, maxBytes: 2_000 } }),
+    startConsoleServer({ store: { keepLimits: { maxAgeMs: 86_400_000, maxBytes: 2_000 } } }),
     launchChromium(),
   ]);
 });
