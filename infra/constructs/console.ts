@@ -5,7 +5,7 @@
 // the page how to sign in.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -119,7 +119,7 @@ export class Console extends FlatScope {
       );
     }
     // index.html and config.json: revalidated on every load, and invalidated at the edge on deploy.
-    new s3deploy.BucketDeployment(this, 'DeployConsolePage', {
+    const pageDeployment = new s3deploy.BucketDeployment(this, 'DeployConsolePage', {
       destinationBucket: this.bucket,
       sources: [...(site ? [s3deploy.Source.asset(site, { exclude: ['assets', 'assets/*', 'assets/**'] })] : []), s3deploy.Source.jsonData('config.json', props.config)],
       cacheControl: [s3deploy.CacheControl.noCache()],
@@ -129,6 +129,20 @@ export class Console extends FlatScope {
       distributionPaths: ['/', '/index.html', '/config.json'],
     });
 
+    // Both deployments share CDK's one BucketDeployment function (a singleton of the stack), which CDK writes and
+    // maintains: its runtime, its managed logging policy and the S3 wildcards of its copy job are CDK's.
+    const deployFunction = pageDeployment.handlerRole.node.scope!;
+    const deployReason =
+      "CDK's BucketDeployment function (one per stack, written and maintained by CDK) runs only during deployments: it logs through AWSLambdaBasicExecutionRole, reads the CDK asset bucket (s3:GetObject*/GetBucket*/List*), copies into and prunes the console bucket's objects (s3:*Object*, Abort*), and invalidates the distribution (no resource-level permissions).";
+    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
+    const assetBucket = `arn:<AWS::Partition>:s3:::cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-<AWS::AccountId>-<AWS::Region>/*`;
+    Validations.of(deployFunction).acknowledge(
+      { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment function runs on the Python runtime CDK pins for it; it runs only during deployments, never on a request path." },
+      { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: deployReason },
+      ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*', `Resource::${assetBucket}`, `Resource::<${bucketId}.Arn>/*`, 'Resource::*'].map(
+        (finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason: deployReason }),
+      ),
+    );
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'The console bucket holds only the built static page, uploaded by the deployment; CloudFront, its only reader through Origin Access Control, is where requests would be logged (see CFR3).',
