@@ -115,14 +115,17 @@ export class Identity extends FlatScope {
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.NONE,
       // The console's users: an administrator sets each one's account (app clients may read it, never write it).
-      customAttributes: { account: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) },
+      // Only with the console, so that a stack without it deploys the pool exactly as before.
+      ...(props.consoleClient && { customAttributes: { account: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) } }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    new cognito.CfnUserPoolGroup(this, 'WritersGroup', {
-      userPoolId: userPool.userPoolId,
-      groupName: WRITER_GROUP,
-      description: 'Admin console users who may change status reasons (others read only)',
-    });
+    if (props.consoleClient) {
+      new cognito.CfnUserPoolGroup(this, 'WritersGroup', {
+        userPoolId: userPool.userPoolId,
+        groupName: WRITER_GROUP,
+        description: 'Admin console users who may change status reasons (others read only)',
+      });
+    }
     const readScope = new cognito.ResourceServerScope({ scopeName: SCOPES.read, scopeDescription: 'Read status reasons' });
     const writeScope = new cognito.ResourceServerScope({
       scopeName: SCOPES.write,

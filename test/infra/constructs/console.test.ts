@@ -162,6 +162,8 @@ describe('the stack with console=true', { timeout: BUILD_TIMEOUT_MS }, () => {
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::CloudFront::Distribution', 0);
     t.resourceCountIs('AWS::S3::Bucket', 0);
+    t.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
+    expect(JSON.stringify(t.findResources('AWS::Cognito::UserPool'))).not.toContain('"Schema"');
     expect(stack.identity.consoleClient).toBeUndefined();
     expect(Object.keys(t.findOutputs('ConsoleUrl'))).toEqual([]);
   });
