@@ -1,3 +1,8 @@
+// Room: functions/store/. The only code that speaks DynamoDB for the accounts'
+// data: the layout, the write lease, the write and read paths, history, retries
+// and errors. It reports what happens (retries, waits, takeovers) through the
+// `onEvent` listener its owner passes in. May import: domain.
+//
 // The only module that speaks DynamoDB (with its helpers in this folder): the
 // layout is in layout.ts, the write lease in lease.ts.
 //

@@ -26,7 +26,7 @@ import { Readable } from 'node:stream';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
 import type { HttpHandlerOptions } from '@smithy/types';
-import { dynamoClientFromEnv, dynamoHttpHandler } from '../../../functions/store/from-env.js';
+import { dynamoClientFromEnv, dynamoHttpHandler } from '../../../functions/entry/store-from-env.js';
 import { localClient } from '../../support/dynamo.js';
 
 type Input = Record<string, any>;
