@@ -1,14 +1,13 @@
-// The store: the only code that speaks DynamoDB. `DynamoStatusReasonStore` is
-// a thin facade that builds what the modules of this folder share (the
-// document client, `Calls`, the lease, the settings) and hands each call to
-// them: the read path (read-path.ts, changes-read.ts), the write path
-// (write-path.ts: lease.ts, plan.ts, purge.ts, batch.ts, commit.ts,
-// records.ts), over the layout (layout.ts, history.ts) and one place for every
-// call's deadline and retries (retry.ts, errors.ts). It reports what happens
-// to the `onEvent` listener, which the composition root wires to logs and
-// metrics. May import the domain's types and every module of this folder;
-// nothing in this folder imports it, and nothing here imports from above the
-// domain (entry points, adapters, platform).
+// Room: functions/store/. The only code that speaks DynamoDB for the accounts'
+// data. `DynamoStatusReasonStore` is a thin facade: it builds what the modules
+// of this folder share (the document client, `Calls`, the lease, the settings)
+// and hands each call to them: the read path (read-path.ts, changes-read.ts),
+// the write path (write-path.ts, with lease.ts, plan.ts, purge.ts, batch.ts,
+// commit.ts, records.ts), over the layout (layout.ts, history.ts) and one place
+// for every call's deadline and retries (retry.ts, errors.ts). It reports what
+// happens (retries, waits, takeovers) through the `onEvent` listener its owner
+// passes in (functions/entry/store-from-env.ts wires it to logs and metrics).
+// May import: domain. Inside the room no module imports this facade.
 //
 // A write:
 //  1. takes the account's lease (lease.ts), which allocates its ids; in parallel,
