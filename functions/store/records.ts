@@ -2,8 +2,8 @@
 // commit's conditional put of a new one (on condition that the key is unused),
 // and the first answer a repeat of a keyed write gets back. A record is written
 // only in its write's commit, so it exists exactly when that write does. May
-// import the domain's errors and idempotency, and the store's context and
-// layout only.
+// import the domain's errors and idempotency, and the store's batch types,
+// context and layout only.
 import { DomainError } from '../domain/errors.js';
 import { IDEMPOTENCY_TTL_MS } from '../domain/idempotency.js';
 import type { IdempotencyKey, WriteOutcome } from '../domain/store.js';
