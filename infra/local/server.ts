@@ -54,6 +54,8 @@ export interface LocalServerOptions {
   documents?: Record<string, unknown>;
   /** The admin console's built files (web/dist), served at `/` on paths no API route uses. */
   consoleDir?: string;
+  /** Origins besides its own that the console may fetch from (an OIDC issuer's); default: none. */
+  consoleConnectSources?: readonly string[];
   /** Mints tokens for the console's dev sign-in (`POST /dev/sign-in`), answered to loopback callers only. */
   devSignIn?: (account: string, scope: string) => Promise<string>;
 }
@@ -127,7 +129,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         return await signInDev(req, res, options.devSignIn);
       }
       const route = compiled.find((r) => r.method === method && r.regex.test(url.pathname));
-      if (!route && options.consoleDir && (method === 'GET' || method === 'HEAD') && serveConsole(options.consoleDir, url.pathname, method, res)) return;
+      if (!route && options.consoleDir && (method === 'GET' || method === 'HEAD') && serveConsole(options.consoleDir, url.pathname, method, res, options.consoleConnectSources)) return;
       if (!route) return gatewayError(res, 404, 'Not Found');
       const body = await readBody(req, maxBodyBytes);
       if (!body) return gatewayError(res, 413, 'Request Entity Too Large');

@@ -4,7 +4,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { PreTokenGenerationClientCredentialsV3TriggerEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accountsInTable, createPreTokenGeneration, type PreTokenGenerationEvent } from '../../functions/entry/pre-token-generation.js';
+import { accountsInTable, createPreTokenGeneration, DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE, type PreTokenGenerationEvent } from '../../functions/entry/pre-token-generation.js';
 import { CLIENT_ACCOUNT_ATTRIBUTE, clientKey } from '../../functions/platform/machine-clients.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 
@@ -65,12 +65,79 @@ describe('pre-token-generation trigger', () => {
     await expect(trigger(event)).rejects.toThrow(/client-d/);
   });
 
-  it('leaves tokens of other sources (user sign-ins, which this pool has none of) as they are', async () => {
-    const lookups: string[] = [];
-    const trigger = createPreTokenGeneration({ accountOf: async (id) => (lookups.push(id), 'x') });
-    const event: PreTokenGenerationEvent = { ...clientCredentialsEvent('client-a'), triggerSource: 'TokenGeneration_Authentication' };
-    const out = await trigger(structuredClone(event));
-    expect(out).toEqual(event);
-    expect(lookups).toEqual([]);
+  it('client credentials: a user-like attribute or group in the event changes nothing (the account is the client’s)', async () => {
+    await register('client-e', 'mine');
+    const trigger = createPreTokenGeneration({ accountOf: accountsInTable(table.client, table.tableName) });
+    const event = clientCredentialsEvent('client-e');
+    event.request.userAttributes = { [USER_ACCOUNT_ATTRIBUTE]: 'other' };
+    event.request.groupConfiguration.groupsToOverride = [DEFAULT_WRITER_GROUP];
+    const out = await trigger(event);
+    expect(out.response.claimsAndScopeOverrideDetails.accessTokenGeneration).toEqual({ claimsToAddOrOverride: { account: 'mine' } });
+  });
+});
+
+const READ = 'agent-status-reasons/status-reasons:read';
+const WRITE = 'agent-status-reasons/status-reasons:write';
+
+/** What Cognito sends when a user signs in through the hosted pages (the console's authorization code flow), or refreshes. */
+function userEvent(
+  attributes: Record<string, string>,
+  groups: string[],
+  { source = 'TokenGeneration_HostedAuth', scopes = ['openid', READ, WRITE] }: { source?: string; scopes?: string[] } = {},
+): PreTokenGenerationEvent {
+  return {
+    version: '3',
+    triggerSource: source,
+    region: 'eu-west-1',
+    userPoolId: USER_POOL_ID,
+    userName: 'ann',
+    callerContext: { awsSdkVersion: 'aws-sdk-unknown-unknown', clientId: 'console-client' },
+    request: { userAttributes: { sub: 'b2c3', email: 'ann@example.com', ...attributes }, groupConfiguration: { groupsToOverride: groups, iamRolesToOverride: [] }, scopes },
+    response: { claimsAndScopeOverrideDetails: {} },
+  };
+}
+
+describe('pre-token-generation trigger, for users (the admin console)', () => {
+  const lookups: string[] = [];
+  const trigger = createPreTokenGeneration({ accountOf: async (id) => (lookups.push(id), 'from-table') });
+
+  it('a member of the writers’ group gets the account of custom:account and keeps both scopes', async () => {
+    const out = await trigger(userEvent({ [USER_ACCOUNT_ATTRIBUTE]: '123' }, [DEFAULT_WRITER_GROUP, 'other']));
+    expect(out.response.claimsAndScopeOverrideDetails).toEqual({ accessTokenGeneration: { claimsToAddOrOverride: { account: '123' } } });
+    expect(lookups).toEqual([]); // users are never looked up as machine clients
+  });
+
+  it('a user outside the group gets the account and read only: the write scope is suppressed', async () => {
+    for (const groups of [[], ['status-reasons-readers'], ['Status-Reasons-Admins']]) {
+      const out = await trigger(userEvent({ [USER_ACCOUNT_ATTRIBUTE]: '123' }, groups));
+      expect(out.response.claimsAndScopeOverrideDetails.accessTokenGeneration).toEqual({ claimsToAddOrOverride: { account: '123' }, scopesToSuppress: [WRITE] });
+    }
+  });
+
+  it('on refresh and every other user source the same rules hold', async () => {
+    for (const source of ['TokenGeneration_RefreshTokens', 'TokenGeneration_Authentication', 'TokenGeneration_NewPasswordChallenge', 'TokenGeneration_AuthenticateDevice']) {
+      const out = await trigger(userEvent({ [USER_ACCOUNT_ATTRIBUTE]: '9' }, [], { source }));
+      expect(out.response.claimsAndScopeOverrideDetails.accessTokenGeneration, source).toEqual({ claimsToAddOrOverride: { account: '9' }, scopesToSuppress: [WRITE] });
+    }
+  });
+
+  it('a user without an account gets no account claim and no service scope, whatever the group', async () => {
+    for (const attributes of [{}, { [USER_ACCOUNT_ATTRIBUTE]: '   ' }] as Record<string, string>[]) {
+      const out = await trigger(userEvent(attributes, [DEFAULT_WRITER_GROUP]));
+      expect(out.response.claimsAndScopeOverrideDetails.accessTokenGeneration).toEqual({ scopesToSuppress: [READ, WRITE] });
+    }
+  });
+
+  it('suppresses the write scope in whatever form it was asked for, or the pool’s own when the event lists none', async () => {
+    const bare = await trigger(userEvent({ [USER_ACCOUNT_ATTRIBUTE]: '1' }, [], { scopes: ['openid', 'status-reasons:write', 'custom-rs/status-reasons:write'] }));
+    expect(bare.response.claimsAndScopeOverrideDetails.accessTokenGeneration?.scopesToSuppress).toEqual(['status-reasons:write', 'custom-rs/status-reasons:write']);
+    const none = await createPreTokenGeneration({ accountOf: async () => undefined, resourceServer: 'rs' })(userEvent({ [USER_ACCOUNT_ATTRIBUTE]: '1' }, [], { scopes: [] }));
+    expect(none.response.claimsAndScopeOverrideDetails.accessTokenGeneration?.scopesToSuppress).toEqual(['rs/status-reasons:write']);
+  });
+
+  it('the claim name and the group are configurable; a user cannot name their account by any other attribute', async () => {
+    const custom = createPreTokenGeneration({ accountOf: async () => 'x', accountClaim: 'tenant', writerGroup: 'editors' });
+    const out = await custom(userEvent({ [USER_ACCOUNT_ATTRIBUTE]: '42', 'custom:tenant': 'victim', account: 'victim' }, ['editors']));
+    expect(out.response.claimsAndScopeOverrideDetails.accessTokenGeneration).toEqual({ claimsToAddOrOverride: { tenant: '42' } });
   });
 });
