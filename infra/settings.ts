@@ -5,9 +5,9 @@
 // these, nor CDK's own, is refused with the closest known key suggested, so a
 // misspelt `-c machineClient=123` does not deploy as if it were absent.
 import type { Construct } from 'constructs';
-import { RESERVED_CLAIMS } from '../functions/cognito/machine-clients.js';
+import { RESERVED_CLAIMS } from '../functions/platform/machine-clients.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
-import { DEFAULT_ACCOUNT_CLAIM } from '../functions/http/middlewares/jwt-claims.js';
+import { DEFAULT_ACCOUNT_CLAIM } from '../functions/platform/http/middlewares/jwt-claims.js';
 
 /** A setting refused at synth: `<key>=<value>: <rule>`. */
 export class SettingError extends Error {

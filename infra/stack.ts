@@ -23,7 +23,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { CONNECT_ROUTES } from '../functions/connect/routes.js';
+import { CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
 import { Api, connectRouteArns, grantPrincipalArn } from './constructs/api.js';
 import { Data } from './constructs/data.js';

@@ -13,10 +13,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { CLIENT_ACCOUNT_ATTRIBUTE, CLIENT_PARTITION_PREFIX, clientKey } from '../../functions/cognito/machine-clients.js';
-import { DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE, WRITER_GROUP_ENV } from '../../functions/cognito/pre-token-generation.js';
-import { ACCOUNT_CLAIM_ENV, DEFAULT_RESOURCE_SERVER, RESOURCE_SERVER_ENV } from '../../functions/http/middlewares/jwt-claims.js';
-import { SERVICE_NAME } from '../../functions/metric-names.js';
+import { CLIENT_ACCOUNT_ATTRIBUTE, CLIENT_PARTITION_PREFIX, clientKey } from '../../functions/platform/machine-clients.js';
+import { DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE, WRITER_GROUP_ENV } from '../../functions/entry/pre-token-generation.js';
+import { ACCOUNT_CLAIM_ENV, DEFAULT_RESOURCE_SERVER, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
+import { SERVICE_NAME } from '../../functions/platform/metric-names.js';
 import { FlatScope } from './flat-logical-ids.js';
 import { ENTRIES, serviceFunction } from './functions.js';
 

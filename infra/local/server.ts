@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isLoopback, serveConsole, signInDev } from '../../web/server/serve.js';
 import type { Context } from 'aws-lambda';
-import { CONNECT_ROUTES, routePattern } from '../../functions/connect/routes.js';
-import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
+import { CONNECT_ROUTES, routePattern } from '../../functions/adapters/connect/routes.js';
+import type { HttpEvent, HttpResult } from '../../functions/platform/http/types.js';
 import { verifyBearer, type LocalKeys } from './jwt.js';
 
 export type Authorization = 'jwt' | 'iam';

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createHandler } from '../../functions/handler.js';
+import { createHandler } from '../../functions/entry/http.js';
 import { loadOrCreateKeys, signToken } from '../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../infra/local/server.js';
 import { ensureConsoleBuilt } from '../../web/server/build.js';
