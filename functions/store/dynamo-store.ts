@@ -111,7 +111,7 @@ export interface DynamoStoreOptions {
   leaseWaitMs?: number;
   /** How many writers may wait for one account at once; beyond it a write is refused at once (429). */
   leaseQueueMax?: number;
-  /** The shortest and longest pause between a waiting writer's reads of `#META` (it waits by its place in line; the next in line reads at least every 25 ms). */
+  /** The shortest and longest pause between a waiting writer's reads of `#META` (it sleeps until its turn should have come; once due, it reads at least every 25 ms). */
   leasePoll?: { minMs: number; maxMs: number };
   /** The longest a request may take when the caller gives no deadline (tests, the benchmark). */
   requestMs?: number;
@@ -164,6 +164,17 @@ interface StartKeys {
   key?: string | undefined;
   /** The text keys whose holders the decision may ask for. */
   textKeys?: readonly string[] | undefined;
+}
+
+const bucketsOf = (wanted: StartKeys): number[] => [...new Set((wanted.textKeys ?? []).map((k) => bucketOf(textDigest(k))))];
+
+/** The sort keys a write reads besides #META: the reason's live and deleted items, the text buckets, the idempotency record. */
+function startKeys(wanted: StartKeys): string[] {
+  const keys: string[] = [];
+  if (wanted.target !== undefined) keys.push(liveKey(wanted.target), deletedKey(wanted.target));
+  keys.push(...bucketsOf(wanted).map(bucketKey));
+  if (wanted.key !== undefined) keys.push(recordKey(wanted.key));
+  return keys;
 }
 
 type WriteRequestItem = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
@@ -226,7 +237,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         waitMs: options.leaseWaitMs ?? 8_000,
         queueMax: options.leaseQueueMax ?? 16,
         pollMinMs: options.leasePoll?.minMs ?? 2,
-        pollMaxMs: options.leasePoll?.maxMs ?? 500,
+        pollMaxMs: options.leasePoll?.maxMs ?? 2_000,
         pollNextMaxMs: Math.min(options.leasePoll?.maxMs ?? 25, 25),
       },
       this.onEvent,
@@ -400,12 +411,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
    * out, so that writers arriving (each writes `#META` once) cannot cancel it.
    */
   private async readStart(pk: string, wanted: StartKeys, deadline: number, { attempts = Infinity, underLease }: { attempts?: number; underLease?: Meta } = {}): Promise<StartRead> {
-    const keys = underLease ? [] : [META_SK];
-    const { target: id, key } = wanted;
-    if (id !== undefined) keys.push(liveKey(id), deletedKey(id));
-    const bucketNumbers = [...new Set((wanted.textKeys ?? []).map((k) => bucketOf(textDigest(k))))];
-    keys.push(...bucketNumbers.map(bucketKey));
-    if (key !== undefined) keys.push(recordKey(key));
+    const keys = underLease ? startKeys(wanted) : [META_SK, ...startKeys(wanted)];
     const out = await this.calls.send<{ Responses?: { Item?: Record<string, unknown> }[] }>(
       'TransactGetItems',
       new TransactGetCommand({ TransactItems: keys.map((sk) => ({ Get: { TableName: this.table, Key: { pk, sk } } })) }),
@@ -413,10 +419,15 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       { attempts },
     );
     const items = (out.Responses ?? []).map((r) => r.Item);
-    if (underLease) items.unshift(undefined);
-    const meta = underLease ?? toMeta(items[0]);
-    const target = id !== undefined ? this.targetOf(meta, items[1], items[2]) : undefined;
-    const first = id !== undefined ? 3 : 1;
+    return underLease ? this.startFrom(items, wanted, underLease) : this.startFrom(items.slice(1), wanted, toMeta(items[0]));
+  }
+
+  /** What a write's read holds: `items` are those of `startKeys(wanted)`, in that order, read at `meta`. */
+  private startFrom(items: ReadonlyArray<Record<string, unknown> | undefined>, wanted: StartKeys, meta: Meta): StartRead {
+    const { target: id, key } = wanted;
+    const bucketNumbers = bucketsOf(wanted);
+    const target = id !== undefined ? this.targetOf(meta, items[0], items[1]) : undefined;
+    const first = id !== undefined ? 2 : 0;
     const buckets = new Map(bucketNumbers.map((b, i) => [b, bucketHolders(items[first + i])]));
     const record = key !== undefined ? this.freshRecord(items[items.length - 1]) : undefined;
     return { revision: meta.revision, target, record, buckets };
@@ -492,7 +503,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     const contended = this.wasContended(accountId);
     const speculate = needsStart && !contended;
     const [leased, started] = await Promise.allSettled([
-      this.leases.acquire(accountId, request.newIds, key?.key, requestDeadline, contended),
+      this.leases.acquire(accountId, request.newIds, key?.key, requestDeadline, contended, needsStart ? startKeys(wanted) : []),
       speculate ? this.readStart(pk, wanted, requestDeadline, { attempts: 1 }) : Promise.resolve(undefined),
     ]);
     // A repeat of a request that committed answers as it did, busy account or not.
@@ -515,7 +526,8 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
       // The read beside the lease holds only if no write committed in between.
       let start = started.status === 'fulfilled' ? started.value : undefined;
       if (needsStart && (!start || start.revision !== meta.revision)) {
-        start = await this.readStart(pk, wanted, deadline, { underLease: meta });
+        // Read with #META by the read that showed the lease ours, or now, under the lease.
+        start = lease.along ? this.startFrom(lease.along, wanted, meta) : await this.readStart(pk, wanted, deadline, { underLease: meta });
         // The key's record as of this revision: a repeat of a write that committed answers as it did.
         if (start.record && key) {
           await this.leases.release(accountId, lease, true, deadline).catch(() => {});

@@ -15,7 +15,7 @@ import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, listStatusReasons } from '../../functions/domain/status-reasons.js';
 import type { StoreEvent } from '../../functions/store/events.js';
-import { plain } from '../../functions/store/lease.js';
+import { encodePlace, keyTag, plain } from '../../functions/store/lease-line.js';
 import { META_SK, partitionKey } from '../../functions/store/layout.js';
 import { faultyClient, isLeaseTake, rules } from '../support/fault-layer.js';
 import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
@@ -46,8 +46,8 @@ async function setMeta(account: string, values: Record<string, unknown>, remove:
   );
 }
 
-/** A place in the line as #META holds it: [since, until, deadline, ids, key]. */
-const place = (since: number, until: number) => [since, until, until + 1_000, 1, ''];
+/** A place in the line as #META holds it (`encodePlace`). */
+const place = (since: number, until: number) => encodePlace({ since, until, deadline: until + 1_000, ids: 1, key: '' });
 
 const meta = async (account: string) =>
   (await doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: META_SK }, ConsistentRead: true }))).Item!;
@@ -202,7 +202,7 @@ describe('the cap on waiting writers', () => {
 describe('a repeat of a keyed request while the first still runs', () => {
   it('is told it is in progress (retryable, nothing written) instead of waiting for the lease', async () => {
     const account = newAccount();
-    await holdLease(account, { lockKey: 'lp:k-1' });
+    await holdLease(account, { lockKey: keyTag('lp:k-1') });
     const store = table.store({ leaseWaitMs: 5_000 });
     const idempotency = { key: 'lp:k-1', fingerprint: 'f' };
     const error = await failure(createStatusReasons(store, account, reason('Again'), { idempotency }));
