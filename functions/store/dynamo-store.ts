@@ -237,7 +237,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         waitMs: options.leaseWaitMs ?? 8_000,
         queueMax: options.leaseQueueMax ?? 16,
         pollMinMs: options.leasePoll?.minMs ?? 2,
-        pollMaxMs: options.leasePoll?.maxMs ?? 2_000,
+        pollMaxMs: options.leasePoll?.maxMs ?? 500,
         pollNextMaxMs: Math.min(options.leasePoll?.maxMs ?? 25, 25),
       },
       this.onEvent,
@@ -832,7 +832,8 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     // How long a hold takes (from finding the lease ours to this commit), for the waiters' timing.
     const held = Math.max(0, now - lease.since);
     set.push('holdMs = :holdMs');
-    values[':holdMs'] = Math.round(lease.holdMs === undefined ? held : lease.holdMs * 0.8 + held * 0.2);
+    // One slow turn (a large write, a retried call) counts as at most twice the usual: waiters sleep by it.
+    values[':holdMs'] = Math.round(lease.holdMs === undefined ? held : lease.holdMs * 0.8 + Math.min(held, 2 * lease.holdMs) * 0.2);
     // The lease goes to the oldest waiter this writer knows of, its ids after this write's.
     const end = endLease(lease, meta.nextId, now, this.leaseMs);
     const metaUpdate = {

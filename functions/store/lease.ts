@@ -45,6 +45,11 @@ export {
   type Waiter,
 } from './lease-line.js';
 
+/**
+ * A waiter further back reads after this share of the turns ahead of it: turns
+ * vary, and a lease handed to a waiter that sleeps lies idle until it reads.
+ */
+const FAR_SHARE = 0.6;
 /** A first guess at how long a turn takes, before any commit measured one. */
 const DEFAULT_HOLD_MS = 30;
 
@@ -145,11 +150,14 @@ export class AccountLeases {
 
   /**
    * How long to sleep before reading `#META` again, and whether this waiter is
-   * next in line. Its turn should come when the current turn ends (`lockSince`
-   * plus `holdMs`, the time commits measured from being given the lease to
-   * committing) plus one turn per live waiter ahead of it: it reads then, not
-   * before. Once that moment has passed it looks again every quarter of a turn
-   * (at most every `pollNextMaxMs`): a lease handed to it lies idle until it reads.
+   * next in line. A turn is `holdMs` (what commits measured from being given the
+   * lease to committing); the current one started at `lockSince`. The next in
+   * line reads when the current turn should end; a waiter with k live waiters
+   * ahead reads when it should be next (k turns on), then again when its own
+   * turn should come: about two reads a write, not one every few milliseconds.
+   * Once that moment has passed the next in line looks again every quarter of a
+   * turn (at most every `pollNextMaxMs`: a lease handed to it lies idle until it
+   * reads), the others once a turn.
    */
   private pollDelay(view: Record<string, unknown>, token: string, now: number): { ms: number; next: boolean } {
     const { pollMinMs, pollMaxMs, pollNextMaxMs } = this.options;
@@ -157,9 +165,13 @@ export class AccountLeases {
     const ahead = lineOf(view).filter((w) => w.token !== token && w.token !== view.lockToken && w.until >= now);
     const mine = lineOf(view).find((w) => w.token === token);
     const before = mine ? ahead.filter((w) => w.since < mine.since || (w.since === mine.since && w.token < token)).length : ahead.length;
-    if (view.lockToken === undefined) return { ms: pollMinMs + before * turn, next: before === 0 }; // free: the oldest takes it now
-    const due = (num(view.lockSince) ?? now) + turn * (before + 1);
-    const ms = due > now ? due - now : Math.min(Math.max(turn / 4, pollMinMs), pollNextMaxMs);
+    // Free: the oldest live waiter takes it now, the others look again once it should have.
+    if (view.lockToken === undefined) return { ms: Math.min(pollMinMs + before * turn * FAR_SHARE, pollMaxMs), next: before === 0 };
+    // Next in line: when the current turn should end. Further back: when it should be next (the
+    // line may move faster than the turns measured so far, and a lease handed over lies idle until read).
+    const due = (num(view.lockSince) ?? now) + (before === 0 ? turn : turn * before * FAR_SHARE);
+    // Past it: the next in line looks again every quarter of a turn, the others once a turn.
+    const ms = due > now ? due - now : before === 0 ? Math.min(Math.max(turn / 4, pollMinMs), pollNextMaxMs) : turn;
     return { ms: Math.min(Math.max(ms, pollMinMs), pollMaxMs), next: before === 0 };
   }
 
