@@ -237,7 +237,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         waitMs: options.leaseWaitMs ?? 8_000,
         queueMax: options.leaseQueueMax ?? 16,
         pollMinMs: options.leasePoll?.minMs ?? 2,
-        pollMaxMs: options.leasePoll?.maxMs ?? 500,
+        pollMaxMs: options.leasePoll?.maxMs ?? 2_000,
         pollNextMaxMs: Math.min(options.leasePoll?.maxMs ?? 25, 25),
       },
       this.onEvent,

@@ -45,11 +45,6 @@ export {
   type Waiter,
 } from './lease-line.js';
 
-/**
- * A waiter further back reads after this share of the turns ahead of it: turns
- * vary, and a lease handed to a waiter that sleeps lies idle until it reads.
- */
-const FAR_SHARE = 0.6;
 /** A first guess at how long a turn takes, before any commit measured one. */
 const DEFAULT_HOLD_MS = 30;
 
@@ -152,12 +147,12 @@ export class AccountLeases {
    * How long to sleep before reading `#META` again, and whether this waiter is
    * next in line. A turn is `holdMs` (what commits measured from being given the
    * lease to committing); the current one started at `lockSince`. The next in
-   * line reads when the current turn should end; a waiter with k live waiters
-   * ahead reads when it should be next (k turns on), then again when its own
-   * turn should come: about two reads a write, not one every few milliseconds.
-   * Once that moment has passed the next in line looks again every quarter of a
-   * turn (at most every `pollNextMaxMs`: a lease handed to it lies idle until it
-   * reads), the others once a turn.
+   * line reads when the current turn should end. A waiter with k live waiters
+   * ahead expects its turn k + 1 turns on, give or take about √k turns (turns
+   * vary, and a lease handed to a waiter that sleeps lies idle until it reads):
+   * it reads after k + 1 − √k turns, and again by what it then sees. Once its
+   * moment has passed the next in line looks again every quarter of a turn (at
+   * most every `pollNextMaxMs`), the others once a turn.
    */
   private pollDelay(view: Record<string, unknown>, token: string, now: number): { ms: number; next: boolean } {
     const { pollMinMs, pollMaxMs, pollNextMaxMs } = this.options;
@@ -166,10 +161,8 @@ export class AccountLeases {
     const mine = lineOf(view).find((w) => w.token === token);
     const before = mine ? ahead.filter((w) => w.since < mine.since || (w.since === mine.since && w.token < token)).length : ahead.length;
     // Free: the oldest live waiter takes it now, the others look again once it should have.
-    if (view.lockToken === undefined) return { ms: Math.min(pollMinMs + before * turn * FAR_SHARE, pollMaxMs), next: before === 0 };
-    // Next in line: when the current turn should end. Further back: when it should be next (the
-    // line may move faster than the turns measured so far, and a lease handed over lies idle until read).
-    const due = (num(view.lockSince) ?? now) + (before === 0 ? turn : turn * before * FAR_SHARE);
+    if (view.lockToken === undefined) return { ms: Math.min(pollMinMs + turn * (before - Math.sqrt(before)), pollMaxMs), next: before === 0 };
+    const due = (num(view.lockSince) ?? now) + turn * (before + 1 - Math.sqrt(before));
     // Past it: the next in line looks again every quarter of a turn, the others once a turn.
     const ms = due > now ? due - now : before === 0 ? Math.min(Math.max(turn / 4, pollMinMs), pollNextMaxMs) : turn;
     return { ms: Math.min(Math.max(ms, pollMinMs), pollMaxMs), next: before === 0 };
