@@ -1,5 +1,5 @@
 // The Amazon Connect part of the stack: one IAM-authorized HTTP API route per
-// entry of CONNECT_ROUTES (functions/connect/routes.ts, which also says where
+// entry of CONNECT_ROUTES (functions/adapters/connect/routes.ts, which also says where
 // each route's InstanceId is), and the key that seals Connect's NextTokens.
 import { RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import type { HttpApi, HttpMethod, HttpRoute, HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -7,9 +7,9 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { CONNECT_ROUTES } from '../functions/connect/routes.js';
+import { CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
 
-/** The function's variable holding the NextToken key (see functions/connect/next-token.ts). */
+/** The function's variable holding the NextToken key (see functions/adapters/connect/next-token.ts). */
 export const NEXT_TOKEN_SECRET_VARIABLE = 'CONNECT_NEXT_TOKEN_SECRET';
 
 export interface ConnectRoutesProps {

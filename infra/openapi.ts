@@ -1,11 +1,11 @@
 // `npm run openapi`: writes the LivePerson API's OpenAPI document (built from
-// the handler's zod schemas by functions/http/openapi.ts) to openapi.json.
-// test/liveperson/openapi.test.ts fails when the committed file is not what
+// the handler's zod schemas by functions/adapters/liveperson/openapi.ts) to openapi.json.
+// test/adapters/liveperson/openapi.test.ts fails when the committed file is not what
 // this writes now.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildOpenApiDocument } from '../functions/http/openapi.js';
+import { buildOpenApiDocument } from '../functions/adapters/liveperson/openapi.js';
 
 /** Where the committed document lives: the repository root. */
 export const OPENAPI_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'openapi.json');

@@ -5,9 +5,9 @@
 // these, nor CDK's own, is refused with the closest known key suggested, so a
 // misspelt `-c machineClient=123` does not deploy as if it were absent.
 import type { Construct } from 'constructs';
-import { RESERVED_CLAIMS } from '../functions/cognito/machine-clients.js';
+import { RESERVED_CLAIMS } from '../functions/platform/machine-clients.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
-import { DEFAULT_ACCOUNT_CLAIM } from '../functions/http/middlewares/jwt-claims.js';
+import { DEFAULT_ACCOUNT_CLAIM } from '../functions/platform/http/middlewares/jwt-claims.js';
 
 /** A setting refused at synth: `<key>=<value>: <rule>`. */
 export class SettingError extends Error {
@@ -65,6 +65,9 @@ export const SETTING_RULES = {
   apiRateLimit: `a positive number of requests per second, at most ${API_ACCOUNT_RATE_LIMIT} (API Gateway's account throttle)`,
   apiBurstLimit: `a positive integer number of requests, at most ${API_ACCOUNT_BURST_LIMIT} (API Gateway's account burst)`,
   terminationProtection: '"true" or "false": whether CloudFormation refuses to delete the stack',
+  console:
+    '"true" or "false" (default): whether the stack serves the admin console (S3 behind CloudFront, the API at /api/* on the same origin) and, with its own Cognito pool, makes the console\'s app client (with jwtIssuer, consoleClientId is required)',
+  consoleClientId: 'the console\'s public OIDC client id at jwtIssuer (1-256 printable ASCII characters, no space): only with console=true and jwtIssuer; jwtAudience must accept its tokens',
   nextTokenSecretVersion:
     'a Secrets Manager VersionId of the NextToken secret (32-64 letters, digits or "-", as put-secret-value prints it): the function is deployed with that version, so a new value takes effect',
 } as const;
@@ -94,6 +97,8 @@ export interface SettingsInput {
   apiBurstLimit?: number;
   terminationProtection?: boolean;
   nextTokenSecretVersion?: string;
+  console?: boolean;
+  consoleClientId?: string;
 }
 
 /** The checked settings the stack builds from. */
@@ -117,6 +122,8 @@ export interface Settings {
   terminationProtection: boolean;
   /** Undefined: the secret's current version as of the deploy that last changed the function. */
   nextTokenSecretVersion: string | undefined;
+  /** Serve the admin console; with an external issuer, `clientId` is its OIDC client there. */
+  console: { clientId?: string } | undefined;
 }
 
 /** Edit distance, for "did you mean". */
@@ -309,6 +316,17 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
     throw new SettingError('nextTokenSecretVersion', nextTokenSecretVersion, SETTING_RULES.nextTokenSecretVersion);
   }
 
+  const consoleOn = booleanSetting('console', input.console, raw('console'), false);
+  const consoleClientId = input.consoleClientId ?? raw('consoleClientId');
+  if (consoleClientId !== undefined) {
+    if (!consoleOn || !externalIssuer) throw new SettingError('consoleClientId', consoleClientId, `it is only read with console=true and jwtIssuer (the stack's own pool makes the console's client): ${SETTING_RULES.consoleClientId}`);
+    if (!/^[\x21-\x7E]{1,256}$/.test(consoleClientId)) throw new SettingError('consoleClientId', consoleClientId, SETTING_RULES.consoleClientId);
+  }
+  if (consoleOn && externalIssuer && consoleClientId === undefined) throw new SettingError('consoleClientId', null, `required with console=true and jwtIssuer: ${SETTING_RULES.consoleClientId}`);
+  if (consoleOn && !externalIssuer && machineClients.length >= MAX_JWT_AUDIENCES) {
+    throw new SettingError('machineClients', `${machineClients.length} accounts`, `at most ${MAX_JWT_AUDIENCES - 1} with console=true (the console's app client takes one of API Gateway's ${MAX_JWT_AUDIENCES} audiences per JWT authorizer)`);
+  }
+
   return {
     stage,
     memorySize,
@@ -325,5 +343,6 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
     apiBurstLimit,
     terminationProtection,
     nextTokenSecretVersion,
+    console: consoleOn ? { ...(consoleClientId !== undefined && { clientId: consoleClientId }) } : undefined,
   };
 }

@@ -3,7 +3,8 @@
 // HTTP and direct-invoke functions), Identity (an external JWT issuer, or a
 // Cognito user pool with one machine client per account and a pre-token
 // trigger), Api (the HTTP API, its JWT- and IAM-authorized routes, the
-// throttled stage) and Observability (alarms, their topic, the dashboard).
+// throttled stage), Observability (alarms, their topic, the dashboard) and,
+// with `console=true`, Console (the admin page on CloudFront, the API at /api/*).
 // This file reads the settings, wires the constructs and writes the outputs.
 //
 // The constructs are FlatScopes: they do not appear in their resources'
@@ -12,6 +13,7 @@
 //
 // The stack is importable without the app (infra/app.ts) so tests can build it
 // in their own App.
+import path from 'node:path';
 import { CfnOutput, Stack, type CfnElement, type StackProps } from 'aws-cdk-lib';
 import type { HttpApi, HttpRoute, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -21,12 +23,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { CONNECT_ROUTES } from '../functions/connect/routes.js';
+import { CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
 import { Api, connectRouteArns, grantPrincipalArn } from './constructs/api.js';
 import { Data } from './constructs/data.js';
 import { LogicalIdRegistry } from './constructs/flat-logical-ids.js';
-import { Functions } from './constructs/functions.js';
+import { Functions, PROJECT_ROOT } from './constructs/functions.js';
+import { Console, builtConsoleDir } from './constructs/console.js';
 import { Identity, RESOURCE_SERVER_IDENTIFIER } from './constructs/identity.js';
 import { Observability } from './constructs/observability.js';
 import { readSettings, readStage, type Settings } from './settings.js';
@@ -92,6 +95,12 @@ export interface AgentStatusReasonsStackProps extends StackProps {
   readonly apiBurstLimit?: number;
   /** The NextToken secret's VersionId the HTTP function is deployed with (context `nextTokenSecretVersion`): how a rotation takes effect. */
   readonly nextTokenSecretVersion?: string;
+  /** Serve the admin console (context `console=true`): S3 + CloudFront with the API at `/api/*`; with the own pool, its app client too. */
+  readonly console?: boolean;
+  /** The console's OIDC client id at jwtIssuer (context `consoleClientId`): required with console and jwtIssuer. */
+  readonly consoleClientId?: string;
+  /** The built page to upload (default: web/dist when `npm run console:build` has made it; otherwise only /config.json is deployed). */
+  readonly consoleSiteDir?: string;
   // terminationProtection (context `terminationProtection=true`) is StackProps'.
 }
 
@@ -123,6 +132,8 @@ export class AgentStatusReasonsStack extends Stack {
   readonly identity: Identity;
   readonly httpApi: Api;
   readonly observability: Observability;
+  /** The admin console, when `console` is on. */
+  readonly console?: Console;
   /** The checked settings (infra/settings.ts). */
   readonly settings: Settings;
   private readonly logicalIds = new LogicalIdRegistry();
@@ -163,6 +174,7 @@ export class AgentStatusReasonsStack extends Stack {
       entry: props.entry,
       handler: props.handler,
       memorySize,
+      consoleClient: settings.console !== undefined && !settings.externalIssuer,
     });
     this.jwtIssuer = this.identity.jwtIssuer;
     this.jwtAudience = this.identity.jwtAudience;
@@ -182,6 +194,26 @@ export class AgentStatusReasonsStack extends Stack {
     this.api = this.httpApi.api;
     this.stage = this.httpApi.stage;
     this.connectRoutes = this.httpApi.connectRoutes;
+
+    if (settings.console) {
+      const scopePrefix = this.resourceServer ? `${this.resourceServer}/` : '';
+      const ownPool = this.userPoolDomain && this.identity.consoleClient;
+      this.console = new Console(this, 'Console', {
+        api: this.api,
+        config: {
+          signIn: 'oidc',
+          authority: this.jwtIssuer,
+          clientId: ownPool ? this.identity.consoleClient!.userPoolClientId : settings.console.clientId,
+          scope: `openid ${scopePrefix}status-reasons:read ${scopePrefix}status-reasons:write`,
+          accountClaim: this.accountClaim,
+          // Cognito's /logout ends its hosted session too; another provider's sign-out is its own.
+          ...(ownPool && { signOutUrl: `${this.userPoolDomain!.baseUrl()}/logout` }),
+        },
+        connectSources: ownPool ? [`https://cognito-idp.${this.region}.${this.urlSuffix}`, this.userPoolDomain!.baseUrl()] : [new URL(this.jwtIssuer).origin],
+        siteDir: props.consoleSiteDir ?? builtConsoleDir(path.join(PROJECT_ROOT, 'web', 'dist')),
+      });
+      if (ownPool) this.identity.setConsoleUrl(this.console.url);
+    }
 
     this.observability = new Observability(this, 'Observability', {
       api: this.api,
@@ -207,6 +239,10 @@ export class AgentStatusReasonsStack extends Stack {
       description: 'The direct-invoke function, for direct invokers (lambda:InvokeFunction)',
       exportName: `${this.stackName}-FunctionArn`,
     });
+    if (this.console) {
+      new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The admin console (sign in with a user of the pool, or of your identity provider)' });
+      if (this.identity.consoleClient) new CfnOutput(this, 'ConsoleClientId', { value: this.identity.consoleClient.userPoolClientId, description: "The console's public Cognito app client (authorization code + PKCE)" });
+    }
     new CfnOutput(this, 'HttpFunctionName', { value: this.httpFunction.functionName, description: 'The function behind the API (only the API may invoke it)' });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });

@@ -11,12 +11,12 @@
 // to build.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createHandler, type Handler } from '../functions/handler.js';
-import { createInvokeEntry, type InvokeEntry } from '../functions/invoke-handler.js';
-import { CONNECT_ERRORS } from '../functions/connect/connect.js';
+import { createHandler, type Handler } from '../functions/entry/http.js';
+import { createInvokeEntry, type InvokeEntry } from '../functions/entry/invoke.js';
+import { CONNECT_ERRORS } from '../functions/adapters/connect/connect.js';
 import { createTestTable, newAccount } from './support/dynamo.js';
 import { BASE, httpEvent, lambdaContext } from './support/events.js';
-import { connectEvent } from './connect/helpers.js';
+import { connectEvent } from './adapters/connect/helpers.js';
 
 let handler: Handler;
 let invoke: InvokeEntry;

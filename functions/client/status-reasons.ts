@@ -1,3 +1,7 @@
+// Room: functions/client/. The typed client other Lambdas call the invoke
+// function with; it speaks the invoke adapter's wire protocol. May import:
+// domain, adapters/invoke/protocol.ts.
+//
 // The typed client other Lambdas use to call the function directly (IAM decides
 // who may invoke), one function per action:
 //
@@ -27,11 +31,11 @@ import {
   type StatusReasonResult,
   type StatusReasonsResult,
   type WriteFields,
-} from '../invoke/protocol.js';
+} from '../adapters/invoke/protocol.js';
 
 export type { FieldError } from '../domain/errors.js';
 export type { StatusReason } from '../domain/status-reason.js';
-export type { ChangesResult, InvokeErrorType, StatusReasonResult, StatusReasonsResult, WriteFields } from '../invoke/protocol.js';
+export type { ChangesResult, InvokeErrorType, StatusReasonResult, StatusReasonsResult, WriteFields } from '../adapters/invoke/protocol.js';
 export type { Change, ChangeEntry } from '../domain/changes.js';
 
 /** A status reason as a caller sends it to create one (LivePerson's object). */

@@ -1,3 +1,8 @@
+// Room: functions/domain/. The rules, with no I/O and nothing of HTTP or
+// DynamoDB: schemas, limits, errors, ordering, idempotency keys, change entries,
+// and the store's interface (store.ts) that the store room implements. May
+// import: nothing else.
+//
 // The rules of status reasons: uniqueness, the per-account cap and storage
 // budget, ordering, revisions. Every adapter (LivePerson, Connect, direct invoke)
 // calls these; none of it knows HTTP or DynamoDB.

@@ -11,7 +11,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { ConnectRoute } from '../../functions/connect/routes.js';
+import type { ConnectRoute } from '../../functions/adapters/connect/routes.js';
 import { addConnectRoutes } from '../connect-routes.js';
 import { FlatScope } from './flat-logical-ids.js';
 
@@ -57,7 +57,7 @@ export function connectRouteArns(api: IHttpApi, routes: readonly ConnectRoute[],
 
 /**
  * The IAM principal a grantee is, in the form the function derives from the
- * verified caller (`principalOf` in functions/connect-grants.ts): a role or a
+ * verified caller (`principalOf` in functions/adapters/connect/grants.ts): a role or a
  * user by name, whatever its path or session.
  */
 export function grantPrincipalArn(grantee: iam.IGrantable): string {

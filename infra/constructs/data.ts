@@ -1,6 +1,6 @@
 // The service's one DynamoDB table: every account's reasons, its write log,
 // idempotency records and lease (functions/store/layout.ts), and the machine
-// clients' account items (functions/cognito/machine-clients.ts).
+// clients' account items (functions/platform/machine-clients.ts).
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';

@@ -12,9 +12,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { CONNECT_GRANTS_ENV, type ConnectGrant } from '../../functions/connect/routes.js';
-import { ACCOUNT_CLAIM_ENV, RESOURCE_SERVER_ENV } from '../../functions/http/middlewares/jwt-claims.js';
-import { SERVICE_NAME } from '../../functions/metric-names.js';
+import { CONNECT_GRANTS_ENV, type ConnectGrant } from '../../functions/adapters/connect/routes.js';
+import { ACCOUNT_CLAIM_ENV, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
+import { SERVICE_NAME } from '../../functions/platform/metric-names.js';
 import { FlatScope } from './flat-logical-ids.js';
 
 /** The repository root (this file lives in `<root>/infra/constructs/`). */
@@ -23,11 +23,11 @@ export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
 /** The Lambda entries the deployed functions bundle: one codebase, one entry per caller. */
 export const ENTRIES = {
   /** API Gateway's events only. */
-  http: path.join(PROJECT_ROOT, 'functions', 'handler.ts'),
+  http: path.join(PROJECT_ROOT, 'functions', 'entry', 'http.ts'),
   /** Direct invokes only. */
-  invoke: path.join(PROJECT_ROOT, 'functions', 'invoke-handler.ts'),
+  invoke: path.join(PROJECT_ROOT, 'functions', 'entry', 'invoke.ts'),
   /** Cognito's pre-token-generation trigger. */
-  preTokenGeneration: path.join(PROJECT_ROOT, 'functions', 'cognito', 'pre-token-generation.ts'),
+  preTokenGeneration: path.join(PROJECT_ROOT, 'functions', 'entry', 'pre-token-generation.ts'),
 } as const;
 
 /**
@@ -191,7 +191,7 @@ export class Functions extends FlatScope {
     });
   }
 
-  /** Records a per-instance grant for the HTTP function's check (functions/connect-grants.ts). */
+  /** Records a per-instance grant for the HTTP function's check (functions/adapters/connect/grants.ts). */
   addConnectGrant(grant: ConnectGrant): void {
     this.connectGrants.push(grant);
   }

@@ -1,8 +1,11 @@
 // Who may call the LivePerson routes: either an external identity provider
 // (issuer and audiences given), or a Cognito user pool this construct makes,
 // with one machine client per account and a pre-token-generation trigger that
-// puts the client's account into its access tokens.
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+// puts the client's account into its access tokens. The pool also holds the
+// admin console's users: each carries its account in `custom:account` (only an
+// administrator sets it), the writers' group grants the write scope, and, when
+// the stack serves the console, a public app client signs them in (code + PKCE).
+import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,9 +13,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { CLIENT_ACCOUNT_ATTRIBUTE, CLIENT_PARTITION_PREFIX, clientKey } from '../../functions/cognito/machine-clients.js';
-import { ACCOUNT_CLAIM_ENV, DEFAULT_RESOURCE_SERVER } from '../../functions/http/middlewares/jwt-claims.js';
-import { SERVICE_NAME } from '../../functions/metric-names.js';
+import { CLIENT_ACCOUNT_ATTRIBUTE, CLIENT_PARTITION_PREFIX, clientKey } from '../../functions/platform/machine-clients.js';
+import { DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE, WRITER_GROUP_ENV } from '../../functions/entry/pre-token-generation.js';
+import { ACCOUNT_CLAIM_ENV, DEFAULT_RESOURCE_SERVER, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
+import { SERVICE_NAME } from '../../functions/platform/metric-names.js';
 import { FlatScope } from './flat-logical-ids.js';
 import { ENTRIES, serviceFunction } from './functions.js';
 
@@ -32,6 +36,9 @@ export const PRE_TOKEN_TIMEOUT_SECONDS = 5;
  */
 export const NO_CLIENT_AUDIENCE = 'no-machine-client-registered';
 
+/** The group whose members keep the write scope in their console tokens. */
+export const WRITER_GROUP = DEFAULT_WRITER_GROUP;
+
 export interface IdentityProps {
   /** The service's table: the machine clients' account items live there. */
   readonly table: dynamodb.ITableV2;
@@ -50,6 +57,8 @@ export interface IdentityProps {
   readonly handler?: string;
   /** The trigger's memory in MB. */
   readonly memorySize: number;
+  /** Make a public app client for the admin console (its callback URL is set later with `setConsoleUrl`). */
+  readonly consoleClient?: boolean;
 }
 
 /** The JWT issuer and audiences the API's authorizer checks, and the Cognito resources behind them when the stack issues tokens itself. */
@@ -62,6 +71,11 @@ export class Identity extends FlatScope {
   readonly preTokenFunction?: NodejsFunction;
   /** One app client per account in `machineClients`, by account. */
   readonly machineClients: ReadonlyMap<string, cognito.UserPoolClient>;
+  /** The admin console's public app client (authorization code + PKCE, no secret), when asked for. */
+  readonly consoleClient?: cognito.UserPoolClient;
+  /** The resource server's scopes as tokens carry them (`<identifier>/status-reasons:read`, …). */
+  readonly scopeNames: { readonly read: string; readonly write: string };
+  private consoleUrl?: string;
   /** The role and log group of the custom resources' function (one for all clients). */
   private machineClientWriter?: { role: iam.Role; logGroup: logs.LogGroup };
   private readonly table: dynamodb.ITableV2;
@@ -69,12 +83,17 @@ export class Identity extends FlatScope {
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
     this.table = props.table;
+    const identifier = props.resourceServer ?? RESOURCE_SERVER_IDENTIFIER;
+    this.scopeNames = { read: `${identifier}/${SCOPES.read}`, write: `${identifier}/${SCOPES.write}` };
     if (props.externalIssuer) {
       if (props.machineClients.length) throw new Error("machineClients makes clients in the stack's own Cognito pool: it cannot go with jwtIssuer");
       this.jwtIssuer = props.externalIssuer.issuer;
       this.jwtAudience = [...props.externalIssuer.audience];
       this.machineClients = new Map();
       return;
+    }
+    if (props.consoleClient && props.machineClients.length >= MAX_MACHINE_CLIENTS) {
+      throw new Error(`machineClients: at most ${MAX_MACHINE_CLIENTS - 1} with the console (its app client takes one of API Gateway's ${MAX_MACHINE_CLIENTS} audiences per JWT authorizer), got ${props.machineClients.length}`);
     }
     if (props.machineClients.length > MAX_MACHINE_CLIENTS) {
       throw new Error(`machineClients: at most ${MAX_MACHINE_CLIENTS} (API Gateway's audiences per JWT authorizer), got ${props.machineClients.length}; use your own identity provider beyond that`);
@@ -95,7 +114,14 @@ export class Identity extends FlatScope {
       mfa: cognito.Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.NONE,
+      // The console's users: an administrator sets each one's account (app clients may read it, never write it).
+      customAttributes: { account: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) },
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new cognito.CfnUserPoolGroup(this, 'WritersGroup', {
+      userPoolId: userPool.userPoolId,
+      groupName: WRITER_GROUP,
+      description: 'Admin console users who may change status reasons (others read only)',
     });
     const readScope = new cognito.ResourceServerScope({ scopeName: SCOPES.read, scopeDescription: 'Read status reasons' });
     const writeScope = new cognito.ResourceServerScope({
@@ -111,7 +137,7 @@ export class Identity extends FlatScope {
     Validations.of(userPool).acknowledge({
       id: 'AwsSolutions-COG8',
       reason:
-        'The pool has no human users: it only issues client-credentials (machine-to-machine) tokens. The Plus tier adds threat protection for user sign-ins and is billed per monthly active user, so it would protect nothing here. Essentials is used because it allows access-token customization (the `account` claim) for M2M tokens.',
+        'Human users are only the admin console’s few administrators, created by an operator (no self sign-up), with a 12-character password policy and mandatory TOTP; machine clients use client credentials. The Plus tier adds threat protection billed per monthly active user; Essentials is used because it allows access-token customization (the `account` claim, the write scope by group) for users and M2M tokens.',
     });
 
     // The trigger puts each machine client's account into its tokens (event V3_0: client credentials included).
@@ -119,8 +145,14 @@ export class Identity extends FlatScope {
     const preTokenFunction = serviceFunction(this, 'PreTokenGeneration', {
       entry: props.entry ?? ENTRIES.preTokenGeneration,
       handler: props.handler ?? 'handler',
-      description: 'Agent status reasons: puts the account of a machine client into its Cognito access tokens',
-      environment: { TABLE_NAME: props.table.tableName, POWERTOOLS_SERVICE_NAME: SERVICE_NAME, [ACCOUNT_CLAIM_ENV]: props.accountClaim },
+      description: 'Agent status reasons: puts the account of a machine client or a console user into its Cognito access tokens',
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        [ACCOUNT_CLAIM_ENV]: props.accountClaim,
+        [RESOURCE_SERVER_ENV]: identifier,
+        [WRITER_GROUP_ENV]: WRITER_GROUP,
+      },
       memorySize: props.memorySize,
       // Cognito waits 5 s for a trigger and then fails the token request: a longer timeout only bills work nobody awaits.
       timeout: Duration.seconds(PRE_TOKEN_TIMEOUT_SECONDS),
@@ -152,11 +184,46 @@ export class Identity extends FlatScope {
       clients.set(account, client);
     }
     this.machineClients = clients;
+    if (props.consoleClient) {
+      // A public client (a browser keeps no secret): the authorization code grant, which Cognito holds to PKCE when the
+      // page sends a challenge (oidc-client-ts always does). Its callback is the console's URL, known once the
+      // distribution exists (setConsoleUrl). Users may read their attributes but write none: custom:account is the admin's.
+      const consoleUrl = Lazy.string({
+        produce: () => {
+          if (!this.consoleUrl) throw new Error('Identity: the console client needs the console URL (setConsoleUrl) before synth');
+          return this.consoleUrl;
+        },
+      });
+      this.consoleClient = userPool.addClient('ConsoleClient', {
+        userPoolClientName: 'admin-console',
+        generateSecret: false,
+        authFlows: { userSrp: true },
+        oAuth: {
+          flows: { authorizationCodeGrant: true },
+          scopes: [cognito.OAuthScope.OPENID, ...scopes],
+          callbackUrls: [consoleUrl],
+          logoutUrls: [consoleUrl],
+        },
+        supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+        readAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true, emailVerified: true }).withCustomAttributes('account'),
+        writeAttributes: new cognito.ClientAttributes(),
+        accessTokenValidity: Duration.hours(1),
+        idTokenValidity: Duration.hours(1),
+        refreshTokenValidity: Duration.hours(12),
+        preventUserExistenceErrors: true,
+      });
+    }
     this.preTokenFunction = preTokenFunction;
     this.userPool = userPool;
     this.jwtIssuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${userPool.userPoolId}`;
     // Cognito access tokens carry no `aud`; API Gateway then matches `client_id` against the audience.
-    this.jwtAudience = clients.size ? [...clients.values()].map((c) => c.userPoolClientId) : [NO_CLIENT_AUDIENCE];
+    const audiences = [...clients.values(), ...(this.consoleClient ? [this.consoleClient] : [])].map((c) => c.userPoolClientId);
+    this.jwtAudience = audiences.length ? audiences : [NO_CLIENT_AUDIENCE];
+  }
+
+  /** The console's URL (`https://<domain>/`): the console client's callback and sign-out URL. */
+  setConsoleUrl(url: string): void {
+    this.consoleUrl = url;
   }
 
   /** Writes the table item that tells the pre-token trigger which account a machine client acts for (removed with the client). */

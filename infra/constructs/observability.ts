@@ -20,7 +20,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, STORE_RETRIES, WRITES_REFUSED } from '../../functions/metric-names.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, STORE_RETRIES, WRITES_REFUSED } from '../../functions/platform/metric-names.js';
 import { THROTTLE_ALARM_OPERATIONS } from './data.js';
 import { FlatScope } from './flat-logical-ids.js';
 
@@ -47,7 +47,7 @@ export const ALARM_THRESHOLDS = {
   sustainedPeriods: 3,
 } as const;
 
-/** One of the function's own metrics (functions/metrics.ts), every function together. */
+/** One of the function's own metrics (functions/platform/metrics.ts), every function together. */
 export function serviceMetric(metricName: string, period: Duration, statistic = 'Sum', label?: string): cloudwatch.Metric {
   return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, period, statistic, ...(label && { label }) });
 }

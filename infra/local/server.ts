@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isLoopback, serveConsole, signInDev } from '../../web/server/serve.js';
 import type { Context } from 'aws-lambda';
-import { CONNECT_ROUTES, routePattern } from '../../functions/connect/routes.js';
-import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
+import { CONNECT_ROUTES, routePattern } from '../../functions/adapters/connect/routes.js';
+import type { HttpEvent, HttpResult } from '../../functions/platform/http/types.js';
 import { verifyBearer, type LocalKeys } from './jwt.js';
 
 export type Authorization = 'jwt' | 'iam';
@@ -54,6 +54,8 @@ export interface LocalServerOptions {
   documents?: Record<string, unknown>;
   /** The admin console's built files (web/dist), served at `/` on paths no API route uses. */
   consoleDir?: string;
+  /** Origins besides its own that the console may fetch from (an OIDC issuer's); default: none. */
+  consoleConnectSources?: readonly string[];
   /** Mints tokens for the console's dev sign-in (`POST /dev/sign-in`), answered to loopback callers only. */
   devSignIn?: (account: string, scope: string) => Promise<string>;
 }
@@ -127,7 +129,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         return await signInDev(req, res, options.devSignIn);
       }
       const route = compiled.find((r) => r.method === method && r.regex.test(url.pathname));
-      if (!route && options.consoleDir && (method === 'GET' || method === 'HEAD') && serveConsole(options.consoleDir, url.pathname, method, res)) return;
+      if (!route && options.consoleDir && (method === 'GET' || method === 'HEAD') && serveConsole(options.consoleDir, url.pathname, method, res, options.consoleConnectSources)) return;
       if (!route) return gatewayError(res, 404, 'Not Found');
       const body = await readBody(req, maxBodyBytes);
       if (!body) return gatewayError(res, 413, 'Request Entity Too Large');

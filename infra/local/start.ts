@@ -10,7 +10,7 @@ import { DATA_DIR } from './paths.js';
 import { startLocalServer } from './server.js';
 import { createSigV4Verifier } from './sigv4.js';
 import { ensureTable } from './table.js';
-import { DEFAULT_RESOURCE_SERVER } from '../../functions/http/middlewares/jwt-claims.js';
+import { DEFAULT_RESOURCE_SERVER } from '../../functions/platform/http/middlewares/jwt-claims.js';
 import { ensureConsoleBuilt } from '../../web/server/build.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -40,9 +40,9 @@ await ensureTable(client, process.env.TABLE_NAME);
 client.destroy();
 
 // Imported only now: the handler reads its configuration from the environment set above.
-const { handler } = await import('../../functions/handler.js');
+const { handler } = await import('../../functions/entry/http.js');
 const keys = await loadOrCreateKeys(DATA_DIR);
-const { buildOpenApiDocument } = await import('../../functions/http/openapi.js');
+const { buildOpenApiDocument } = await import('../../functions/adapters/liveperson/openapi.js');
 const consoleDir = await ensureConsoleBuilt((line) => process.stdout.write(`${line}\n`));
 const server = await startLocalServer({
   handler,

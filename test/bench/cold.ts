@@ -47,7 +47,7 @@ export interface Bundles {
 }
 
 export const BUNDLE_LABELS: Record<keyof Bundles, string> = {
-  handler: 'functions/handler.ts',
+  handler: 'functions/entry/http.ts',
   sdk: '@aws-sdk/client-dynamodb (export *)',
   sdkMinimal: '@aws-sdk/client-dynamodb (client + 4 commands)',
 };
@@ -79,7 +79,7 @@ export async function buildBundles(outDir: string): Promise<Bundles> {
     const result = await build({ ...BUNDLE_OPTIONS, ...options, outfile });
     return describe(name, outfile, result.metafile!);
   };
-  const entry = path.join(ROOT, 'functions/handler.ts');
+  const entry = path.join(ROOT, 'functions/entry/http.ts');
   return {
     handler: await one('handler', { entryPoints: [entry] }),
     sdk: await one('sdk', { stdin: { contents: "export * from '@aws-sdk/client-dynamodb';", resolveDir: ROOT, loader: 'ts' } }),

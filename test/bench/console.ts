@@ -26,7 +26,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // Imported only now: the handler reads its configuration (metrics off) from the environment set above.
-const { createHandler } = await import('../../functions/handler.js');
+const { createHandler } = await import('../../functions/entry/http.js');
 
 const { values } = parseArgs({ options: { screenshot: { type: 'string' }, runs: { type: 'string', default: '5' }, reasons: { type: 'string', default: '1000' }, out: { type: 'string', default: 'bench' } } });
 const runs = Math.max(1, Number(values.runs));

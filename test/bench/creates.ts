@@ -13,11 +13,11 @@ import {
   type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
-import type { HttpEvent, HttpHandler } from '../../functions/http/types.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
+import type { HttpEvent, HttpHandler } from '../../functions/platform/http/types.js';
 import { textKey, wireSize, type StatusReason } from '../../functions/domain/status-reason.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions, type StoreEvent } from '../../functions/store/dynamo-store.js';
-import { dynamoClientFromEnv } from '../../functions/store/from-env.js';
+import { dynamoClientFromEnv } from '../../functions/entry/store-from-env.js';
 import { newToken } from '../../functions/store/lease.js';
 import { encodeEntry } from '../../functions/store/history.js';
 import { createdChange, type ChangeEntry } from '../../functions/domain/changes.js';
@@ -34,7 +34,7 @@ export const TRANSACTION_ITEMS = 4;
 /** The threshold comparison's other side: every create it runs (up to 24 reasons) inside the commit. */
 export const INLINE_ALL = 24;
 
-/** A client configured like the deployed one (functions/store/from-env.ts), pointed at DynamoDB Local. */
+/** A client configured like the deployed one (functions/entry/store-from-env.ts), pointed at DynamoDB Local. */
 export function benchClient(endpoint: string): DynamoDBClient {
   process.env.AWS_ACCESS_KEY_ID ??= localCredentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY ??= localCredentials.secretAccessKey;

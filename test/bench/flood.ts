@@ -12,7 +12,7 @@
 // the ratio here is an upper bound on what the design costs.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
 import { accounts, benchClient } from './creates.js';

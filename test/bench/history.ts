@@ -26,7 +26,7 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { localCredentials, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
 import { ensureTable } from '../../infra/local/table.js';

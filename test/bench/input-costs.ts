@@ -12,7 +12,7 @@
 //   INPUT_COSTS_ROUNDS   timed rounds per shape (15)
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { createHandler } from '../../functions/handler.js';
+import { createHandler } from '../../functions/entry/http.js';
 import { startDynamoDbLocal, localCredentials } from '../../infra/local/dynamodb-local.js';
 import { ensureTable } from '../../infra/local/table.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';

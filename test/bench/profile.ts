@@ -26,7 +26,7 @@ import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { parseCreateBody } from '../../functions/domain/status-reason.js';
 import { createStatusReasons } from '../../functions/domain/status-reasons.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
@@ -172,7 +172,7 @@ async function profileImport(runs: number): Promise<void> {
   try {
     const outfile = path.join(dir, 'handler.mjs');
     await build({
-      entryPoints: [path.join(ROOT, 'functions/handler.ts')],
+      entryPoints: [path.join(ROOT, 'functions/entry/http.ts')],
       bundle: true,
       platform: 'node',
       format: 'esm',

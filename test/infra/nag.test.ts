@@ -32,6 +32,8 @@ const variants: Variant[] = [
   { name: 'with the Cognito user pool', context: {} },
   { name: 'with the Cognito user pool and machine clients', context: { machineClients: '123,acme-eu' } },
   { name: 'with an external issuer and an alarm topic', context: { jwtIssuer: 'https://idp.example.com/', jwtAudience: 'aud', alarmEmail: 'ops@example.com' } },
+  { name: 'with the admin console and the Cognito user pool', context: { console: 'true', machineClients: '123' } },
+  { name: 'with the admin console and an external issuer', context: { console: 'true', jwtIssuer: 'https://idp.example.com/', jwtAudience: 'aud', consoleClientId: 'spa' } },
 ];
 
 describe.each(variants)('cdk-nag AwsSolutions, $name', ({ context }) => {

@@ -54,6 +54,14 @@ const cases: Record<SettingKey, { good: Record<string, unknown>[]; bad: Record<s
   apiBurstLimit: { good: [{ apiBurstLimit: 30 }, { apiBurstLimit: 5000 }], bad: [{ apiBurstLimit: 'none' }, { apiBurstLimit: 5001 }, { apiBurstLimit: 1.5 }] },
   terminationProtection: { good: [{ terminationProtection: 'true' }, { terminationProtection: false }], bad: [{ terminationProtection: 'yes' }] },
   nextTokenSecretVersion: { good: [{ nextTokenSecretVersion: 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE' }], bad: [{ nextTokenSecretVersion: 'AWSCURRENT' }, { nextTokenSecretVersion: 'x'.repeat(65) }] },
+  console: {
+    good: [{ console: 'true' }, { console: false }, { console: 'true', machineClients: Array.from({ length: 49 }, (_, i) => `a${i}`).join(',') }, { ...ISSUER, console: 'true', consoleClientId: '0oa1b2c3' }],
+    bad: [{ console: 'yes' }, { ...ISSUER, console: 'true' }, { console: 'true', machineClients: Array.from({ length: 50 }, (_, i) => `a${i}`).join(',') }],
+  },
+  consoleClientId: {
+    good: [{ ...ISSUER, console: 'true', consoleClientId: 'spa-client' }],
+    bad: [{ ...ISSUER, consoleClientId: 'spa-client' }, { console: 'true', consoleClientId: 'spa-client' }, { ...ISSUER, console: 'true', consoleClientId: 'has space' }],
+  },
 };
 
 describe('settings', () => {
@@ -116,5 +124,9 @@ describe('settings', () => {
     expect(read({ machineClients: '123, acme-eu,123' }).machineClients).toEqual(['123', 'acme-eu']);
     expect(read({ ...ISSUER, jwtAudience: 'a, b' }).externalIssuer).toEqual({ issuer: ISSUER.jwtIssuer, audience: ['a', 'b'] });
     expect(() => read({}, { alarmEmail: 'nope' })).toThrow(SettingError);
+    expect(defaults.console).toBeUndefined();
+    expect(read({ console: 'true' }).console).toEqual({});
+    expect(read({ ...ISSUER, console: 'true', consoleClientId: 'spa' }).console).toEqual({ clientId: 'spa' });
+    expect(refusal({ ...ISSUER, console: 'true' }).message).toMatch(/^consoleClientId=null is refused: required with console=true and jwtIssuer/);
   });
 });

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { CONNECT_ROUTES } from '../../functions/connect/routes.js';
+import { CONNECT_ROUTES } from '../../functions/adapters/connect/routes.js';
 import { NEXT_TOKEN_SECRET_VARIABLE } from '../../infra/connect-routes.js';
 import {
   ACCESS_LOG_FIELDS,
@@ -67,9 +67,9 @@ describe('AgentStatusReasonsStack', () => {
     expect(stack.stackName).toBe(STACK_NAME);
     expect(STACK_NAME).toBe('AgentStatusReasons');
     expect(ENTRIES).toEqual({
-      http: `${PROJECT_ROOT}/functions/handler.ts`,
-      invoke: `${PROJECT_ROOT}/functions/invoke-handler.ts`,
-      preTokenGeneration: `${PROJECT_ROOT}/functions/cognito/pre-token-generation.ts`,
+      http: `${PROJECT_ROOT}/functions/entry/http.ts`,
+      invoke: `${PROJECT_ROOT}/functions/entry/invoke.ts`,
+      preTokenGeneration: `${PROJECT_ROOT}/functions/entry/pre-token-generation.ts`,
     });
   });
 

@@ -13,7 +13,7 @@
 // answer in one form (status class, revision, the reasons it shows) before the
 // checks, which are the same for all three.
 import { textKey } from '../../functions/domain/status-reason.js';
-import type { InvokeErrorType } from '../../functions/invoke/protocol.js';
+import type { InvokeErrorType } from '../../functions/adapters/invoke/protocol.js';
 
 export type Api = 'liveperson' | 'connect' | 'invoke';
 

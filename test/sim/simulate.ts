@@ -24,11 +24,11 @@ import {
   UpdateAgentStatusCommand,
 } from '@aws-sdk/client-connect';
 import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
-import { createConnectHandler } from '../../functions/connect/connect.js';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
-import { createInvokeHandler } from '../../functions/invoke/invoke.js';
+import { createConnectHandler } from '../../functions/adapters/connect/connect.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
+import { createInvokeHandler } from '../../functions/adapters/invoke/invoke.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
-import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
+import type { HttpEvent, HttpResult } from '../../functions/platform/http/types.js';
 import { loadOrCreateKeys, type LocalKeys } from '../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../infra/local/server.js';
 import { createSigV4Verifier } from '../../infra/local/sigv4.js';

@@ -1,7 +1,7 @@
 // Parallel writers on one account, each through its own handler and store (as
 // separate Lambda containers would be), on the real engine.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { listStatusReasons } from '../../functions/domain/status-reasons.js';
 import { BASE, call } from '../support/events.js';
 import { createTestTable, localClient, newAccount, type TestTable } from '../support/dynamo.js';

@@ -9,7 +9,7 @@ import { createStatusReasons, deleteStatusReason, listStatusReasons } from '../.
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
 import type { StoreEvent } from '../../functions/store/events.js';
 import { META_SK, partitionKey } from '../../functions/store/layout.js';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { faultyClient, isCommit, rules, type DynamoCall, type Fault, type FaultPolicy } from '../support/fault-layer.js';
 import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
 import { livePersonRequests } from '../support/liveperson.js';

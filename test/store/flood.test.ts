@@ -4,7 +4,7 @@
 // the flooded account's lease. (How long they take, loaded and not, is the
 // benchmark's to measure: `npm run bench`, not a timed assertion here.)
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { listStatusReasons } from '../../functions/domain/status-reasons.js';
 import type { StoreEvent } from '../../functions/store/events.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';

@@ -6,7 +6,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LIMITS, wireSize } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, deleteStatusReason, getStatusReason, listStatusReasons, replaceStatusReason } from '../../functions/domain/status-reasons.js';
-import { createLivePersonHandler } from '../../functions/http/liveperson.js';
+import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { META_SK, partitionKey } from '../../functions/store/layout.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';

@@ -8,9 +8,9 @@
 // writer in another container (or one that crashed) would leave it.
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../functions/observability.js';
+import { logger } from '../../functions/platform/logger.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
-import { storeFromEnv } from '../../functions/store/from-env.js';
+import { storeFromEnv } from '../../functions/entry/store-from-env.js';
 import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, listStatusReasons } from '../../functions/domain/status-reasons.js';

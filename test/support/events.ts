@@ -1,7 +1,7 @@
 // API Gateway HTTP API (payload 2.0) events as API Gateway builds them, for handler tests.
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
+import type { HttpEvent, HttpResult } from '../../functions/platform/http/types.js';
 
 export const BASE = (account: string) => `/api/account/${account}/configuration/le-agents/status-reasons`;
 export const ALL_SCOPES = 'status-reasons:read status-reasons:write';

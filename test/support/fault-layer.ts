@@ -24,7 +24,7 @@ import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
 import type { HttpHandlerOptions } from '@smithy/types';
-import { dynamoClientFromEnv, dynamoHttpHandler } from '../../functions/store/from-env.js';
+import { dynamoClientFromEnv, dynamoHttpHandler } from '../../functions/entry/store-from-env.js';
 import type { DocumentedDynamo, TransactionPlan } from './documented-dynamo.js';
 
 export type FaultKind = 'throttle' | 'server-error' | 'delay' | 'lost' | 'unprocessed' | 'crash' | 'interleave';
@@ -246,7 +246,7 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
 }
 
 /**
- * A DynamoDB client configured as the function's (store/from-env.ts), pointed
+ * A DynamoDB client configured as the function's (functions/entry/store-from-env.ts), pointed
  * at the test engine, with the fault layer under it.
  */
 export function faultyClient(endpoint: string, policy?: FaultPolicy, documented?: DocumentedDynamo): { client: DynamoDBClient; faults: FaultLayer } {

@@ -1,7 +1,7 @@
 // Shortcuts for LivePerson requests in handler tests: one place for the paths.
 import type { Context } from 'aws-lambda';
 import type { StatusReason } from '../../functions/domain/status-reason.js';
-import type { HttpEvent, HttpResult } from '../../functions/http/types.js';
+import type { HttpEvent, HttpResult } from '../../functions/platform/http/types.js';
 import { BASE, call, type Answer, type EventOptions } from './events.js';
 
 export type Reason = StatusReason;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StatusReasonStore } from '../../functions/domain/store.js';
-import { createHandler } from '../../functions/handler.js';
+import { createHandler } from '../../functions/entry/http.js';
 import { loadOrCreateKeys, signToken, type LocalKeys } from '../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../infra/local/server.js';
 import { createSigV4Verifier } from '../../infra/local/sigv4.js';

@@ -99,6 +99,24 @@ test('on the conflict message and during a keyboard reorder', async () => {
   await writer.keyboard.press('Escape');
 });
 
+test('on the history view: entries of every kind, a long entry opened, an empty history', async () => {
+  const account = await seeded();
+  const { body } = await server.api(account, '');
+  await server.api(account, '/reorder', { method: 'POST', body: { ids: body.map((r: { id: number }) => r.id).reverse() } });
+  await server.api(account, '', { method: 'POST', body: Array.from({ length: 8 }, (_, i) => ({ text: `Batch ${i}`, state: 'Online' })) });
+  const page = await signIn(context, server.url, account);
+  await page.getByRole('button', { name: 'History' }).click();
+  await page.getByRole('list', { name: 'Changes, newest first' }).waitFor();
+  expect(await violations(page), 'history').toEqual([]);
+  await page.getByRole('button', { name: 'Show all 8 changes' }).click();
+  expect(await violations(page), 'history, a long entry opened').toEqual([]);
+
+  const empty = await signIn(context, server.url, newAccount(), 'read');
+  await empty.getByRole('button', { name: 'History' }).click();
+  await empty.getByText('No changes yet.').waitFor();
+  expect(await violations(empty), 'empty history (read only)').toEqual([]);
+});
+
 test('on the read-only and the empty list', async () => {
   const account = await seeded();
   const readerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
@@ -120,7 +138,7 @@ test('the keyboard reaches every control in order', { timeout: 60_000 }, async (
   const page = await signIn(context, server.url, account);
   await expect.poll(() => shownTexts(page)).toHaveLength(4);
   const focused: string[] = [];
-  for (let i = 0; i < 16; i++) {
+  for (let i = 0; i < 20; i++) {
     await page.keyboard.press('Tab');
     focused.push(
       await page.evaluate(() => {
@@ -129,8 +147,8 @@ test('the keyboard reaches every control in order', { timeout: 60_000 }, async (
       }),
     );
   }
-  expect(focused.slice(0, 2)).toEqual(['button:Sign out', 'textarea:']);
-  expect(focused[2]).toMatch(/^select:/);
+  expect(focused.slice(0, 4)).toEqual(['button:Sign out', 'button:Reasons', 'button:History', 'textarea:']);
+  expect(focused[4]).toMatch(/^select:/);
   expect(focused).toContain('button:Move “Lunch”');
   expect(focused).toContain('input:Text of “Lunch”');
   expect(focused).toContain('select:State of “Lunch”');

@@ -237,18 +237,41 @@ describe('the admin console', { timeout: 60_000 }, () => {
     }
   });
 
-  test('keeps up with other admins by polling with If-None-Match (a 304 while nothing changed)', async () => {
-    const account = await accountWith([{ text: 'Lunch', state: 'Away' }]);
+  test('keeps up with other admins by polling changes?since=<revision on screen>, without reading the list again', async () => {
+    const account = await accountWith([
+      { text: 'Lunch', state: 'Away' },
+      { text: 'Meeting', state: 'Occupied' },
+    ]);
     const page = await signIn(context, server.url, account);
-    const answers: number[] = [];
-    page.on('response', (response) => {
-      if (response.url().endsWith('/status-reasons') && response.request().method() === 'GET') answers.push(response.status());
+    const shown = Number(await page.getByTestId('revision').textContent());
+    const polls: string[] = [];
+    let listReads = 0;
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.endsWith('/status-reasons/changes')) polls.push(url.search);
+      else if (url.pathname.endsWith('/status-reasons') && request.method() === 'GET') listReads++;
     });
-    await expect.poll(() => answers.length, { timeout: 15_000 }).toBeGreaterThan(0);
-    expect(answers[0]).toBe(304);
-    await server.api(account, '', { method: 'POST', body: { text: 'Coffee', state: 'Occupied' } });
-    await expect.poll(() => shownTexts(page), { timeout: 15_000 }).toEqual(['Coffee', 'Lunch']);
-    expect(answers).toContain(200);
+    await expect.poll(() => polls.length, { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(polls[0]).toBe(`?since=${shown}&limit=100`);
+
+    // Another client (not this page) adds, renames and deletes through the API.
+    const { body: items } = await server.api(account, '');
+    const meeting = items.find((r: { text: string }) => r.text === 'Meeting');
+    const lunch = items.find((r: { text: string }) => r.text === 'Lunch');
+    expect((await server.api(account, '', { method: 'POST', body: { text: 'Coffee', state: 'Occupied' } })).status).toBe(200);
+    expect((await server.api(account, `/${meeting.id}`, { method: 'PUT', body: { text: 'Team meeting', state: 'Online' } })).status).toBe(200);
+    expect((await server.api(account, `/${lunch.id}`, { method: 'DELETE' })).status).toBe(200);
+    await expect.poll(() => shownTexts(page), { timeout: 15_000 }).toEqual(['Coffee', 'Team meeting']);
+    expect(await page.getByLabel('State of “Team meeting”').inputValue()).toBe('Online');
+    await expect.poll(async () => Number(await page.getByTestId('revision').textContent())).toBe(shown + 3);
+    expect(polls.some((search) => search.startsWith(`?since=${shown}&`))).toBe(true);
+    expect(listReads).toBe(0);
+
+    // The page's own write is answered directly; the next poll asks from the new revision.
+    await page.getByLabel('State of “Coffee”').selectOption('Away');
+    await expect.poll(async () => Number(await page.getByTestId('revision').textContent())).toBe(shown + 4);
+    await expect.poll(() => polls.at(-1), { timeout: 15_000 }).toBe(`?since=${shown + 4}&limit=100`);
+    expect(listReads).toBe(0);
   });
 
   test('a read-only sign-in sees the list and no edit controls', async () => {

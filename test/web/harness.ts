@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createHandler } from '../../functions/handler.js';
+import { createHandler } from '../../functions/entry/http.js';
 import { loadOrCreateKeys, signToken } from '../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../infra/local/server.js';
 import { ensureConsoleBuilt } from '../../web/server/build.js';
@@ -24,18 +24,28 @@ export interface ConsoleServer {
   close(): Promise<void>;
 }
 
-export async function startConsoleServer(): Promise<ConsoleServer> {
+export interface ConsoleServerOptions {
+  /** For the store behind the server, such as small history keep-limits. */
+  store?: Parameters<Awaited<ReturnType<typeof createTestTable>>['store']>[0];
+  /** What `/config.json` says (default: the dev sign-in). */
+  config?: Record<string, unknown>;
+  /** Origins the page may fetch from besides its own (an OIDC issuer's). */
+  connectSources?: string[];
+}
+
+export async function startConsoleServer(options: ConsoleServerOptions = {}): Promise<ConsoleServer> {
   const consoleDir = await ensureConsoleBuilt();
   const table = await createTestTable();
   const keysDir = mkdtempSync(path.join(tmpdir(), 'console-keys-'));
   const keys = await loadOrCreateKeys(keysDir);
-  const store = table.store();
+  const store = table.store(options.store ?? {});
   const server = await startLocalServer({
     handler: createHandler(() => store),
     keys,
     port: 0,
-    documents: { '/config.json': { signIn: 'dev' } },
+    documents: { '/config.json': options.config ?? { signIn: 'dev' } },
     consoleDir,
+    ...(options.connectSources && { consoleConnectSources: options.connectSources }),
     devSignIn: (account, scope) => signToken(keys, { account, scope, subject: 'console-dev' }),
   });
   const token = (account: string, scope?: string) => signToken(keys, { account, ...(scope && { scope }) });

@@ -15,18 +15,27 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-// The page loads only its own scripts and styles and talks only to its own origin.
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+/**
+ * The page loads only its own scripts and styles and talks only to its own
+ * origin, plus the identity provider's origins when it signs in with OIDC (its
+ * discovery document and token endpoint are fetched by the page).
+ */
+export function contentSecurityPolicy(connectSources: readonly string[] = []): string {
+  const connect = ["'self'", ...connectSources].join(' ');
+  return `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src ${connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
+}
+
+const securityHeaders = (connectSources: readonly string[]) => ({
+  'content-security-policy': contentSecurityPolicy(connectSources),
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-};
+});
 
 /**
  * Serves `pathname` from the built console when such a file exists (`/` is
  * index.html); false when it does not, so the caller answers its own 404.
  */
-export function serveConsole(dir: string, pathname: string, method: string, res: ServerResponse): boolean {
+export function serveConsole(dir: string, pathname: string, method: string, res: ServerResponse, connectSources: readonly string[] = []): boolean {
   const relative = pathname === '/' ? 'index.html' : safeRelative(pathname);
   if (relative === undefined) return false;
   const file = path.join(dir, relative);
@@ -43,7 +52,7 @@ export function serveConsole(dir: string, pathname: string, method: string, res:
     'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
     'content-length': String(body.length),
     'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-    ...SECURITY_HEADERS,
+    ...securityHeaders(connectSources),
   });
   res.end(method === 'HEAD' ? undefined : body);
   return true;

@@ -1,14 +1,38 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
-import { ApiError, STATE_LABEL, STATES, StatusReasonsApi, type Reason, type ReasonList, type State } from './api.js';
+import { ApiError, HistoryGone, STATE_LABEL, STATES, StatusReasonsApi, type ChangesPage, type Reason, type ReasonList, type State } from './api.js';
 import { useAnnounce } from './announcer.js';
 import type { Session } from './auth.js';
 import { AddReasons } from './AddReasons.js';
-import { describeChanges, inOrder, withItems, withReordered } from './model.js';
+import { describeChanges, inOrder, withEntries, withItems, withReordered } from './model.js';
+import { History } from './History.js';
 import { ReasonList as ReasonListView, DeletedReasons } from './ReasonList.js';
 
-/** How often the list is checked for other admins' changes while the tab is visible (a 304 when nothing changed). */
+/** How often the list is checked for other admins' changes while the tab is visible (`changes?since=`: one small read when nothing changed). */
 const POLL_MS = 5_000;
+/** Pages of history a poll applies before it reads the whole list instead. */
+const CATCH_UP_PAGES = 5;
+
+/**
+ * The list at the newest revision: `known` with the history entries after its
+ * revision applied (exact, by the history's contract). When the history no
+ * longer reaches back that far (410), or the list is far behind, the list is read again.
+ */
+export async function catchUp(api: StatusReasonsApi, known: ReasonList, includeDeleted: boolean): Promise<ReasonList> {
+  let list = known;
+  for (let page = 0; page < CATCH_UP_PAGES; page++) {
+    let answer: ChangesPage;
+    try {
+      answer = await api.changes(list.revision);
+    } catch (error) {
+      if (error instanceof HistoryGone) return (await api.list(includeDeleted))!;
+      throw error;
+    }
+    list = withEntries(list, answer.changes, includeDeleted);
+    if (!answer.more) return list;
+  }
+  return (await api.list(includeDeleted))!;
+}
 
 export type Filter = State | 'all';
 
@@ -35,16 +59,16 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
   const [conflict, setConflict] = useState<Conflict>();
   const [failure, setFailure] = useState<string>();
   const [undo, setUndo] = useState<Reason>();
+  const [view, setView] = useState<'reasons' | 'history'>('reasons');
   const queryKey = useMemo(() => ['reasons', session.account, includeDeleted] as const, [session.account, includeDeleted]);
 
   const query = useQuery({
     queryKey,
     queryFn: async () => {
       const known = queryClient.getQueryData<ReasonList>(queryKey);
-      const fresh = await api.list(includeDeleted, known?.revision);
+      const fresh = known ? await catchUp(api, known, includeDeleted) : (await api.list(includeDeleted))!;
       // A write answered while this read was on its way is newer than what the read saw.
       const now = queryClient.getQueryData<ReasonList>(queryKey);
-      if (!fresh) return now ?? known!;
       return now && now.revision > fresh.revision ? now : fresh;
     },
     refetchInterval: POLL_MS,
@@ -233,55 +257,73 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
           </section>
         )}
 
-        {session.canWrite && list && <AddReasons create={create} />}
+        <nav className="views" aria-label="Views">
+          <button type="button" aria-current={view === 'reasons' ? 'page' : undefined} onClick={() => setView('reasons')}>
+            Reasons
+          </button>
+          <button type="button" aria-current={view === 'history' ? 'page' : undefined} onClick={() => setView('history')}>
+            History
+          </button>
+        </nav>
 
-        <section aria-labelledby="list-title" className="list-section">
-          <div className="list-head">
-            <h2 id="list-title">Reasons{list ? ` (${live.length})` : ''}</h2>
-            <div className="filters" role="group" aria-labelledby={filterGroup}>
-              <span id={filterGroup} className="visually-hidden">
-                Show reasons by state
-              </span>
-              {(['all', ...STATES] as Filter[]).map((value) => (
-                <button key={value} type="button" aria-pressed={filter === value} onClick={() => setFilter(value)} className={`filter state-${value}`}>
-                  {value === 'all' ? 'All' : STATE_LABEL[value]} <span className="count">{counts[value]}</span>
+        {view === 'history' && list && <History api={api} revision={list.revision} />}
+        {view === 'history' && !list && query.isPending && (
+          <p className="placeholder" aria-busy="true">
+            Loading…
+          </p>
+        )}
+
+        {view === 'reasons' && session.canWrite && list && <AddReasons create={create} />}
+
+        {view === 'reasons' && (
+          <section aria-labelledby="list-title" className="list-section">
+            <div className="list-head">
+              <h2 id="list-title">Reasons{list ? ` (${live.length})` : ''}</h2>
+              <div className="filters" role="group" aria-labelledby={filterGroup}>
+                <span id={filterGroup} className="visually-hidden">
+                  Show reasons by state
+                </span>
+                {(['all', ...STATES] as Filter[]).map((value) => (
+                  <button key={value} type="button" aria-pressed={filter === value} onClick={() => setFilter(value)} className={`filter state-${value}`}>
+                    {value === 'all' ? 'All' : STATE_LABEL[value]} <span className="count">{counts[value]}</span>
+                  </button>
+                ))}
+              </div>
+              <label className="choice show-deleted">
+                <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} /> Show deleted
+              </label>
+            </div>
+
+            {query.isPending && (
+              <p className="placeholder" aria-busy="true">
+                Loading status reasons…
+              </p>
+            )}
+            {query.isError && !list && !expired && (
+              <div className="error-state" role="alert">
+                <p>The status reasons could not be loaded: {query.error.message}</p>
+                <button type="button" onClick={() => query.refetch()}>
+                  Try again
                 </button>
-              ))}
-            </div>
-            <label className="choice show-deleted">
-              <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} /> Show deleted
-            </label>
-          </div>
-
-          {query.isPending && (
-            <p className="placeholder" aria-busy="true">
-              Loading status reasons…
-            </p>
-          )}
-          {query.isError && !list && !expired && (
-            <div className="error-state" role="alert">
-              <p>The status reasons could not be loaded: {query.error.message}</p>
-              <button type="button" onClick={() => query.refetch()}>
-                Try again
-              </button>
-            </div>
-          )}
-          {list && live.length === 0 && (
-            <p className="placeholder">{session.canWrite ? 'No status reasons yet. Add the first ones above, one per line.' : 'This account has no status reasons yet.'}</p>
-          )}
-          {list && live.length > 0 && visible.length === 0 && <p className="placeholder">No reasons are {STATE_LABEL[filter as State]}.</p>}
-          {list && visible.length > 0 && (
-            <ReasonListView
-              reasons={visible}
-              wholeIds={live.map((item) => item.id)}
-              canWrite={session.canWrite}
-              onSave={save}
-              onDelete={remove}
-              onReorder={reorder}
-            />
-          )}
-          {list && includeDeleted && <DeletedReasons reasons={deleted} canWrite={session.canWrite} onRestore={restore} />}
-        </section>
+              </div>
+            )}
+            {list && live.length === 0 && (
+              <p className="placeholder">{session.canWrite ? 'No status reasons yet. Add the first ones above, one per line.' : 'This account has no status reasons yet.'}</p>
+            )}
+            {list && live.length > 0 && visible.length === 0 && <p className="placeholder">No reasons are {STATE_LABEL[filter as State]}.</p>}
+            {list && visible.length > 0 && (
+              <ReasonListView
+                reasons={visible}
+                wholeIds={live.map((item) => item.id)}
+                canWrite={session.canWrite}
+                onSave={save}
+                onDelete={remove}
+                onReorder={reorder}
+              />
+            )}
+            {list && includeDeleted && <DeletedReasons reasons={deleted} canWrite={session.canWrite} onRestore={restore} />}
+          </section>
+        )}
       </main>
 
       {undo && <UndoToast reason={undo} onUndo={() => restore(undo)} onClose={() => setUndo(undefined)} />}

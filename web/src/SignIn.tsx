@@ -1,13 +1,14 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { devSignIn, type ConsoleConfig, type Session } from './auth.js';
+import type { SignInMethod } from './App.js';
+import { devSignIn, type OidcConfig, type Session } from './auth.js';
 
 interface Props {
-  config: ConsoleConfig | Error | undefined;
+  method: SignInMethod | undefined;
   notice: string | undefined;
   onSignedIn: (session: Session) => void;
 }
 
-export function SignIn({ config, notice, onSignedIn }: Props) {
+export function SignIn({ method, notice, onSignedIn }: Props) {
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => heading.current?.focus(), []);
@@ -23,18 +24,14 @@ export function SignIn({ config, notice, onSignedIn }: Props) {
           {notice}
         </p>
       )}
-      {config === undefined && <p aria-busy="true">Loading…</p>}
-      {config instanceof Error && (
+      {method === undefined && <p aria-busy="true">Loading…</p>}
+      {method instanceof Error && (
         <p className="error" role="alert">
-          {config.message}
+          {method.message}
         </p>
       )}
-      {config && !(config instanceof Error) && config.signIn === 'dev' && <DevSignIn onSignedIn={onSignedIn} />}
-      {config && !(config instanceof Error) && config.signIn !== 'dev' && (
-        <p className="error" role="alert">
-          This console’s configuration asks for a sign-in (“{String(config.signIn)}”) that this build does not have yet.
-        </p>
-      )}
+      {method && !(method instanceof Error) && method.signIn === 'dev' && <DevSignIn onSignedIn={onSignedIn} />}
+      {method && !(method instanceof Error) && method.signIn === 'oidc' && <OidcSignIn config={method} />}
     </main>
   );
 }
@@ -85,5 +82,34 @@ function DevSignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
         Sign in
       </button>
     </form>
+  );
+}
+
+function OidcSignIn({ config }: { config: OidcConfig }) {
+  const [error, setError] = useState<string>();
+  const [pending, setPending] = useState(false);
+  const start = async () => {
+    setPending(true);
+    setError(undefined);
+    try {
+      await (await import('./oidc.js')).startSignIn(config);
+    } catch (e) {
+      setError(`The sign-in page could not be opened: ${e instanceof Error ? e.message : String(e)}`);
+      setPending(false);
+    }
+  };
+  return (
+    <div className="card">
+      <h2>Sign in</h2>
+      <p className="hint">You sign in with your organization’s account; you come back here afterwards.</p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="button" className="primary" onClick={() => void start()} disabled={pending}>
+        Sign in
+      </button>
+    </div>
   );
 }

@@ -32,8 +32,45 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly errors: FieldError[] = [],
+    /** The error's whole body, for fields beyond `message` and `errors` (a 410's `oldestRevision`). */
+    readonly body: Record<string, unknown> = {},
   ) {
     super(message);
+  }
+}
+
+export type ChangeOp = 'created' | 'updated' | 'deleted' | 'restored' | 'reordered';
+
+/** One reason a write changed: the reason as the write left it, and the old values of the fields that changed (`null`: the field was absent). */
+export interface ReasonChange {
+  id: number;
+  op: ChangeOp;
+  reason: Reason;
+  before?: Partial<Record<keyof Reason, unknown>>;
+}
+
+/** One write's entry in the change history (`GET base/changes`). */
+export interface HistoryEntry {
+  revision: number;
+  at: string;
+  via: 'liveperson' | 'connect' | 'invoke';
+  actor: Record<string, unknown>;
+  changes: ReasonChange[];
+}
+
+export interface ChangesPage {
+  /** The account's current revision. */
+  revision: number;
+  /** Entries after `since`, oldest first. */
+  changes: HistoryEntry[];
+  /** Entries after the last one answered exist. */
+  more: boolean;
+}
+
+/** A `since` older than the history kept: entries before `oldestRevision` are gone. */
+export class HistoryGone extends Error {
+  constructor(readonly oldestRevision: number) {
+    super(`History before revision ${oldestRevision} is no longer kept.`);
   }
 }
 
@@ -80,8 +117,8 @@ export class StatusReasonsApi {
       body = undefined;
     }
     if (!response.ok) {
-      const { message, errors } = (body ?? {}) as { message?: string; errors?: FieldError[] };
-      throw new ApiError(response.status, message ?? `The service answered ${response.status}.`, Array.isArray(errors) ? errors : []);
+      const fields = (body !== null && typeof body === 'object' ? body : {}) as { message?: string; errors?: FieldError[] };
+      throw new ApiError(response.status, fields.message ?? `The service answered ${response.status}.`, Array.isArray(fields.errors) ? fields.errors : [], fields as Record<string, unknown>);
     }
     return { status: response.status, revision, body };
   }
@@ -93,6 +130,20 @@ export class StatusReasonsApi {
     });
     if (answer.status === 304) return undefined;
     return { revision: answer.revision, items: answer.body as Reason[] };
+  }
+
+  /** The entries after `since`, oldest first, at most `limit` (1–100); a 410 is a HistoryGone. */
+  async changes(since: number, limit = 100): Promise<ChangesPage> {
+    try {
+      const answer = await this.send(`/changes?since=${since}&limit=${limit}`);
+      return answer.body as ChangesPage;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 410) {
+        const oldest = Number(error.body.oldestRevision);
+        if (Number.isSafeInteger(oldest)) throw new HistoryGone(oldest);
+      }
+      throw error;
+    }
   }
 
   async create(items: NewReason[], ifMatch: number): Promise<ReasonList> {

@@ -1,6 +1,9 @@
 // Who is signed in: a bearer token for one account, read-only or read-write.
 // Locally the dev sign-in asks the server to mint one (as `npm run token`
 // does). /config.json says which sign-in the page offers.
+import { grantsWrite, type OidcConfig } from './sign-in-config.js';
+
+export { grantsWrite, isSignInCallback, oidcConfigOf, type OidcConfig } from './sign-in-config.js';
 
 export interface Session {
   account: string;
@@ -9,15 +12,15 @@ export interface Session {
   /** Epoch milliseconds; the session ends then. */
   expiresAt: number;
   /** Where the token came from. */
-  via: 'dev';
+  via: 'dev' | 'oidc';
 }
 
 /**
- * What /config.json says. `dev` is the local server's dev sign-in; the deployed
- * stack will name its OIDC provider here (see docs/console.md), which this build
- * does not handle yet.
+ * What /config.json says. `dev` is the local server's dev sign-in; `oidc` (the
+ * deployed stack, or the operator's own identity provider) names the issuer and
+ * the public client the page signs in with (authorization code + PKCE).
  */
-export type ConsoleConfig = { signIn: 'dev' } | { signIn: string; [setting: string]: unknown };
+export type ConsoleConfig = { signIn: 'dev' } | OidcConfig | { signIn: string; [setting: string]: unknown };
 
 const KEY = 'status-reasons-console.session';
 
@@ -36,11 +39,6 @@ export function claimsOf(token: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-/** Write scope in either form the API accepts: `status-reasons:write` or `<resource server>/status-reasons:write`. */
-export function grantsWrite(scope: unknown): boolean {
-  return typeof scope === 'string' && scope.split(/\s+/).some((s) => s === 'status-reasons:write' || s.endsWith('/status-reasons:write'));
 }
 
 export function sessionFromToken(token: string, via: Session['via'], accountClaim = 'account'): Session {

@@ -2,7 +2,7 @@
 // the list on screen, where a dragged reason lands in the whole list, what
 // changed between two lists (for the conflict message), and which typed line a
 // 400's `errors[].path` names.
-import { byOrder, STATE_LABEL, type FieldError, type Reason, type ReasonList } from './api.js';
+import { byOrder, STATE_LABEL, type FieldError, type HistoryEntry, type Reason, type ReasonChange, type ReasonList } from './api.js';
 
 /** The list after a write answered at `revision`: `changed` replace (or join) the items with their ids. */
 export function withItems(list: ReasonList, revision: number, changed: Reason[], includeDeleted: boolean): ReasonList {
@@ -10,6 +10,17 @@ export function withItems(list: ReasonList, revision: number, changed: Reason[],
   for (const item of changed) byId.set(item.id, item);
   const items = [...byId.values()].filter((item) => includeDeleted || !item.deleted).sort(byOrder);
   return { revision, items };
+}
+
+/**
+ * The list after applying history entries (oldest first, each one revision
+ * above the last): every changed reason becomes the reason as its write left
+ * it. Entries at or below the list's revision are already in it and skipped.
+ */
+export function withEntries(list: ReasonList, entries: HistoryEntry[], includeDeleted: boolean): ReasonList {
+  const newer = entries.filter((entry) => entry.revision > list.revision);
+  if (newer.length === 0) return list;
+  return withItems(list, newer[newer.length - 1]!.revision, newer.flatMap((entry) => entry.changes.map((change) => change.reason)), includeDeleted);
 }
 
 /** The list after a reorder answered `answer` (the non-deleted reasons); deleted ones shown stay. */
@@ -122,4 +133,61 @@ export function linesOf(value: string): { texts: string[]; lineOf: number[] } {
     }
   });
   return { texts, lineOf };
+}
+
+const FIELD_LABEL: Record<string, string> = { text: 'text', state: 'state', enabled: 'enabled', order: 'order', description: 'description', tags: 'tags', deleted: 'deleted' };
+
+/** A field's value as the history shows it: states by their labels, yes/no, “(none)” for an absent one. */
+export function shownValue(field: string, value: unknown): string {
+  if (value === null || value === undefined) return '(none)';
+  if (field === 'state' && typeof value === 'string' && value in STATE_LABEL) return STATE_LABEL[value as keyof typeof STATE_LABEL];
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'string') return quoted(value);
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value);
+}
+
+export interface ChangeLine {
+  op: ReasonChange['op'];
+  /** The reason's text as the write left it. */
+  text: string;
+  /** “field: old → new” for each changed field (a create: the fields it set). */
+  values: string[];
+}
+
+/** One changed reason of a history entry in words: its op, and each changed field's old and new value. */
+export function describeChange(change: ReasonChange): ChangeLine {
+  const { op, reason } = change;
+  if (op === 'created') {
+    const values = [`state ${shownValue('state', reason.state)}`];
+    if (!reason.enabled) values.push('disabled');
+    if (reason.deleted) values.push('deleted');
+    if (reason.description !== undefined) values.push(`description ${shownValue('description', reason.description)}`);
+    return { op, text: reason.text, values };
+  }
+  const before = change.before ?? {};
+  const values = Object.keys(before)
+    // Deleting and restoring say so by their op; their `deleted` flip adds nothing.
+    .filter((field) => !(field === 'deleted' && (op === 'deleted' || op === 'restored')))
+    .map((field) => `${FIELD_LABEL[field] ?? field}: ${shownValue(field, before[field as keyof Reason])} → ${shownValue(field, reason[field as keyof Reason])}`);
+  return { op, text: reason.text, values };
+}
+
+const VIA_LABEL: Record<HistoryEntry['via'], string> = { liveperson: 'LivePerson API', connect: 'Connect API', invoke: 'direct invoke' };
+
+/** Who made a write, as far as the service knows (a direct invoker's words are marked as its own claim). */
+export function describeActor(entry: HistoryEntry): { who: string; via: string } {
+  const actor = entry.actor ?? {};
+  const via = VIA_LABEL[entry.via] ?? entry.via;
+  const text = (key: string) => (typeof actor[key] === 'string' && actor[key] ? (actor[key] as string) : undefined);
+  if (entry.via === 'connect') return { who: text('arn') ?? 'an IAM principal', via };
+  if (entry.via === 'invoke') {
+    const said = Object.entries(actor)
+      .filter(([key]) => key !== 'claimed')
+      .map(([key, value]) => `${key} ${String(value)}`);
+    return { who: said.length ? `${said.join(', ')} (as claimed by the caller)` : 'a Lambda caller (unnamed)', via };
+  }
+  const sub = text('sub');
+  const client = text('client_id');
+  return { who: sub ? (client ? `${sub} (client ${client})` : sub) : client ? `client ${client}` : 'a token without a subject', via };
 }

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { BUILD_TIMEOUT_MS } from '../helpers.js';
 import { describe, expect, it } from 'vitest';
-import { CONNECT_ROUTES } from '../../../functions/connect/routes.js';
+import { CONNECT_ROUTES } from '../../../functions/adapters/connect/routes.js';
 import { connectRouteArns } from '../../../infra/constructs/api.js';
 import { withApi } from './support.js';
 
