@@ -193,7 +193,17 @@ export async function getStatusReason(
  * revision (Connect's) keeps nothing. Records written before this shape hold
  * the whole reason (it has an `id`).
  */
-type ModifyAnswer = { kept: Partial<StatusReason> } | StatusReason | null;
+type ModifyAnswer = { kept: Partial<StatusReason> } | { fromHistory: true } | StatusReason | null;
+
+/**
+ * Kept fields larger than this (a DELETE or a PUT without tags of a reason with
+ * big tags: up to 20 KB) are not kept: the record says `fromHistory`, and a
+ * repeat takes the reason from the write's own change-history entry, which
+ * holds the reason as written (SPEC §6) and is kept far longer than a key (35
+ * days or 16 MB of an account's history, against 24 hours). A one-reason
+ * write's record stays under 1 KB.
+ */
+const KEPT_INLINE_MAX = 400;
 
 /** The fields of `next` that `carried` does not hold. */
 function keptFields(next: StatusReason, carried: Partial<StatusReason>): Partial<StatusReason> {
@@ -202,8 +212,31 @@ function keptFields(next: StatusReason, carried: Partial<StatusReason>): Partial
   return kept as Partial<StatusReason>;
 }
 
-function rebuilt(id: number, answer: ModifyAnswer, carried: Partial<StatusReason>): StatusReason {
+function keptAnswer(next: StatusReason, carried: Partial<StatusReason>): ModifyAnswer {
+  const kept = keptFields(next, carried);
+  return new TextEncoder().encode(JSON.stringify(kept)).length > KEPT_INLINE_MAX ? { fromHistory: true } : { kept };
+}
+
+/**
+ * The first answer of a repeated single-reason write. `fromHistory`: the reason
+ * as the write's history entry (at its revision) holds it. Should that entry be
+ * gone already (an account that wrote more than the history's byte limit within
+ * a day), the reason as stored now, with the request's own fields, is the
+ * nearest answer there is.
+ */
+async function rebuilt(store: StatusReasonStore, accountId: string, id: number, revision: number, answer: ModifyAnswer, carried: Partial<StatusReason>): Promise<StatusReason> {
   if (answer !== null && 'id' in answer) return answer;
+  if (answer !== null && 'fromHistory' in answer) {
+    const page = await store.changes(accountId, revision - 1, 1).catch((error: unknown) => {
+      if (error instanceof DomainError && error.kind === 'history_gone') return undefined;
+      throw error;
+    });
+    const entry = page?.changes[0];
+    const change = entry?.revision === revision ? entry.changes.find((c) => c.id === id) : undefined;
+    if (change) return publicReason(change.reason);
+    const { reason } = await store.get(accountId, id);
+    return publicReason({ ...(reason ?? {}), ...carried, id } as StatusReason);
+  }
   return publicReason({ ...(answer?.kept ?? {}), ...carried, id } as StatusReason);
 }
 
@@ -229,6 +262,8 @@ async function modify(
 ): Promise<Written & { item: StatusReason | undefined }> {
   const textKeys = options.setsText !== undefined ? [textKey(options.setsText)] : [];
   const carried = options.carried ?? {};
+  // The reason as this write wrote it (its answer when it is not a repeat).
+  let written: StatusReason | undefined;
   const outcome = await store.write(accountId, { newIds: 0, target: id, idempotency: options.idempotency, textKeys }, (state) =>
     onState(state, () => {
       checkRevision(state, options.ifMatch);
@@ -246,12 +281,14 @@ async function modify(
         if (current.deleted && state.liveCount + 1 > LIMITS.activeReasonsPerAccount) throw capError(state.liveCount, 1);
       }
       if (!next.deleted) checkBudget(state, state.liveBytes - (current.deleted ? 0 : wireSize(current)) + wireSize(next));
-      const answer: ModifyAnswer = options.answers === 'revision' ? null : { kept: keptFields(next, carried) };
+      const answer: ModifyAnswer = options.answers === 'revision' ? null : keptAnswer(next, carried);
+      written = next;
       return { plan: { kind: 'replace' as const, reason: next }, answer, entry: entryOf(state, options, [replacedChange(current, next)]) };
     }),
   );
   const answer = outcome.answer as ModifyAnswer;
-  const item = options.answers === 'revision' ? undefined : rebuilt(id, answer, carried);
+  const fresh = !outcome.replayed && written !== undefined && answer !== null && 'fromHistory' in answer;
+  const item = options.answers === 'revision' ? undefined : fresh ? publicReason(written!) : await rebuilt(store, accountId, id, outcome.revision, answer, carried);
   return { revision: outcome.revision, replayed: outcome.replayed, item };
 }
 

@@ -58,7 +58,7 @@ export interface DynamoStoreOptions {
   leaseWaitMs?: number;
   /** How many writers may wait for one account at once; beyond it a write is refused at once (429). */
   leaseQueueMax?: number;
-  /** The shortest and longest pause between a waiting writer's reads of `#META` (it waits by its place in line; the next in line reads at least every 25 ms). */
+  /** The shortest and longest pause between a waiting writer's reads of `#META` (it sleeps until its turn should have come; once due, it reads at least every 25 ms). */
   leasePoll?: { minMs: number; maxMs: number };
   /** The longest a request may take when the caller gives no deadline (tests, the benchmark). */
   requestMs?: number;
@@ -133,7 +133,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
         waitMs: options.leaseWaitMs ?? 8_000,
         queueMax: options.leaseQueueMax ?? 16,
         pollMinMs: options.leasePoll?.minMs ?? 2,
-        pollMaxMs: options.leasePoll?.maxMs ?? 500,
+        pollMaxMs: options.leasePoll?.maxMs ?? 2_000,
         pollNextMaxMs: Math.min(options.leasePoll?.maxMs ?? 25, 25),
       },
       onEvent,

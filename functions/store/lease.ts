@@ -1,222 +1,74 @@
-// The account's write lease, and the line writers wait in for it. Every write
+// Taking an account's write lease, and waiting for it in line. Every write
 // holds the lease, so writes of one account run one at a time: each gets its own
 // revision, one above the last, and the rules are judged on a state nobody else
-// can change meanwhile. The lease lives in `#META`:
-//
-//   lockToken, lockExpires   who holds it, until when (it must outlast the holder's
-//                            every call: a request's deadline is well inside it)
-//   lockFrom, lockN          the holder's ids: lockFrom … lockFrom + lockN - 1 (`nextId`
-//                            stays at lockFrom until the holder commits or gives them up)
-//   lockKey                  the holder's idempotency key ('' for none): a repeat of it is
-//                            told "in progress"
-//   lockSince                when the holder got it, and `holdMs` how long holds take
-//                            (kept by the commits): waiters time their reads by them
-//   line                     token → [since, until, deadline, ids, key]: the writers that
-//                            wait, each written once, when it arrives
-//   fenced                   token → when: the writers that fenced their own lease (kept a
-//                            minute), so that a fence whose answer was lost knows itself
-//
-// A writer first tries to take the lease alone (one conditional UpdateItem: nobody
-// holds it, nobody waits). Refused, or when writers met on the account just now,
-// it arrives: one UpdateItem that always applies (unless the line is full) and
-// puts the writer in the line and, when nobody holds the lease, makes it the
-// holder (`if_not_exists` on each lock attribute). A waiter never writes to
-// `#META` while it waits: it reads `#META` (GetItem) when its turn should have
-// come, by its place in the line and the holds' length. The holder hands the
-// lease on in its commit: the oldest live waiter it knows of becomes the holder
-// (its ids allocated, its key set), so the next write starts as soon as it reads
-// that it holds it. Only when the lease is free (nobody was handed it) or lapsed
-// does a waiter write to take it, and only the oldest live one. DynamoDB refuses
-// a single write to an item of a transaction in flight (TransactionConflict), and
-// `#META` is in every commit: waiters that wrote to it while they waited would
-// both pay for those writes and hold the commits up.
+// can change meanwhile (what the lease looks like in `#META`: lease-line.ts).
+// A writer first tries to take the lease alone (one conditional UpdateItem:
+// nobody holds it, nobody waits). Refused, or when writers met on the account
+// just now, it arrives: one UpdateItem that always applies (unless the line is
+// full) and puts the writer in the line and, when nobody holds the lease, makes
+// it the holder (`if_not_exists` on each lock attribute). A waiter never writes
+// to `#META` while it waits: it sleeps until its turn should have come (what is
+// left of the current turn, and one turn per waiter ahead of it) and reads
+// `#META` then; the next in line reads it together with what its write will
+// read (one TransactGetItems), so that the read that shows it the lease is
+// also its write's read. The holder hands the lease on in its commit
+// (lease-end.ts); only when the lease is free (nobody was handed it) or lapsed
+// does a waiter write to take it, and only the oldest live one. DynamoDB
+// refuses a single write to an item of a transaction in flight
+// (TransactionConflict), and `#META` is in every commit: waiters that wrote to
+// it while they waited would both pay for those writes and hold commits up.
 //
 // Lost answers: an arrival or take whose answer is lost is sent again; the
 // lease's token shows whether an earlier attempt made this writer the holder.
 // Tokens are random, so only the writer that wrote one can see it there.
-import { randomBytes } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
 import { DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } from './errors.js';
 import type { StoreEventListener } from './events.js';
-import { META_SK, partitionKey, toMeta, type Meta } from './layout.js';
+import { META_SK, partitionKey, toMeta } from './layout.js';
+import { fenceLease, leaveLine, releaseLease, type LeaseContext } from './lease-end.js';
+import { encodePlace, keyTag, lineOf, marksOf, newToken, num, orphaned, plain, type Lease, type LeaseOptions, type Waiter } from './lease-line.js';
 import { sleep, type Calls } from './retry.js';
 
-/** What a conditional update of `#META` sets, removes and requires. */
-export interface MetaUpdate {
-  UpdateExpression: string;
-  ConditionExpression: string;
-  ExpressionAttributeNames?: Record<string, string>;
-  ExpressionAttributeValues?: Record<string, unknown>;
-}
+export { endLease, FENCE_MARK_MS, type LeaseEnd } from './lease-end.js';
+export {
+  conditionalMetaUpdate,
+  keyTag,
+  lineOf,
+  newToken,
+  plain,
+  updateMeta,
+  type Lease,
+  type LeaseOptions,
+  type MetaUpdate,
+  type MetaUpdateResult,
+  type Waiter,
+} from './lease-line.js';
 
-/** How a conditional update of `#META` ended: applied, or refused by its condition, which saw `seen`. */
-export type MetaUpdateResult = { applied: true } | { applied: false; seen: Record<string, unknown> };
-
-/** One conditional UpdateItem of an account's `#META` (any failure but a refused condition is thrown). */
-export async function conditionalMetaUpdate(calls: Calls, table: string, accountId: string, update: MetaUpdate, deadline: number): Promise<MetaUpdateResult> {
-  try {
-    const command = new UpdateCommand({
-      TableName: table,
-      Key: { pk: partitionKey(accountId), sk: META_SK },
-      ...update,
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    });
-    await calls.send('UpdateItem', command, deadline);
-    return { applied: true };
-  } catch (error) {
-    if (isConditionFailure(error)) return { applied: false, seen: plain(refusedItem(error)) ?? {} };
-    throw error;
-  }
-}
-
-/** One conditional UpdateItem of an account's `#META`: true when applied, false when its condition refused it. */
-export const updateMeta = async (calls: Calls, table: string, accountId: string, update: MetaUpdate, deadline: number): Promise<boolean> =>
-  (await conditionalMetaUpdate(calls, table, accountId, update, deadline)).applied;
-
-/** A write's token: 96 random bits (short, since `#META` holds a few of them). */
-export const newToken = () => randomBytes(12).toString('base64url');
-
-export interface LeaseOptions {
-  /** How long a lease lasts; must exceed the longest request (the Lambda timeout). */
-  leaseMs: number;
-  /** How long a writer waits for another writer's lease before answering busy. */
-  waitMs: number;
-  /** How many writers may wait for one account at once; one more is refused at once (overloaded). */
-  queueMax: number;
-  /** The shortest and longest pause between a waiter's reads of `#META`. */
-  pollMinMs: number;
-  pollMaxMs: number;
-  /** The longest pause between reads of the waiter next in line. */
-  pollNextMaxMs: number;
-}
-
-/** A writer in the line, as `#META.line` holds it. */
-export interface Waiter {
-  token: string;
-  /** When it arrived (epoch ms): the line's order. */
-  since: number;
-  /** When it gives up waiting: it is not handed the lease after that. */
-  until: number;
-  /** Its request's deadline: a lease handed to it lapses soon after. */
-  deadline: number;
-  /** How many ids it needs. */
-  ids: number;
-  /** Its idempotency key, '' for none. */
-  key: string;
-}
-
-export interface Lease {
-  token: string;
-  /** The account as the lease found it, `nextId` already past this write's ids. */
-  meta: Meta;
-  /** This write's ids are `firstId` … `firstId + n - 1`. */
-  firstId: number;
-  /** When the lease lapses (epoch ms): nothing of this write may be sent after it. */
-  expires: number;
-  /** `#META`'s `fenced` marks as the take found them (token → when), to prune old ones. */
-  fenceMarks: Record<string, number> | undefined;
-  /** The line as this writer last read it: whom its commit hands the lease to. */
-  line: Waiter[];
-  /** When this writer found the lease its own (epoch ms), and how long holds took until then: for `holdMs`. */
-  since: number;
-  holdMs: number | undefined;
-  /** Whether the writer had to wait for it. */
-  waited: boolean;
-}
-
-/** How long a fence's mark stays in `#META`: far longer than any resend of that fence. */
-export const FENCE_MARK_MS = 60_000;
-/** A waiter is handed the lease only if it still waits this long: one that is about to give up is skipped. */
-const HANDOVER_MARGIN_MS = 100;
-/** Places of waiters that gave up this long ago (and died, since they did not leave) are removed by the next commit. */
-const LAPSED_GRACE_MS = 1_000;
-/** A first guess at how long a hold takes, before any commit measured one. */
+/** A first guess at how long a turn takes, before any commit measured one. */
 const DEFAULT_HOLD_MS = 30;
-
-const marksOf = (item: Record<string, unknown> | undefined): Record<string, number> | undefined =>
-  item?.fenced !== null && typeof item?.fenced === 'object' ? (item.fenced as Record<string, number>) : undefined;
-
-/** The line as `#META` holds it, oldest first. */
-export function lineOf(item: Record<string, unknown> | undefined): Waiter[] {
-  const line = item?.line;
-  if (line === null || typeof line !== 'object') return [];
-  const waiters: Waiter[] = [];
-  for (const [token, value] of Object.entries(line as Record<string, unknown>)) {
-    if (!Array.isArray(value)) continue;
-    const [since, until, deadline, ids, key] = value as unknown[];
-    waiters.push({ token, since: Number(since), until: Number(until), deadline: Number(deadline), ids: Number(ids), key: String(key ?? '') });
-  }
-  return waiters.sort((a, b) => a.since - b.since || (a.token < b.token ? -1 : 1));
-}
-
-const entryOf = (w: Waiter) => [w.since, w.until, w.deadline, w.ids, w.key];
-
-/**
- * Whether the lease was handed to a writer that had already left the line (a
- * holder keeps its place until it commits; one that leaves is never the holder
- * then): nobody will use it, so the oldest live waiter may take it at once.
- */
-const orphaned = (view: Record<string, unknown>): boolean =>
-  typeof view.lockToken === 'string' && !lineOf(view).some((w) => w.token === view.lockToken);
-
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-
-/** What a commit (or a release) does to the lease: hand it to the next waiter, or free it. */
-export interface LeaseEnd {
-  set: string[];
-  remove: string[];
-  names: Record<string, string>;
-  values: Record<string, unknown>;
-  /** The waiter handed the lease, if any. */
-  next: Waiter | undefined;
-}
-
-/**
- * Ends `lease` (its ids used up to `nextId`): hands it to the oldest waiter of
- * its line still waiting, or frees it; removes its own place and the places of
- * waiters long gone. Names and values are prefixed `#l`/`:l` to sit beside a
- * commit's own.
- */
-export function endLease(lease: Pick<Lease, 'token' | 'line'>, nextId: number | undefined, now: number, leaseMs: number): LeaseEnd {
-  const names: Record<string, string> = { '#lme': lease.token };
-  const values: Record<string, unknown> = {};
-  const set: string[] = [];
-  const remove = ['line.#lme'];
-  const next = lease.line.find((w) => w.token !== lease.token && w.until > now + HANDOVER_MARGIN_MS);
-  if (nextId !== undefined) {
-    set.push('nextId = :lnext');
-    values[':lnext'] = nextId;
-  }
-  if (next) {
-    // Its ids follow the last allocated; its lease lasts as long as its request may run.
-    set.push('lockToken = :ltoken', 'lockExpires = :lexpires', 'lockFrom = nextId', 'lockN = :ln', 'lockKey = :lkey', 'lockSince = :lnow');
-    if (nextId !== undefined) set[set.indexOf('lockFrom = nextId')] = 'lockFrom = :lnext';
-    Object.assign(values, { ':ltoken': next.token, ':lexpires': Math.min(now + leaseMs, next.deadline + 1_000), ':ln': next.ids, ':lkey': next.key, ':lnow': now });
-  } else {
-    remove.push('lockToken', 'lockExpires', 'lockFrom', 'lockN', 'lockKey', 'lockSince');
-  }
-  const gone = lease.line.filter((w) => w.token !== lease.token && w.until < now - LAPSED_GRACE_MS).slice(0, 10);
-  gone.forEach((w, i) => {
-    names[`#lgone${i}`] = w.token;
-    remove.push(`line.#lgone${i}`);
-  });
-  return { set, remove, names, values, next };
-}
 
 interface Seen {
   /** `#META` as an update or read saw it. */
   view: Record<string, unknown>;
+  /** Items read in one snapshot with `view` (see `Lease.along`). */
+  along?: Array<Record<string, unknown> | undefined>;
+  /** The snapshot read was cancelled (a write of one of its items in flight): the next read is a plain one. */
+  cancelled?: boolean;
 }
 
 export class AccountLeases {
+  private readonly ctx: LeaseContext;
+
   constructor(
     private readonly calls: Calls,
     private readonly table: string,
     private readonly options: LeaseOptions,
     private readonly onEvent: StoreEventListener,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.ctx = { calls, table, options, onEvent, now };
+  }
 
   /**
    * Takes the account's lease for a write that needs `newIds` ids, waiting in
@@ -224,14 +76,17 @@ export class AccountLeases {
    * the holder carries the same idempotency key, `overloaded` when the line is
    * full, `busy` when the wait runs out (nothing was written in each case).
    * `contended`: writers met on this account just now (skip the take that
-   * expects to be alone).
+   * expects to be alone). `along`: sort keys of the account's items the write
+   * will read under the lease; a waiter next in line reads them with `#META`
+   * and hands them back in `Lease.along` when that read showed it the lease.
    */
-  async acquire(accountId: string, newIds: number, key: string | undefined, deadline: number, contended = false): Promise<Lease> {
+  async acquire(accountId: string, newIds: number, key: string | undefined, deadline: number, contended = false, along: readonly string[] = []): Promise<Lease> {
     const token = newToken();
+    const tag = keyTag(key);
     const started = this.now();
     // A waiter stops waiting while a turn could still be used: its read and commit need time too.
     const giveUpAt = Math.min(deadline - Math.min(1_000, (deadline - started) / 4), started + this.options.waitMs);
-    const me: Waiter = { token, since: started, until: giveUpAt, deadline, ids: newIds, key: key ?? '' };
+    const me: Waiter = { token, since: started, until: giveUpAt, deadline, ids: newIds, key: tag };
     let inLine = false;
     try {
       // Where writers rarely meet, one conditional take (it works on an account never written to);
@@ -242,15 +97,17 @@ export class AccountLeases {
         return arrival;
       }
       inLine = true;
-      let view = arrival.view;
+      let seen: Seen = arrival;
       for (;;) {
+        const view = seen.view;
         const now = this.now();
         if (view.lockToken === token) {
           // Handed over by the writer before: the lease, its ids and its view of the line are ours.
           this.onEvent({ type: 'lease-wait', accountId, waitedMs: now - started, taken: true });
-          return this.leaseFrom(view, token, Number(view.lockFrom), Number(view.lockExpires), now, true);
+          const lease = this.leaseFrom(view, token, Number(view.lockFrom), Number(view.lockExpires), num(view.lockSince) ?? now, true);
+          return seen.along ? { ...lease, along: seen.along } : lease;
         }
-        if (key !== undefined && view.lockKey === key) {
+        if (tag && view.lockKey === tag) {
           throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
         }
         const lapsed = view.lockToken !== undefined && (Number(view.lockExpires) < now || orphaned(view));
@@ -260,19 +117,21 @@ export class AccountLeases {
             this.onEvent({ type: 'lease-wait', accountId, waitedMs: this.now() - started, taken: true });
             return taken;
           }
-          view = taken.view;
+          seen = taken;
           continue;
         }
         if (now >= giveUpAt) {
           this.onEvent({ type: 'lease-wait', accountId, waitedMs: now - started, taken: false });
           throw new DomainError('busy', 'Other writes to this account kept it busy; nothing was changed. Try again shortly.');
         }
-        await sleep(Math.max(1, Math.min(this.pollDelay(view, token, now), giveUpAt - now)));
-        view = await this.look(accountId, deadline);
+        const { ms, next } = this.pollDelay(view, token, now);
+        await sleep(Math.max(1, Math.min(ms, giveUpAt - now)));
+        // Next in line: one snapshot of #META and the write's items, unless the last one was cancelled.
+        seen = next && along.length && !seen.cancelled ? await this.lookWith(accountId, along, view, deadline) : { view: await this.look(accountId, deadline) };
       }
     } catch (error) {
       const mayHaveArrived = error instanceof DeadlineExceeded && error.mayHaveApplied;
-      if (inLine || mayHaveArrived) await this.leave(accountId, token, deadline + 500).catch(() => {});
+      if (inLine || mayHaveArrived) await leaveLine(this.ctx, accountId, token, deadline + 500).catch(() => {});
       if (error instanceof DeadlineExceeded) throw new DomainError('busy', nothingChanged(error));
       throw error;
     }
@@ -285,21 +144,28 @@ export class AccountLeases {
   }
 
   /**
-   * How long until this waiter's turn should have come: what remains of the
-   * current hold, and one hold per waiter ahead of it. Reading `#META` at that
-   * moment (not before, not often) keeps the reads per write near one.
+   * How long to sleep before reading `#META` again, and whether this waiter is
+   * next in line. A turn is `holdMs` (what commits measured from being given the
+   * lease to committing); the current one started at `lockSince`. The next in
+   * line reads when the current turn should end. A waiter with k live waiters
+   * ahead expects its turn k + 1 turns on, give or take about √k turns (turns
+   * vary, and a lease handed to a waiter that sleeps lies idle until it reads):
+   * it reads after k + 1 − √k turns, and again by what it then sees. Once its
+   * moment has passed the next in line looks again every quarter of a turn (at
+   * most every `pollNextMaxMs`), the others once a turn.
    */
-  private pollDelay(view: Record<string, unknown>, token: string, now: number): number {
-    const hold = Math.min(Math.max(num(view.holdMs) ?? DEFAULT_HOLD_MS, 2), 1_000);
+  private pollDelay(view: Record<string, unknown>, token: string, now: number): { ms: number; next: boolean } {
+    const { pollMinMs, pollMaxMs, pollNextMaxMs } = this.options;
+    const turn = Math.min(Math.max(num(view.holdMs) ?? DEFAULT_HOLD_MS, 2), 1_000);
     const ahead = lineOf(view).filter((w) => w.token !== token && w.token !== view.lockToken && w.until >= now);
     const mine = lineOf(view).find((w) => w.token === token);
     const before = mine ? ahead.filter((w) => w.since < mine.since || (w.since === mine.since && w.token < token)).length : ahead.length;
-    if (view.lockToken === undefined) return this.options.pollMinMs + before * hold; // free: the oldest takes it now
-    const held = now - (num(view.lockSince) ?? now);
-    const current = Math.max(hold - held, hold / 4);
-    // The next in line reads often: a lease handed to it lies idle until it reads.
-    const most = before === 0 ? this.options.pollNextMaxMs : this.options.pollMaxMs;
-    return Math.min(Math.max(current + before * hold, this.options.pollMinMs), most);
+    // Free: the oldest live waiter takes it now, the others look again once it should have.
+    if (view.lockToken === undefined) return { ms: Math.min(pollMinMs + turn * (before - Math.sqrt(before)), pollMaxMs), next: before === 0 };
+    const due = (num(view.lockSince) ?? now) + turn * (before + 1 - Math.sqrt(before));
+    // Past it: the next in line looks again every quarter of a turn, the others once a turn.
+    const ms = due > now ? due - now : before === 0 ? Math.min(Math.max(turn / 4, pollMinMs), pollNextMaxMs) : turn;
+    return { ms: Math.min(Math.max(ms, pollMinMs), pollMaxMs), next: before === 0 };
   }
 
   /** `#META`, read (never written) by a waiter. */
@@ -312,7 +178,30 @@ export class AccountLeases {
     return out.Item ?? {};
   }
 
-  /** The lease as `view` shows it ours; `since`: when this writer found it ours (its hold, for `holdMs`, starts then). */
+  /**
+   * `#META` and the items `along`, in one TransactGetItems (a snapshot: what it
+   * shows of them held at one moment). It is cancelled when a write of one of
+   * its items is in flight (a commit, an arrival): it is then not sent again
+   * (the waiter's next read is a plain one), and `last` stands.
+   */
+  private async lookWith(accountId: string, along: readonly string[], last: Record<string, unknown>, deadline: number): Promise<Seen> {
+    const pk = partitionKey(accountId);
+    try {
+      const out = await this.calls.send<{ Responses?: Array<{ Item?: Record<string, unknown> } | undefined> }>(
+        'TransactGetItems',
+        new TransactGetCommand({ TransactItems: [META_SK, ...along].map((sk) => ({ Get: { TableName: this.table, Key: { pk, sk } } })) }),
+        deadline,
+        { attempts: 1 },
+      );
+      const items = (out.Responses ?? []).map((r) => r?.Item);
+      return { view: items[0] ?? {}, along: items.slice(1) };
+    } catch (error) {
+      if (!(error instanceof DeadlineExceeded)) throw error;
+      return { view: last, cancelled: true };
+    }
+  }
+
+  /** The lease as `view` shows it ours; `since`: when this writer was given it (its turn, for `holdMs`, starts then). */
   private leaseFrom(view: Record<string, unknown>, token: string, firstId: number, expires: number, since: number, waited: boolean): Lease {
     const ids = Number(view.lockN ?? 0);
     const meta = toMeta(view);
@@ -360,7 +249,7 @@ export class AccountLeases {
             ':n': me.ids,
             ':key': me.key,
             ':now': now,
-            ':entry': entryOf(me),
+            ':entry': encodePlace(me),
             // The holder keeps its place until it commits: it is not one of the waiters the cap counts.
             ':room': this.options.queueMax + 1 + lapsed.length,
           },
@@ -398,7 +287,7 @@ export class AccountLeases {
       const view = { ...old, lockN: me.ids, holdMs: old.holdMs };
       return this.leaseFrom(view, me.token, Number(old.nextId), expires, now, false);
     }
-    const view = { ...old, line: { ...((old.line as Record<string, unknown>) ?? {}), [me.token]: entryOf(me) } };
+    const view = { ...old, line: { ...((old.line as Record<string, unknown>) ?? {}), [me.token]: encodePlace(me) } };
     return { view };
   }
 
@@ -421,7 +310,7 @@ export class AccountLeases {
             'lockN = :n, lockKey = :key, lockSince = :now, line = :mine',
           ConditionExpression: 'attribute_not_exists(lockToken) AND (attribute_not_exists(line) OR size(line) = :zero)',
           // The holder keeps a place in the line until it commits, as every holder does (see `orphaned`).
-          ExpressionAttributeValues: { ':token': me.token, ':expires': expires, ':one': 1, ':n': me.ids, ':key': me.key, ':now': now, ':mine': { [me.token]: entryOf(me) }, ':zero': 0 },
+          ExpressionAttributeValues: { ':token': me.token, ':expires': expires, ':one': 1, ':n': me.ids, ':key': me.key, ':now': now, ':mine': { [me.token]: encodePlace(me) }, ':zero': 0 },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -503,126 +392,14 @@ export class AccountLeases {
     return this.leaseFrom({ ...view, lockN: me.ids }, me.token, firstId, expires, now, true);
   }
 
-  /**
-   * A waiter that gives up leaves the line. If it was handed the lease at the
-   * last moment, it hands it on (or frees it), having written nothing.
-   */
-  private async leave(accountId: string, token: string, deadline: number): Promise<void> {
-    const outcome = await conditionalMetaUpdate(
-      this.calls,
-      this.table,
-      accountId,
-      {
-        UpdateExpression: 'REMOVE line.#me',
-        ConditionExpression: 'attribute_exists(line) AND (attribute_not_exists(lockToken) OR lockToken <> :token)',
-        ExpressionAttributeNames: { '#me': token },
-        ExpressionAttributeValues: { ':token': token },
-      },
-      deadline,
-    );
-    if (!outcome.applied && outcome.seen.lockToken === token) await this.release(accountId, { token, line: lineOf(outcome.seen) }, true, deadline);
+
+  /** Settles a commit whose answer never came (lease-end.ts `fenceLease`): whether it was applied. */
+  fence(accountId: string, lease: Lease, giveBack: boolean, deadline: number): Promise<boolean> {
+    return fenceLease(this.ctx, accountId, lease, giveBack, deadline);
   }
 
-  /**
-   * Settles a commit whose answer never came, for good: frees the lease on
-   * condition that it is still `lease`'s. Applied: the commit was not, and never
-   * can be (it needs the lease). Refused: the lease is gone, and only the commit
-   * can have freed it (a lease cannot lapse while its writer still sends) —
-   * unless this very update was applied before and its answer lost, which its
-   * mark in `fenced` (kept FENCE_MARK_MS) tells. Returns whether the commit was
-   * applied; throws DeadlineExceeded when the fence got no definite answer.
-   */
-  async fence(accountId: string, lease: Lease, giveBack: boolean, deadline: number): Promise<boolean> {
-    const now = this.now();
-    const names: Record<string, string> = { '#me': lease.token };
-    // Only the lease's holder writes `fenced`, so the take's view of it still holds.
-    const stale = Object.entries(lease.fenceMarks ?? {}).filter(([, at]) => Number(at) < now - FENCE_MARK_MS);
-    stale.forEach(([token], i) => (names[`#old${i}`] = token));
-    // Ids that reached the table are never handed out again: `nextId` moves past them.
-    const set = [lease.fenceMarks ? 'fenced.#me = :now' : 'fenced = :mine', ...(giveBack ? [] : ['nextId = lockFrom + lockN'])];
-    const remove = ['lockToken', 'lockExpires', 'lockFrom', 'lockN', 'lockKey', 'lockSince', 'line.#me', ...stale.map((_, i) => `fenced.#old${i}`)];
-    const outcome = await conditionalMetaUpdate(
-      this.calls,
-      this.table,
-      accountId,
-      {
-        UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
-        ConditionExpression: 'lockToken = :token',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':token': lease.token, ...(lease.fenceMarks ? { ':now': now } : { ':mine': { [lease.token]: now } }) },
-      },
-      deadline,
-    );
-    if (outcome.applied) return false;
-    const ownFence = marksOf(outcome.seen)?.[lease.token] !== undefined;
-    if (!ownFence) this.onEvent({ type: 'lost-answer-recovered', operation: 'TransactWriteItems' });
-    return !ownFence;
-  }
-
-  /**
-   * Ends the lease of a write that did not commit, handing it to the next waiter
-   * of `lease.line` (or freeing it). `giveBack`: the write wrote nothing, so its
-   * ids are handed back (`nextId` stays where it is); otherwise `nextId` moves
-   * past them, to be cleaned up by a later write. A refused condition means the
-   * lease is no longer ours (it lapsed and was taken): nothing to end.
-   */
-  async release(accountId: string, lease: Pick<Lease, 'token' | 'line'>, giveBack: boolean, deadline: number): Promise<boolean> {
-    const end = endLease(lease, undefined, this.now(), this.options.leaseMs);
-    // The next holder's ids start where this one's would have ended, or where they began.
-    const nextId = giveBack ? 'lockFrom' : 'lockFrom + lockN';
-    const set = [`nextId = ${nextId}`, ...end.set.map((s) => (s === 'lockFrom = nextId' ? `lockFrom = ${nextId}` : s))];
-    return updateMeta(
-      this.calls,
-      this.table,
-      accountId,
-      {
-        UpdateExpression: `SET ${set.join(', ')} REMOVE ${end.remove.join(', ')}`,
-        ConditionExpression: 'lockToken = :token',
-        ExpressionAttributeNames: end.names,
-        ExpressionAttributeValues: { ...end.values, ':token': lease.token },
-      },
-      deadline,
-    );
-  }
-}
-
-/**
- * An item a refused condition returned. The document client leaves it in
- * DynamoDB's attribute-value form (aws-sdk-js-v3 #6723); plain values are kept
- * as they are, should a later version unmarshall it.
- */
-export function plain(item: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!item) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) out[name] = fromAttribute(value);
-  return out;
-}
-
-function fromAttribute(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  const v = value as Record<string, unknown>;
-  const keys = Object.keys(v);
-  if (keys.length !== 1) return value;
-  const [type] = keys as [string];
-  const inner = v[type];
-  switch (type) {
-    case 'S':
-      return inner;
-    case 'N':
-      return Number(inner);
-    case 'BOOL':
-      return inner;
-    case 'NULL':
-      return null;
-    case 'M':
-      return plain(inner as Record<string, unknown>);
-    case 'L':
-      return (inner as unknown[]).map(fromAttribute);
-    case 'SS':
-      return new Set(inner as string[]);
-    case 'NS':
-      return new Set((inner as string[]).map(Number));
-    default:
-      return value;
+  /** Ends the lease of a write that did not commit (lease-end.ts `releaseLease`). */
+  release(accountId: string, lease: Pick<Lease, 'token' | 'line'>, giveBack: boolean, deadline: number): Promise<boolean> {
+    return releaseLease(this.ctx, accountId, lease, giveBack, deadline);
   }
 }

@@ -128,10 +128,11 @@ export async function planCommit(
   // What this commit wrote, for reads to check each item at this revision (readAtRevision).
   values[':wrote'] = [...reasons.map((r) => (r.deleted ? -r.id : r.id)), ...updatedIds];
   values[':token'] = lease.token;
-  // How long a hold takes (from finding the lease ours to this commit), for the waiters' timing.
+  // How long a turn takes (from being given the lease to this commit), for the waiters' timing.
   const held = Math.max(0, now - lease.since);
   set.push('holdMs = :holdMs');
-  values[':holdMs'] = Math.round(lease.holdMs === undefined ? held : lease.holdMs * 0.8 + held * 0.2);
+  // One slow turn (a large write, a retried call) counts as at most twice the usual: waiters sleep by it.
+  values[':holdMs'] = Math.round(lease.holdMs === undefined ? held : lease.holdMs * 0.8 + Math.min(held, 2 * lease.holdMs) * 0.2);
   // The lease goes to the oldest waiter this writer knows of, its ids after this write's.
   const end = endLease(lease, meta.nextId, now, settings.leaseMs);
   const metaUpdate = {

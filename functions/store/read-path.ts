@@ -133,12 +133,7 @@ export async function readStart(
   deadline: number,
   { attempts = Infinity, underLease }: { attempts?: number; underLease?: Meta } = {},
 ): Promise<StartRead> {
-  const keys = underLease ? [] : [META_SK];
-  const { target: id, key } = wanted;
-  if (id !== undefined) keys.push(liveKey(id), deletedKey(id));
-  const bucketNumbers = [...new Set((wanted.textKeys ?? []).map((k) => bucketOf(textDigest(k))))];
-  keys.push(...bucketNumbers.map(bucketKey));
-  if (key !== undefined) keys.push(recordKey(key));
+  const keys = underLease ? startKeys(wanted) : [META_SK, ...startKeys(wanted)];
   const out = await ctx.calls.send<{ Responses?: { Item?: Record<string, unknown> }[] }>(
     'TransactGetItems',
     new TransactGetCommand({ TransactItems: keys.map((sk) => ({ Get: { TableName: ctx.table, Key: { pk, sk } } })) }),
@@ -146,11 +141,26 @@ export async function readStart(
     { attempts },
   );
   const items = (out.Responses ?? []).map((r) => r.Item);
-  if (underLease) items.unshift(undefined);
-  const meta = underLease ?? toMeta(items[0]);
-  const target = id !== undefined ? targetOf(meta, items[1], items[2]) : undefined;
-  const first = id !== undefined ? 3 : 1;
-  const buckets = new Map(bucketNumbers.map((b, i) => [b, bucketHolders(items[first + i])]));
+  return underLease ? startFrom(ctx, items, wanted, underLease) : startFrom(ctx, items.slice(1), wanted, toMeta(items[0]));
+}
+
+const bucketsOf = (wanted: StartKeys): number[] => [...new Set((wanted.textKeys ?? []).map((k) => bucketOf(textDigest(k))))];
+
+/** The sort keys a write reads besides #META: the reason's live and deleted items, the text buckets, the idempotency record. */
+export function startKeys(wanted: StartKeys): string[] {
+  const keys: string[] = [];
+  if (wanted.target !== undefined) keys.push(liveKey(wanted.target), deletedKey(wanted.target));
+  keys.push(...bucketsOf(wanted).map(bucketKey));
+  if (wanted.key !== undefined) keys.push(recordKey(wanted.key));
+  return keys;
+}
+
+/** What a write's read holds: `items` are those of `startKeys(wanted)`, in that order, read at `meta`. */
+export function startFrom(ctx: StoreContext, items: ReadonlyArray<Record<string, unknown> | undefined>, wanted: StartKeys, meta: Meta): StartRead {
+  const { target: id, key } = wanted;
+  const target = id !== undefined ? targetOf(meta, items[0], items[1]) : undefined;
+  const first = id !== undefined ? 2 : 0;
+  const buckets = new Map(bucketsOf(wanted).map((b, i) => [b, bucketHolders(items[first + i])]));
   const record = key !== undefined ? freshRecord(ctx, items[items.length - 1]) : undefined;
   return { revision: meta.revision, target, record, buckets };
 }

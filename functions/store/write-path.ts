@@ -20,7 +20,7 @@ import { bucketOf, liveReason, partitionKey, textDigest, type Meta } from './lay
 import type { AccountLeases } from './lease.js';
 import { COMMIT_ROOM, planCommit, planReorder, TRANSACTION_MAX } from './plan.js';
 import { planHistory } from './purge.js';
-import { readLiveItems, readStart, type StartKeys, type Target } from './read-path.js';
+import { readLiveItems, readStart, startFrom, startKeys, type StartKeys, type Target } from './read-path.js';
 import { recordPut, replay } from './records.js';
 
 /** How long after writers met on an account a write skips the read beside the lease (by its turn it would be stale). */
@@ -49,7 +49,7 @@ export class WritePath {
     const contended = this.wasContended(accountId);
     const speculate = needsStart && !contended;
     const [leased, started] = await Promise.allSettled([
-      leases.acquire(accountId, request.newIds, key?.key, requestDeadline, contended),
+      leases.acquire(accountId, request.newIds, key?.key, requestDeadline, contended, needsStart ? startKeys(wanted) : []),
       speculate ? readStart(ctx, pk, wanted, requestDeadline, { attempts: 1 }) : Promise.resolve(undefined),
     ]);
     // A repeat of a request that committed answers as it did, busy account or not.
@@ -72,7 +72,8 @@ export class WritePath {
       // The read beside the lease holds only if no write committed in between.
       let start = started.status === 'fulfilled' ? started.value : undefined;
       if (needsStart && (!start || start.revision !== meta.revision)) {
-        start = await readStart(ctx, pk, wanted, deadline, { underLease: meta });
+        // Read with #META by the read that showed the lease ours, or now, under the lease.
+        start = lease.along ? startFrom(ctx, lease.along, wanted, meta) : await readStart(ctx, pk, wanted, deadline, { underLease: meta });
         // The key's record as of this revision: a repeat of a write that committed answers as it did.
         if (start.record && key) {
           await leases.release(accountId, lease, true, deadline).catch(() => {});

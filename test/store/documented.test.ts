@@ -122,6 +122,23 @@ describe('the owner of the lease reads without #META', () => {
   });
 });
 
+describe('the next in line reads #META with its items in one snapshot, which a commit in flight cancels', () => {
+  it('two writers of one text, each commit in flight 300 ms: the second, whose snapshot reads meet the first commit, is refused for the text, never both applied', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Before'));
+    const { model, store } = documented((input) => ({ windowMs: isCommit(input) ? 300 : 0 }), { requestMs: 8_000 });
+    // Separate stores, as two Lambda containers: each tries the lease alone first.
+    const writes = [createStatusReasons(store(), account, reason('Same')), sleep(5).then(() => createStatusReasons(store(), account, reason('same ')))];
+    const outcomes = await Promise.all(writes.map((w) => w.then((r) => r.revision, (e: unknown) => (e as DomainError).kind)));
+    expect(outcomes.sort()).toEqual([2, 'duplicate']);
+    // The race took place: a read of the waiter (or beside the lease) met the commit in flight.
+    expect(model.tally.transactGetsCancelled + model.tally.transactionsCancelled + model.tally.writesRefused).toBeGreaterThan(0);
+    const listed = await listStatusReasons(table.store(), account);
+    expect(listed.revision).toBe(2);
+    expect(listed.items.map((r) => r.text).sort()).toEqual(['Before', 'Same']);
+  });
+});
+
 describe('a keyed repeat of an applied write answers as the first did', () => {
   it('a repeated keyed create whose reads are throttled (one, then every one after the second) answers the first answer (or 503), never "text already used"', async () => {
     const account = newAccount();

@@ -15,9 +15,10 @@ import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, listStatusReasons } from '../../functions/domain/status-reasons.js';
 import type { StoreEvent } from '../../functions/store/events.js';
-import { plain } from '../../functions/store/lease.js';
+import { encodePlace, keyTag, plain } from '../../functions/store/lease-line.js';
 import { META_SK, partitionKey } from '../../functions/store/layout.js';
-import { faultyClient, isLeaseTake, rules } from '../support/fault-layer.js';
+import { faultyClient, isLeaseTake, rules, type DynamoCall } from '../support/fault-layer.js';
+import { itemBytes } from '../bench/meter.js';
 import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
 
 let table: TestTable;
@@ -46,8 +47,8 @@ async function setMeta(account: string, values: Record<string, unknown>, remove:
   );
 }
 
-/** A place in the line as #META holds it: [since, until, deadline, ids, key]. */
-const place = (since: number, until: number) => [since, until, until + 1_000, 1, ''];
+/** A place in the line as #META holds it (`encodePlace`). */
+const place = (since: number, until: number) => encodePlace({ since, until, deadline: until + 1_000, ids: 1, key: '' });
 
 const meta = async (account: string) =>
   (await doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: META_SK }, ConsistentRead: true }))).Item!;
@@ -168,6 +169,68 @@ describe('waiting for the lease', () => {
   });
 });
 
+describe('what a waiter costs', () => {
+  /** A store whose every DynamoDB call is kept, in order (through the fault layer, with no faults). */
+  function recorded() {
+    const log: DynamoCall[] = [];
+    const { client } = faultyClient(dynamoEndpoint(), (call) => void log.push(call));
+    return { store: new DynamoStatusReasonStore({ client, tableName: table.tableName }), log };
+  }
+  const sortKeys = (call: DynamoCall) => (call.input.TransactItems as { Get: { Key: { sk: { S: string } } } }[]).map((g) => g.Get.Key.sk.S);
+
+  it('sleeps until its turn should come, then learns it holds the lease and reads what its write needs in one snapshot', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Same'));
+    // Another writer holds the lease; its turns take a second.
+    await holdLease(account, { holdMs: 1_000, nextId: 2 });
+    const waiter = recorded();
+    const started = Date.now();
+    const write = failure(createStatusReasons(waiter.store, account, reason('same')));
+    for (let i = 0; i < 40 && (await placesOf(account)).length < 1; i++) await delay(25);
+    // The holder commits and hands the lease to the waiter, as a commit does (endLease).
+    const [token] = await placesOf(account);
+    expect(token).toBeDefined();
+    await setMeta(
+      account,
+      { lockToken: token, lockFrom: 2, lockN: 1, lockKey: '', lockSince: Date.now(), lockExpires: Date.now() + 20_000 },
+      ['line.#another'],
+      { '#another': 'another-writer' },
+    );
+    const error = await write;
+    // Judged on the state its one read showed: the text is taken (the bucket came with #META).
+    expect(error?.kind).toBe('duplicate');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    // Its calls: the read beside the lease (a first write here expects to be alone), the take refused,
+    // the arrival; then what it read while it waited, and the release after its refusal.
+    const arrived = waiter.log.map((c) => c.operation).lastIndexOf('UpdateItem', waiter.log.length - 2);
+    expect(waiter.log.map((c) => c.operation)).toEqual(['TransactGetItems', 'UpdateItem', 'UpdateItem', ...waiter.log.slice(3, -1).map((c) => c.operation), 'UpdateItem']);
+    const reads = waiter.log.slice(arrived + 1, -1);
+    // No read before its turn was due (a waiter used to read every 25 ms); one read, #META with the text's bucket.
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!.operation).toBe('TransactGetItems');
+    expect(sortKeys(reads[0]!)[0]).toBe(META_SK);
+    expect(sortKeys(reads[0]!)).toHaveLength(2);
+    expect((await meta(account)).lockToken).toBeUndefined(); // the refusal freed the lease
+    expect((await listStatusReasons(table.store(), account)).items.map((r) => r.text)).toEqual(['Same']);
+  });
+
+  it('#META stays under 1 KB (one write unit, two in a commit) with a full line of waiters whose keys are 128 characters long', async () => {
+    const account = newAccount();
+    // Another writer holds the lease (with its own place, as every holder keeps one until it commits).
+    await holdLease(account);
+    const store = table.store({ leaseWaitMs: 20_000, requestMs: 30_000 });
+    const writes = Array.from({ length: 16 }, (_, i) =>
+      createStatusReasons(store, account, reason(`Waiter ${i}`), { idempotency: { key: `k${i}-`.padEnd(128, 'x'), fingerprint: 'f' } }),
+    );
+    for (let i = 0; i < 100 && (await placesOf(account)).length < 16; i++) await delay(50);
+    const full = await meta(account);
+    expect(Object.keys(full.line as object)).toHaveLength(17); // 16 waiters and the holder
+    expect(itemBytes(full)).toBeLessThan(1024);
+    await freeLease(account);
+    expect((await Promise.all(writes)).map((w) => w.revision).sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+  });
+});
+
 describe('the cap on waiting writers', () => {
   it('refuses a writer at once (overloaded) when leaseQueueMax writers already wait, writing nothing; lapsed places do not count', async () => {
     const account = newAccount();
@@ -202,7 +265,7 @@ describe('the cap on waiting writers', () => {
 describe('a repeat of a keyed request while the first still runs', () => {
   it('is told it is in progress (retryable, nothing written) instead of waiting for the lease', async () => {
     const account = newAccount();
-    await holdLease(account, { lockKey: 'lp:k-1' });
+    await holdLease(account, { lockKey: keyTag('lp:k-1') });
     const store = table.store({ leaseWaitMs: 5_000 });
     const idempotency = { key: 'lp:k-1', fingerprint: 'f' };
     const error = await failure(createStatusReasons(store, account, reason('Again'), { idempotency }));
