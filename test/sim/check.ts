@@ -46,7 +46,9 @@ export interface Operation {
   worker: number;
   /** Which API sent it (default LivePerson). */
   api?: Api;
-  kind: 'create' | 'replace' | 'delete' | 'list' | 'get';
+  kind: 'create' | 'replace' | 'delete' | 'list' | 'get' | 'changes';
+  /** A `changes` read: the revision it asks after. */
+  since?: number;
   account: string;
   key?: string;
   ifMatch?: number;
@@ -267,7 +269,7 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
       }
     }
   }
-  if (changeHistory) checkHistory(changeHistory, { acked, refused, sendersOf, refusedOps, observations, final, note });
+  if (changeHistory) checkHistory(changeHistory, { acked, refused, sendersOf, refusedOps, observations, final, changeReads: ops.filter((op) => op.kind === 'changes'), note });
   return anomalies;
 }
 
@@ -288,6 +290,7 @@ function checkHistory(
     refusedOps: Set<Operation>;
     observations: Observation[];
     final: { revision: number; items: Item[] };
+    changeReads: Operation[];
     note: (message: string) => void;
   },
 ): void {
@@ -349,6 +352,20 @@ function checkHistory(
     }
     if (view(byId.values(), o.includeDeleted) !== finalView(o.includeDeleted)) {
       note(`${o.op} at revision ${o.revision} with the entries after it applied is not the final list (revision ${final.revision})`);
+    }
+  }
+
+  // Every page of changes a client received: consecutive entries from its since + 1, each the entry the history holds.
+  for (const op of context.changeReads) {
+    for (const attempt of op.attempts) {
+      if (attempt.status !== 200) continue;
+      const page = attempt.body as { changes?: ChangeEntry[] } | undefined;
+      const got = page?.changes ?? [];
+      got.forEach((entry, i) => {
+        if (entry.revision !== (op.since ?? 0) + 1 + i) note(`${label(op)}: changes?since=${op.since} answered revision ${entry.revision} at place ${i}`);
+        const kept = byRevision.get(entry.revision);
+        if (kept && JSON.stringify(kept) !== JSON.stringify(entry)) note(`${label(op)}: the entry of revision ${entry.revision} it received is not the one the history holds at the end`);
+      });
     }
   }
 
@@ -447,5 +464,5 @@ export function invokeAnswer(answer: any): Pick<Attempt, 'status' | 'revision' |
     const status = INVOKE_STATUS[answer.error.type as InvokeErrorType];
     return { status: status ?? 599, revision: undefined, body: { message: `${answer.error.type}: ${answer.error.message}` } };
   }
-  return { status: 200, revision: Number(answer.revision), body: answer.items ?? answer.item };
+  return { status: 200, revision: Number(answer.revision), body: answer.items ?? answer.item ?? (answer.changes && { revision: Number(answer.revision), changes: answer.changes, more: answer.more }) };
 }

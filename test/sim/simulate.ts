@@ -310,12 +310,12 @@ async function send(box: Container, options: SimulationOptions, op: Operation, a
   box.spot.op = op.index;
   box.spot.attempt = attempt;
   box.spot.call = 0;
-  const path = op.targetId !== undefined ? `${BASE(op.account)}/${op.targetId}` : BASE(op.account);
+  const path = op.kind === 'changes' ? `${BASE(op.account)}/changes` : op.targetId !== undefined ? `${BASE(op.account)}/${op.targetId}` : BASE(op.account);
   const headers: Record<string, string> = {};
   if (op.key) headers['idempotency-key'] = op.key;
   if (op.ifMatch !== undefined) headers['if-match'] = String(op.ifMatch);
-  const method = { create: 'POST', replace: 'PUT', delete: 'DELETE', list: 'GET', get: 'GET' }[op.kind];
-  const query = op.includeDeleted ? { include_deleted: 'true' } : undefined;
+  const method = { create: 'POST', replace: 'PUT', delete: 'DELETE', list: 'GET', get: 'GET', changes: 'GET' }[op.kind];
+  const query: Record<string, string> | undefined = op.kind === 'changes' ? { since: String(op.since ?? 0) } : op.includeDeleted ? { include_deleted: 'true' } : undefined;
   const started = Date.now();
   let result: HttpResult;
   try {
@@ -343,6 +343,8 @@ async function sendInvoke(box: Container, options: SimulationOptions, op: Operat
           ? { action: 'deleteStatusReason', accountId: op.account, id: op.targetId, ...write }
           : op.kind === 'get'
             ? { action: 'getStatusReason', accountId: op.account, id: op.targetId, includeDeleted: op.includeDeleted ?? false }
+            : op.kind === 'changes'
+              ? { action: 'listChanges', accountId: op.account, since: op.since ?? 0 }
             : { action: 'listStatusReasons', accountId: op.account, includeDeleted: op.includeDeleted ?? false };
   const started = Date.now();
   try {
@@ -397,11 +399,13 @@ async function client(options: SimulationOptions, worker: number, count: number,
     const account = random.pick(accounts);
     const ids = known.get(account)!;
     const r = random.next();
-    const kind: Operation['kind'] = r < 0.35 || ids.length === 0 ? 'create' : r < 0.55 ? 'replace' : r < 0.7 ? 'delete' : r < 0.95 ? 'list' : 'get';
+    const kind: Operation['kind'] = r < 0.35 || ids.length === 0 ? 'create' : r < 0.55 ? 'replace' : r < 0.7 ? 'delete' : r < 0.92 ? 'list' : r < 0.96 ? 'get' : 'changes';
     const a = random.next();
     // Connect has no delete: a delete goes by direct invoke instead.
     let api: Api = a < connectShare ? 'connect' : a < connectShare + invokeShare ? 'invoke' : 'liveperson';
     if (api === 'connect' && kind === 'delete') api = 'invoke';
+    // Nor a change history: GET base/changes instead.
+    if (api === 'connect' && kind === 'changes') api = 'liveperson';
     const op: Operation = { index, worker, api, kind, account, attempts: [] };
     const name = `s${options.seed} w${worker} o${i}`;
     if (kind === 'create') {
@@ -433,6 +437,9 @@ async function client(options: SimulationOptions, worker: number, count: number,
       }
       // Connect's Describe shows no deleted status.
       if (kind === 'get') op.includeDeleted = api !== 'connect' && random.chance(0.5);
+    } else if (kind === 'changes') {
+      // What a desktop asks: what changed since the revision it last saw.
+      op.since = lastRevision.get(account) ?? 0;
     } else {
       op.includeDeleted = api !== 'connect' && random.chance(0.7);
     }
