@@ -1,6 +1,7 @@
-// The AWS deployment of the agent status reasons service, composed of five
-// constructs (infra/constructs/): Data (the DynamoDB table), Functions (the
-// HTTP and direct-invoke functions), Identity (an external JWT issuer, or a
+// The AWS deployment of the agent status reasons service, composed of six
+// constructs (infra/constructs/): Data (the DynamoDB table and its stream),
+// Functions (the HTTP and direct-invoke functions), Events (the change events'
+// bus and the publisher fed by the table's stream), Identity (an external JWT issuer, or a
 // Cognito user pool with one machine client per account and a pre-token
 // trigger), Api (the HTTP API, its JWT- and IAM-authorized routes, the
 // throttled stage), Observability (alarms, their topic, the dashboard) and,
@@ -27,6 +28,7 @@ import { CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
 import { Api, connectRouteArns, grantPrincipalArn } from './constructs/api.js';
 import { Data } from './constructs/data.js';
+import { Events } from './constructs/events.js';
 import { LogicalIdRegistry } from './constructs/flat-logical-ids.js';
 import { Functions, PROJECT_ROOT } from './constructs/functions.js';
 import { Console, builtConsoleDir } from './constructs/console.js';
@@ -134,6 +136,8 @@ export class AgentStatusReasonsStack extends Stack {
   readonly observability: Observability;
   /** The admin console, when `console` is on. */
   readonly console?: Console;
+  /** The change events' bus, publisher and dead-letter queue. */
+  readonly events: Events;
   /** The checked settings (infra/settings.ts). */
   readonly settings: Settings;
   private readonly logicalIds = new LogicalIdRegistry();
@@ -163,6 +167,8 @@ export class AgentStatusReasonsStack extends Stack {
     });
     this.httpFunction = this.functions.httpFunction;
     this.invokeFunction = this.functions.invokeFunction;
+
+    this.events = new Events(this, 'Events', { table: this.table, memorySize, ...(props.entry && { entry: props.entry }), ...(props.handler && { handler: props.handler }) });
 
     this.identity = new Identity(this, 'Identity', {
       table: this.table,
@@ -223,7 +229,9 @@ export class AgentStatusReasonsStack extends Stack {
         http: { fn: this.httpFunction, label: 'HTTP', timeout: this.httpFunction.timeout!, reservedConcurrency: settings.httpConcurrency },
         invoke: { fn: this.invokeFunction, label: 'invoke', timeout: this.invokeFunction.timeout!, reservedConcurrency: settings.invokeConcurrency },
         ...(this.preTokenFunction && { trigger: { fn: this.preTokenFunction, label: 'pre-token', timeout: this.preTokenFunction.timeout! } }),
+        events: { fn: this.events.publisher, label: 'change events', timeout: this.events.publisher.timeout! },
       },
+      changeEvents: { publisher: this.events.publisher, deadLetterQueue: this.events.deadLetterQueue },
       alarmTopicArn: settings.alarmTopicArn,
       alarmEmail: settings.alarmEmail,
     });
@@ -246,6 +254,10 @@ export class AgentStatusReasonsStack extends Stack {
     new CfnOutput(this, 'HttpFunctionName', { value: this.httpFunction.functionName, description: 'The function behind the API (only the API may invoke it)' });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'ChangeEventBusName', {
+      value: this.events.bus.eventBusName,
+      description: 'The EventBridge bus of change events (source agent-status-reasons, detail-type "Status reasons changed"): add your rules here',
+    });
     new CfnOutput(this, 'NextTokenSecretName', {
       value: this.httpApi.nextTokenSecret.secretName,
       description: "The Secrets Manager secret whose value seals Connect NextTokens (resolved at deploy: after put-secret-value, deploy with -c nextTokenSecretVersion=<VersionId>)",

@@ -37,6 +37,8 @@ export class Data extends FlatScope {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       // Idempotency records (K#<key>) carry their expiry here: DynamoDB deletes them, at no cost, after it.
       timeToLiveAttribute: 'ttl',
+      // The change events come from here (infra/constructs/events.ts): each committed history head, as written.
+      dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // Encrypted at rest with the AWS managed KMS key aws/dynamodb: no key fee,

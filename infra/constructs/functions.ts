@@ -28,6 +28,8 @@ export const ENTRIES = {
   invoke: path.join(PROJECT_ROOT, 'functions', 'entry', 'invoke.ts'),
   /** Cognito's pre-token-generation trigger. */
   preTokenGeneration: path.join(PROJECT_ROOT, 'functions', 'entry', 'pre-token-generation.ts'),
+  /** The table's stream: publishes each committed history entry to the event bus. */
+  publishChanges: path.join(PROJECT_ROOT, 'functions', 'entry', 'publish-changes.ts'),
 } as const;
 
 /**

@@ -18,6 +18,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, STORE_RETRIES, WRITES_REFUSED } from '../../functions/platform/metric-names.js';
@@ -73,6 +74,8 @@ export interface ObservabilityProps {
   readonly alarmTopicArn?: string;
   /** An email address subscribed to the topic (it must confirm the subscription). */
   readonly alarmEmail?: string;
+  /** The change events' publisher and dead-letter queue (infra/constructs/events.ts): an alarm on the queue, the publish lag on the dashboard. */
+  readonly changeEvents?: { readonly publisher: lambda.IFunction; readonly deadLetterQueue: sqs.IQueue };
 }
 
 export class Observability extends FlatScope {
@@ -193,6 +196,16 @@ export class Observability extends FlatScope {
           { threshold: Math.round(f.timeout.toMilliseconds() * t.durationShareOfTimeout), periods: t.sustainedPeriods, datapoints: 2 },
         ),
       ),
+      ...(props.changeEvents
+        ? [
+            alarm(
+              'ChangeEventsDeadLetterAlarm',
+              props.changeEvents.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+              'Change events could not be published after every retry: their stream records (shard and sequence numbers) are in the dead-letter queue. Subscribers missed those entries until they read changes?since=.',
+              { threshold: 1 },
+            ),
+          ]
+        : []),
     ];
     const action = new cloudwatchActions.SnsAction(this.alarmTopic);
     for (const a of this.alarms) {
@@ -244,6 +257,18 @@ export class Observability extends FlatScope {
       graph('API latency (ms)', [api.metricLatency({ period, statistic: 'p50', label: 'p50' }), api.metricLatency({ period, statistic: 'p99', label: 'p99' })]),
       graph('Table: throttled requests', [table.metricThrottledRequestsForOperations({ operations: THROTTLE_ALARM_OPERATIONS, period, statistic: 'Sum', label: 'throttled' })]),
     );
+    const changeEvents = this.props.changeEvents;
+    if (changeEvents) {
+      // IteratorAge: how long a record waited in the stream before the publisher got it, i.e. the publish lag (commit to PutEvents, less the put itself).
+      dashboard.addWidgets(
+        graph('Change events: publish lag (IteratorAge, ms)', ['p50', 'p99', 'Maximum'].map((statistic) => changeEvents.publisher.metric('IteratorAge', { period, statistic, label: `lag ${statistic}` }))),
+        graph('Change events: publisher invocations and errors, dead letters', [
+          changeEvents.publisher.metricInvocations({ period, statistic: 'Sum', label: 'invocations' }),
+          changeEvents.publisher.metricErrors({ period, statistic: 'Sum', label: 'errors' }),
+          changeEvents.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: 'dead letters' }),
+        ]),
+      );
+    }
     return dashboard;
   }
 }

@@ -58,6 +58,8 @@ export interface LocalServerOptions {
   consoleConnectSources?: readonly string[];
   /** Mints tokens for the console's dev sign-in (`POST /dev/sign-in`), answered to loopback callers only. */
   devSignIn?: (account: string, scope: string) => Promise<string>;
+  /** The change events published so far (infra/local/change-stream.ts), answered at `GET /dev/events[?account=]` to loopback callers only. */
+  devEvents?: () => readonly { accountId: string }[];
 }
 
 export interface LocalServer {
@@ -127,6 +129,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       }
       if (options.devSignIn && url.pathname === '/dev/sign-in' && isLoopback(req.socket.remoteAddress)) {
         return await signInDev(req, res, options.devSignIn);
+      }
+      if (options.devEvents && method === 'GET' && url.pathname === '/dev/events' && isLoopback(req.socket.remoteAddress)) {
+        const account = url.searchParams.get('account');
+        const events = options.devEvents().filter((event) => account === null || event.accountId === account);
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        return res.end(JSON.stringify(events));
       }
       const route = compiled.find((r) => r.method === method && r.regex.test(url.pathname));
       if (!route && options.consoleDir && (method === 'GET' || method === 'HEAD') && serveConsole(options.consoleDir, url.pathname, method, res, options.consoleConnectSources)) return;

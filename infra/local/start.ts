@@ -1,12 +1,16 @@
 // `npm start`: the whole service on this machine. Starts DynamoDB Local (data
 // under .data/), or uses the DynamoDB at $DYNAMODB_ENDPOINT when that is set,
 // makes the table if it is missing, and serves the API on 127.0.0.1:$PORT with
-// the same handler the Lambda runs.
+// the same handler the Lambda runs. The change events come from the table's
+// stream through the same publishing code as in AWS (change-stream.ts): one
+// line each on stdout, all of them at GET /dev/events (loopback only), and, with
+// EVENTS_FILE set, appended to that file as JSON lines.
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal } from './dynamodb-local.js';
 import { loadOrCreateKeys, signToken } from './jwt.js';
 import { DATA_DIR } from './paths.js';
+import { LocalEventSink, startChangeStream } from './change-stream.js';
 import { startLocalServer } from './server.js';
 import { createSigV4Verifier } from './sigv4.js';
 import { ensureTable } from './table.js';
@@ -38,6 +42,16 @@ process.env.DYNAMODB_ENDPOINT = endpoint;
 const client = new DynamoDBClient({ endpoint, region: process.env.AWS_REGION });
 await ensureTable(client, process.env.TABLE_NAME);
 client.destroy();
+const sink = new LocalEventSink({ log: (line) => process.stdout.write(`${line}\n`), ...(process.env.EVENTS_FILE && { file: process.env.EVENTS_FILE }) });
+const changeStream = await startChangeStream({
+  endpoint,
+  region: process.env.AWS_REGION,
+  tableName: process.env.TABLE_NAME,
+  bus: sink,
+  // What is written from now on (a restart does not publish the stream's last 24 hours again).
+  from: 'LATEST',
+  onError: (error) => process.stderr.write(`change events: ${(error as Error).message}; retrying\n`),
+});
 
 // Imported only now: the handler reads its configuration from the environment set above.
 const { handler } = await import('../../functions/entry/http.js');
@@ -53,6 +67,7 @@ const server = await startLocalServer({
   documents: { '/openapi.json': buildOpenApiDocument(), '/config.json': { signIn: 'dev' } },
   consoleDir,
   devSignIn: (account, scope) => signToken(keys, { account, scope, subject: 'console-dev' }),
+  devEvents: () => sink.events,
 });
 
 const token = await signToken(keys, { account: '123' });
@@ -70,6 +85,7 @@ process.stdout.write(
     '',
     `The API's OpenAPI document: ${server.url}/openapi.json`,
     `The admin console: ${server.url}/ (dev sign-in: pick an account, read-only or read-write)`,
+    `Change events: a line each below, and all of them at ${server.url}/dev/events (?account=<id>)`,
     '',
     'Ctrl-C stops it.',
     '',
@@ -81,6 +97,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   await server.close();
+  await changeStream.stop();
   await dynamo?.stop();
   process.exit(0);
 };

@@ -1,15 +1,24 @@
-// The table the store expects (the CDK stack defines the same keys in AWS).
+// The table the store expects (the CDK stack defines the same keys in AWS),
+// with its stream (NEW_IMAGE), which the change events are published from.
 import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
+const STREAM = { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } as const;
+
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    // A table made before the change events had no stream.
+    if (!Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: STREAM }));
+      await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+    }
     return;
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
@@ -27,6 +36,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
+        StreamSpecification: STREAM,
       }),
     );
   } catch (error) {

@@ -77,8 +77,16 @@ describe('cdk-nag wiring', () => {
       .findAll()
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
-    // IAM5 once per traced function's role (the HTTP and the direct-invoke function); SMG4 for the NextToken key.
-    expect(acknowledged.map(([id]) => id.replace(/^annotation::/i, '')).sort()).toEqual(['AwsSolutions-COG8', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-SMG4']);
+    // IAM5 once per traced function's role (the HTTP and the direct-invoke function) and for the change publisher's ListStreams;
+    // SMG4 for the NextToken key; SQS3 for the change events' dead-letter queue (a Lambda on-failure destination).
+    expect(acknowledged.map(([id]) => id.replace(/^annotation::/i, '')).sort()).toEqual([
+      'AwsSolutions-COG8',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-SMG4',
+      'AwsSolutions-SQS3',
+    ]);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(60);
   }, BUILD_TIMEOUT_MS);
 });

@@ -45,6 +45,7 @@ let tableId: string;
 let httpId: string;
 let invokeId: string;
 let triggerId: string;
+let publisherId: string;
 let httpRoleId: string;
 let invokeRoleId: string;
 let triggerRoleId: string;
@@ -54,6 +55,7 @@ beforeAll(() => {
   template = Template.fromStack(stack);
   tableId = only(template.findResources('AWS::DynamoDB::GlobalTable'))[0];
   [httpId, invokeId, triggerId] = [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!].map(logicalId) as [string, string, string];
+  publisherId = logicalId(stack.events.publisher);
   [httpRoleId, invokeRoleId, triggerRoleId] = [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!].map((fn) => logicalId(fn.role!)) as [string, string, string];
 }, BUILD_TIMEOUT_MS);
 
@@ -70,18 +72,19 @@ describe('AgentStatusReasonsStack', () => {
       http: `${PROJECT_ROOT}/functions/entry/http.ts`,
       invoke: `${PROJECT_ROOT}/functions/entry/invoke.ts`,
       preTokenGeneration: `${PROJECT_ROOT}/functions/entry/pre-token-generation.ts`,
+      publishChanges: `${PROJECT_ROOT}/functions/entry/publish-changes.ts`,
     });
   });
 
   describe('Lambda functions', () => {
-    it('are three: HTTP, direct invoke, pre-token trigger; all Node.js 24 on arm64 with 512 MB; 10 s timeouts, 5 s for the trigger (what Cognito waits)', () => {
-      expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual([httpId, invokeId, triggerId].sort());
-      for (const id of [httpId, invokeId, triggerId]) {
+    it('are four: HTTP, direct invoke, pre-token trigger, change publisher; all Node.js 24 on arm64 with 512 MB; 10 s timeouts, 5 s for the trigger (what Cognito waits), 60 s for the publisher', () => {
+      expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual([httpId, invokeId, triggerId, publisherId].sort());
+      for (const id of [httpId, invokeId, triggerId, publisherId]) {
         expect((template.findResources('AWS::Lambda::Function')[id] as Resource).Properties).toMatchObject({
           Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
           MemorySize: 512,
-          Timeout: id === triggerId ? 5 : 10,
+          Timeout: id === triggerId ? 5 : id === publisherId ? 60 : 10,
           Handler: 'index.handler',
         });
       }
@@ -215,13 +218,14 @@ describe('AgentStatusReasonsStack', () => {
       const all = statementsOf(Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]);
       for (const s of all) {
         for (const action of asArray(s.Action)) expect(action).not.toMatch(/\*/);
-        if (asArray(s.Action).some((a) => a.startsWith('dynamodb:'))) {
+        // dynamodb:ListStreams takes no resource-level permission (the stream mapping calls it).
+        if (asArray(s.Action).some((a) => a.startsWith('dynamodb:') && a !== 'dynamodb:ListStreams')) {
           for (const r of asArray(s.Resource)) expect(JSON.stringify(r)).not.toMatch(/\*/);
         }
       }
-      // The only "*" resources are X-Ray's (no resource-level permissions), added by tracing: ACTIVE to the two traced functions.
+      // The only "*" resources are X-Ray's (no resource-level permissions), added by tracing: ACTIVE to the two traced functions, and the publisher's ListStreams.
       const starResources = all.filter((s) => asArray(s.Resource).includes('*'));
-      expect(starResources.flatMap((s) => asArray(s.Action)).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'xray:PutTraceSegments']);
+      expect(starResources.flatMap((s) => asArray(s.Action)).sort()).toEqual(['dynamodb:ListStreams', 'xray:PutTelemetryRecords', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'xray:PutTraceSegments']);
     });
 
     it('uses no AWS managed policy, and each function writes logs only to its own log group', () => {
@@ -364,9 +368,9 @@ describe('AgentStatusReasonsStack', () => {
         AuthorizerType: 'JWT',
         JwtConfiguration: { Issuer: 'https://idp.example.com/', Audience: ['aud-1', 'aud-2'] },
       });
-      expect(Object.keys(t.findOutputs('*')).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'NextTokenSecretName', 'TableName']);
-      // No pool, so no trigger either.
-      t.resourceCountIs('AWS::Lambda::Function', 2);
+      expect(Object.keys(t.findOutputs('*')).sort()).toEqual(['AlarmTopicArn', 'ApiUrl', 'ChangeEventBusName', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'NextTokenSecretName', 'TableName']);
+      // No pool, so no trigger either (the HTTP, direct-invoke and change-publisher functions).
+      t.resourceCountIs('AWS::Lambda::Function', 3);
     }, BUILD_TIMEOUT_MS);
 
     it('refuses an external issuer without an audience', () => {
@@ -389,17 +393,17 @@ describe('AgentStatusReasonsStack', () => {
   describe('alarms', () => {
     const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
 
-    it('has eleven alarms: errors, throttles, 5xx, table, unknown outcomes, takeovers, stage 429s, full lease lines, and one duration alarm per function', () => {
-      expect(alarms()).toHaveLength(11);
+    it('has thirteen alarms: errors, throttles, 5xx, table, unknown outcomes, takeovers, stage 429s, full lease lines, change events dead-lettered, and one duration alarm per function', () => {
+      expect(alarms()).toHaveLength(13);
     });
 
     it("alarms on every function's Errors, summed, at the first one; on Throttles as a sustained share of attempts", () => {
       for (const [metricName, prefix] of [['Errors', ''], ['Throttles', 't']] as const) {
         const alarm = alarms().find((a) => JSON.stringify(a.Properties.Metrics ?? '').includes(`"MetricName":"${metricName}"`))!;
         const metrics = alarm.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Stat: string } }[];
-        expect(metrics.map((m) => m.Expression).filter(Boolean)).toContain(`SUM([FILL(${prefix}http, 0), FILL(${prefix}invoke, 0), FILL(${prefix}trigger, 0)])`);
+        expect(metrics.map((m) => m.Expression).filter(Boolean)).toContain(`SUM([FILL(${prefix}http, 0), FILL(${prefix}invoke, 0), FILL(${prefix}trigger, 0), FILL(${prefix}events, 0)])`);
         const byId = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!]));
-        for (const [id, fnId] of [['http', httpId], ['invoke', invokeId], ['trigger', triggerId]] as const) {
+        for (const [id, fnId] of [['http', httpId], ['invoke', invokeId], ['trigger', triggerId], ['events', publisherId]] as const) {
           expect(byId[`${prefix}${id}`]).toEqual({ Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] }, Period: 300, Stat: 'Sum' });
         }
         if (metricName === 'Errors') expect(alarm.Properties).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
@@ -715,7 +719,7 @@ describe('AgentStatusReasonsStack', () => {
       template.hasOutput('UserPoolId', { Value: { Ref: only(template.findResources('AWS::Cognito::UserPool'))[0] } });
       template.hasOutput('MachineClientIds', { Value: '{}' });
       expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
-        ['AlarmTopicArn', 'ApiUrl', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'MachineClientIds', 'NextTokenSecretName', 'TableName', 'TokenEndpoint', 'UserPoolId'].sort(),
+        ['AlarmTopicArn', 'ApiUrl', 'ChangeEventBusName', 'DashboardName', 'FunctionArn', 'FunctionName', 'HttpFunctionName', 'MachineClientIds', 'NextTokenSecretName', 'TableName', 'TokenEndpoint', 'UserPoolId'].sort(),
       );
     });
   });

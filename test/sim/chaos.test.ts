@@ -1,7 +1,8 @@
 // The fault-injection simulation, small, on fixed seeds: `npm run chaos` runs it
 // at any size. A failure prints the seed and the command that replays it. It
 // runs on DynamoDB as AWS documents it (transaction conflicts, read-committed
-// reads: test/support/documented-dynamo.ts), through all three APIs.
+// reads: test/support/documented-dynamo.ts), through all three APIs, with the
+// change history and the change events (from the table's stream) checked too.
 import { describe, expect, it } from 'vitest';
 import { createTestTable, dynamoEndpoint } from '../support/dynamo.js';
 import { DEFAULT_RATES, simulate } from './simulate.js';
@@ -38,6 +39,9 @@ describe('fault-injection simulation', () => {
       expect(documented.transactions, summary).toBeGreaterThan(10);
       expect(documented.writesRefused + documented.transactionsCancelled + documented.transactGetsCancelled, summary).toBeGreaterThan(0);
       expect(Math.min(report.apis.liveperson, report.apis.connect, report.apis.invoke), summary).toBeGreaterThan(5);
+      // The history was read and the events published: one entry per revision, events for each (the checker holds them).
+      expect(report.history.entries, summary).toBeGreaterThan(10);
+      expect(report.history.events, summary).toBeGreaterThanOrEqual(report.history.entries);
       // A crashed container's 500 is API Gateway's; the service itself answers 500 only when it cannot find out.
       expect(report.answers['500'] - report.crashAnswers, `${summary}: 500s answered (${report.crashAnswers} of them crashes)`).toBeLessThanOrEqual(1);
     }

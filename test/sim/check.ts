@@ -14,6 +14,16 @@
 // checks, which are the same for all three.
 import { textKey } from '../../functions/domain/status-reason.js';
 import type { InvokeErrorType } from '../../functions/adapters/invoke/protocol.js';
+import type { ChangeEntry } from '../../functions/domain/changes.js';
+import type { PublishedEvent } from '../../infra/local/change-stream.js';
+
+/** An account's change history as read at the end (GET base/changes from 0), and the change events published for it (undefined: events not wired). */
+export interface AccountHistory {
+  entries: ChangeEntry[];
+  /** Why the history could not be read whole. */
+  error?: string;
+  events: PublishedEvent[] | undefined;
+}
 
 export type Api = 'liveperson' | 'connect' | 'invoke';
 
@@ -36,7 +46,9 @@ export interface Operation {
   worker: number;
   /** Which API sent it (default LivePerson). */
   api?: Api;
-  kind: 'create' | 'replace' | 'delete' | 'list' | 'get';
+  kind: 'create' | 'replace' | 'delete' | 'list' | 'get' | 'changes';
+  /** A `changes` read: the revision it asks after. */
+  since?: number;
   account: string;
   key?: string;
   ifMatch?: number;
@@ -80,13 +92,13 @@ const isWrite = (op: Operation) => op.kind === 'create' || op.kind === 'replace'
 const label = (op: Operation) => `${op.api && op.api !== 'liveperson' ? `${op.api} ` : ''}${op.kind} #${op.index} (worker ${op.worker}${op.key ? `, key ${op.key}` : ''})`;
 const asItems = (body: unknown): Item[] => (Array.isArray(body) ? body : body ? [body] : []) as Item[];
 
-export function check(history: Operation[], finals: Map<string, { revision: number; items: Item[] }>): string[] {
+export function check(history: Operation[], finals: Map<string, { revision: number; items: Item[] }>, histories?: Map<string, AccountHistory>): string[] {
   const anomalies: string[] = [];
-  for (const [account, final] of finals) anomalies.push(...checkAccount(account, history.filter((op) => op.account === account), final).map((a) => `${account}: ${a}`));
+  for (const [account, final] of finals) anomalies.push(...checkAccount(account, history.filter((op) => op.account === account), final, histories?.get(account)).map((a) => `${account}: ${a}`));
   return anomalies;
 }
 
-function checkAccount(account: string, ops: Operation[], final: { revision: number; items: Item[] }): string[] {
+function checkAccount(account: string, ops: Operation[], final: { revision: number; items: Item[] }, changeHistory: AccountHistory | undefined): string[] {
   const anomalies: string[] = [];
   const note = (message: string) => anomalies.length < 50 && anomalies.push(message);
 
@@ -257,7 +269,117 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
       }
     }
   }
+  if (changeHistory) checkHistory(changeHistory, { acked, refused, sendersOf, refusedOps, observations, final, changeReads: ops.filter((op) => op.kind === 'changes'), note });
   return anomalies;
+}
+
+/**
+ * The change history (SPEC §4, §6) against the answers: one entry per revision
+ * from 1 to the final one; each acknowledged write's entry at its revision and
+ * about what it wrote; no entry of a refused write; every list received at
+ * revision r, with the entries after r applied, is the final list. Events:
+ * each entry published at least once, first publications in revision order,
+ * nothing published that is not an entry.
+ */
+function checkHistory(
+  changeHistory: AccountHistory,
+  context: {
+    acked: Map<Operation, Attempt>;
+    refused: Operation[];
+    sendersOf: Map<string, Operation[]>;
+    refusedOps: Set<Operation>;
+    observations: Observation[];
+    final: { revision: number; items: Item[] };
+    changeReads: Operation[];
+    note: (message: string) => void;
+  },
+): void {
+  const { acked, refused, sendersOf, refusedOps, observations, final, note } = context;
+  const { entries } = changeHistory;
+  if (changeHistory.error) note(`the change history could not be read: ${changeHistory.error}`);
+  const byRevision = new Map(entries.map((e) => [e.revision, e]));
+  const revisions = entries.map((e) => e.revision);
+  const expected = Array.from({ length: final.revision }, (_, i) => i + 1);
+  if (JSON.stringify(revisions) !== JSON.stringify(expected)) {
+    const missing = expected.filter((r) => !byRevision.has(r));
+    note(`the change history holds ${revisions.length} entries, not one for each of 1..${final.revision}${missing.length ? ` (missing ${missing.slice(0, 10).join(', ')})` : ''}${revisions.length !== byRevision.size ? ' (a revision twice)' : ''}`);
+  }
+
+  // Each acknowledged write's entry: at its revision, about what it wrote.
+  for (const [op, answer] of acked) {
+    if (answer.revision === undefined) continue;
+    const entry = byRevision.get(answer.revision);
+    if (!entry) {
+      note(`${label(op)} answered revision ${answer.revision}, which has no history entry`);
+      continue;
+    }
+    const ids = entry.changes.map((c) => c.id);
+    if (op.kind === 'create') {
+      const created = asItems(answer.body).map((item) => item.id);
+      const texts = asItems(answer.body).map((item) => item.text);
+      if (JSON.stringify(ids) !== JSON.stringify(created) || JSON.stringify(entry.changes.map((c) => c.reason.text)) !== JSON.stringify(texts) || entry.changes.some((c) => c.op !== 'created')) note(`${label(op)} created ${created.join(', ')} at revision ${answer.revision}, but its entry has ${entry.changes.map((c) => `${c.op} ${c.id}`).join(', ')}`);
+    } else if (op.kind === 'replace' || op.kind === 'delete') {
+      const change = entry.changes[0];
+      const right = entry.changes.length === 1 && change!.id === op.targetId && (op.kind === 'delete' ? change!.op === 'deleted' && change!.reason.deleted : change!.reason.text === op.texts![0]);
+      if (!right) note(`${label(op)} of reason ${op.targetId} answered revision ${answer.revision}, but its entry has ${JSON.stringify(entry.changes.map((c) => ({ id: c.id, op: c.op, text: c.reason.text })))}`);
+    }
+  }
+
+  // No entry of a refused write: none of the texts only it sent.
+  const textsInEntries = new Set(entries.flatMap((e) => e.changes.map((c) => c.reason.text)));
+  for (const op of refused) {
+    for (const text of op.texts ?? []) {
+      const others = (sendersOf.get(text) ?? []).filter((other) => other !== op && !refusedOps.has(other));
+      if (!others.length && textsInEntries.has(text)) note(`${label(op)} was refused (${op.attempts.map((a) => a.status).join(', ')}) but an entry of the change history has its text "${text}"`);
+    }
+  }
+
+  // Every list at revision r, with the entries after r applied, is the final list.
+  const view = (items: Iterable<Item>, includeDeleted: boolean) =>
+    JSON.stringify(
+      [...items]
+        .filter((i) => includeDeleted || !i.deleted)
+        .map((i) => [i.id, i.text, i.deleted ?? false])
+        .sort((a, b) => (a[0] as number) - (b[0] as number)),
+    );
+  const finalView = (includeDeleted: boolean) => view(final.items, includeDeleted);
+  for (const o of observations) {
+    if (o.onlyId !== undefined || o.revision > final.revision) continue;
+    const byId = new Map(o.items.map((i) => [i.id, { id: i.id, text: i.text, deleted: i.deleted ?? false }]));
+    for (const entry of entries) {
+      if (entry.revision <= o.revision) continue;
+      for (const change of entry.changes) byId.set(change.id, { id: change.id, text: change.reason.text, deleted: change.reason.deleted });
+    }
+    if (view(byId.values(), o.includeDeleted) !== finalView(o.includeDeleted)) {
+      note(`${o.op} at revision ${o.revision} with the entries after it applied is not the final list (revision ${final.revision})`);
+    }
+  }
+
+  // Every page of changes a client received: consecutive entries from its since + 1, each the entry the history holds.
+  for (const op of context.changeReads) {
+    for (const attempt of op.attempts) {
+      if (attempt.status !== 200) continue;
+      const page = attempt.body as { changes?: ChangeEntry[] } | undefined;
+      const got = page?.changes ?? [];
+      got.forEach((entry, i) => {
+        if (entry.revision !== (op.since ?? 0) + 1 + i) note(`${label(op)}: changes?since=${op.since} answered revision ${entry.revision} at place ${i}`);
+        const kept = byRevision.get(entry.revision);
+        if (kept && JSON.stringify(kept) !== JSON.stringify(entry)) note(`${label(op)}: the entry of revision ${entry.revision} it received is not the one the history holds at the end`);
+      });
+    }
+  }
+
+  // Events: every entry at least once, first publications in revision order, nothing else.
+  const events = changeHistory.events;
+  if (!events) return;
+  const firsts: number[] = [];
+  for (const event of events) {
+    if (!firsts.includes(event.revision)) firsts.push(event.revision);
+    const entry = byRevision.get(event.revision);
+    if (!entry) note(`an event was published for revision ${event.revision}, which has no history entry (a write that did not land?)`);
+    else if (!event.detail.truncated && JSON.stringify(event.detail) !== JSON.stringify({ ...entry, accountId: event.accountId })) note(`the event of revision ${event.revision} is not its history entry`);
+  }
+  if (JSON.stringify(firsts) !== JSON.stringify(revisions)) note(`change events were first published for revisions ${firsts.join(',')}, not once each in order ${revisions.join(',')}`);
 }
 
 /**
@@ -342,5 +464,5 @@ export function invokeAnswer(answer: any): Pick<Attempt, 'status' | 'revision' |
     const status = INVOKE_STATUS[answer.error.type as InvokeErrorType];
     return { status: status ?? 599, revision: undefined, body: { message: `${answer.error.type}: ${answer.error.message}` } };
   }
-  return { status: 200, revision: Number(answer.revision), body: answer.items ?? answer.item };
+  return { status: 200, revision: Number(answer.revision), body: answer.items ?? answer.item ?? (answer.changes && { revision: Number(answer.revision), changes: answer.changes, more: answer.more }) };
 }

@@ -32,10 +32,12 @@ import type { HttpEvent, HttpResult } from '../../functions/platform/http/types.
 import { loadOrCreateKeys, type LocalKeys } from '../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../infra/local/server.js';
 import { createSigV4Verifier } from '../../infra/local/sigv4.js';
+import { localCredentials } from '../../infra/local/dynamodb-local.js';
+import { LocalEventSink, startChangeStream, type ChangeStream } from '../../infra/local/change-stream.js';
 import { DocumentedDynamo, type DocumentedTally } from '../support/documented-dynamo.js';
 import { faultyClient, type Fault, type FaultKind, type FaultLayer } from '../support/fault-layer.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
-import { check, connectAnswer, invokeAnswer, livePersonAnswer, type Api, type Attempt, type Operation } from './check.js';
+import { check, connectAnswer, invokeAnswer, livePersonAnswer, type AccountHistory, type Api, type Attempt, type Operation } from './check.js';
 import { hash, Random, unit } from './random.js';
 
 export interface FaultRates {
@@ -83,6 +85,8 @@ export interface SimulationOptions {
   onAnswer?: (op: Operation, answer: Attempt) => void;
   /** A trace line for every DynamoDB call, store event and answer (`npm run chaos -- --trace DIR`). */
   trace?: (line: Record<string, unknown>) => void;
+  /** Publish change events from the table's stream as `npm start` does, and hold them to the history (default on; the table needs its stream). */
+  events?: boolean;
 }
 
 export const DEFAULT_RATES: FaultRates = { lost: 0.03, throttle: 0.04, serverError: 0.02, delay: 0.1, unprocessed: 0.03, crash: 0.001 };
@@ -105,6 +109,8 @@ export interface SimulationReport {
   crashAnswers: number;
   /** Writes whose outcome stayed unknown (answered 500, not resolved by a resend). */
   unknownWrites: number;
+  /** History entries read at the end, and change events published (undefined when events were off), over every account. */
+  history: { entries: number; events: number | undefined };
   anomalies: string[];
   durationMs: number;
   replay: string;
@@ -304,12 +310,12 @@ async function send(box: Container, options: SimulationOptions, op: Operation, a
   box.spot.op = op.index;
   box.spot.attempt = attempt;
   box.spot.call = 0;
-  const path = op.targetId !== undefined ? `${BASE(op.account)}/${op.targetId}` : BASE(op.account);
+  const path = op.kind === 'changes' ? `${BASE(op.account)}/changes` : op.targetId !== undefined ? `${BASE(op.account)}/${op.targetId}` : BASE(op.account);
   const headers: Record<string, string> = {};
   if (op.key) headers['idempotency-key'] = op.key;
   if (op.ifMatch !== undefined) headers['if-match'] = String(op.ifMatch);
-  const method = { create: 'POST', replace: 'PUT', delete: 'DELETE', list: 'GET', get: 'GET' }[op.kind];
-  const query = op.includeDeleted ? { include_deleted: 'true' } : undefined;
+  const method = { create: 'POST', replace: 'PUT', delete: 'DELETE', list: 'GET', get: 'GET', changes: 'GET' }[op.kind];
+  const query: Record<string, string> | undefined = op.kind === 'changes' ? { since: String(op.since ?? 0) } : op.includeDeleted ? { include_deleted: 'true' } : undefined;
   const started = Date.now();
   let result: HttpResult;
   try {
@@ -337,6 +343,8 @@ async function sendInvoke(box: Container, options: SimulationOptions, op: Operat
           ? { action: 'deleteStatusReason', accountId: op.account, id: op.targetId, ...write }
           : op.kind === 'get'
             ? { action: 'getStatusReason', accountId: op.account, id: op.targetId, includeDeleted: op.includeDeleted ?? false }
+            : op.kind === 'changes'
+              ? { action: 'listChanges', accountId: op.account, since: op.since ?? 0 }
             : { action: 'listStatusReasons', accountId: op.account, includeDeleted: op.includeDeleted ?? false };
   const started = Date.now();
   try {
@@ -391,11 +399,13 @@ async function client(options: SimulationOptions, worker: number, count: number,
     const account = random.pick(accounts);
     const ids = known.get(account)!;
     const r = random.next();
-    const kind: Operation['kind'] = r < 0.35 || ids.length === 0 ? 'create' : r < 0.55 ? 'replace' : r < 0.7 ? 'delete' : r < 0.95 ? 'list' : 'get';
+    const kind: Operation['kind'] = r < 0.35 || ids.length === 0 ? 'create' : r < 0.55 ? 'replace' : r < 0.7 ? 'delete' : r < 0.92 ? 'list' : r < 0.96 ? 'get' : 'changes';
     const a = random.next();
     // Connect has no delete: a delete goes by direct invoke instead.
     let api: Api = a < connectShare ? 'connect' : a < connectShare + invokeShare ? 'invoke' : 'liveperson';
     if (api === 'connect' && kind === 'delete') api = 'invoke';
+    // Nor a change history: GET base/changes instead.
+    if (api === 'connect' && kind === 'changes') api = 'liveperson';
     const op: Operation = { index, worker, api, kind, account, attempts: [] };
     const name = `s${options.seed} w${worker} o${i}`;
     if (kind === 'create') {
@@ -427,6 +437,9 @@ async function client(options: SimulationOptions, worker: number, count: number,
       }
       // Connect's Describe shows no deleted status.
       if (kind === 'get') op.includeDeleted = api !== 'connect' && random.chance(0.5);
+    } else if (kind === 'changes') {
+      // What a desktop asks: what changed since the revision it last saw.
+      op.since = lastRevision.get(account) ?? 0;
     } else {
       op.includeDeleted = api !== 'connect' && random.chance(0.7);
     }
@@ -473,6 +486,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     keys: await loadOrCreateKeys(mkdtempSync(path.join(tmpdir(), 'chaos-keys-'))),
     documented: options.documented === false ? undefined : new DocumentedDynamo({ endpoint: options.endpoint }),
   };
+  // Change events as npm start publishes them: from now on (the table may be shared with other runs: only these accounts count).
+  const sink = new LocalEventSink();
+  const changeStream: ChangeStream | undefined =
+    options.events === false ? undefined : await startChangeStream({ endpoint: options.endpoint, credentials: localCredentials, tableName: options.tableName, bus: sink, from: 'LATEST' });
   const boxes = await Promise.all(Array.from({ length: options.workers }, (_, w) => container(options, w, true, shared)));
   const perWorker = Array.from({ length: options.workers }, (_, w) => Math.floor(options.ops / options.workers) + (w < options.ops % options.workers ? 1 : 0));
   await Promise.all(boxes.map((box, w) => client(options, w, perWorker[w]!, accounts, history, box)));
@@ -494,9 +511,29 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     const answer = await send(clean, options, op, 0);
     finals.set(account, { revision: answer.revision ?? -1, items: answer.status === 200 ? answer.body : [] });
   }
+  // The whole change history of each account (GET base/changes, paged), and the events published for it.
+  const histories = new Map<string, AccountHistory>();
+  await changeStream?.drain();
+  await changeStream?.stop();
+  for (const account of accounts) {
+    const entries: AccountHistory['entries'] = [];
+    let error: string | undefined;
+    for (let since = 0; ; ) {
+      const result = await clean.lambda.handler(httpEvent({ method: 'GET', path: `${BASE(account)}/changes`, query: { since: String(since), limit: '100' } }), contextFor(options.lambdaMs));
+      if (result.statusCode !== 200) {
+        error = `GET changes?since=${since} answered ${result.statusCode}: ${result.body}`;
+        break;
+      }
+      const page = JSON.parse(result.body!) as { changes: AccountHistory['entries']; more: boolean };
+      entries.push(...page.changes);
+      if (!page.more || !page.changes.length) break;
+      since = page.changes[page.changes.length - 1]!.revision;
+    }
+    histories.set(account, { entries, error, events: changeStream ? sink.events.filter((e) => e.accountId === account) : undefined });
+  }
   await clean.destroy();
 
-  const anomalies = check(history, finals);
+  const anomalies = check(history, finals, histories);
   const answers: SimulationReport['answers'] = { '200': 0, '304': 0, '4xx': 0, '409': 0, '429': 0, '503': 0, '500': 0, other: 0 };
   const apis: SimulationReport['apis'] = { liveperson: 0, connect: 0, invoke: 0 };
   let attempts = 0;
@@ -544,6 +581,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     dynamoCalls,
     crashAnswers,
     unknownWrites,
+    history: {
+      entries: [...histories.values()].reduce((n, h) => n + h.entries.length, 0),
+      events: changeStream ? [...histories.values()].reduce((n, h) => n + (h.events?.length ?? 0), 0) : undefined,
+    },
     anomalies,
     durationMs: Date.now() - started,
     replay,
