@@ -17,7 +17,7 @@ export interface Targets {
   floodRatioMax: number;
 }
 
-export const TARGETS: Targets = { p50RatioMax: 1.2, wcuPerReasonAt100Max: 1.5, importRatioMax: 1.5, floodRatioMax: 1.5 };
+export const TARGETS: Targets = { p50RatioMax: 1.2, wcuPerReasonAt100Max: 1.5, importRatioMax: 1.15, floodRatioMax: 1.5 };
 
 export interface BenchResults {
   date: string;
@@ -201,17 +201,18 @@ export function renderTables(r: BenchResults): string {
     out.push('');
     out.push(`Cold start: esbuild bundles (esm, node20, minified), imported in fresh Node processes (median of ${i.runs}).`);
     out.push('');
-    out.push(row(['bundle', 'size', 'gzip', 'import (ms)', 'import / SDK', 'whole process (ms)']));
-    out.push(row(['---', '---:', '---:', '---:', '---:', '---:']));
+    out.push(row(['bundle', 'size', 'gzip', 'import (ms)', 'import / SDK', 'import CPU (ms)', 'CPU / SDK', 'whole process (ms)']));
+    out.push(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
     for (const key of Object.keys(BUNDLE_LABELS) as Array<keyof Bundles>) {
       const bundle = b[key];
       const t = i.importMs[key];
-      out.push(row([BUNDLE_LABELS[key], kb(bundle.bytes), kb(bundle.gzipBytes), ms(t), x2(t / i.sdkMs), ms(i.processMs[key])]));
+      const c = i.importCpuMs[key];
+      out.push(row([BUNDLE_LABELS[key], kb(bundle.bytes), kb(bundle.gzipBytes), ms(t), x2(t / i.sdkMs), ms(c), x2(c / i.importCpuMs.sdk), ms(i.processMs[key])]));
     }
-    out.push(row(['node with an empty module', '', '', '', '', ms(i.bareNodeProcessMs)]));
+    out.push(row(['node with an empty module', '', '', '', '', '', '', ms(i.bareNodeProcessMs)]));
     out.push('');
     out.push(
-      `Import-time ratio handler / SDK: ${x2(i.ratio)} ${mark(i.ratio <= TARGETS.importRatioMax)} (target ≤ ${TARGETS.importRatioMax}); median of the per-round ratios: ${x2(i.pairedRatio)}; against the minimal SDK bundle: ${x2(i.ratioVsMinimal)}.`,
+      `Import-time ratio handler / SDK: ${x2(i.ratio)} ${mark(i.ratio <= TARGETS.importRatioMax)} (target ≤ ${TARGETS.importRatioMax}); by CPU time: ${x2(i.cpuRatio)}; median of the per-round ratios: ${x2(i.pairedRatio)}; against the minimal SDK bundle: ${x2(i.ratioVsMinimal)}; the direct-invoke function: ${x2(i.invokeRatio)}.`,
     );
     out.push(`Largest parts of the handler bundle: ${b.handler.topPackages.slice(0, 6).map((p) => `${p.name} ${kb(p.bytes)}`).join(', ')}.`);
   }
@@ -222,7 +223,8 @@ export function renderTables(r: BenchResults): string {
     out.push('');
     out.push(row(['', 'import', 'first create', 'second create']));
     out.push(row(['---', '---:', '---:', '---:']));
-    out.push(row(['handler bundle', ms(f.handler.importMs), ms(f.handler.firstMs), ms(f.handler.secondMs)]));
+    out.push(row(['HTTP function (LivePerson create)', ms(f.handler.importMs), ms(f.handler.firstMs), ms(f.handler.secondMs)]));
+    out.push(row(['direct-invoke function (createStatusReasons)', ms(f.invoke.importMs), ms(f.invoke.firstMs), ms(f.invoke.secondMs)]));
     out.push(row(['floor (SDK bundle, client made on first call)', ms(f.floor.importMs), ms(f.floor.firstMs), ms(f.floor.secondMs)]));
   }
   if (r.memory) {
