@@ -1,43 +1,62 @@
-// The store on DynamoDB as AWS documents it (test/store/support/documented-dynamo.ts
-// over the real engine): writes to an item of a transaction in flight are
-// refused with TransactionConflictException, transactions touching such an item
-// are cancelled (TransactionConflict), and reads are read-committed per item, so
-// a commit's items may become visible one by one. DynamoDB Local shows none of it.
-import { beforeAll, describe, expect, it } from 'vitest';
+// The store on DynamoDB as AWS documents it (the fault layer's documented model,
+// test/support/documented-dynamo.ts, over the real engine): writes to an item of
+// a transaction in flight are refused with TransactionConflictException,
+// transactions touching such an item are cancelled (TransactionConflict), and
+// reads are read-committed per item, so a commit's items may become visible one
+// by one. DynamoDB Local shows none of it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, deleteStatusReason, getStatusReason, listStatusReasons, replaceStatusReason } from '../../functions/domain/status-reasons.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
 import { liveKey, META_SK, partitionKey } from '../../functions/store/layout.js';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { faultyClient, rules } from '../support/fault-layer.js';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DocumentedDynamo, type DocumentedOptions, type TransactionPlan } from '../support/documented-dynamo.js';
+import { faultyClient, isCommit, rules } from '../support/fault-layer.js';
 import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
-import { documentedClient, type DocumentedOptions } from './support/documented-dynamo.js';
 
 let table: TestTable;
+const models: DocumentedDynamo[] = [];
 beforeAll(async () => {
   table = await createTestTable();
 });
+afterAll(() => models.forEach((model) => model.destroy()));
 
 const reason = (text: string): NewReason[] => [{ text, state: 'Away', enabled: true, deleted: false }];
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The commit: the TransactWriteItems that raises the revision. */
-const isCommit = (input: Record<string, any>) =>
-  Array.isArray(input.TransactItems) && input.TransactItems.some((a: any) => String(a.Update?.UpdateExpression ?? '').includes('revision = :revision'));
-
-/** Stores over one emulated DynamoDB (each like its own Lambda container). */
-function documented(options: DocumentedOptions, storeOptions: Partial<DynamoStoreOptions> = {}) {
-  const { client, dynamo } = documentedClient(dynamoEndpoint(), options);
+/**
+ * Stores over one documented model (each like its own Lambda container), each
+ * TransactWriteItems planned by `plan` (its window, and which items appear late).
+ */
+function documented(
+  plan: (input: Record<string, any>) => Omit<TransactionPlan, 'seed'>,
+  storeOptions: Partial<DynamoStoreOptions> = {},
+  modelOptions: Omit<DocumentedOptions, 'endpoint'> = {},
+) {
+  const model = new DocumentedDynamo({ endpoint: dynamoEndpoint(), ...modelOptions });
+  models.push(model);
+  const { client, faults } = faultyClient(dynamoEndpoint(), undefined, model);
+  faults.plan = (call) => ({ seed: 1, ...plan(call.input) });
   const store = (more: Partial<DynamoStoreOptions> = {}) => new DynamoStatusReasonStore({ client, tableName: table.tableName, ...storeOptions, ...more });
-  return { client, dynamo, store };
+  return { client, model, store };
+}
+
+/** Waits until the engine itself (read past the model) holds `revision` for the account: its commit is applied, its window open. */
+async function applied(account: string, revision: number): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(table.client);
+  for (;;) {
+    const out = await doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: META_SK }, ConsistentRead: true }));
+    if (out.Item?.revision === revision) return;
+    await sleep(5);
+  }
 }
 
 describe('conflicts with a transaction in flight are retried, never a 500', () => {
   it('8 writers x 8 keyed creates on one account, each commit in flight 15 ms: every create applies once, each answer 200 or a retryable refusal', async () => {
     const account = newAccount();
-    const { dynamo, store } = documented({ holdMs: (input) => (isCommit(input) ? 15 : 0) }, { requestMs: 20_000, leaseWaitMs: 20_000, leaseQueueMax: 100 });
+    const { model, store } = documented((input) => ({ windowMs: isCommit(input) ? 15 : 0 }), { requestMs: 20_000, leaseWaitMs: 20_000, leaseQueueMax: 100 });
     const answers: Record<string, number> = {};
     const unexpected: unknown[] = [];
     await Promise.all(
@@ -61,7 +80,7 @@ describe('conflicts with a transaction in flight are retried, never a 500', () =
     expect(unexpected).toEqual([]);
     expect(answers.ok).toBe(64);
     // The race took place: single writes and transactions met a commit in flight.
-    expect(dynamo.tally.refusedWrites + dynamo.tally.cancelled).toBeGreaterThan(0);
+    expect(model.tally.writesRefused + model.tally.transactionsCancelled + model.tally.transactGetsCancelled).toBeGreaterThan(0);
     const listed = await listStatusReasons(table.store(), account);
     expect(listed.revision).toBe(64);
     expect(listed.items).toHaveLength(64);
@@ -73,10 +92,11 @@ describe('the owner of the lease reads without #META', () => {
     const account = newAccount();
     await createStatusReasons(table.store(), account, reason('First'));
     const metaKey = { pk: partitionKey(account), sk: META_SK };
-    const { client, dynamo, store } = documented(
-      // Each UpdateItem of #META by the prober stays in flight 40 ms.
-      { writeHoldMs: (input) => (String(input.UpdateExpression ?? '').includes('probe') ? 40 : 0) },
+    const { client, model, store } = documented(
+      () => ({ windowMs: 0 }),
       { requestMs: 1_500 },
+      // Each UpdateItem of #META by the prober stays in flight 40 ms.
+      { writeHoldMs: ({ input }) => (String(input.UpdateExpression ?? '').includes('probe') ? 40 : 0) },
     );
     const doc = DynamoDBDocumentClient.from(client);
     let probing = true;
@@ -98,7 +118,7 @@ describe('the owner of the lease reads without #META', () => {
     }
     expect((await listStatusReasons(table.store(), account)).items.map((r) => r.text)).toEqual(['Renamed']);
     // The race took place: the read beside the lease, which includes #META, was cancelled.
-    expect(dynamo.tally.cancelled).toBeGreaterThan(0);
+    expect(model.tally.transactGetsCancelled).toBeGreaterThan(0);
   });
 });
 
@@ -140,33 +160,36 @@ describe('a keyed repeat of an applied write answers as the first did', () => {
 });
 
 describe('a read answers only a state whose every item it read at that revision', () => {
-  /** After a commit, reads keep showing its write of reason `id` old for `ms`. */
-  const staleReason = (account: string, id: number, ms: number): DocumentedOptions => ({
-    staleMs: (input) => (isCommit(input) && JSON.stringify(input).includes(partitionKey(account)) ? ms : 0),
-    staleKeys: () => [liveKey(id)],
-  });
+  /** The account's commits stay in flight `ms` after the engine applied them, reason `id` showing old all along, the rest new at once. */
+  /** Time enough for a commit held a window long to answer in one attempt. */
+  const SLOW_COMMIT: Partial<DynamoStoreOptions> = { requestMs: 6_000, attemptMs: 4_000 };
+  const lateReason = (account: string, id: number, ms: number) => (input: Record<string, any>) =>
+    isCommit(input) && JSON.stringify(input).includes(partitionKey(account)) ? { windowMs: ms, late: (key: Record<string, any>) => key.sk?.S === liveKey(id) } : { windowMs: 0 };
 
   it('a list while a rename shows #META new and the reason old: reads again, answers the renamed state', async () => {
     const account = newAccount();
     await createStatusReasons(table.store(), account, reason('Before'));
-    const { dynamo, store } = documented(staleReason(account, 1, 300), { requestMs: 3_000 });
-    const s = store();
-    await replaceStatusReason(s, account, 1, { text: 'After', state: 'Away' });
-    const listed = await listStatusReasons(s, account);
-    expect(dynamo.tally.staleReads).toBeGreaterThan(0); // the torn read took place
+    const { model, store } = documented(lateReason(account, 1, 1_000), SLOW_COMMIT);
+    const rename = replaceStatusReason(store(), account, 1, { text: 'After', state: 'Away' });
+    await applied(account, 2);
+    const listed = await listStatusReasons(store(), account);
+    await rename;
+    expect(model.tally.readsMasked).toBeGreaterThan(0); // the torn read took place
     expect({ revision: listed.revision, texts: listed.items.map((r) => r.text) }).toEqual({ revision: 2, texts: ['After'] });
   });
 
   it('a list torn on every try answers 503, never revision 2 with revision 1’s reason', async () => {
     const account = newAccount();
     await createStatusReasons(table.store(), account, reason('Before'));
-    const { dynamo, store } = documented(staleReason(account, 1, 5_000));
-    await replaceStatusReason(store(), account, 1, { text: 'After', state: 'Away' });
+    const { model, store } = documented(lateReason(account, 1, 1_800), SLOW_COMMIT);
+    const rename = replaceStatusReason(store(), account, 1, { text: 'After', state: 'Away' });
+    await applied(account, 2);
     const listed = await listStatusReasons(store({ requestMs: 400 }), account).then(
       (l) => ({ revision: l.revision, texts: l.items.map((r) => r.text) }),
       (e: unknown) => (e instanceof DomainError ? e.kind : e),
     );
-    expect(dynamo.tally.staleReads).toBeGreaterThan(0);
+    await rename;
+    expect(model.tally.readsMasked).toBeGreaterThan(0);
     expect(listed).toBe('busy');
   });
 
@@ -174,20 +197,25 @@ describe('a read answers only a state whose every item it read at that revision'
     const account = newAccount();
     await createStatusReasons(table.store(), account, reason('Keep'));
     await createStatusReasons(table.store(), account, reason('Drop'));
-    const { store } = documented(staleReason(account, 2, 300), { requestMs: 3_000 });
-    const s = store();
-    await deleteStatusReason(s, account, 2);
-    const listed = await listStatusReasons(s, account);
+    const { model, store } = documented(lateReason(account, 2, 1_000), SLOW_COMMIT);
+    const deletion = deleteStatusReason(store(), account, 2);
+    await applied(account, 3);
+    const listed = await listStatusReasons(store(), account);
+    await deletion;
+    expect(model.tally.readsMasked).toBeGreaterThan(0);
     expect({ revision: listed.revision, texts: listed.items.map((r) => r.text) }).toEqual({ revision: 3, texts: ['Keep'] });
   });
 
   it('get by id while a rename shows the reason old answers the renamed reason', async () => {
     const account = newAccount();
     await createStatusReasons(table.store(), account, reason('Before'));
-    const { store } = documented(staleReason(account, 1, 300), { requestMs: 3_000 });
-    const s = store();
-    await replaceStatusReason(s, account, 1, { text: 'After', state: 'Away' });
-    const got = await getStatusReason(s, account, 1);
+    const { model, store } = documented(lateReason(account, 1, 1_000), SLOW_COMMIT);
+    const rename = replaceStatusReason(store(), account, 1, { text: 'After', state: 'Away' });
+    await applied(account, 2);
+    const got = await getStatusReason(store(), account, 1);
+    await rename;
+    // A TransactGetItems is isolated from the transaction: cancelled while it is in flight, never shown it in part.
+    expect(model.tally.transactGetsCancelled).toBeGreaterThan(0);
     expect({ revision: got.revision, text: got.item.text }).toEqual({ revision: 2, text: 'After' });
   });
 });

@@ -35,6 +35,14 @@ export interface TransactionPlan {
   windowMs: number;
   /** A seed for the order the written items become visible in. */
   seed: number;
+  /**
+   * The written items that become visible only at the end of the window; with
+   * it, the others are visible as soon as the engine applied the transaction
+   * (instead of one at a time in the seeded order): a read in between sees
+   * exactly these items as they were. For a regression test that needs one
+   * particular half-applied state.
+   */
+  late?: (key: WireItem) => boolean;
 }
 
 export interface DocumentedOptions {
@@ -42,6 +50,13 @@ export interface DocumentedOptions {
   endpoint: string;
   /** The plan of a transaction that brings none. */
   defaultWindowMs?: number;
+  /**
+   * How long a PutItem, UpdateItem or DeleteItem stays in flight before it is
+   * forwarded (a TransactGetItems of its item is cancelled meanwhile); none: as
+   * long as the engine takes. For a regression test that needs a single write
+   * always in flight.
+   */
+  writeHoldMs?: (call: { operation: string; input: Record<string, any> }) => number;
 }
 
 /** What the model did, for a report. */
@@ -290,10 +305,12 @@ export class DocumentedDynamo {
   /** Item id -> single writes and transactional reads of it now at the engine (a transaction waits for them before it reads old images). */
   private readonly busy = new Map<string, number>();
   private readonly defaultWindowMs: number;
+  private readonly writeHoldMs: DocumentedOptions['writeHoldMs'];
 
   constructor(options: DocumentedOptions) {
     this.engine = new DynamoDBClient({ endpoint: options.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     this.defaultWindowMs = options.defaultWindowMs ?? 50;
+    this.writeHoldMs = options.writeHoldMs;
   }
 
   destroy(): void {
@@ -336,7 +353,8 @@ export class DocumentedDynamo {
           this.tally.writesRefused++;
           return conflictAnswer();
         }
-        return this.whileBusy([id], call.forward);
+        const hold = this.writeHoldMs?.(call) ?? 0;
+        return this.whileBusy([id], hold > 0 ? () => sleep(hold).then(call.forward) : call.forward);
       }
       case 'BatchWriteItem': {
         // AWS documents no per-item outcome for a batch write on an item in a transaction; the layer refuses the call as it does a PutItem.
@@ -434,9 +452,13 @@ export class DocumentedDynamo {
     }
     const windowMs = Math.max(0, call.plan?.windowMs ?? this.defaultWindowMs);
     const written = items.filter((item) => item.writes);
-    const order = seededOrder(written.length, call.plan?.seed ?? Math.floor(Math.random() * 2 ** 32));
     const appliedAt = Date.now();
-    order.forEach((index, place) => (written[index]!.revealAt = appliedAt + (windowMs * (place + 1)) / (written.length + 1)));
+    const late = call.plan?.late;
+    if (late) for (const item of written) item.revealAt = late(item.key) ? appliedAt + windowMs : appliedAt;
+    else {
+      const order = seededOrder(written.length, call.plan?.seed ?? Math.floor(Math.random() * 2 ** 32));
+      order.forEach((index, place) => (written[index]!.revealAt = appliedAt + (windowMs * (place + 1)) / (written.length + 1)));
+    }
     txn.applied = true;
     // The answer comes when every item is visible and let go; a caller that gives up earlier does not end the window.
     const settled = sleep(windowMs).then(release);

@@ -119,6 +119,30 @@ describe('conflicts with a transaction in flight', () => {
     expect(after.Responses?.[0]?.Item?.v).toBe('new');
   });
 
+  it('with writeHoldMs, keeps a single write in flight that long: a TransactGetItems of its item meanwhile is cancelled, and answers once it landed', async () => {
+    const pk = newAccount();
+    const holding = new DocumentedDynamo({ endpoint: dynamoEndpoint(), writeHoldMs: ({ operation, input }) => (operation === 'UpdateItem' && input.Key?.sk?.S === '#W' ? 400 : 0) });
+    const { client } = faultyClient(dynamoEndpoint(), undefined, holding);
+    const doc = DynamoDBDocumentClient.from(client);
+    try {
+      await table.client.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: '#W', v: 'old' } }) as never);
+      const started = Date.now();
+      const write = doc.send(new UpdateCommand({ TableName: table.tableName, Key: { pk, sk: '#W' }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': 'new' } }));
+      await sleep(50);
+      const read = () => doc.send(new TransactGetCommand({ TransactItems: [{ Get: { TableName: table.tableName, Key: { pk, sk: '#W' } } }] }));
+      const error = await failure(read());
+      expect(error.name).toBe('TransactionCanceledException');
+      expect(codes(error)).toEqual(['TransactionConflict']);
+      expect(holding.tally.transactGetsCancelled).toBe(1);
+      await write;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+      expect((await read()).Responses?.[0]?.Item?.v).toBe('new');
+    } finally {
+      doc.destroy();
+      holding.destroy();
+    }
+  });
+
   it('answers a resend of the same ClientRequestToken while the first still runs with TransactionInProgressException', async () => {
     const pk = newAccount();
     const input = { TransactItems: [{ Put: { TableName: table.tableName, Item: { pk, sk: '#T', v: 1 } } }], ClientRequestToken: `token-${pk}` };
@@ -165,6 +189,26 @@ describe('read-committed reads while a transaction applies', () => {
       for (let i = 0; i < n; i++) if (seen[k - 1]![i] === 'new') expect(seen[k]![i]).toBe('new');
     }
     expect((await queryValues(pk, n)).values).toEqual(Array(n).fill('new'));
+  });
+
+  it('with a plan that names late items, shows the others new as soon as the engine applied it and the late ones old until the window ends', async () => {
+    const pk = newAccount();
+    writer.faults.plan = () => ({ windowMs: 1_500, seed: 42, late: (key) => key.sk?.S === '#I#1' });
+    try {
+      const { done } = await startTransaction(pk, 3);
+      let answered = false;
+      void done.then(() => (answered = true));
+      // Once the engine has applied it (read past the model), the half-applied state shows, and stays until the answer.
+      const engine = async () => (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk, sk: '#I#0' }, ConsistentRead: true }) as never) as { Item?: Record<string, any> }).Item?.v;
+      while ((await engine()) !== 'new') await sleep(5);
+      const during = (await queryValues(pk, 3)).values;
+      expect(answered).toBe(false);
+      expect(during).toEqual(['new', 'old', 'new']);
+      await done;
+      expect((await queryValues(pk, 3)).values).toEqual(['new', 'new', 'new']);
+    } finally {
+      writer.faults.plan = () => ({ windowMs: WINDOW_MS, seed: 42 });
+    }
   });
 
   it('shows an item the transaction deletes as it was, and leaves out one it creates, until each is revealed; also through Limit pages, backwards, projected', async () => {

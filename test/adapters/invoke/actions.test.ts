@@ -11,37 +11,22 @@ import {
   getStatusReason,
   listStatusReasons,
   replaceStatusReason,
-  StatusReasonsError,
-  type StatusReasonsErrorType,
 } from '../../../functions/client/status-reasons.js';
-import { createInvokeEntry, type InvokeEntry } from '../../../functions/entry/invoke.js';
+import type { InvokeEntry } from '../../../functions/entry/invoke.js';
 import { INVOKE_ACTIONS, type InvokeAnswer } from '../../../functions/adapters/invoke/protocol.js';
-import { createTestTable, newAccount } from '../../support/dynamo.js';
+import { newAccount } from '../../support/dynamo.js';
 import { lambdaContext } from '../../support/events.js';
-import { lambdaRunning, type Seen } from './helpers.js';
+import { failure, invokeOnTestTable, lambdaRunning, sentPayloadOf, type Seen } from './helpers.js';
 
 const FUNCTION = 'agent-status-reasons';
 let handler: InvokeEntry;
 let lambda: LambdaClient;
 const seen: Seen = {};
 beforeAll(async () => {
-  const store = (await createTestTable()).store();
-  handler = createInvokeEntry(() => store);
-  lambda = lambdaRunning((event) => handler(event, lambdaContext()), seen);
+  ({ handler, lambda } = await invokeOnTestTable(seen));
 });
 
-const sentPayload = () => JSON.parse(new TextDecoder().decode(seen.input!.Payload as Uint8Array));
-
-async function failure(promise: Promise<unknown>, type: StatusReasonsErrorType): Promise<StatusReasonsError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StatusReasonsError);
-    expect((error as StatusReasonsError).type).toBe(type);
-    return error as StatusReasonsError;
-  }
-  throw new Error('expected the call to fail');
-}
+const sentPayload = () => sentPayloadOf(seen);
 
 /** An account with three reasons: `Lunch` (order 2), `Gym` (order 1) and `Old` (deleted). */
 async function seeded() {

@@ -1,6 +1,11 @@
 // A real LambdaClient whose Invoke is short-circuited (like Lambda would: JSON
 // in, JSON out) into a function running in this process.
 import { LambdaClient, type InvokeCommandInput } from '@aws-sdk/client-lambda';
+import { expect } from 'vitest';
+import { StatusReasonsError, type StatusReasonsErrorType } from '../../../functions/client/status-reasons.js';
+import { createInvokeEntry, type InvokeEntry } from '../../../functions/entry/invoke.js';
+import { createTestTable } from '../../support/dynamo.js';
+import { lambdaContext } from '../../support/events.js';
 
 export interface Seen {
   input?: InvokeCommandInput;
@@ -29,4 +34,26 @@ export function lambdaRunning(fn: (event: unknown) => Promise<unknown>, seen: Se
     { step: 'initialize', name: 'invokeInProcess' },
   );
   return lambda;
+}
+
+/** The invoke function on a fresh test table, and a LambdaClient whose Invoke runs it in process. */
+export async function invokeOnTestTable(seen: Seen): Promise<{ handler: InvokeEntry; lambda: LambdaClient }> {
+  const store = (await createTestTable()).store();
+  const handler = createInvokeEntry(() => store);
+  return { handler, lambda: lambdaRunning((event) => handler(event, lambdaContext()), seen) };
+}
+
+/** The JSON payload the client last sent. */
+export const sentPayloadOf = (seen: Seen) => JSON.parse(new TextDecoder().decode(seen.input!.Payload as Uint8Array));
+
+/** The typed error a client call fails with, checked to be of `type`. */
+export async function failure(promise: Promise<unknown>, type: StatusReasonsErrorType): Promise<StatusReasonsError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(StatusReasonsError);
+    expect((error as StatusReasonsError).type).toBe(type);
+    return error as StatusReasonsError;
+  }
+  throw new Error('expected the call to fail');
 }

@@ -1,0 +1,130 @@
+// What a commit cleans up as it goes, a bounded amount each: the items of
+// failed writes (dirty id ranges, once no call of theirs can still land), the
+// deleted reasons past their byte budget (the floor of the deletion log moves
+// past the longest-deleted ones, which are then removed a few at a time), and
+// the oldest change-history entries past their age or byte limit (history.ts
+// `planPurge`). Nothing here writes: each function returns the deletes and the
+// bounds its commit carries. May import the store's batch types, context,
+// history, layout and queries only.
+import type { TransactItem, WriteRequestItem } from './batch.js';
+import type { StoreContext, WriteSettings } from './context.js';
+import { entryKeys, headKey, mustPurge, planPurge, PURGE_READ, toHead, type Head, type KeepLimits } from './history.js';
+import { deletedKey, liveKey, LOG_PREFIX, logKey, type DirtyRange, type Meta } from './layout.js';
+import { queryAll } from './queries.js';
+
+/**
+ * The dirty ranges after this commit, and the deletes that clean them. Ids of
+ * earlier writers that never committed (below this lease's first id, above
+ * `committedHigh`) become a range; a range older than `dirtyGraceMs` loses up
+ * to `cleanupMax` ids' items in all. `budget`: what is left of `cleanupMax`.
+ */
+export function cleanDirty(
+  pk: string,
+  meta: Meta,
+  firstId: number,
+  now: number,
+  settings: Pick<WriteSettings, 'cleanupMax' | 'dirtyGraceMs'>,
+): { dirty: DirtyRange[]; cleanup: WriteRequestItem[]; budget: number } {
+  const dirty: DirtyRange[] = meta.dirty.map((range) => ({ ...range })); // copies: cleaned ranges shrink below
+  if (meta.committedHigh < firstId) dirty.push({ from: meta.committedHigh, to: firstId, since: now });
+  const cleanup: WriteRequestItem[] = [];
+  let budget = settings.cleanupMax;
+  for (const range of dirty) {
+    if (budget <= 0 || range.since > now - settings.dirtyGraceMs) continue;
+    const to = Math.min(range.to, range.from + budget);
+    for (let id = range.from; id < to; id++) {
+      cleanup.push({ DeleteRequest: { Key: { pk, sk: liveKey(id) } } }, { DeleteRequest: { Key: { pk, sk: deletedKey(id) } } });
+    }
+    budget -= to - range.from;
+    range.from = to;
+  }
+  return { dirty: dirty.filter((r) => r.from < r.to), cleanup, budget };
+}
+
+/**
+ * Moves the history's floor past the longest-deleted reasons until the
+ * history fits its budget (`max`) again: the deletion log from its floor, then
+ * this write's own entries (`items`, the commit's actions). Reads only as much
+ * of the log as it drops.
+ */
+export async function dropOldest(
+  ctx: StoreContext,
+  pk: string,
+  meta: Meta,
+  historyBytes: number,
+  items: readonly TransactItem[],
+  max: number,
+  deadline: number,
+): Promise<{ historyFloor: number; historyBytes: number }> {
+  let { historyFloor } = meta;
+  let bytes = historyBytes;
+  // This write's log entries: new ones, and any it rewrites (a deleted reason edited in place).
+  const pending = new Map<number, number>();
+  for (const action of items) {
+    const item = action.Put?.Item;
+    if (item && (item.sk as string).startsWith(LOG_PREFIX)) pending.set(item.seq as number, item.size as number);
+  }
+  const removed = new Set(items.flatMap((a) => (a.Delete && (a.Delete.Key!.sk as string).startsWith(LOG_PREFIX) ? [a.Delete.Key!.sk as string] : [])));
+  while (bytes > max && historyFloor < meta.deleteSeq) {
+    const page = await queryAll(ctx, pk, { from: logKey(historyFloor), to: logKey(meta.deleteSeq - 1), limit: 200 }, deadline);
+    if (!page.length) {
+      historyFloor = meta.deleteSeq;
+      break;
+    }
+    for (const entry of page) {
+      if (bytes <= max) break;
+      const seq = entry.seq as number;
+      if (!removed.has(entry.sk as string)) bytes -= pending.get(seq) ?? (entry.size as number);
+      historyFloor = seq + 1;
+    }
+  }
+  for (const [seq, size] of [...pending].sort(([a], [b]) => a - b)) {
+    if (bytes <= max) break;
+    if (seq < historyFloor) continue;
+    bytes -= size;
+    historyFloor = seq + 1;
+  }
+  return { historyFloor, historyBytes: bytes };
+}
+
+/**
+ * Removes, for good, up to `budget` reasons that an earlier commit dropped
+ * (below `meta.historyFloor`, no longer seen) with their log entries; returns
+ * the deletes and the new `purgedTo`.
+ */
+export async function purgeDropped(ctx: StoreContext, pk: string, meta: Meta, budget: number, deadline: number): Promise<{ purgedTo: number; cleanup: WriteRequestItem[] }> {
+  let { purgedTo } = meta;
+  const cleanup: WriteRequestItem[] = [];
+  if (purgedTo < meta.historyFloor && budget > 0) {
+    const log = await queryAll(ctx, pk, { from: logKey(purgedTo), to: logKey(meta.historyFloor - 1), limit: budget }, deadline);
+    for (const entry of log) {
+      cleanup.push({ DeleteRequest: { Key: { pk, sk: deletedKey(entry.reasonId as number) } } }, { DeleteRequest: { Key: { pk, sk: entry.sk as string } } });
+      purgedTo = (entry.seq as number) + 1;
+    }
+    if (log.length < budget) purgedTo = meta.historyFloor;
+  }
+  return { purgedTo, cleanup };
+}
+
+/**
+ * The change history's bounds after this write's entry, and the deletes of the
+ * oldest entries that go (history.ts `planPurge`). Reads the oldest heads only
+ * when a limit is passed: at most PURGE_READ small items.
+ */
+export async function planHistory(
+  ctx: StoreContext,
+  pk: string,
+  meta: Meta,
+  added: { revision: number; bytes: number; at: number },
+  limits: KeepLimits,
+  deadline: number,
+): Promise<{ bounds: Partial<Meta>; drops: TransactItem[] }> {
+  let heads: Head[] = [];
+  if (mustPurge(meta, added.bytes, added.at, limits)) {
+    const items = await queryAll(ctx, pk, { from: headKey(meta.changesOldest!), to: headKey(added.revision - 1), limit: PURGE_READ }, deadline);
+    heads = items.map(toHead);
+  }
+  const { drop, bounds } = planPurge(meta, heads, added, limits);
+  const drops = drop.flatMap((head) => entryKeys(head).map((sk): TransactItem => ({ Delete: { TableName: ctx.table, Key: { pk, sk } } })));
+  return { bounds, drops };
+}
