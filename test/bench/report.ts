@@ -3,6 +3,7 @@
 import { BUNDLE_LABELS, type Bundles, type FirstCreateResult, type ImportResult, type MemoryResult } from './cold.js';
 import { INLINE_ALL, TRANSACTION_ITEMS, type ConcurrencyResult, type CreateResult, type ThresholdResult } from './creates.js';
 import type { FloodResult } from './flood.js';
+import { READS_TARGETS, renderReads, type ReadsResult } from './reads.js';
 import { historyTargetsMet, renderHistory, usdPerMillion, type HistoryResult } from './history.js';
 import type { Units } from './meter.js';
 import type { Machine } from './machine.js';
@@ -34,6 +35,7 @@ export interface BenchResults {
   historyBefore?: HistoryResult;
   concurrency?: ConcurrencyResult;
   flood?: FloodResult;
+  reads?: ReadsResult;
   bundles?: Bundles;
   imports?: ImportResult;
   firstCreate?: FirstCreateResult;
@@ -49,6 +51,14 @@ export function targetsMet(r: Omit<BenchResults, 'targets'>): Record<string, boo
   if (r.imports) met['import-time ratio'] = r.imports.ratio <= TARGETS.importRatioMax;
   if (r.flood) met['another account while one is flooded'] = r.flood.ratio <= TARGETS.floodRatioMax && r.flood.quietAllApplied;
   if (r.history) Object.assign(met, historyTargetsMet(r.history));
+  for (const u of r.reads?.unchanged ?? []) {
+    met[`list of an unchanged account (${u.reasons} reasons) ≤ ${READS_TARGETS.copyOver304Max}× a 304`] = u.ratio <= READS_TARGETS.copyOver304Max;
+    met[`list of an unchanged account (${u.reasons} reasons) ≤ ${READS_TARGETS.copyRcuMax} RCU`] = u.copy.rcu <= READS_TARGETS.copyRcuMax;
+  }
+  if (r.reads?.flood) {
+    met['quiet list under a read flood ≤ 1.1× spread'] = r.reads.flood.listRatio <= READS_TARGETS.floodRatioMax;
+    met['quiet create under a read flood ≤ 1.1× spread'] = r.reads.flood.createRatio <= READS_TARGETS.floodRatioMax;
+  }
   return met;
 }
 
@@ -194,6 +204,10 @@ export function renderTables(r: BenchResults): string {
       `Flooded over control (what the contended account costs the others beyond the load itself): ${x2(f.loaded.p50 / f.control.loaded.p50)}. ` +
         `Every one of the other account's ${f.quietCreates} creates answered 200: ${f.quietAllApplied ? 'yes' : 'no'}.`,
     );
+  }
+  if (r.reads) {
+    out.push('');
+    out.push(renderReads(r.reads));
   }
   if (r.bundles && r.imports) {
     const b = r.bundles;

@@ -37,6 +37,7 @@ import {
 import type { ChangeActor } from '../../domain/changes.js';
 import type { StatusReasonStore, StoreFactory } from '../../domain/store.js';
 import { logger } from '../../platform/logger.js';
+import { jsonBytes, ListCopies, listThroughCopy } from '../../platform/list-copies.js';
 import { pipeline, requestScope } from '../../platform/pipeline.js';
 import {
   CREATE_STATUS_REASONS,
@@ -175,7 +176,10 @@ function writeOptions(
   };
 }
 
-const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonStore) => Promise<InvokeResults[A]> } = {
+/** The container's last lists answered, per account and `includeDeleted`: the answer's items. */
+type InvokeListCopies = ListCopies<ReturnType<typeof publicReason>[]>;
+
+const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonStore, copies: InvokeListCopies) => Promise<InvokeResults[A]> } = {
   async createStatusReasons(request, store) {
     return about('items', async () => {
       const { items } = parseCreateBody(request.items);
@@ -184,9 +188,19 @@ const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonS
       return { revision: String(result.revision), items: result.items.map(publicReason) };
     });
   },
-  async listStatusReasons(request, store) {
-    const result = await listStatusReasons(store, request.accountId, { includeDeleted: request.includeDeleted ?? false });
-    return { revision: String(result.revision), items: result.items.map(publicReason) };
+  async listStatusReasons(request, store, copies) {
+    const includeDeleted = request.includeDeleted ?? false;
+    // The copy is the answer's items: an unchanged account's list costs one small read.
+    const answer = await listThroughCopy(copies, `${request.accountId}\u0000${includeDeleted}`, undefined, {
+      revision: () => store.revision(request.accountId),
+      read: async () => {
+        const result = await listStatusReasons(store, request.accountId, { includeDeleted });
+        const items = result.items.map(publicReason);
+        return { revision: result.revision, value: items, bytes: jsonBytes(items) };
+      },
+    });
+    if (answer.notModified) throw new Error('a list without a revision to match cannot be not-modified');
+    return { revision: String(answer.revision), items: answer.value };
   },
   async getStatusReason(request, store) {
     const result = await getStatusReason(store, request.accountId, request.id, { includeDeleted: request.includeDeleted ?? false });
@@ -258,16 +272,18 @@ const invokePayload = (): MiddlewareObj<unknown, InvokeAnswer, Error, Context> =
 
 export interface InvokeHandlerOptions {
   store: StoreFactory;
+  /** The container's last lists answered (platform/list-copies.ts); a fresh set of its own by default. */
+  listCopies?: InvokeListCopies;
 }
 
-export function createInvokeHandler({ store }: InvokeHandlerOptions) {
+export function createInvokeHandler({ store, listCopies = new ListCopies() }: InvokeHandlerOptions) {
   return pipeline<unknown, InvokeAnswer>()
     .use(invokeErrors())
     .use(invokePayload())
     .handler((event, context): Promise<InvokeAnswer> => {
       const request = event as InvokeRequest;
-      const run = ACTIONS[request.action] as (request: InvokeRequest, store: StatusReasonStore) => Promise<InvokeAnswer>;
-      return run(request, store(requestScope(context)));
+      const run = ACTIONS[request.action] as (request: InvokeRequest, store: StatusReasonStore, copies: InvokeListCopies) => Promise<InvokeAnswer>;
+      return run(request, store(requestScope(context)), listCopies);
     });
 }
 
