@@ -17,6 +17,8 @@ const client = benchClient(endpoint!);
 const handler = livePerson(client, tableName!);
 
 const statuses: Record<string, number> = {};
+/** The first answer other than 200, to say what went wrong. */
+let firstProblem: string | undefined;
 const inFlight = new Set<Promise<void>>();
 let stop = false;
 process.on('message', (message) => {
@@ -35,6 +37,7 @@ for (let k = 0; !stop; k++) {
     (result) => {
       const status = String(result.statusCode ?? 200);
       statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status !== '200') firstProblem ??= `${status} ${String(result.body).slice(0, 300)}`;
       inFlight.delete(p);
     },
     () => {
@@ -46,6 +49,7 @@ for (let k = 0; !stop; k++) {
 }
 const seconds = (performance.now() - started) / 1000;
 await Promise.all(inFlight);
+if (firstProblem) console.error(`read flood: first answer other than 200: ${firstProblem}`);
 process.send!({ sent, statuses, seconds }, () => {
   client.destroy();
   process.exit(0);
