@@ -3,7 +3,8 @@
 // invoke's `idempotencyKey`, the Connect SDK's `amz-sdk-invocation-id`); the
 // store keeps it, with the first answer, in the same commit as the write.
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages.js';
 import type { IdempotencyKey } from './store.js';
 
 /** How long a key is remembered. */
@@ -12,7 +13,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** 1–128 printable ASCII characters. */
 export const idempotencyKeySchema = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-  .regex(/^[\x20-\x7e]{1,128}$/, { error: 'must be 1–128 printable ASCII characters' });
+  .check(z.regex(/^[\x20-\x7e]{1,128}$/, { error: 'must be 1–128 printable ASCII characters' }));
 
 /** JSON with object keys sorted, of already validated (so shallow) request data. */
 function canonical(value: unknown, depth = 0): string {

@@ -1,5 +1,8 @@
 // The status reason, its field rules (zod), and the text key that uniqueness is judged by.
-import * as z from 'zod';
+// zod's smaller build, `zod/mini` (functions instead of methods): the classic
+// build cost the Lambda's cold start about 20 ms of import (test/bench/cold.ts).
+import * as z from 'zod/mini';
+import './zod-messages.js';
 import { describeValue, DomainError, type FieldError } from './errors.js';
 
 /** LivePerson's values (its agent workspace shows `Occupied` as "Back soon"; that is not an API value). */
@@ -103,8 +106,10 @@ export const textKey = (text: string): string => text.trim().normalize('NFKC').t
 
 /** A display text: trimmed, then 1–127 characters with no control characters. */
 export const textSchema = z
-  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-  .transform((s) => s.trim())
+  .pipe(
+    z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }),
+    z.transform((s: string) => s.trim()),
+  )
   .check((ctx) => {
     const length = codePoints(ctx.value);
     if (length === 0) ctx.issues.push({ code: 'custom', input: ctx.value, message: 'must not be empty or only white space' });
@@ -122,14 +127,15 @@ const typed = (what: string) => ({
 export const stateSchema = z.enum(STATES, { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${STATES.map((s) => `"${s}"`).join(', ')}`) });
 export const orderSchema = z
   .number(typed('an integer'))
-  .int({ error: 'must be an integer' })
-  .min(LIMITS.orderMin, { error: `must be at least ${LIMITS.orderMin}` })
-  .max(LIMITS.orderMax, { error: `must be at most ${LIMITS.orderMax}` });
+  .check(
+    z.int({ error: 'must be an integer' }),
+    z.minimum(LIMITS.orderMin, { error: `must be at least ${LIMITS.orderMin}` }),
+    z.maximum(LIMITS.orderMax, { error: `must be at most ${LIMITS.orderMax}` }),
+  );
 const wellFormed = (s: string) => isWellFormed(s);
 export const descriptionSchema = z
   .string(typed('a string'))
-  .max(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` })
-  .refine(wellFormed, { error: WELL_FORMED_RULE });
+  .check(z.maxLength(LIMITS.descriptionMax, { error: `must be at most ${LIMITS.descriptionMax} characters` }), z.refine(wellFormed, { error: WELL_FORMED_RULE }));
 /**
  * Map keys that are object machinery, not data: JSON.parse keeps `__proto__`
  * as an own key, but assigning it to a plain object (as zod's record and the
@@ -150,14 +156,14 @@ const withoutReservedKeys = z.unknown().check((ctx) => {
   }
 });
 
-export const tagsSchema = withoutReservedKeys
+export const tagsSchema = z
   .pipe(
+    withoutReservedKeys,
     z.record(
       z.string(),
       z
         .string(typed('a string'))
-        .max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` })
-        .refine(wellFormed, { error: WELL_FORMED_RULE }),
+        .check(z.maxLength(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters` }), z.refine(wellFormed, { error: WELL_FORMED_RULE })),
       typed('an object of string pairs'),
     ),
   )
@@ -179,14 +185,14 @@ export const tagsSchema = withoutReservedKeys
 export const newReasonSchema = z.strictObject(
   {
     /** Ignored on create: the server assigns ids. */
-    id: z.unknown().optional(),
+    id: z.optional(z.unknown()),
     text: textSchema,
     state: stateSchema,
-    enabled: z.boolean(typed('true or false')).default(true),
-    deleted: z.boolean(typed('true or false')).default(false),
-    order: orderSchema.optional(),
-    description: descriptionSchema.optional(),
-    tags: tagsSchema.optional(),
+    enabled: z._default(z.boolean(typed('true or false')), true),
+    deleted: z._default(z.boolean(typed('true or false')), false),
+    order: z.optional(orderSchema),
+    description: z.optional(descriptionSchema),
+    tags: z.optional(tagsSchema),
   },
   typed('an object'),
 );
@@ -195,14 +201,14 @@ export type NewReason = Omit<z.output<typeof newReasonSchema>, 'id'>;
 /** A replacement for a stored reason (PUT): text and state required, the rest kept when absent. */
 export const replacementSchema = z.strictObject(
   {
-    id: z.unknown().optional(),
+    id: z.optional(z.unknown()),
     text: textSchema,
     state: stateSchema,
-    enabled: z.boolean(typed('true or false')).optional(),
-    deleted: z.boolean(typed('true or false')).optional(),
-    order: orderSchema.optional(),
-    description: descriptionSchema.optional(),
-    tags: tagsSchema.optional(),
+    enabled: z.optional(z.boolean(typed('true or false'))),
+    deleted: z.optional(z.boolean(typed('true or false'))),
+    order: z.optional(orderSchema),
+    description: z.optional(descriptionSchema),
+    tags: z.optional(tagsSchema),
   },
   typed('an object'),
 );
@@ -211,13 +217,12 @@ export type Replacement = z.output<typeof replacementSchema>;
 /** A status reason id as a request names one: a positive integer below 2^53. */
 export const reasonIdSchema = z
   .number(typed('a positive integer'))
-  .int({ error: 'must be a positive integer below 2^53' })
-  .min(1, { error: 'must be a positive integer below 2^53' });
+  .check(z.int({ error: 'must be a positive integer below 2^53' }), z.minimum(1, { error: 'must be a positive integer below 2^53' }));
 
 /** A reorder's `ids`: every non-deleted reason of the account, once each, in the wanted order (at most the cap). */
 export const reorderIdsSchema = z
   .array(reasonIdSchema, typed('an array of status reason ids'))
-  .max(LIMITS.activeReasonsPerAccount, { error: `must hold at most ${LIMITS.activeReasonsPerAccount} ids (an account's cap of status reasons that are not deleted)` });
+  .check(z.maxLength(LIMITS.activeReasonsPerAccount, { error: `must hold at most ${LIMITS.activeReasonsPerAccount} ids (an account's cap of status reasons that are not deleted)` }));
 
 /** The body of `POST …/status-reasons/reorder`. */
 export const reorderBodySchema = z.strictObject({ ids: reorderIdsSchema }, typed('an object with "ids"'));
@@ -271,7 +276,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /** Flattens zod issues to field errors; an unknown key is named by its own path. */
-export function fieldErrors(error: z.ZodError, prefix: ReadonlyArray<PropertyKey> = []): FieldError[] {
+export function fieldErrors(error: z.core.$ZodError, prefix: ReadonlyArray<PropertyKey> = []): FieldError[] {
   const out: FieldError[] = [];
   for (const issue of error.issues) {
     const base = [...prefix, ...issue.path];
@@ -285,7 +290,7 @@ export function fieldErrors(error: z.ZodError, prefix: ReadonlyArray<PropertyKey
 }
 
 /** Parses with a schema or throws the domain's `invalid` error naming every problem. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, prefix: ReadonlyArray<PropertyKey> = []): z.output<S> {
+export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown, prefix: ReadonlyArray<PropertyKey> = []): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const errors = fieldErrors(result.error, prefix);

@@ -100,6 +100,11 @@ export interface ChangesPage {
 
 export interface StatusReasonStore {
   /**
+   * The account's current revision, by one small read (0 for a new account):
+   * what a list checks a copy it keeps against (platform/list-copies.ts).
+   */
+  revision(accountId: string): Promise<number>;
+  /**
    * The account's reasons at one revision (a new account is at revision 0 with
    * none): the non-deleted ones, and the deleted ones only when asked.
    */

@@ -35,6 +35,7 @@ export function measureWrites(store: StoreFactory): StoreFactory {
   return (scope) => {
     const inner = store(scope);
     const measured: StatusReasonStore = {
+      revision: (accountId) => inner.revision(accountId),
       read: (accountId, options) => inner.read(accountId, options),
       get: (accountId, id) => inner.get(accountId, id),
       changes: (accountId, since, limit) => inner.changes(accountId, since, limit),

@@ -42,7 +42,7 @@ import type { Meta } from './layout.js';
 import { AccountLeases } from './lease.js';
 import { COMMIT_ROOM } from './plan.js';
 import { queryAll, readMeta, type KeyRange } from './queries.js';
-import { readList, readReason } from './read-path.js';
+import { readList, readReason, readRevision } from './read-path.js';
 import { Calls, type BackoffOptions } from './retry.js';
 import { WritePath } from './write-path.js';
 
@@ -147,6 +147,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
     if (!scope) return this;
     const deadline = () => scope.deadline;
     return {
+      revision: (accountId) => readRevision(this.ctx, accountId, deadline()),
       read: (accountId, options) => readList(this.ctx, accountId, options ?? {}, deadline()),
       get: (accountId, id) => readReason(this.ctx, accountId, id, deadline()),
       write: (accountId, request, decide) => this.writes.write(accountId, request, decide, deadline()),
@@ -155,6 +156,10 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   }
 
   private defaultDeadline = () => this.ctx.now() + this.requestMs;
+
+  revision(accountId: string): Promise<number> {
+    return readRevision(this.ctx, accountId, this.defaultDeadline());
+  }
 
   read(accountId: string, options: { includeDeleted?: boolean } = {}): Promise<{ revision: number; reasons: StoredReason[] }> {
     return readList(this.ctx, accountId, options, this.defaultDeadline());

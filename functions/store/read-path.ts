@@ -6,7 +6,7 @@
 // shows the revision `#META` names. A read that runs out of time changed
 // nothing and answers busy. May import the domain's types, and the store's
 // context, errors, layout, queries, records and retry only.
-import { TransactGetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredReason } from '../domain/status-reason.js';
 import { busy, type StoreContext } from './context.js';
 import { DeadlineExceeded, nothingChanged } from './errors.js';
@@ -104,6 +104,30 @@ async function readConsistent(
     if (ctx.now() + wait >= deadline) throw busy('Writes to this account kept changing it while it was read; try again shortly.');
     await sleep(wait);
   }
+}
+
+/**
+ * The account's revision alone: one consistent GetItem of `#META` (at most
+ * 1 RCU: `#META` stays under 4 KB at any account size), projected to
+ * `revision`. Consistent, so that a caller that was just answered a write sees
+ * at least its revision. A list checks the copy it keeps against it
+ * (platform/list-copies.ts): a revision names one state of the account.
+ */
+export async function readRevision(ctx: StoreContext, accountId: string, deadline: number): Promise<number> {
+  const out = await readFailure(
+    ctx.calls.send<{ Item?: Record<string, unknown> }>(
+      'GetItem',
+      new GetCommand({
+        TableName: ctx.table,
+        Key: { pk: partitionKey(accountId), sk: META_SK },
+        ConsistentRead: true,
+        ProjectionExpression: '#revision',
+        ExpressionAttributeNames: { '#revision': 'revision' },
+      }),
+      deadline,
+    ),
+  );
+  return toMeta(out.Item).revision;
 }
 
 /** The deleted reasons still kept (their items). */

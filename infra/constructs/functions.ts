@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { CONNECT_GRANTS_ENV, type ConnectGrant } from '../../functions/adapters/connect/routes.js';
 import { ACCOUNT_CLAIM_ENV, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
 import { SERVICE_NAME } from '../../functions/platform/metric-names.js';
+import { LAMBDA_BUNDLE_EXTERNALS } from '../bundling.js';
 import { FlatScope } from './flat-logical-ids.js';
 
 /** The repository root (this file lives in `<root>/infra/constructs/`). */
@@ -119,8 +120,9 @@ export function serviceFunction(scope: Construct, id: string, spec: ServiceFunct
       target: 'node24',
       mainFields: ['module', 'main'],
       // Bundle everything, the AWS SDK included, so the deployed code runs
-      // the versions package-lock.json pins rather than the runtime's copy.
-      externalModules: [],
+      // the versions package-lock.json pins rather than the runtime's copy;
+      // only credential providers a Lambda never loads are left out (../bundling.ts).
+      externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
       // CommonJS dependencies inside an ES module bundle still call require().
       banner: "import { createRequire as __asrCreateRequire } from 'node:module'; const require = __asrCreateRequire(import.meta.url);",
     },

@@ -27,6 +27,7 @@ describe('benchmark (smoke)', () => {
       thresholdSizes: [1, 10],
       history: { runs: 2, warmup: 0, deleted: [30, 120], historyLive: 5, bigLive: 40, typicalLive: 3, largestLive: 50, pool: 2 },
       flood: { rate: 40, perBlock: 3, blocks: 1, warmup: 1 },
+      reads: { sizes: [3], runs: 2, warmup: 1, floodRate: 20, perBlock: 2, blocks: 1, spreadAccounts: 2, floodReasons: 3 },
     });
 
     expect(r.creates.map((c) => c.size)).toEqual([1, 10]);
@@ -92,6 +93,13 @@ describe('benchmark (smoke)', () => {
     }
     for (const ratio of Object.values(historyRatios(h)).filter((v) => typeof v === 'number')) expect(Number.isFinite(ratio)).toBe(true);
     expect(Object.keys(r.targets.met).filter((k) => k.startsWith('history:'))).toHaveLength(3);
+
+    // An unchanged account's list from the copy, and a 304: one GetItem of #META (at most 1 RCU); without a copy, the Query and #META again.
+    const u = r.reads!.unchanged[0]!;
+    expect([u.copy.requests, u.notModified.requests, u.noCopy.requests]).toEqual([1, 1, 2]);
+    expect(u.copy.rcu).toBeLessThanOrEqual(1);
+    expect(r.reads!.flood!.quietAllAnswered).toBe(true);
+    expect(r.reads!.flood!.flood.sent).toBeGreaterThan(0);
 
     const k = r.concurrency!;
     expect(k.creates).toBe(6);

@@ -27,7 +27,11 @@
 //   BENCH_FLOOD_BLOCK / --flood-block   the other account's creates per block (40)
 //   BENCH_FLOOD_BLOCKS / --flood-blocks blocks of each kind, flooded and not, alternating (5)
 //   BENCH_FLOOD_WARMUP / --flood-warmup its warm-up creates each way (10)
-//   BENCH_SKIP / --skip             comma-separated: creates, threshold, concurrency, flood, history, cold, memory
+//   BENCH_READS_RUNS / --reads-runs     rounds of the unchanged-list bench (200)
+//   BENCH_READS_SIZES / --reads-sizes   its accounts' live reasons (20,999)
+//   BENCH_READ_FLOOD_RATE / --read-flood-rate   lists/s sent to the flooded account (200; 0 skips the read flood)
+//   BENCH_READ_FLOOD_BLOCKS / --read-flood-blocks   blocks of each kind (4), of --read-flood-block quiet lists and creates (40)
+//   BENCH_SKIP / --skip             comma-separated: creates, threshold, concurrency, flood, history, reads, cold, memory
 //   BENCH_OUT / --out               folder for results.json and chart.svg (bench); "-" writes nothing
 // A smoke run: `BENCH_RUNS=3 BENCH_WARMUP=1 BENCH_OUT=- npm run bench`.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -96,6 +100,15 @@ async function main(): Promise<void> {
       perBlock: Math.max(1, count('flood-block', 'BENCH_FLOOD_BLOCK', DEFAULTS.flood.perBlock)),
       blocks: Math.max(1, count('flood-blocks', 'BENCH_FLOOD_BLOCKS', DEFAULTS.flood.blocks)),
       warmup: count('flood-warmup', 'BENCH_FLOOD_WARMUP', DEFAULTS.flood.warmup),
+    },
+    reads: {
+      ...DEFAULTS.reads,
+      runs: Math.max(1, count('reads-runs', 'BENCH_READS_RUNS', DEFAULTS.reads.runs)),
+      warmup: Math.min(count('reads-runs', 'BENCH_READS_RUNS', DEFAULTS.reads.runs), DEFAULTS.reads.warmup),
+      sizes: counts('reads-sizes', 'BENCH_READS_SIZES', DEFAULTS.reads.sizes),
+      floodRate: count('read-flood-rate', 'BENCH_READ_FLOOD_RATE', DEFAULTS.reads.floodRate),
+      blocks: Math.max(1, count('read-flood-blocks', 'BENCH_READ_FLOOD_BLOCKS', DEFAULTS.reads.blocks)),
+      perBlock: Math.max(1, count('read-flood-block', 'BENCH_READ_FLOOD_BLOCK', DEFAULTS.reads.perBlock)),
     },
     skip: list(setting('skip', 'BENCH_SKIP')) ?? [],
     log: (line) => console.error(line),

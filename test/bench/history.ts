@@ -27,6 +27,7 @@ import { pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
+import { ListCopies } from '../../functions/platform/list-copies.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { localCredentials, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
 import { ensureTable } from '../../infra/local/table.js';
@@ -170,7 +171,8 @@ export async function benchHistory(endpoint: string, partial: Partial<HistoryOpt
   try {
     await ensureTable(client, tableName);
     const store = new DynamoStatusReasonStore({ client, tableName, leaseMs: LEASE_MS });
-    const handler = createLivePersonHandler({ store: () => store });
+    // No copies of lists: every list here reads the reasons, which is what this bench weighs against the history (reads.ts measures the copy).
+    const handler = createLivePersonHandler({ store: () => store, listCopies: new ListCopies<string>(0) });
     const run = randomUUID().slice(0, 6);
     let made = 0;
     const newAccount = () => `h-${run}-${made++}`;

@@ -10,6 +10,7 @@ import { benchFirstCreate, benchImports, benchMemory, buildBundles, type BundleI
 import { benchClient, benchConcurrency, benchCreates, benchThreshold, INLINE_ALL, subject, type CreateResult } from './creates.js';
 import { benchFlood, type FloodOptions } from './flood.js';
 import { benchHistory, HISTORY_DEFAULTS, type HistoryOptions } from './history.js';
+import { benchReads, READS_DEFAULTS, type ReadsOptions } from './reads.js';
 import { machine, TARGETS, targetsMet, type BenchResults } from './report.js';
 
 export interface SuiteOptions {
@@ -27,7 +28,9 @@ export interface SuiteOptions {
   history: Omit<HistoryOptions, 'log'>;
   /** One account flooded, another written (flood.ts). */
   flood: Omit<FloodOptions, 'log'>;
-  /** Parts to leave out: `creates`, `threshold`, `concurrency`, `flood`, `history`, `cold` (bundles, imports, first create), `memory`. */
+  /** Lists of unchanged accounts, and one account read at full speed (reads.ts). */
+  reads: Omit<ReadsOptions, 'log'>;
+  /** Parts to leave out: `creates`, `threshold`, `concurrency`, `flood`, `history`, `reads`, `cold` (bundles, imports, first create), `memory`. */
   skip: string[];
   log: (line: string) => void;
 }
@@ -44,6 +47,7 @@ export const DEFAULTS: SuiteOptions = {
   thresholdSizes: [1, 10],
   history: { ...HISTORY_DEFAULTS },
   flood: { rate: 125, perBlock: 40, blocks: 5, warmup: 10 },
+  reads: { ...READS_DEFAULTS },
   skip: [],
   log: () => {},
 };
@@ -104,6 +108,12 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
       history = await benchHistory(endpoint, { ...o.history, log: o.log });
     }
 
+    let reads;
+    if (!o.skip.includes('reads')) {
+      o.log(`reads: unchanged lists (${o.reads.runs} runs), a read flood at ${o.reads.floodRate}/s ...`);
+      reads = await benchReads(endpoint, tableName, { ...o.reads, log: o.log });
+    }
+
     let bundles, imports, firstCreate, memory;
     const env = { endpoint, tableName };
     if (!o.skip.includes('cold') || !o.skip.includes('memory')) {
@@ -132,6 +142,7 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
       ...(concurrency && { concurrency }),
       ...(flood && { flood }),
       ...(history && { history }),
+      ...(reads && { reads }),
       ...(bundles && { bundles: stripFiles(bundles) }),
       ...(imports && { imports }),
       ...(firstCreate && { firstCreate }),

@@ -25,6 +25,7 @@ const STORE_DELAY_MS = 150;
 function slowStore(): StatusReasonStore {
   const store = table.store();
   return {
+    revision: (accountId) => store.revision(accountId),
     read: (accountId, options) => store.read(accountId, options),
     get: (accountId, id) => store.get(accountId, id),
     changes: (accountId, since, limit) => store.changes(accountId, since, limit),
@@ -76,6 +77,7 @@ describe('a direct invoke that forges API Gateway claims for another account', (
   function recordingStore(calls: string[]): StatusReasonStore {
     const store = table.store();
     return {
+      revision: (accountId) => (calls.push(`revision ${accountId}`), store.revision(accountId)),
       read: (accountId, options) => (calls.push(`read ${accountId}`), store.read(accountId, options)),
       get: (accountId, id) => (calls.push(`get ${accountId}`), store.get(accountId, id)),
       changes: (accountId, since, limit) => (calls.push(`changes ${accountId}`), store.changes(accountId, since, limit)),

@@ -61,6 +61,7 @@ const post = (account: string, body: unknown, headers: Record<string, string> = 
 /** A store whose writes end as `outcome` says, having first reported `events` the way the real store would. */
 function scriptedStore(outcome: () => Promise<never> | { replayed: boolean }, events: StoreEvent[] = []): StatusReasonStore {
   return {
+    revision: async () => 0,
     read: async () => ({ revision: 0, reasons: [] }),
     get: async () => ({ revision: 0, reason: undefined }),
     changes: async () => ({ revision: 0, changes: [], more: false }),

@@ -25,6 +25,8 @@ import {
 } from '@aws-sdk/client-connect';
 import type { HttpRequest, HttpResponse } from '@smithy/protocol-http';
 import { createConnectHandler } from '../../functions/adapters/connect/connect.js';
+import { ListCopies } from '../../functions/platform/list-copies.js';
+import type { publicReason, StoredReason } from '../../functions/domain/status-reason.js';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { createInvokeHandler } from '../../functions/adapters/invoke/invoke.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
@@ -107,6 +109,8 @@ export interface SimulationReport {
   dynamoCalls: number;
   /** Answers that were 500 because the container crashed (API Gateway's or Lambda's, not the service's). */
   crashAnswers: number;
+  /** Lists (of any API) answered from a container's copy after one revision read; the checker holds them like every other list. */
+  listsFromCopy: number;
   /** Writes whose outcome stayed unknown (answered 500, not resolved by a resend). */
   unknownWrites: number;
   /** History entries read at the end, and change events published (undefined when events were off), over every account. */
@@ -161,6 +165,8 @@ function callDetail(input: Record<string, any>): Record<string, unknown> {
 /** One Lambda container: its own store, DynamoDB client and fault layer, and the three APIs' handlers over them. */
 interface Lambda {
   faults: FaultLayer;
+  /** Its handlers' copies of the last lists answered (platform/list-copies.ts). */
+  copies: Array<ListCopies<unknown>>;
   handler: ReturnType<typeof createLivePersonHandler>;
   invoke: ReturnType<typeof createInvokeHandler>;
   connect: ReturnType<typeof createConnectHandler>;
@@ -214,11 +220,13 @@ function lambda(options: SimulationOptions, worker: number, withFaults: boolean,
     requestMs: options.lambdaMs,
   });
   const scoped = (scope?: Parameters<DynamoStatusReasonStore['scoped']>[0]) => store.scoped(scope);
+  const copies = { liveperson: new ListCopies<string>(), invoke: new ListCopies<ReturnType<typeof publicReason>[]>(), connect: new ListCopies<readonly StoredReason[]>() };
   return {
     faults,
-    handler: createLivePersonHandler({ store: scoped }),
-    invoke: createInvokeHandler({ store: scoped }),
-    connect: createConnectHandler({ store: scoped }),
+    copies: Object.values(copies) as Array<ListCopies<unknown>>,
+    handler: createLivePersonHandler({ store: scoped, listCopies: copies.liveperson }),
+    invoke: createInvokeHandler({ store: scoped, listCopies: copies.invoke }),
+    connect: createConnectHandler({ store: scoped, listCopies: copies.connect }),
     destroy: () => client.destroy(),
   };
 }
@@ -554,8 +562,10 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   }
   const faults: SimulationReport['faults'] = { throttle: 0, 'server-error': 0, delay: 0, lost: 0, unprocessed: 0, crash: 0, interleave: 0 };
   let dynamoCalls = 0;
+  let listsFromCopy = 0;
   for (const box of boxes) {
-    for (const { faults: layer } of [...box.crashed, box.lambda]) {
+    for (const { faults: layer, copies } of [...box.crashed, box.lambda]) {
+      listsFromCopy += copies.reduce((n, c) => n + c.answered, 0);
       for (const kind of Object.keys(faults) as FaultKind[]) faults[kind] += layer.tally.faults[kind];
       dynamoCalls += Object.values(layer.tally.calls).reduce((n, c) => n + c, 0);
     }
@@ -580,6 +590,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     apis,
     dynamoCalls,
     crashAnswers,
+    listsFromCopy,
     unknownWrites,
     history: {
       entries: [...histories.values()].reduce((n, h) => n + h.entries.length, 0),

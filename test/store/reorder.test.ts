@@ -31,6 +31,7 @@ beforeAll(async () => {
 function recording(store: StatusReasonStore) {
   const plans: WritePlan[] = [];
   const wrapped: StatusReasonStore = {
+    revision: (account) => store.revision(account),
     read: (account, options) => store.read(account, options),
     get: (account, id) => store.get(account, id),
     changes: (account, since, limit) => store.changes(account, since, limit),

@@ -7,6 +7,7 @@ import type { StatusReasonStore } from '../../functions/domain/store.js';
 
 export function refusingStore(base: StatusReasonStore, kind: DomainErrorKind): StatusReasonStore {
   return {
+    revision: (accountId) => base.revision(accountId),
     read: (accountId, options) => base.read(accountId, options),
     get: (accountId, id) => base.get(accountId, id),
     changes: (accountId, since, limit) => base.changes(accountId, since, limit),

@@ -2,7 +2,7 @@
 // bodies (zod), with the field rules Connect has and a status reason has not.
 // A status reason is an agent status: Name is text, State is enabled,
 // DisplayOrder is order, Description and Tags are description and tags.
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { describeValue, type FieldError } from '../../domain/errors.js';
 import {
   descriptionSchema,
@@ -72,9 +72,11 @@ const described = (what: string) => ({
 const displayOrderRange = `must be from ${CONNECT_LIMITS.displayOrderMin} to ${CONNECT_LIMITS.displayOrderMax}`;
 const displayOrderSchema = z
   .number(described('an integer'))
-  .int({ error: 'must be an integer' })
-  .min(CONNECT_LIMITS.displayOrderMin, { error: displayOrderRange })
-  .max(CONNECT_LIMITS.displayOrderMax, { error: displayOrderRange });
+  .check(
+    z.int({ error: 'must be an integer' }),
+    z.minimum(CONNECT_LIMITS.displayOrderMin, { error: displayOrderRange }),
+    z.maximum(CONNECT_LIMITS.displayOrderMax, { error: displayOrderRange }),
+  );
 const stateSchema = z.enum(['ENABLED', 'DISABLED'], described('ENABLED or DISABLED'));
 
 /** Connect's tag key pattern (`^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`); `aws:` is refused in any case, as AWS reserves it. */
@@ -115,21 +117,21 @@ export function checkTagKeys(keys: string[]): FieldError[] {
 export const createAgentStatusSchema = z.strictObject(
   {
     Name: textSchema,
-    Description: descriptionSchema.min(1, { error: 'must be 1–250 characters' }).optional(),
+    Description: z.optional(descriptionSchema.check(z.minLength(1, { error: 'must be 1–250 characters' }))),
     State: stateSchema,
-    DisplayOrder: displayOrderSchema.optional(),
-    Tags: connectTagsSchema.optional(),
+    DisplayOrder: z.optional(displayOrderSchema),
+    Tags: z.optional(connectTagsSchema),
   },
   described('a JSON object'),
 );
 
 export const updateAgentStatusSchema = z.strictObject(
   {
-    Name: textSchema.optional(),
-    Description: descriptionSchema.optional(),
-    State: stateSchema.optional(),
-    DisplayOrder: displayOrderSchema.optional(),
-    ResetOrderNumber: z.boolean(described('true or false')).optional(),
+    Name: z.optional(textSchema),
+    Description: z.optional(descriptionSchema),
+    State: z.optional(stateSchema),
+    DisplayOrder: z.optional(displayOrderSchema),
+    ResetOrderNumber: z.optional(z.boolean(described('true or false'))),
   },
   described('a JSON object'),
 );
@@ -137,7 +139,7 @@ export type UpdateAgentStatusRequest = z.output<typeof updateAgentStatusSchema>;
 
 export const tagResourceSchema = z.strictObject(
   {
-    tags: connectTagsSchema.refine((tags) => Object.keys(tags).length > 0, { error: 'must hold at least one tag' }),
+    tags: connectTagsSchema.check(z.refine((tags) => Object.keys(tags).length > 0, { error: 'must hold at least one tag' })),
   },
   described('a JSON object'),
 );
@@ -150,8 +152,10 @@ const stringConditionSchema = z.strictObject(
     FieldName: z.enum(SEARCH_FIELDS, described(`one of ${SEARCH_FIELDS.join(', ')}`)),
     Value: z
       .string(described('a string'))
-      .max(CONNECT_LIMITS.searchValueMax, { error: `must be at most ${CONNECT_LIMITS.searchValueMax} characters (no searchable field is longer)` })
-      .refine(isWellFormed, { error: WELL_FORMED_RULE }),
+      .check(
+        z.maxLength(CONNECT_LIMITS.searchValueMax, { error: `must be at most ${CONNECT_LIMITS.searchValueMax} characters (no searchable field is longer)` }),
+        z.refine(isWellFormed, { error: WELL_FORMED_RULE }),
+      ),
     ComparisonType: z.enum(['STARTS_WITH', 'CONTAINS', 'EXACT'], described('STARTS_WITH, CONTAINS or EXACT')),
   },
   described('an object'),
@@ -164,14 +168,14 @@ export interface SearchCriteria {
   StringCondition?: StringCondition | undefined;
 }
 
-const conditions = <T>(of: z.ZodType<T>) => z.array(of, described('an array')).min(1, { error: 'must not be empty' }).optional();
+const conditions = <T>(of: z.ZodMiniType<T>) => z.optional(z.array(of, described('an array')).check(z.minLength(1, { error: 'must not be empty' })));
 
-export const searchCriteriaSchema: z.ZodType<SearchCriteria> = z.lazy(() =>
+export const searchCriteriaSchema: z.ZodMiniType<SearchCriteria> = z.lazy(() =>
   z.strictObject(
     {
       OrConditions: conditions(searchCriteriaSchema),
       AndConditions: conditions(searchCriteriaSchema),
-      StringCondition: stringConditionSchema.optional(),
+      StringCondition: z.optional(stringConditionSchema),
     },
     described('an object'),
   ),
@@ -181,31 +185,33 @@ const tagConditionSchema = z.strictObject(
   {
     TagKey: z
       .string(described('a string'))
-      .max(LIMITS.tagKeyMax, { error: `must be at most ${LIMITS.tagKeyMax} characters (a tag key's limit)` })
-      .refine(isWellFormed, { error: WELL_FORMED_RULE }),
-    TagValue: z
-      .string(described('a string'))
-      .max(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters (a tag value's limit)` })
-      .refine(isWellFormed, { error: WELL_FORMED_RULE })
-      .optional(),
+      .check(z.maxLength(LIMITS.tagKeyMax, { error: `must be at most ${LIMITS.tagKeyMax} characters (a tag key's limit)` }), z.refine(isWellFormed, { error: WELL_FORMED_RULE })),
+    TagValue: z.optional(
+      z
+        .string(described('a string'))
+        .check(z.maxLength(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters (a tag value's limit)` }), z.refine(isWellFormed, { error: WELL_FORMED_RULE })),
+    ),
   },
   described('an object'),
 );
 export type TagCondition = z.output<typeof tagConditionSchema>;
-const tagConditionsSchema = z.strictObject({ TagConditions: z.array(tagConditionSchema, described('an array')).min(1, { error: 'must not be empty' }) }, described('an object'));
+const tagConditionsSchema = z.strictObject(
+  { TagConditions: z.array(tagConditionSchema, described('an array')).check(z.minLength(1, { error: 'must not be empty' })) },
+  described('an object'),
+);
 
 export const searchFilterSchema = z.strictObject(
   {
-    AttributeFilter: z
-      .strictObject(
+    AttributeFilter: z.optional(
+      z.strictObject(
         {
-          OrConditions: z.array(tagConditionsSchema, described('an array')).min(1, { error: 'must not be empty' }).optional(),
-          AndCondition: tagConditionsSchema.optional(),
-          TagCondition: tagConditionSchema.optional(),
+          OrConditions: z.optional(z.array(tagConditionsSchema, described('an array')).check(z.minLength(1, { error: 'must not be empty' }))),
+          AndCondition: z.optional(tagConditionsSchema),
+          TagCondition: z.optional(tagConditionSchema),
         },
         described('an object'),
-      )
-      .optional(),
+      ),
+    ),
   },
   described('an object'),
 );
@@ -214,15 +220,18 @@ export type SearchFilter = z.output<typeof searchFilterSchema>;
 export const searchAgentStatusesSchema = z.strictObject(
   {
     InstanceId: z.string(described('a string')),
-    NextToken: z.string(described('a string')).optional(),
-    MaxResults: z
-      .number(described('an integer'))
-      .int({ error: 'must be an integer' })
-      .min(1, { error: `must be from 1 to ${CONNECT_LIMITS.searchMaxResults}` })
-      .max(CONNECT_LIMITS.searchMaxResults, { error: `must be from 1 to ${CONNECT_LIMITS.searchMaxResults}` })
-      .optional(),
-    SearchFilter: searchFilterSchema.optional(),
-    SearchCriteria: searchCriteriaSchema.optional(),
+    NextToken: z.optional(z.string(described('a string'))),
+    MaxResults: z.optional(
+      z
+        .number(described('an integer'))
+        .check(
+          z.int({ error: 'must be an integer' }),
+          z.minimum(1, { error: `must be from 1 to ${CONNECT_LIMITS.searchMaxResults}` }),
+          z.maximum(CONNECT_LIMITS.searchMaxResults, { error: `must be from 1 to ${CONNECT_LIMITS.searchMaxResults}` }),
+        ),
+    ),
+    SearchFilter: z.optional(searchFilterSchema),
+    SearchCriteria: z.optional(searchCriteriaSchema),
   },
   described('a JSON object'),
 );
@@ -256,7 +265,7 @@ export function invalidParameter(errors: FieldError[]): ConnectError {
  * Connect does not define, is an InvalidRequestException; a field that breaks
  * a rule (missing, wrong type, too long, out of range) an InvalidParameterException.
  */
-export function parseConnectBody<S extends z.ZodType>(schema: S, body: unknown, operation: string): z.output<S> {
+export function parseConnectBody<S extends z.ZodMiniType>(schema: S, body: unknown, operation: string): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const errors = fieldErrors(result.error);

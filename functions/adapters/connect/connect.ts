@@ -18,6 +18,8 @@ import { routedPath } from '../../platform/http/routed-path.js';
 import { errorResponses } from '../../platform/http/middlewares/error-responses.js';
 import { jsonBody } from '../../platform/http/middlewares/json-body.js';
 import { pipeline, requestScope } from '../../platform/pipeline.js';
+import { ListCopies } from '../../platform/list-copies.js';
+import type { StoredReason } from '../../domain/status-reason.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult } from '../../platform/http/types.js';
 import { CONNECT_ERRORS, CONNECT_LIMITS, ConnectError, nestsDeeperThan, type ConnectErrorType } from './agent-status.js';
 import { LOCAL_NEXT_TOKEN_SECRET } from './next-token.js';
@@ -94,6 +96,8 @@ export function connectOrigin(event: HttpEvent): ChangeOrigin {
 
 export interface ConnectHandlerOptions {
   store: StoreFactory;
+  /** The container's last lists read, per instance, sorted by id (platform/list-copies.ts); a fresh set of its own by default. */
+  listCopies?: ListCopies<readonly StoredReason[]>;
   /** The region in ARNs; `AWS_REGION` when absent. */
   region?: () => string;
   maxBodyBytes?: number;
@@ -103,6 +107,7 @@ export interface ConnectHandlerOptions {
 
 export function createConnectHandler({
   store,
+  listCopies = new ListCopies<readonly StoredReason[]>(),
   region = () => process.env.AWS_REGION ?? 'us-east-1',
   maxBodyBytes = 256 * 1024,
   nextTokenSecret = () => process.env.CONNECT_NEXT_TOKEN_SECRET || LOCAL_NEXT_TOKEN_SECRET,
@@ -143,6 +148,7 @@ export function createConnectHandler({
         body: event.parsedBody,
         invocationId: event.headers?.['amz-sdk-invocation-id'],
         store: store(requestScope(context)),
+        listCopies,
         origin: connectOrigin(event),
         arn: { region: region(), awsAccount: awsAccountOf(event, context) },
         nextTokenSecret: nextTokenSecret(),

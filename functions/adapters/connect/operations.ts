@@ -8,6 +8,7 @@ import { createStatusReasons, getStatusReason, listStatusReasons, modifyStatusRe
 import type { ChangeOrigin } from '../../domain/changes.js';
 import type { AccountState, IdempotencyKey, StatusReasonStore } from '../../domain/store.js';
 import { json, type HttpResult } from '../../platform/http/types.js';
+import { jsonBytes, listThroughCopy, type ListCopies } from '../../platform/list-copies.js';
 import {
   AGENT_STATUS_TYPE,
   agentStatusArn,
@@ -41,6 +42,8 @@ export interface ConnectRequest {
   /** The SDK's `amz-sdk-invocation-id`: the same across its retries of one call. */
   invocationId: string | undefined;
   store: StatusReasonStore;
+  /** The container's last lists read, per instance, sorted by id. */
+  listCopies: ListCopies<readonly StoredReason[]>;
   /** Connect, and the SigV4 caller's IAM ARN as API Gateway's IAM authorizer (or the local server) verified it. */
   origin: ChangeOrigin;
   arn: ArnContext;
@@ -114,7 +117,7 @@ interface Page<T> {
 }
 
 /** One page of `items` (sorted by id), after the id the NextToken carries. */
-function page<T extends { id: number }>(request: ConnectRequest, scope: NextTokenScope, items: T[], maxResults: number, nextToken: string | undefined): Page<T> {
+function page<T extends { id: number }>(request: ConnectRequest, scope: NextTokenScope, items: readonly T[], maxResults: number, nextToken: string | undefined): Page<T> {
   let after = 0;
   if (nextToken !== undefined) {
     const opened = openNextToken(request.nextTokenSecret, scope, nextToken);
@@ -220,13 +223,31 @@ async function describeAgentStatus(request: ConnectRequest): Promise<HttpResult>
   return answer({ AgentStatus: agentStatusOf(reason, agentStatusArn(request.arn, instanceId, reason.id)) }, revision);
 }
 
+/**
+ * An instance's non-deleted reasons sorted by id, at one revision: from the
+ * container's copy when `#META` says it is current (one small read), else read
+ * (platform/list-copies.ts). Lists and searches page through it.
+ */
+async function reasonsById(request: ConnectRequest, instanceId: string): Promise<{ revision: number; items: readonly StoredReason[] }> {
+  const answer = await listThroughCopy(request.listCopies, instanceId, undefined, {
+    revision: () => request.store.revision(instanceId),
+    read: async () => {
+      const { revision, items } = await listStatusReasons(request.store, instanceId);
+      const sorted = items.sort(byId);
+      return { revision, value: sorted, bytes: jsonBytes(sorted) };
+    },
+  });
+  if (answer.notModified) throw new Error('a list without If-None-Match cannot be not-modified');
+  return { revision: answer.revision, items: answer.value };
+}
+
 async function listAgentStatuses(request: ConnectRequest): Promise<HttpResult> {
   const instanceId = checkInstanceId(decoded(request.params.InstanceId, 'InstanceId'));
   const { maxResults, nextToken, types } = listQuery(request.query);
   const scope = { operation: request.operation, instanceId, query: [...new Set(types)].sort().join(',') };
-  const { revision, items } = await listStatusReasons(request.store, instanceId);
+  const { revision, items } = await reasonsById(request, instanceId);
   // Every reason is CUSTOM: a filter without CUSTOM finds none.
-  const matching = types.length === 0 || types.includes(AGENT_STATUS_TYPE) ? items.sort(byId) : [];
+  const matching = types.length === 0 || types.includes(AGENT_STATUS_TYPE) ? items : [];
   const shown = page(request, scope, matching, maxResults, nextToken);
   return answer(
     {
@@ -267,9 +288,9 @@ async function searchAgentStatuses(request: ConnectRequest): Promise<HttpResult>
   }
   if (search.NextToken !== undefined && search.NextToken.length < 1) throw invalidParameter([{ path: 'NextToken', message: 'must not be empty' }]);
   const scope = { operation: request.operation, instanceId, query: JSON.stringify([search.SearchCriteria ?? null, search.SearchFilter ?? null]) };
-  const { revision, items } = await listStatusReasons(request.store, instanceId);
+  const { revision, items } = await reasonsById(request, instanceId);
   const matches = searchMatcher(search.SearchCriteria, search.SearchFilter);
-  const matching = items.filter(matches).sort(byId);
+  const matching = items.filter(matches);
   const shown = page(request, scope, matching, search.MaxResults ?? CONNECT_LIMITS.defaultMaxResults, search.NextToken);
   return answer(
     {

@@ -9,7 +9,7 @@
 // without internals.
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { describeValue, DomainError, isDomainError, type DomainErrorKind, type FieldError } from '../../domain/errors.js';
 import { idempotencyKey, idempotencyKeySchema } from '../../domain/idempotency.js';
 import {
@@ -37,6 +37,7 @@ import {
 import type { ChangeActor } from '../../domain/changes.js';
 import type { StatusReasonStore, StoreFactory } from '../../domain/store.js';
 import { logger } from '../../platform/logger.js';
+import { jsonBytes, ListCopies, listThroughCopy } from '../../platform/list-copies.js';
 import { pipeline, requestScope } from '../../platform/pipeline.js';
 import {
   CREATE_STATUS_REASONS,
@@ -61,21 +62,21 @@ const ACTOR_KEY_MAX = 64;
 const ACTOR_VALUE_MAX = 256;
 const typed = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
 
-const accountId = z.string(typed('a string')).regex(ACCOUNT_ID, { error: ACCOUNT_ID_RULE });
+const accountId = z.string(typed('a string')).check(z.regex(ACCOUNT_ID, { error: ACCOUNT_ID_RULE }));
 const ID_RULE = 'must be a positive integer below 2^53';
 // zod's int() also refuses integers beyond Number.MAX_SAFE_INTEGER.
-const id = z.number(typed('a positive integer')).int({ error: ID_RULE }).min(1, { error: ID_RULE });
-const includeDeleted = z.boolean(typed('true or false')).optional();
+const id = z.number(typed('a positive integer')).check(z.int({ error: ID_RULE }), z.minimum(1, { error: ID_RULE }));
+const includeDeleted = z.optional(z.boolean(typed('true or false')));
 const writeFields = {
-  ifMatch: z
-    .custom<string | number>((v) => (typeof v === 'string' && REVISION.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0), {
+  ifMatch: z.optional(
+    z.custom<string | number>((v) => (typeof v === 'string' && REVISION.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0), {
       error: 'must be a revision number (a non-negative integer, or one as a string)',
-    })
-    .optional(),
-  idempotencyKey: idempotencyKeySchema.optional(),
+    }),
+  ),
+  idempotencyKey: z.optional(idempotencyKeySchema),
   // Checked by hand: a zod record drops a `__proto__` key, and every key here is data that is kept.
-  actor: z
-    .custom<Record<string, string>>(
+  actor: z.optional(
+    z.custom<Record<string, string>>(
       (value) =>
         typeof value === 'object' &&
         value !== null &&
@@ -83,8 +84,8 @@ const writeFields = {
         Object.keys(value).length <= ACTOR_FIELDS_MAX &&
         Object.entries(value).every(([name, field]) => name.length >= 1 && name.length <= ACTOR_KEY_MAX && typeof field === 'string' && field.length <= ACTOR_VALUE_MAX),
       { error: `must be an object of at most ${ACTOR_FIELDS_MAX} string fields (names 1–${ACTOR_KEY_MAX} characters, values up to ${ACTOR_VALUE_MAX})` },
-    )
-    .optional(),
+    ),
+  ),
 };
 
 /** Each action's payload; the status reasons inside (`items`, `item`) are the domain's to judge. */
@@ -103,19 +104,22 @@ const PAYLOADS = {
   [LIST_CHANGES]: z.strictObject({
     action: z.literal(LIST_CHANGES),
     accountId,
-    since: z
-      .custom<string | number>((v) => (typeof v === 'string' && REVISION.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0), {
+    since: z.optional(
+      z.custom<string | number>((v) => (typeof v === 'string' && REVISION.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0), {
         error: 'must be a revision number (a non-negative integer, or one as a string)',
-      })
-      .optional(),
-    limit: z
-      .number(typed(`an integer from 1 to ${CHANGES_LIMIT_MAX}`))
-      .int({ error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
-      .min(1, { error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
-      .max(CHANGES_LIMIT_MAX, { error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` })
-      .optional(),
+      }),
+    ),
+    limit: z.optional(
+      z
+        .number(typed(`an integer from 1 to ${CHANGES_LIMIT_MAX}`))
+        .check(
+          z.int({ error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` }),
+          z.minimum(1, { error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` }),
+          z.maximum(CHANGES_LIMIT_MAX, { error: `must be an integer from 1 to ${CHANGES_LIMIT_MAX}` }),
+        ),
+    ),
   }),
-} satisfies Record<InvokeAction, z.ZodType>;
+} satisfies Record<InvokeAction, z.ZodMiniType>;
 
 type Payload<A extends InvokeAction> = z.output<(typeof PAYLOADS)[A]>;
 /** A checked payload, tagged with its action. */
@@ -172,7 +176,10 @@ function writeOptions(
   };
 }
 
-const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonStore) => Promise<InvokeResults[A]> } = {
+/** The container's last lists answered, per account and `includeDeleted`: the answer's items. */
+type InvokeListCopies = ListCopies<ReturnType<typeof publicReason>[]>;
+
+const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonStore, copies: InvokeListCopies) => Promise<InvokeResults[A]> } = {
   async createStatusReasons(request, store) {
     return about('items', async () => {
       const { items } = parseCreateBody(request.items);
@@ -181,9 +188,19 @@ const ACTIONS: { [A in InvokeAction]: (request: Payload<A>, store: StatusReasonS
       return { revision: String(result.revision), items: result.items.map(publicReason) };
     });
   },
-  async listStatusReasons(request, store) {
-    const result = await listStatusReasons(store, request.accountId, { includeDeleted: request.includeDeleted ?? false });
-    return { revision: String(result.revision), items: result.items.map(publicReason) };
+  async listStatusReasons(request, store, copies) {
+    const includeDeleted = request.includeDeleted ?? false;
+    // The copy is the answer's items: an unchanged account's list costs one small read.
+    const answer = await listThroughCopy(copies, `${request.accountId}\u0000${includeDeleted}`, undefined, {
+      revision: () => store.revision(request.accountId),
+      read: async () => {
+        const result = await listStatusReasons(store, request.accountId, { includeDeleted });
+        const items = result.items.map(publicReason);
+        return { revision: result.revision, value: items, bytes: jsonBytes(items) };
+      },
+    });
+    if (answer.notModified) throw new Error('a list without a revision to match cannot be not-modified');
+    return { revision: String(answer.revision), items: answer.value };
   },
   async getStatusReason(request, store) {
     const result = await getStatusReason(store, request.accountId, request.id, { includeDeleted: request.includeDeleted ?? false });
@@ -255,16 +272,18 @@ const invokePayload = (): MiddlewareObj<unknown, InvokeAnswer, Error, Context> =
 
 export interface InvokeHandlerOptions {
   store: StoreFactory;
+  /** The container's last lists answered (platform/list-copies.ts); a fresh set of its own by default. */
+  listCopies?: InvokeListCopies;
 }
 
-export function createInvokeHandler({ store }: InvokeHandlerOptions) {
+export function createInvokeHandler({ store, listCopies = new ListCopies() }: InvokeHandlerOptions) {
   return pipeline<unknown, InvokeAnswer>()
     .use(invokeErrors())
     .use(invokePayload())
     .handler((event, context): Promise<InvokeAnswer> => {
       const request = event as InvokeRequest;
-      const run = ACTIONS[request.action] as (request: InvokeRequest, store: StatusReasonStore) => Promise<InvokeAnswer>;
-      return run(request, store(requestScope(context)));
+      const run = ACTIONS[request.action] as (request: InvokeRequest, store: StatusReasonStore, copies: InvokeListCopies) => Promise<InvokeAnswer>;
+      return run(request, store(requestScope(context)), listCopies);
     });
 }
 

@@ -27,7 +27,8 @@ import { errorResponses } from '../../platform/http/middlewares/error-responses.
 import { routedPath } from '../../platform/http/routed-path.js';
 import { jsonBody } from '../../platform/http/middlewares/json-body.js';
 import { jwtClaims, type TokenRules } from '../../platform/http/middlewares/jwt-claims.js';
-import { json, type HttpEvent, type HttpHandler, type HttpResult, type MatchedRoute } from '../../platform/http/types.js';
+import { json, JSON_HEADERS, type HttpEvent, type HttpHandler, type HttpResult, type MatchedRoute } from '../../platform/http/types.js';
+import { ListCopies, listThroughCopy } from '../../platform/list-copies.js';
 
 /** The collection's path as API Gateway and OpenAPI write it. */
 export const BASE_PATH_TEMPLATE = '/api/account/{accountId}/configuration/le-agents/status-reasons';
@@ -200,6 +201,8 @@ function idempotency(event: HttpEvent, operation: Operation, request: unknown): 
 
 export interface LivePersonHandlerOptions {
   store: StoreFactory;
+  /** The container's last lists answered (platform/list-copies.ts); a fresh set of its own by default. */
+  listCopies?: ListCopies<string>;
   maxBodyBytes?: number;
   /** The account claim and the scopes' resource server; the environment's by default. */
   tokenRules?: TokenRules;
@@ -235,7 +238,7 @@ function changesQuery(event: HttpEvent): { since: number; limit: number } {
 const includeDeletedOf = (event: HttpEvent) => /^true$/i.test(event.queryStringParameters?.include_deleted ?? '');
 
 /** Runs a matched LivePerson operation against the domain. */
-async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResult> {
+async function run(event: HttpEvent, store: StatusReasonStore, copies: ListCopies<string>): Promise<HttpResult> {
   const { operation, params } = route(event);
   const accountId = params.accountId!;
   const origin = livePersonOrigin(event);
@@ -249,9 +252,18 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
     }
     case 'list': {
       const ifNoneMatch = revisionHeader(event, 'if-none-match', 'If-None-Match');
-      const result = await listStatusReasons(store, accountId, { includeDeleted: includeDeletedOf(event) });
-      if (ifNoneMatch === result.revision) return { statusCode: 304, headers: revisionHeaders(result.revision) };
-      return json(200, result.items.map(publicReason), revisionHeaders(result.revision));
+      const includeDeleted = includeDeletedOf(event);
+      // The copy is the serialized body: an unchanged account's list costs one small read and no JSON work.
+      const answer = await listThroughCopy(copies, `${accountId}\u0000${includeDeleted}`, ifNoneMatch, {
+        revision: () => store.revision(accountId),
+        read: async () => {
+          const result = await listStatusReasons(store, accountId, { includeDeleted });
+          const body = JSON.stringify(result.items.map(publicReason));
+          return { revision: result.revision, value: body, bytes: 2 * body.length };
+        },
+      });
+      if (answer.notModified) return { statusCode: 304, headers: revisionHeaders(answer.revision) };
+      return { statusCode: 200, headers: { ...JSON_HEADERS, ...revisionHeaders(answer.revision) }, body: answer.value };
     }
     case 'get': {
       const result = await getStatusReason(store, accountId, statusReasonId(event), { includeDeleted: includeDeletedOf(event) });
@@ -288,7 +300,7 @@ async function run(event: HttpEvent, store: StatusReasonStore): Promise<HttpResu
   }
 }
 
-export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024, tokenRules }: LivePersonHandlerOptions): HttpHandler {
+export function createLivePersonHandler({ store, listCopies = new ListCopies<string>(), maxBodyBytes = 256 * 1024, tokenRules }: LivePersonHandlerOptions): HttpHandler {
   return pipeline<HttpEvent, HttpResult>()
     .use(httpHeaderNormalizer())
     .use(errorResponses({ render: renderLivePersonError, internal: () => json(500, { message: 'Internal server error.' }) }))
@@ -308,6 +320,6 @@ export function createLivePersonHandler({ store, maxBodyBytes = 256 * 1024, toke
     )
     .use({ before: ({ event }) => checkQuery(event) })
     .use(jsonBody({ maxBytes: maxBodyBytes, when: (event) => WITH_BODY.has(route(event).operation) }))
-    .handler((event, context) => run(event, store(requestScope(context))));
+    .handler((event, context) => run(event, store(requestScope(context)), listCopies));
 }
 

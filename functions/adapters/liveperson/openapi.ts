@@ -40,7 +40,7 @@ function override(ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void {
 }
 
 /** A zod schema as a component of the document (no `$schema`: the document's dialect is 2020-12). */
-function component(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+function component(schema: z.core.$ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', override }) as JsonSchema;
   return json;
 }
@@ -57,8 +57,8 @@ const statusReasonSchema = z.strictObject({
   enabled: z.boolean(),
   deleted: z.boolean(),
   order: orderSchema,
-  description: descriptionSchema.optional(),
-  tags: tagsSchema.optional(),
+  description: z.optional(descriptionSchema),
+  tags: z.optional(tagsSchema),
 });
 
 const fieldErrorSchema = z.strictObject({

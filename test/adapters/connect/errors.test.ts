@@ -279,6 +279,7 @@ describe('the SDK\'s retries of one write', () => {
   /** A store that records the idempotency key of every write it is asked for. */
   function recordingStore(keys: (IdempotencyKey | undefined)[]): StatusReasonStore {
     return {
+      revision: (accountId) => store.revision(accountId),
       read: (accountId, options) => store.read(accountId, options),
       get: (accountId, id) => store.get(accountId, id),
       changes: (accountId, since, limit) => store.changes(accountId, since, limit),

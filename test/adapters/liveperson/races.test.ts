@@ -33,6 +33,7 @@ function recording(store: StatusReasonStore): StatusReasonStore {
       throw error;
     });
   return {
+    revision: (accountId) => note(() => store.revision(accountId)),
     read: (accountId, options) => note(() => store.read(accountId, options)),
     get: (accountId, id) => note(() => store.get(accountId, id)),
     changes: (accountId, since, limit) => note(() => store.changes(accountId, since, limit)),
