@@ -44,6 +44,8 @@ export const API_ACCOUNT_RATE_LIMIT = 10_000;
 export const API_ACCOUNT_BURST_LIMIT = 5_000;
 /** API Gateway: audiences per JWT authorizer (a fixed quota). */
 export const MAX_JWT_AUDIENCES = 50;
+/** Machine clients the stack itself makes (`machineClients`); `npm run tenants` registers any number more without a deploy. */
+export const MAX_STACK_MACHINE_CLIENTS = 50;
 
 /** Every setting this app reads, with its rule (for the docs and the "did you mean" of a misspelt key). */
 export const SETTING_RULES = {
@@ -58,7 +60,7 @@ export const SETTING_RULES = {
   accountClaim:
     'a claim name: either a plain name (a letter, then up to 127 letters, digits, "_", ":", "." or "-") or a namespaced URL claim (https://<host>/<path>, up to 256 characters of letters, digits and "-._~:/"), not one Cognito or the API reserves (scope, client_id, sub, aud, iss, exp, ...)',
   resourceServer: 'a resource server identifier of 1-256 printable ASCII characters other than space, \'"\' and "\\"',
-  machineClients: `a comma-separated list of at most 50 account ids (${ACCOUNT_ID_RULE.replace(/^must be /, '')}), only without jwtIssuer (API Gateway's 50 audiences per JWT authorizer)`,
+  machineClients: `a comma-separated list of at most ${MAX_STACK_MACHINE_CLIENTS} account ids (${ACCOUNT_ID_RULE.replace(/^must be /, '')}), only without jwtIssuer; register any number of tenants with \`npm run tenants -- add <account>\` instead (no deploy)`,
   httpConcurrency: `a positive integer or "none"; with invokeConcurrency at most lambdaConcurrencyQuota - ${LAMBDA_UNRESERVED_MINIMUM} (Lambda keeps ${LAMBDA_UNRESERVED_MINIMUM} unreserved)`,
   invokeConcurrency: `a positive integer or "none"; with httpConcurrency at most lambdaConcurrencyQuota - ${LAMBDA_UNRESERVED_MINIMUM}`,
   lambdaConcurrencyQuota: `your account's Lambda concurrent executions quota in this region, a positive integer (default ${DEFAULT_LAMBDA_CONCURRENCY_QUOTA})`,
@@ -286,7 +288,7 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
   const machineClients = [...new Set(list(input.machineClients, raw('machineClients')) ?? [])];
   for (const account of machineClients) if (!ACCOUNT_ID.test(account)) throw new SettingError('machineClients', account, SETTING_RULES.machineClients);
   if (machineClients.length && externalIssuer) throw new SettingError('machineClients', machineClients.join(','), `machineClients makes clients in the stack's own Cognito pool: it cannot go with jwtIssuer (${SETTING_RULES.machineClients})`);
-  if (machineClients.length > MAX_JWT_AUDIENCES) throw new SettingError('machineClients', `${machineClients.length} accounts`, `at most ${MAX_JWT_AUDIENCES} (API Gateway's audiences per JWT authorizer)`);
+  if (machineClients.length > MAX_STACK_MACHINE_CLIENTS) throw new SettingError('machineClients', `${machineClients.length} accounts`, `at most ${MAX_STACK_MACHINE_CLIENTS} (each is two resources of the template): ${SETTING_RULES.machineClients}`);
 
   const quota = numberSetting('lambdaConcurrencyQuota', input.lambdaConcurrencyQuota, raw('lambdaConcurrencyQuota'), DEFAULT_LAMBDA_CONCURRENCY_QUOTA, { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER })!;
   const concurrencyRule = { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER, noneAllowed: true };

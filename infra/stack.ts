@@ -1,9 +1,10 @@
 // The AWS deployment of the agent status reasons service, composed of five
 // constructs (infra/constructs/): Data (the DynamoDB table), Functions (the
 // HTTP and direct-invoke functions), Identity (an external JWT issuer, or a
-// Cognito user pool with one machine client per account and a pre-token
-// trigger), Api (the HTTP API, its JWT- and IAM-authorized routes, the
-// throttled stage) and Observability (alarms, their topic, the dashboard).
+// Cognito user pool with a pre-token trigger, whose tokens the
+// TenantAuthorizer checks: tenants are CLIENT# items, registered by
+// `npm run tenants`), Api (the HTTP API, its routes, the throttled stage) and
+// Observability (alarms, their topic, the dashboard).
 // This file reads the settings, wires the constructs and writes the outputs.
 //
 // The constructs are FlatScopes: they do not appear in their resources'
@@ -23,18 +24,22 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
-import { Api, connectRouteArns, grantPrincipalArn } from './constructs/api.js';
+import { Api, connectRouteArns, grantPrincipalArn, jwtAuthorizer } from './constructs/api.js';
+import { TenantAuthorizer } from './constructs/authorizer.js';
+import { ConnectGrantItems } from './constructs/connect-grants.js';
 import { Data } from './constructs/data.js';
 import { LogicalIdRegistry } from './constructs/flat-logical-ids.js';
 import { Functions } from './constructs/functions.js';
 import { Identity, RESOURCE_SERVER_IDENTIFIER } from './constructs/identity.js';
 import { Observability } from './constructs/observability.js';
+import { serviceNameFor } from '../functions/platform/metric-names.js';
 import { readSettings, readStage, type Settings } from './settings.js';
 
 export { ACCESS_LOG_FIELDS, CONNECT_PATH, STAGE_NAME, STATUS_REASON_PATH, STATUS_REASONS_PATH, connectRouteArns } from './constructs/api.js';
 export { THROTTLE_ALARM_OPERATIONS } from './constructs/data.js';
 export { ENTRIES, FUNCTION_TIMEOUT_SECONDS, LEASE_MS, PROJECT_ROOT, TABLE_ACTIONS } from './constructs/functions.js';
-export { MAX_MACHINE_CLIENTS, NO_CLIENT_AUDIENCE, RESOURCE_SERVER_IDENTIFIER, SCOPES } from './constructs/identity.js';
+export { MAX_MACHINE_CLIENTS, RESOURCE_SERVER_IDENTIFIER, SCOPES } from './constructs/identity.js';
+export { AUTHORIZER_CACHE_SECONDS } from './constructs/authorizer.js';
 
 export { DEFAULT_LIMITS, SettingError } from './settings.js';
 
@@ -103,6 +108,8 @@ export class AgentStatusReasonsStack extends Stack {
   readonly invokeFunction: NodejsFunction;
   /** Cognito's pre-token-generation trigger (only with the stack's own pool). */
   readonly preTokenFunction?: NodejsFunction;
+  /** API Gateway's Lambda authorizer of the LivePerson routes (only with the stack's own pool). */
+  readonly authorizerFunction?: NodejsFunction;
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly connectRoutes: HttpRoute[];
@@ -126,6 +133,8 @@ export class AgentStatusReasonsStack extends Stack {
   /** The checked settings (infra/settings.ts). */
   readonly settings: Settings;
   private readonly logicalIds = new LogicalIdRegistry();
+  /** The stack's grants as table items, made at the first grantConnectInstances. */
+  private connectGrantItems?: ConnectGrantItems;
 
   constructor(scope: Construct, id: string, props: AgentStatusReasonsStackProps = {}) {
     const stage = readStage(scope, props.stage);
@@ -136,6 +145,7 @@ export class AgentStatusReasonsStack extends Stack {
     this.accountClaim = settings.accountClaim;
     this.resourceServer = settings.resourceServer ?? (settings.externalIssuer ? undefined : RESOURCE_SERVER_IDENTIFIER);
     const memorySize = settings.memorySize;
+    const serviceName = serviceNameFor(stage);
 
     this.data = new Data(this, 'Data');
     this.table = this.data.table;
@@ -149,6 +159,7 @@ export class AgentStatusReasonsStack extends Stack {
       invokeConcurrency: settings.invokeConcurrency,
       accountClaim: this.accountClaim,
       resourceServer: this.resourceServer,
+      serviceName,
     });
     this.httpFunction = this.functions.httpFunction;
     this.invokeFunction = this.functions.invokeFunction;
@@ -163,6 +174,7 @@ export class AgentStatusReasonsStack extends Stack {
       entry: props.entry,
       handler: props.handler,
       memorySize,
+      serviceName,
     });
     this.jwtIssuer = this.identity.jwtIssuer;
     this.jwtAudience = this.identity.jwtAudience;
@@ -171,10 +183,29 @@ export class AgentStatusReasonsStack extends Stack {
     this.userPoolDomain = this.identity.userPoolDomain;
     this.preTokenFunction = this.identity.preTokenFunction;
 
+    // An operator's own issuer: API Gateway's JWT authorizer (its audiences are the operator's, not one per
+    // tenant). The stack's pool: the Lambda authorizer, which knows tenants by their CLIENT# items.
+    let authorizer;
+    if (settings.externalIssuer) {
+      authorizer = jwtAuthorizer(this.jwtIssuer, this.jwtAudience);
+    } else {
+      const tenants = new TenantAuthorizer(this, 'TenantAuthorizer', {
+        table: this.table,
+        issuer: this.jwtIssuer,
+        accountClaim: this.accountClaim,
+        resourceServer: this.resourceServer,
+        entry: props.entry,
+        handler: props.handler,
+        memorySize,
+        serviceName,
+      });
+      this.authorizerFunction = tenants.function;
+      authorizer = tenants.authorizer;
+    }
+
     this.httpApi = new Api(this, 'Api', {
       handler: this.httpFunction,
-      jwtIssuer: this.jwtIssuer,
-      jwtAudience: this.jwtAudience,
+      authorizer,
       rateLimit: settings.apiRateLimit,
       burstLimit: settings.apiBurstLimit,
       nextTokenSecretVersion: settings.nextTokenSecretVersion,
@@ -191,7 +222,9 @@ export class AgentStatusReasonsStack extends Stack {
         http: { fn: this.httpFunction, label: 'HTTP', timeout: this.httpFunction.timeout!, reservedConcurrency: settings.httpConcurrency },
         invoke: { fn: this.invokeFunction, label: 'invoke', timeout: this.invokeFunction.timeout!, reservedConcurrency: settings.invokeConcurrency },
         ...(this.preTokenFunction && { trigger: { fn: this.preTokenFunction, label: 'pre-token', timeout: this.preTokenFunction.timeout! } }),
+        ...(this.authorizerFunction && { authorizer: { fn: this.authorizerFunction, label: 'authorizer', timeout: this.authorizerFunction.timeout! } }),
       },
+      serviceName,
       alarmTopicArn: settings.alarmTopicArn,
       alarmEmail: settings.alarmEmail,
     });
@@ -240,15 +273,27 @@ export class AgentStatusReasonsStack extends Stack {
 
   /**
    * Lets a role or user use the Connect routes for these instances (accounts) and
-   * no others: `execute-api:Invoke` per instance on the routes whose path carries
-   * the InstanceId, on the route itself for the others, and, for all of them, an
-   * entry in the HTTP function's CONNECT_INSTANCE_GRANTS, which the function
-   * checks against the verified caller.
+   * no others: `execute-api:Invoke` on the Connect routes (the same eight ARNs
+   * whatever the instances, so the grantee's policy does not grow with them),
+   * and a `GRANT#<principal>` item in the table naming the instances, which
+   * the HTTP function checks every Connect request against. Grants made with
+   * `npm run tenants -- grant` need no deploy; the grantee still needs this
+   * IAM grant (`grantConnectRoutes`) or an equivalent policy of its own.
    */
   grantConnectInstances(grantee: iam.IGrantable, instanceIds: readonly string[]): iam.Grant {
     if (instanceIds.length === 0) throw new Error('grantConnectInstances needs at least one instance id');
     for (const id of instanceIds) if (!ACCOUNT_ID.test(id)) throw new Error(`grantConnectInstances: instance id ${JSON.stringify(id)} ${ACCOUNT_ID_RULE}`);
-    this.functions.addConnectGrant({ principal: grantPrincipalArn(grantee), instances: [...new Set(instanceIds)] });
-    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: connectRouteArns(this.api, CONNECT_ROUTES, instanceIds) });
+    this.connectGrantItems ??= new ConnectGrantItems(this, 'ConnectGrants', { table: this.table });
+    this.connectGrantItems.add(grantPrincipalArn(grantee), [...new Set(instanceIds)]);
+    return this.grantConnectRoutes(grantee);
+  }
+
+  /**
+   * `execute-api:Invoke` on every Connect route, any instance: what a principal
+   * whose instances are granted in the table (`npm run tenants -- grant`) needs
+   * from IAM. The function's check decides the instances.
+   */
+  grantConnectRoutes(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: connectRouteArns(this.api, CONNECT_ROUTES, ['*']) });
   }
 }

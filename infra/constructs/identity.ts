@@ -1,7 +1,10 @@
 // Who may call the LivePerson routes: either an external identity provider
-// (issuer and audiences given), or a Cognito user pool this construct makes,
-// with one machine client per account and a pre-token-generation trigger that
-// puts the client's account into its access tokens.
+// (issuer and audiences given: API Gateway's JWT authorizer checks them), or a
+// Cognito user pool this construct makes, with a pre-token-generation trigger
+// that puts a machine client's account into its access tokens (the stack's
+// Lambda authorizer, infra/constructs/authorizer.ts, checks those). Tenants'
+// machine clients are registered with `npm run tenants` (no deploy); the
+// `machineClients` setting still makes a few in the stack.
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -20,17 +23,15 @@ import { ENTRIES, serviceFunction } from './functions.js';
 export const RESOURCE_SERVER_IDENTIFIER = DEFAULT_RESOURCE_SERVER;
 export const SCOPES = { read: 'status-reasons:read', write: 'status-reasons:write' } as const;
 
-/** API Gateway: audiences per JWT authorizer (a fixed quota), so at most this many machine clients. */
+/**
+ * At most this many machine clients made by the stack (`machineClients`: two
+ * template resources each). Tenants beyond, or instead, are registered with
+ * `npm run tenants`, which needs no deploy and has no such bound.
+ */
 export const MAX_MACHINE_CLIENTS = 50;
 
 /** Cognito gives a Lambda trigger 5 seconds (and retries up to 3 times) before it fails the token request. */
 export const PRE_TOKEN_TIMEOUT_SECONDS = 5;
-
-/**
- * The JWT authorizer's audience while the pool has no machine client: a value
- * no Cognito access token carries as `client_id`, so that no token passes.
- */
-export const NO_CLIENT_AUDIENCE = 'no-machine-client-registered';
 
 export interface IdentityProps {
   /** The service's table: the machine clients' account items live there. */
@@ -50,11 +51,14 @@ export interface IdentityProps {
   readonly handler?: string;
   /** The trigger's memory in MB. */
   readonly memorySize: number;
+  /** Powertools' `service` dimension (the stage's); defaults to SERVICE_NAME. */
+  readonly serviceName?: string;
 }
 
-/** The JWT issuer and audiences the API's authorizer checks, and the Cognito resources behind them when the stack issues tokens itself. */
+/** The issuer (and, for an external one, the audiences) the API's authorizer checks, and the Cognito resources behind it when the stack issues tokens itself. */
 export class Identity extends FlatScope {
   readonly jwtIssuer: string;
+  /** The external issuer's audiences; empty with the stack's pool. */
   readonly jwtAudience: string[];
   readonly userPool?: cognito.UserPool;
   readonly userPoolDomain?: cognito.UserPoolDomain;
@@ -77,7 +81,7 @@ export class Identity extends FlatScope {
       return;
     }
     if (props.machineClients.length > MAX_MACHINE_CLIENTS) {
-      throw new Error(`machineClients: at most ${MAX_MACHINE_CLIENTS} (API Gateway's audiences per JWT authorizer), got ${props.machineClients.length}; use your own identity provider beyond that`);
+      throw new Error(`machineClients: at most ${MAX_MACHINE_CLIENTS}, got ${props.machineClients.length}; register tenants with npm run tenants instead (no deploy, no bound)`);
     }
     const userPool = new cognito.UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
@@ -120,7 +124,7 @@ export class Identity extends FlatScope {
       entry: props.entry ?? ENTRIES.preTokenGeneration,
       handler: props.handler ?? 'handler',
       description: 'Agent status reasons: puts the account of a machine client into its Cognito access tokens',
-      environment: { TABLE_NAME: props.table.tableName, POWERTOOLS_SERVICE_NAME: SERVICE_NAME, [ACCOUNT_CLAIM_ENV]: props.accountClaim },
+      environment: { TABLE_NAME: props.table.tableName, POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME, [ACCOUNT_CLAIM_ENV]: props.accountClaim },
       memorySize: props.memorySize,
       // Cognito waits 5 s for a trigger and then fails the token request: a longer timeout only bills work nobody awaits.
       timeout: Duration.seconds(PRE_TOKEN_TIMEOUT_SECONDS),
@@ -155,8 +159,8 @@ export class Identity extends FlatScope {
     this.preTokenFunction = preTokenFunction;
     this.userPool = userPool;
     this.jwtIssuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${userPool.userPoolId}`;
-    // Cognito access tokens carry no `aud`; API Gateway then matches `client_id` against the audience.
-    this.jwtAudience = clients.size ? [...clients.values()].map((c) => c.userPoolClientId) : [NO_CLIENT_AUDIENCE];
+    // No audience: Cognito access tokens carry none, and the Lambda authorizer knows tenants by their CLIENT# items.
+    this.jwtAudience = [];
   }
 
   /** Writes the table item that tells the pre-token trigger which account a machine client acts for (removed with the client). */
