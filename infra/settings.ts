@@ -67,9 +67,13 @@ export const SETTING_RULES = {
   apiRateLimit: `a positive number of requests per second, at most ${API_ACCOUNT_RATE_LIMIT} (API Gateway's account throttle)`,
   apiBurstLimit: `a positive integer number of requests, at most ${API_ACCOUNT_BURST_LIMIT} (API Gateway's account burst)`,
   terminationProtection: '"true" or "false": whether CloudFormation refuses to delete the stack',
-  nextTokenSecretVersion:
-    'a Secrets Manager VersionId of the NextToken secret (32-64 letters, digits or "-", as put-secret-value prints it): the function is deployed with that version, so a new value takes effect',
 } as const;
+
+/** Settings of earlier versions, refused with what to do instead (a silently ignored key would look as if it worked). */
+export const RETIRED_KEYS: Record<string, string> = {
+  nextTokenSecretVersion:
+    'no longer a setting: the function reads the NextToken secret at run time, so put-secret-value alone rotates it (docs/operations.md, "Rotating the NextToken key"); remove the key',
+};
 
 export type SettingKey = keyof typeof SETTING_RULES;
 export const SETTING_KEYS = Object.keys(SETTING_RULES) as SettingKey[];
@@ -95,7 +99,6 @@ export interface SettingsInput {
   apiRateLimit?: number;
   apiBurstLimit?: number;
   terminationProtection?: boolean;
-  nextTokenSecretVersion?: string;
 }
 
 /** The checked settings the stack builds from. */
@@ -117,8 +120,6 @@ export interface Settings {
   apiRateLimit: number;
   apiBurstLimit: number;
   terminationProtection: boolean;
-  /** Undefined: the secret's current version as of the deploy that last changed the function. */
-  nextTokenSecretVersion: string | undefined;
 }
 
 /** Edit distance, for "did you mean". */
@@ -148,7 +149,7 @@ export function closestKey(key: string): SettingKey | undefined {
 
 /** Context keys in this app's own namespace (no `:`, `@` or `/`) that are not settings: misspellings, or settings of another app. */
 export function unknownContextKeys(context: Record<string, unknown>): string[] {
-  return Object.keys(context).filter((key) => !/[:@/]/.test(key) && !CDK_CONTEXT_KEYS.has(key) && !(SETTING_KEYS as string[]).includes(key));
+  return Object.keys(context).filter((key) => !/[:@/]/.test(key) && !CDK_CONTEXT_KEYS.has(key) && !(SETTING_KEYS as string[]).includes(key) && !(key in RETIRED_KEYS));
 }
 
 function contextValue(scope: Construct, key: SettingKey): string | undefined {
@@ -243,6 +244,10 @@ export function readStage(scope: Construct, given?: string): string | undefined 
 
 /** Every setting, checked (props over context), and every unknown context key refused. */
 export function readSettings(scope: Construct, input: SettingsInput = {}): Settings {
+  for (const [key, why] of Object.entries(RETIRED_KEYS)) {
+    const value: unknown = scope.node.tryGetContext(key);
+    if (value !== undefined) throw new SettingError(key, value, why);
+  }
   const unknown = unknownContextKeys(scope.node.getAllContext());
   if (unknown.length) {
     const key = unknown[0]!;
@@ -306,10 +311,6 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
   const apiRateLimit = numberSetting('apiRateLimit', input.apiRateLimit, raw('apiRateLimit'), DEFAULT_LIMITS.apiRateLimit, { integer: false, min: Number.MIN_VALUE, max: API_ACCOUNT_RATE_LIMIT })!;
   const apiBurstLimit = numberSetting('apiBurstLimit', input.apiBurstLimit, raw('apiBurstLimit'), DEFAULT_LIMITS.apiBurstLimit, { integer: true, min: 1, max: API_ACCOUNT_BURST_LIMIT })!;
   const terminationProtection = booleanSetting('terminationProtection', input.terminationProtection, raw('terminationProtection'), false);
-  const nextTokenSecretVersion = input.nextTokenSecretVersion ?? raw('nextTokenSecretVersion');
-  if (nextTokenSecretVersion !== undefined && !/^[A-Za-z0-9-]{32,64}$/.test(nextTokenSecretVersion)) {
-    throw new SettingError('nextTokenSecretVersion', nextTokenSecretVersion, SETTING_RULES.nextTokenSecretVersion);
-  }
 
   return {
     stage,
@@ -326,6 +327,5 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
     apiRateLimit,
     apiBurstLimit,
     terminationProtection,
-    nextTokenSecretVersion,
   };
 }

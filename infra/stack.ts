@@ -95,8 +95,6 @@ export interface AgentStatusReasonsStackProps extends StackProps {
   readonly apiRateLimit?: number;
   /** The API stage's burst limit in requests (context `apiBurstLimit`). */
   readonly apiBurstLimit?: number;
-  /** The NextToken secret's VersionId the HTTP function is deployed with (context `nextTokenSecretVersion`): how a rotation takes effect. */
-  readonly nextTokenSecretVersion?: string;
   // terminationProtection (context `terminationProtection=true`) is StackProps'.
 }
 
@@ -208,7 +206,6 @@ export class AgentStatusReasonsStack extends Stack {
       authorizer,
       rateLimit: settings.apiRateLimit,
       burstLimit: settings.apiBurstLimit,
-      nextTokenSecretVersion: settings.nextTokenSecretVersion,
     });
     this.api = this.httpApi.api;
     this.stage = this.httpApi.stage;
@@ -245,7 +242,7 @@ export class AgentStatusReasonsStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'NextTokenSecretName', {
       value: this.httpApi.nextTokenSecret.secretName,
-      description: "The Secrets Manager secret whose value seals Connect NextTokens (resolved at deploy: after put-secret-value, deploy with -c nextTokenSecretVersion=<VersionId>)",
+      description: 'The Secrets Manager secret whose value seals Connect NextTokens; rotate with put-secret-value (read at run time: no deploy; tokens sealed with the previous value keep opening)',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'The SNS topic every alarm notifies (subscribe your pager or chat to it)' });
     if (this.userPool && this.userPoolDomain) {

@@ -86,8 +86,6 @@ export interface ApiProps {
   /** The stage's steady rate limit (requests per second) and burst (requests), every route and caller together. */
   readonly rateLimit: number;
   readonly burstLimit: number;
-  /** The NextToken secret's version the function is deployed with; undefined: the current one. */
-  readonly nextTokenSecretVersion?: string;
 }
 
 export class Api extends FlatScope {
@@ -132,7 +130,7 @@ export class Api extends FlatScope {
       integration,
       authorizer,
     });
-    const connect = addConnectRoutes(this, { api: this.api, integration, fn: props.handler, secretVersion: props.nextTokenSecretVersion });
+    const connect = addConnectRoutes(this, { api: this.api, integration, fn: props.handler });
     this.connectRoutes = connect.routes;
     this.nextTokenSecret = connect.nextTokenSecret;
   }

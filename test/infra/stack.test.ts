@@ -105,21 +105,20 @@ describe('AgentStatusReasonsStack', () => {
         ACCOUNT_CLAIM: 'account',
         RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons',
         CONNECT_INSTANCE_GRANTS: 'table',
-        // A dynamic reference, resolved at deploy time: no secret in the template.
-        [NEXT_TOKEN_SECRET_VARIABLE]: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] },
+        // The secret's ARN: the function reads the value at run time (no value in the template or the environment).
+        [NEXT_TOKEN_SECRET_VARIABLE]: { Ref: secretId },
       });
       expect(envOf(template, invokeId)).toEqual({ ...common, LEASE_MS: '20000' });
       expect(envOf(template, triggerId)).toEqual({ TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', ACCOUNT_CLAIM: 'account' });
       expect(LEASE_MS).toBeGreaterThan(10 * 1000);
     });
 
-    it("gets the NextToken secret's named version when nextTokenSecretVersion is set (a rotation then changes the function)", () => {
-      const version = 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE';
-      const t = Template.fromStack(buildStack({}, { nextTokenSecretVersion: version }).stack);
-      const [fnId] = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('HttpFunction'))!;
-      const [secretId] = only(t.findResources('AWS::SecretsManager::Secret'));
-      expect(envOf(t, fnId)[NEXT_TOKEN_SECRET_VARIABLE]).toEqual({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, `:SecretString:::${version}}}`]] });
-    }, BUILD_TIMEOUT_MS);
+    it('lets the HTTP function, and no other, read the NextToken secret at run time (GetSecretValue on that secret only)', () => {
+      const [secretId] = only(template.findResources('AWS::SecretsManager::Secret'));
+      const readers = statementsOf(Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'));
+      expect(readers).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: secretId } })]);
+      expect(statementsOf(policiesOfRole(template, httpRoleId))).toContainEqual(readers[0]);
+    });
 
     it('take the account claim and the resource server from context, and refuse a claim Cognito or the API reserves', () => {
       const t = Template.fromStack(buildStack({}, { accountClaim: 'tenant', jwtIssuer: 'https://idp.example.com/', jwtAudience: 'a', resourceServer: 'api://x' }).stack);

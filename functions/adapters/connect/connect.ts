@@ -21,6 +21,8 @@ import { pipeline, requestScope } from '../../platform/pipeline.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult } from '../../platform/http/types.js';
 import { CONNECT_ERRORS, CONNECT_LIMITS, ConnectError, nestsDeeperThan, type ConnectErrorType } from './agent-status.js';
 import { LOCAL_NEXT_TOKEN_SECRET } from './next-token.js';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretVersions, type SecretVersions } from '../../platform/secret-versions.js';
 import { OPERATIONS } from './operations.js';
 import { CONNECT_ROUTES, matchConnectRoute, type ConnectOperation, type ConnectRoute } from './routes.js';
 
@@ -92,20 +94,36 @@ export function connectOrigin(event: HttpEvent): ChangeOrigin {
   return { via: 'connect', actor: typeof arn === 'string' && arn ? { arn } : {} };
 }
 
+/** The environment variable naming the NextToken secret (its ARN). */
+export const NEXT_TOKEN_SECRET_ARN_ENV = 'CONNECT_NEXT_TOKEN_SECRET_ARN';
+const PAGING: ReadonlySet<ConnectOperation> = new Set(['ListAgentStatuses', 'SearchAgentStatuses']);
+const NO_KEYS = { current: '' };
+
+/** The NextToken keys the environment names: the secret at CONNECT_NEXT_TOKEN_SECRET_ARN, else a fixed value. */
+export function nextTokenKeysFromEnv(env: Record<string, string | undefined> = process.env): () => Promise<SecretVersions> {
+  const arn = env[NEXT_TOKEN_SECRET_ARN_ENV];
+  if (arn) return secretVersions(new SecretsManagerClient({}), arn);
+  return async () => ({ current: env.CONNECT_NEXT_TOKEN_SECRET || LOCAL_NEXT_TOKEN_SECRET });
+}
+
 export interface ConnectHandlerOptions {
   store: StoreFactory;
   /** The region in ARNs; `AWS_REGION` when absent. */
   region?: () => string;
   maxBodyBytes?: number;
-  /** The key NextTokens are sealed with; `CONNECT_NEXT_TOKEN_SECRET`, or a local default, when absent. */
-  nextTokenSecret?: () => string;
+  /**
+   * The keys NextTokens are sealed and opened with. When absent: the Secrets Manager secret
+   * CONNECT_NEXT_TOKEN_SECRET_ARN names (the stack sets it), read at run time and cached;
+   * else CONNECT_NEXT_TOKEN_SECRET, or a local default.
+   */
+  nextTokenKeys?: () => Promise<SecretVersions>;
 }
 
 export function createConnectHandler({
   store,
   region = () => process.env.AWS_REGION ?? 'us-east-1',
   maxBodyBytes = 256 * 1024,
-  nextTokenSecret = () => process.env.CONNECT_NEXT_TOKEN_SECRET || LOCAL_NEXT_TOKEN_SECRET,
+  nextTokenKeys = nextTokenKeysFromEnv(),
 }: ConnectHandlerOptions): HttpHandler {
   return pipeline<HttpEvent, HttpResult>()
     .use(httpHeaderNormalizer())
@@ -135,7 +153,7 @@ export function createConnectHandler({
         }
       },
     })
-    .handler((event, context) =>
+    .handler(async (event, context) =>
       OPERATIONS[routeOf(event).operation]({
         operation: routeOf(event).operation,
         params: event.route!.params,
@@ -145,7 +163,8 @@ export function createConnectHandler({
         store: store(requestScope(context)),
         origin: connectOrigin(event),
         arn: { region: region(), awsAccount: awsAccountOf(event, context) },
-        nextTokenSecret: nextTokenSecret(),
+        // Only the operations that page read the keys: a write never waits on Secrets Manager.
+        nextTokenKeys: PAGING.has(routeOf(event).operation) ? await nextTokenKeys() : NO_KEYS,
       }),
     );
 }
