@@ -44,6 +44,8 @@ export const API_ACCOUNT_RATE_LIMIT = 10_000;
 export const API_ACCOUNT_BURST_LIMIT = 5_000;
 /** API Gateway: audiences per JWT authorizer (a fixed quota). */
 export const MAX_JWT_AUDIENCES = 50;
+/** Machine clients the stack itself makes (`machineClients`); `npm run tenants` registers any number more without a deploy. */
+export const MAX_STACK_MACHINE_CLIENTS = 50;
 
 /** Every setting this app reads, with its rule (for the docs and the "did you mean" of a misspelt key). */
 export const SETTING_RULES = {
@@ -58,7 +60,7 @@ export const SETTING_RULES = {
   accountClaim:
     'a claim name: either a plain name (a letter, then up to 127 letters, digits, "_", ":", "." or "-") or a namespaced URL claim (https://<host>/<path>, up to 256 characters of letters, digits and "-._~:/"), not one Cognito or the API reserves (scope, client_id, sub, aud, iss, exp, ...)',
   resourceServer: 'a resource server identifier of 1-256 printable ASCII characters other than space, \'"\' and "\\"',
-  machineClients: `a comma-separated list of at most 50 account ids (${ACCOUNT_ID_RULE.replace(/^must be /, '')}), only without jwtIssuer (API Gateway's 50 audiences per JWT authorizer)`,
+  machineClients: `a comma-separated list of at most ${MAX_STACK_MACHINE_CLIENTS} account ids (${ACCOUNT_ID_RULE.replace(/^must be /, '')}), only without jwtIssuer; register any number of tenants with \`npm run tenants -- add <account>\` instead (no deploy)`,
   httpConcurrency: `a positive integer or "none"; with invokeConcurrency at most lambdaConcurrencyQuota - ${LAMBDA_UNRESERVED_MINIMUM} (Lambda keeps ${LAMBDA_UNRESERVED_MINIMUM} unreserved)`,
   invokeConcurrency: `a positive integer or "none"; with httpConcurrency at most lambdaConcurrencyQuota - ${LAMBDA_UNRESERVED_MINIMUM}`,
   lambdaConcurrencyQuota: `your account's Lambda concurrent executions quota in this region, a positive integer (default ${DEFAULT_LAMBDA_CONCURRENCY_QUOTA})`,
@@ -68,9 +70,13 @@ export const SETTING_RULES = {
   console:
     '"true" or "false" (default): whether the stack serves the admin console (S3 behind CloudFront, the API at /api/* on the same origin) and, with its own Cognito pool, makes the console\'s app client (with jwtIssuer, consoleClientId is required)',
   consoleClientId: 'the console\'s public OIDC client id at jwtIssuer (1-256 printable ASCII characters, no space): only with console=true and jwtIssuer; jwtAudience must accept its tokens',
-  nextTokenSecretVersion:
-    'a Secrets Manager VersionId of the NextToken secret (32-64 letters, digits or "-", as put-secret-value prints it): the function is deployed with that version, so a new value takes effect',
 } as const;
+
+/** Settings of earlier versions, refused with what to do instead (a silently ignored key would look as if it worked). */
+export const RETIRED_KEYS: Record<string, string> = {
+  nextTokenSecretVersion:
+    'no longer a setting: the function reads the NextToken secret at run time, so put-secret-value alone rotates it (docs/operations.md, "Rotating the NextToken key"); remove the key',
+};
 
 export type SettingKey = keyof typeof SETTING_RULES;
 export const SETTING_KEYS = Object.keys(SETTING_RULES) as SettingKey[];
@@ -96,7 +102,6 @@ export interface SettingsInput {
   apiRateLimit?: number;
   apiBurstLimit?: number;
   terminationProtection?: boolean;
-  nextTokenSecretVersion?: string;
   console?: boolean;
   consoleClientId?: string;
 }
@@ -120,8 +125,6 @@ export interface Settings {
   apiRateLimit: number;
   apiBurstLimit: number;
   terminationProtection: boolean;
-  /** Undefined: the secret's current version as of the deploy that last changed the function. */
-  nextTokenSecretVersion: string | undefined;
   /** Serve the admin console; with an external issuer, `clientId` is its OIDC client there. */
   console: { clientId?: string } | undefined;
 }
@@ -153,7 +156,7 @@ export function closestKey(key: string): SettingKey | undefined {
 
 /** Context keys in this app's own namespace (no `:`, `@` or `/`) that are not settings: misspellings, or settings of another app. */
 export function unknownContextKeys(context: Record<string, unknown>): string[] {
-  return Object.keys(context).filter((key) => !/[:@/]/.test(key) && !CDK_CONTEXT_KEYS.has(key) && !(SETTING_KEYS as string[]).includes(key));
+  return Object.keys(context).filter((key) => !/[:@/]/.test(key) && !CDK_CONTEXT_KEYS.has(key) && !(SETTING_KEYS as string[]).includes(key) && !(key in RETIRED_KEYS));
 }
 
 function contextValue(scope: Construct, key: SettingKey): string | undefined {
@@ -248,6 +251,10 @@ export function readStage(scope: Construct, given?: string): string | undefined 
 
 /** Every setting, checked (props over context), and every unknown context key refused. */
 export function readSettings(scope: Construct, input: SettingsInput = {}): Settings {
+  for (const [key, why] of Object.entries(RETIRED_KEYS)) {
+    const value: unknown = scope.node.tryGetContext(key);
+    if (value !== undefined) throw new SettingError(key, value, why);
+  }
   const unknown = unknownContextKeys(scope.node.getAllContext());
   if (unknown.length) {
     const key = unknown[0]!;
@@ -293,7 +300,7 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
   const machineClients = [...new Set(list(input.machineClients, raw('machineClients')) ?? [])];
   for (const account of machineClients) if (!ACCOUNT_ID.test(account)) throw new SettingError('machineClients', account, SETTING_RULES.machineClients);
   if (machineClients.length && externalIssuer) throw new SettingError('machineClients', machineClients.join(','), `machineClients makes clients in the stack's own Cognito pool: it cannot go with jwtIssuer (${SETTING_RULES.machineClients})`);
-  if (machineClients.length > MAX_JWT_AUDIENCES) throw new SettingError('machineClients', `${machineClients.length} accounts`, `at most ${MAX_JWT_AUDIENCES} (API Gateway's audiences per JWT authorizer)`);
+  if (machineClients.length > MAX_STACK_MACHINE_CLIENTS) throw new SettingError('machineClients', `${machineClients.length} accounts`, `at most ${MAX_STACK_MACHINE_CLIENTS} (each is two resources of the template): ${SETTING_RULES.machineClients}`);
 
   const quota = numberSetting('lambdaConcurrencyQuota', input.lambdaConcurrencyQuota, raw('lambdaConcurrencyQuota'), DEFAULT_LAMBDA_CONCURRENCY_QUOTA, { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER })!;
   const concurrencyRule = { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER, noneAllowed: true };
@@ -311,10 +318,6 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
   const apiRateLimit = numberSetting('apiRateLimit', input.apiRateLimit, raw('apiRateLimit'), DEFAULT_LIMITS.apiRateLimit, { integer: false, min: Number.MIN_VALUE, max: API_ACCOUNT_RATE_LIMIT })!;
   const apiBurstLimit = numberSetting('apiBurstLimit', input.apiBurstLimit, raw('apiBurstLimit'), DEFAULT_LIMITS.apiBurstLimit, { integer: true, min: 1, max: API_ACCOUNT_BURST_LIMIT })!;
   const terminationProtection = booleanSetting('terminationProtection', input.terminationProtection, raw('terminationProtection'), false);
-  const nextTokenSecretVersion = input.nextTokenSecretVersion ?? raw('nextTokenSecretVersion');
-  if (nextTokenSecretVersion !== undefined && !/^[A-Za-z0-9-]{32,64}$/.test(nextTokenSecretVersion)) {
-    throw new SettingError('nextTokenSecretVersion', nextTokenSecretVersion, SETTING_RULES.nextTokenSecretVersion);
-  }
 
   const consoleOn = booleanSetting('console', input.console, raw('console'), false);
   const consoleClientId = input.consoleClientId ?? raw('consoleClientId');
@@ -342,7 +345,6 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
     apiRateLimit,
     apiBurstLimit,
     terminationProtection,
-    nextTokenSecretVersion,
     console: consoleOn ? { ...(consoleClientId !== undefined && { clientId: consoleClientId }) } : undefined,
   };
 }

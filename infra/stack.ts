@@ -1,11 +1,12 @@
-// The AWS deployment of the agent status reasons service, composed of six
+// The AWS deployment of the agent status reasons service, composed of
 // constructs (infra/constructs/): Data (the DynamoDB table and its stream),
 // Functions (the HTTP and direct-invoke functions), Events (the change events'
-// bus and the publisher fed by the table's stream), Identity (an external JWT issuer, or a
-// Cognito user pool with one machine client per account and a pre-token
-// trigger), Api (the HTTP API, its JWT- and IAM-authorized routes, the
-// throttled stage), Observability (alarms, their topic, the dashboard) and,
-// with `console=true`, Console (the admin page on CloudFront, the API at /api/*).
+// bus and the publisher fed by the table's stream), Identity (an external JWT
+// issuer, or a Cognito user pool with a pre-token trigger, whose tokens the
+// TenantAuthorizer checks: tenants are CLIENT# items, registered by
+// `npm run tenants`), Api (the HTTP API, its routes, the throttled stage),
+// Observability (alarms, their topic, the dashboard) and, with `console=true`,
+// Console (the admin page on CloudFront, the API at /api/*).
 // This file reads the settings, wires the constructs and writes the outputs.
 //
 // The constructs are FlatScopes: they do not appear in their resources'
@@ -26,7 +27,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
-import { Api, connectRouteArns, grantPrincipalArn } from './constructs/api.js';
+import { Api, connectRouteArns, grantPrincipalArn, jwtAuthorizer } from './constructs/api.js';
+import { TenantAuthorizer } from './constructs/authorizer.js';
+import { ConnectGrantItems } from './constructs/connect-grants.js';
 import { Data } from './constructs/data.js';
 import { Events } from './constructs/events.js';
 import { LogicalIdRegistry } from './constructs/flat-logical-ids.js';
@@ -34,12 +37,14 @@ import { Functions, PROJECT_ROOT } from './constructs/functions.js';
 import { Console, builtConsoleDir } from './constructs/console.js';
 import { Identity, RESOURCE_SERVER_IDENTIFIER } from './constructs/identity.js';
 import { Observability } from './constructs/observability.js';
+import { serviceNameFor } from '../functions/platform/metric-names.js';
 import { readSettings, readStage, type Settings } from './settings.js';
 
 export { ACCESS_LOG_FIELDS, CONNECT_PATH, STAGE_NAME, STATUS_REASON_PATH, STATUS_REASONS_PATH, connectRouteArns } from './constructs/api.js';
 export { THROTTLE_ALARM_OPERATIONS } from './constructs/data.js';
 export { ENTRIES, FUNCTION_TIMEOUT_SECONDS, LEASE_MS, PROJECT_ROOT, TABLE_ACTIONS } from './constructs/functions.js';
-export { MAX_MACHINE_CLIENTS, NO_CLIENT_AUDIENCE, RESOURCE_SERVER_IDENTIFIER, SCOPES } from './constructs/identity.js';
+export { MAX_MACHINE_CLIENTS, RESOURCE_SERVER_IDENTIFIER, SCOPES } from './constructs/identity.js';
+export { AUTHORIZER_CACHE_SECONDS } from './constructs/authorizer.js';
 
 export { DEFAULT_LIMITS, SettingError } from './settings.js';
 
@@ -95,8 +100,6 @@ export interface AgentStatusReasonsStackProps extends StackProps {
   readonly apiRateLimit?: number;
   /** The API stage's burst limit in requests (context `apiBurstLimit`). */
   readonly apiBurstLimit?: number;
-  /** The NextToken secret's VersionId the HTTP function is deployed with (context `nextTokenSecretVersion`): how a rotation takes effect. */
-  readonly nextTokenSecretVersion?: string;
   /** Serve the admin console (context `console=true`): S3 + CloudFront with the API at `/api/*`; with the own pool, its app client too. */
   readonly console?: boolean;
   /** The console's OIDC client id at jwtIssuer (context `consoleClientId`): required with console and jwtIssuer. */
@@ -114,6 +117,8 @@ export class AgentStatusReasonsStack extends Stack {
   readonly invokeFunction: NodejsFunction;
   /** Cognito's pre-token-generation trigger (only with the stack's own pool). */
   readonly preTokenFunction?: NodejsFunction;
+  /** API Gateway's Lambda authorizer of the LivePerson routes (only with the stack's own pool). */
+  readonly authorizerFunction?: NodejsFunction;
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly connectRoutes: HttpRoute[];
@@ -141,6 +146,8 @@ export class AgentStatusReasonsStack extends Stack {
   /** The checked settings (infra/settings.ts). */
   readonly settings: Settings;
   private readonly logicalIds = new LogicalIdRegistry();
+  /** The stack's grants as table items, made at the first grantConnectInstances. */
+  private connectGrantItems?: ConnectGrantItems;
 
   constructor(scope: Construct, id: string, props: AgentStatusReasonsStackProps = {}) {
     const stage = readStage(scope, props.stage);
@@ -151,6 +158,7 @@ export class AgentStatusReasonsStack extends Stack {
     this.accountClaim = settings.accountClaim;
     this.resourceServer = settings.resourceServer ?? (settings.externalIssuer ? undefined : RESOURCE_SERVER_IDENTIFIER);
     const memorySize = settings.memorySize;
+    const serviceName = serviceNameFor(stage);
 
     this.data = new Data(this, 'Data');
     this.table = this.data.table;
@@ -164,6 +172,7 @@ export class AgentStatusReasonsStack extends Stack {
       invokeConcurrency: settings.invokeConcurrency,
       accountClaim: this.accountClaim,
       resourceServer: this.resourceServer,
+      serviceName,
     });
     this.httpFunction = this.functions.httpFunction;
     this.invokeFunction = this.functions.invokeFunction;
@@ -181,6 +190,7 @@ export class AgentStatusReasonsStack extends Stack {
       handler: props.handler,
       memorySize,
       consoleClient: settings.console !== undefined && !settings.externalIssuer,
+      serviceName,
     });
     this.jwtIssuer = this.identity.jwtIssuer;
     this.jwtAudience = this.identity.jwtAudience;
@@ -189,13 +199,31 @@ export class AgentStatusReasonsStack extends Stack {
     this.userPoolDomain = this.identity.userPoolDomain;
     this.preTokenFunction = this.identity.preTokenFunction;
 
+    // An operator's own issuer: API Gateway's JWT authorizer (its audiences are the operator's, not one per
+    // tenant). The stack's pool: the Lambda authorizer, which knows tenants by their CLIENT# items.
+    let authorizer;
+    if (settings.externalIssuer) {
+      authorizer = jwtAuthorizer(this.jwtIssuer, this.jwtAudience);
+    } else {
+      const tenants = new TenantAuthorizer(this, 'TenantAuthorizer', {
+        table: this.table,
+        issuer: this.jwtIssuer,
+        accountClaim: this.accountClaim,
+        resourceServer: this.resourceServer,
+        entry: props.entry,
+        handler: props.handler,
+        memorySize,
+        serviceName,
+      });
+      this.authorizerFunction = tenants.function;
+      authorizer = tenants.authorizer;
+    }
+
     this.httpApi = new Api(this, 'Api', {
       handler: this.httpFunction,
-      jwtIssuer: this.jwtIssuer,
-      jwtAudience: this.jwtAudience,
+      authorizer,
       rateLimit: settings.apiRateLimit,
       burstLimit: settings.apiBurstLimit,
-      nextTokenSecretVersion: settings.nextTokenSecretVersion,
     });
     this.api = this.httpApi.api;
     this.stage = this.httpApi.stage;
@@ -230,8 +258,10 @@ export class AgentStatusReasonsStack extends Stack {
         invoke: { fn: this.invokeFunction, label: 'invoke', timeout: this.invokeFunction.timeout!, reservedConcurrency: settings.invokeConcurrency },
         ...(this.preTokenFunction && { trigger: { fn: this.preTokenFunction, label: 'pre-token', timeout: this.preTokenFunction.timeout! } }),
         events: { fn: this.events.publisher, label: 'change events', timeout: this.events.publisher.timeout! },
+        ...(this.authorizerFunction && { authorizer: { fn: this.authorizerFunction, label: 'authorizer', timeout: this.authorizerFunction.timeout! } }),
       },
       changeEvents: { publisher: this.events.publisher, deadLetterQueue: this.events.deadLetterQueue },
+      serviceName,
       alarmTopicArn: settings.alarmTopicArn,
       alarmEmail: settings.alarmEmail,
     });
@@ -260,7 +290,7 @@ export class AgentStatusReasonsStack extends Stack {
     });
     new CfnOutput(this, 'NextTokenSecretName', {
       value: this.httpApi.nextTokenSecret.secretName,
-      description: "The Secrets Manager secret whose value seals Connect NextTokens (resolved at deploy: after put-secret-value, deploy with -c nextTokenSecretVersion=<VersionId>)",
+      description: 'The Secrets Manager secret whose value seals Connect NextTokens; rotate with put-secret-value (read at run time: no deploy; tokens sealed with the previous value keep opening)',
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'The SNS topic every alarm notifies (subscribe your pager or chat to it)' });
     if (this.userPool && this.userPoolDomain) {
@@ -288,15 +318,27 @@ export class AgentStatusReasonsStack extends Stack {
 
   /**
    * Lets a role or user use the Connect routes for these instances (accounts) and
-   * no others: `execute-api:Invoke` per instance on the routes whose path carries
-   * the InstanceId, on the route itself for the others, and, for all of them, an
-   * entry in the HTTP function's CONNECT_INSTANCE_GRANTS, which the function
-   * checks against the verified caller.
+   * no others: `execute-api:Invoke` on the Connect routes (the same eight ARNs
+   * whatever the instances, so the grantee's policy does not grow with them),
+   * and a `GRANT#<principal>` item in the table naming the instances, which
+   * the HTTP function checks every Connect request against. Grants made with
+   * `npm run tenants -- grant` need no deploy; the grantee still needs this
+   * IAM grant (`grantConnectRoutes`) or an equivalent policy of its own.
    */
   grantConnectInstances(grantee: iam.IGrantable, instanceIds: readonly string[]): iam.Grant {
     if (instanceIds.length === 0) throw new Error('grantConnectInstances needs at least one instance id');
     for (const id of instanceIds) if (!ACCOUNT_ID.test(id)) throw new Error(`grantConnectInstances: instance id ${JSON.stringify(id)} ${ACCOUNT_ID_RULE}`);
-    this.functions.addConnectGrant({ principal: grantPrincipalArn(grantee), instances: [...new Set(instanceIds)] });
-    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: connectRouteArns(this.api, CONNECT_ROUTES, instanceIds) });
+    this.connectGrantItems ??= new ConnectGrantItems(this, 'ConnectGrants', { table: this.table });
+    this.connectGrantItems.add(grantPrincipalArn(grantee), [...new Set(instanceIds)]);
+    return this.grantConnectRoutes(grantee);
+  }
+
+  /**
+   * `execute-api:Invoke` on every Connect route, any instance: what a principal
+   * whose instances are granted in the table (`npm run tenants -- grant`) needs
+   * from IAM. The function's check decides the instances.
+   */
+  grantConnectRoutes(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: connectRouteArns(this.api, CONNECT_ROUTES, ['*']) });
   }
 }

@@ -12,19 +12,30 @@
 // Direct invokes go to the other function, functions/entry/invoke.ts.
 import type { Context } from 'aws-lambda';
 import { CONNECT_PATH_PREFIX, createConnectHandler } from '../adapters/connect/connect.js';
-import { connectGrantsFromEnv, refuseUngranted, type ConnectGrants } from '../adapters/connect/grants.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { cachedGrants, grantsCheckedFromEnv, refuseUngranted, type ConnectGrants } from '../adapters/connect/grants.js';
 import type { StoreFactory } from '../domain/store.js';
 import { createLivePersonHandler } from '../adapters/liveperson/liveperson.js';
 import { routedPath } from '../platform/http/routed-path.js';
 import type { HttpEvent, HttpResult } from '../platform/http/types.js';
 import { measureWrites } from '../platform/metrics.js';
-import { defaultStore } from './store-from-env.js';
+import { grantReadsInTable } from '../store/connect-grants.js';
+import { defaultStore, dynamoHttpHandler } from './store-from-env.js';
 
 export type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
 export interface HttpHandlerOptions {
-  /** Who may use which Connect instance; undefined checks nothing. When absent: CONNECT_INSTANCE_GRANTS's, if set. */
+  /** Who may use which Connect instance; undefined checks nothing. When absent: the table's, if CONNECT_INSTANCE_GRANTS=table. */
   connectGrants?: ConnectGrants | undefined;
+}
+
+/** The table's grants, cached, when the environment asks for the check (the stack always does). */
+export function connectGrantsFromEnv(env: Record<string, string | undefined> = process.env): ConnectGrants | undefined {
+  if (!grantsCheckedFromEnv(env)) return undefined;
+  if (!env.TABLE_NAME) throw new Error('TABLE_NAME is not set');
+  // The SDK's own retries here (unlike the store's client): a grant read is a plain GetItem.
+  const client = new DynamoDBClient({ ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }), region: env.AWS_REGION ?? 'us-east-1', requestHandler: dynamoHttpHandler() });
+  return cachedGrants(grantReadsInTable(client, env.TABLE_NAME));
 }
 
 export function createHandler(store: StoreFactory, options: HttpHandlerOptions = {}): Handler {
@@ -34,7 +45,7 @@ export function createHandler(store: StoreFactory, options: HttpHandlerOptions =
   const connect = createConnectHandler({ store: measured });
   return async (event, context) => {
     if (!CONNECT_PATH_PREFIX.test(routedPath(event))) return livePerson(event, context);
-    return refuseUngranted(event, context, connectGrants) ?? connect(event, context);
+    return (await refuseUngranted(event, context, connectGrants)) ?? connect(event, context);
   };
 }
 

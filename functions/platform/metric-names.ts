@@ -5,8 +5,11 @@ import type { DomainErrorKind } from '../domain/errors.js';
 import type { RetryCause } from '../store/events.js';
 
 export const METRICS_NAMESPACE = 'AgentStatusReasons';
-/** Powertools puts this in the `service` dimension of every metric. */
+/** Powertools puts this in the `service` dimension of every metric (a stage's stack: `<SERVICE_NAME>-<stage>`). */
 export const SERVICE_NAME = 'agent-status-reasons';
+
+/** The `service` of a stage's functions and alarms, so that two stages in one account and region do not add up. */
+export const serviceNameFor = (stage: string | undefined): string => (stage ? `${SERVICE_NAME}-${stage}` : SERVICE_NAME);
 
 /** Refusals are counted per kind; an unknown outcome is not a refusal (it has its own metric); `history_gone` answers reads only. */
 export type RefusalKind = Exclude<DomainErrorKind, 'outcome_unknown' | 'history_gone'>;

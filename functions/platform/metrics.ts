@@ -17,7 +17,9 @@ import type { StoreEvent } from '../store/events.js';
  * is recorded between two flushes belongs to one invocation. Set
  * POWERTOOLS_METRICS_DISABLED=true to record nothing (`npm start`, the tests).
  */
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+// The stack sets POWERTOOLS_SERVICE_NAME per stage (`agent-status-reasons-<stage>`), so two stages in one
+// account and region keep their metrics (and the alarms on them) apart.
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME });
 
 const count = (name: string): void => {
   metrics.addMetric(name, MetricUnit.Count, 1);

@@ -1,9 +1,11 @@
-// The HTTP API: the LivePerson routes behind a JWT authorizer, the Amazon
-// Connect routes behind IAM, one Lambda integration (the HTTP function), a
+// The HTTP API: the LivePerson routes behind the authorizer the stack gives
+// (API Gateway's JWT authorizer for an operator's own issuer, the Lambda
+// authorizer of infra/constructs/authorizer.ts for the stack's pool), the
+// Amazon Connect routes behind IAM, one Lambda integration (the HTTP function), a
 // throttled $default stage with JSON access logs.
 import { Arn, ArnFormat, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute, type IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute, type IHttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -39,6 +41,9 @@ export const ACCESS_LOG_FIELDS = {
   authorizerError: '$context.authorizer.error',
   jwtSub: '$context.authorizer.claims.sub',
   jwtClientId: '$context.authorizer.claims.client_id',
+  // The Lambda authorizer's context (the stack's pool).
+  authorizerSub: '$context.authorizer.sub',
+  authorizerClientId: '$context.authorizer.client_id',
   iamUserArn: '$context.identity.userArn',
 } as const;
 
@@ -68,17 +73,19 @@ export function grantPrincipalArn(grantee: iam.IGrantable): string {
   return principal.roleArn ? `arn:${partition}:iam::${account}:role/${principal.roleName}` : `arn:${partition}:iam::${account}:user/${principal.userName}`;
 }
 
+/** API Gateway's JWT authorizer for an operator's own issuer (https URL) and its audiences (at most 50, a fixed quota). */
+export function jwtAuthorizer(issuer: string, audience: readonly string[]): HttpJwtAuthorizer {
+  return new HttpJwtAuthorizer('JwtAuthorizer', issuer, { jwtAudience: [...audience], identitySource: ['$request.header.Authorization'] });
+}
+
 export interface ApiProps {
   /** The function every route integrates (API Gateway becomes the only principal allowed to invoke it). */
   readonly handler: lambda.Function;
-  /** The JWT authorizer's issuer (https URL) and audiences (client ids for Cognito). */
-  readonly jwtIssuer: string;
-  readonly jwtAudience: readonly string[];
+  /** The LivePerson routes' authorizer (`jwtAuthorizer(...)`, or the stack's TenantAuthorizer). */
+  readonly authorizer: IHttpRouteAuthorizer;
   /** The stage's steady rate limit (requests per second) and burst (requests), every route and caller together. */
   readonly rateLimit: number;
   readonly burstLimit: number;
-  /** The NextToken secret's version the function is deployed with; undefined: the current one. */
-  readonly nextTokenSecretVersion?: string;
 }
 
 export class Api extends FlatScope {
@@ -115,18 +122,15 @@ export class Api extends FlatScope {
     });
     // Also the function's resource policy: API Gateway, from this API only.
     const integration = new HttpLambdaIntegration('FunctionIntegration', props.handler);
-    const jwtAuthorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, {
-      jwtAudience: [...props.jwtAudience],
-      identitySource: ['$request.header.Authorization'],
-    });
-    this.api.addRoutes({ path: STATUS_REASONS_PATH, methods: [HttpMethod.POST, HttpMethod.GET], integration, authorizer: jwtAuthorizer });
+    const authorizer = props.authorizer;
+    this.api.addRoutes({ path: STATUS_REASONS_PATH, methods: [HttpMethod.POST, HttpMethod.GET], integration, authorizer });
     this.api.addRoutes({
       path: STATUS_REASON_PATH,
       methods: [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.POST],
       integration,
-      authorizer: jwtAuthorizer,
+      authorizer,
     });
-    const connect = addConnectRoutes(this, { api: this.api, integration, fn: props.handler, secretVersion: props.nextTokenSecretVersion });
+    const connect = addConnectRoutes(this, { api: this.api, integration, fn: props.handler });
     this.connectRoutes = connect.routes;
     this.nextTokenSecret = connect.nextTokenSecret;
   }

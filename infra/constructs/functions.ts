@@ -5,14 +5,14 @@
 // grants. Each has its own role and log group (serviceFunction below).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { CONNECT_GRANTS_ENV, type ConnectGrant } from '../../functions/adapters/connect/routes.js';
+import { CONNECT_GRANTS_ENV } from '../../functions/adapters/connect/routes.js';
 import { ACCOUNT_CLAIM_ENV, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
 import { SERVICE_NAME } from '../../functions/platform/metric-names.js';
 import { LAMBDA_BUNDLE_EXTERNALS } from '../bundling.js';
@@ -31,6 +31,8 @@ export const ENTRIES = {
   preTokenGeneration: path.join(PROJECT_ROOT, 'functions', 'entry', 'pre-token-generation.ts'),
   /** The table's stream: publishes each committed history entry to the event bus. */
   publishChanges: path.join(PROJECT_ROOT, 'functions', 'entry', 'publish-changes.ts'),
+  /** API Gateway's Lambda authorizer of the LivePerson routes (with the stack's own pool). */
+  authorizer: path.join(PROJECT_ROOT, 'functions', 'entry', 'authorizer.ts'),
 } as const;
 
 /**
@@ -146,22 +148,22 @@ export interface FunctionsProps {
   readonly accountClaim: string;
   /** The resource server whose `<identifier>/<scope>` scopes count as `<scope>`; undefined: bare scopes only. */
   readonly resourceServer: string | undefined;
+  /** Powertools' `service` dimension (the stage's); defaults to SERVICE_NAME. */
+  readonly serviceName?: string;
 }
 
-/** The HTTP and direct-invoke functions, and the per-instance Connect grants the HTTP one checks. */
+/** The HTTP and direct-invoke functions. */
 export class Functions extends FlatScope {
   /** Answers API Gateway's events; only this stack's API may invoke it. */
   readonly httpFunction: NodejsFunction;
   /** Answers direct invokes; what `grantInvoke` grants. */
   readonly invokeFunction: NodejsFunction;
-  /** Every grant added so far: the HTTP function's CONNECT_INSTANCE_GRANTS, written at synth. */
-  private readonly connectGrants: ConnectGrant[] = [];
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
     const common = {
       TABLE_NAME: props.table.tableName,
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
       NODE_OPTIONS: '--enable-source-maps',
     };
     const table = { table: props.table, sid: 'StatusReasonsTable', actions: TABLE_ACTIONS };
@@ -174,8 +176,8 @@ export class Functions extends FlatScope {
         LEASE_MS: String(LEASE_MS),
         [ACCOUNT_CLAIM_ENV]: props.accountClaim,
         ...(props.resourceServer && { [RESOURCE_SERVER_ENV]: props.resourceServer }),
-        // Filled in at synth with every addConnectGrant: none means no Connect request is allowed.
-        [CONNECT_GRANTS_ENV]: Lazy.string({ produce: () => Stack.of(this).toJsonString(this.connectGrants) }),
+        // Every Connect request is checked against the table's GRANT# items: none means no Connect request is allowed.
+        [CONNECT_GRANTS_ENV]: 'table',
       },
       memorySize: props.memorySize,
       reservedConcurrentExecutions: props.httpConcurrency,
@@ -195,8 +197,4 @@ export class Functions extends FlatScope {
     });
   }
 
-  /** Records a per-instance grant for the HTTP function's check (functions/adapters/connect/grants.ts). */
-  addConnectGrant(grant: ConnectGrant): void {
-    this.connectGrants.push(grant);
-  }
 }

@@ -1,10 +1,13 @@
 // Who may call the LivePerson routes: either an external identity provider
-// (issuer and audiences given), or a Cognito user pool this construct makes,
-// with one machine client per account and a pre-token-generation trigger that
-// puts the client's account into its access tokens. The pool also holds the
-// admin console's users: each carries its account in `custom:account` (only an
-// administrator sets it), the writers' group grants the write scope, and, when
-// the stack serves the console, a public app client signs them in (code + PKCE).
+// (issuer and audiences given: API Gateway's JWT authorizer checks them), or a
+// Cognito user pool this construct makes, with a pre-token-generation trigger
+// that puts the account into access tokens (the stack's Lambda authorizer,
+// infra/constructs/authorizer.ts, checks those). Tenants' machine clients are
+// registered with `npm run tenants` (no deploy); the `machineClients` setting
+// still makes a few in the stack. The pool also holds the admin console's
+// users: each carries its account in `custom:account` (only an administrator
+// sets it), the writers' group grants the write scope, and, when the stack
+// serves the console, a public app client signs them in (code + PKCE).
 import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -24,7 +27,11 @@ import { ENTRIES, serviceFunction } from './functions.js';
 export const RESOURCE_SERVER_IDENTIFIER = DEFAULT_RESOURCE_SERVER;
 export const SCOPES = { read: 'status-reasons:read', write: 'status-reasons:write' } as const;
 
-/** API Gateway: audiences per JWT authorizer (a fixed quota), so at most this many machine clients. */
+/**
+ * At most this many machine clients made by the stack (`machineClients`: two
+ * template resources each). Tenants beyond, or instead, are registered with
+ * `npm run tenants`, which needs no deploy and has no such bound.
+ */
 export const MAX_MACHINE_CLIENTS = 50;
 
 /** Cognito gives a Lambda trigger 5 seconds (and retries up to 3 times) before it fails the token request. */
@@ -59,11 +66,14 @@ export interface IdentityProps {
   readonly memorySize: number;
   /** Make a public app client for the admin console (its callback URL is set later with `setConsoleUrl`). */
   readonly consoleClient?: boolean;
+  /** Powertools' `service` dimension (the stage's); defaults to SERVICE_NAME. */
+  readonly serviceName?: string;
 }
 
-/** The JWT issuer and audiences the API's authorizer checks, and the Cognito resources behind them when the stack issues tokens itself. */
+/** The issuer (and, for an external one, the audiences) the API's authorizer checks, and the Cognito resources behind it when the stack issues tokens itself. */
 export class Identity extends FlatScope {
   readonly jwtIssuer: string;
+  /** The external issuer's audiences; empty with the stack's pool. */
   readonly jwtAudience: string[];
   readonly userPool?: cognito.UserPool;
   readonly userPoolDomain?: cognito.UserPoolDomain;
@@ -96,7 +106,7 @@ export class Identity extends FlatScope {
       throw new Error(`machineClients: at most ${MAX_MACHINE_CLIENTS - 1} with the console (its app client takes one of API Gateway's ${MAX_MACHINE_CLIENTS} audiences per JWT authorizer), got ${props.machineClients.length}`);
     }
     if (props.machineClients.length > MAX_MACHINE_CLIENTS) {
-      throw new Error(`machineClients: at most ${MAX_MACHINE_CLIENTS} (API Gateway's audiences per JWT authorizer), got ${props.machineClients.length}; use your own identity provider beyond that`);
+      throw new Error(`machineClients: at most ${MAX_MACHINE_CLIENTS}, got ${props.machineClients.length}; register tenants with npm run tenants instead (no deploy, no bound)`);
     }
     const userPool = new cognito.UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
@@ -151,7 +161,7 @@ export class Identity extends FlatScope {
       description: 'Agent status reasons: puts the account of a machine client or a console user into its Cognito access tokens',
       environment: {
         TABLE_NAME: props.table.tableName,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
         [ACCOUNT_CLAIM_ENV]: props.accountClaim,
         [RESOURCE_SERVER_ENV]: identifier,
         [WRITER_GROUP_ENV]: WRITER_GROUP,
@@ -219,9 +229,8 @@ export class Identity extends FlatScope {
     this.preTokenFunction = preTokenFunction;
     this.userPool = userPool;
     this.jwtIssuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${userPool.userPoolId}`;
-    // Cognito access tokens carry no `aud`; API Gateway then matches `client_id` against the audience.
-    const audiences = [...clients.values(), ...(this.consoleClient ? [this.consoleClient] : [])].map((c) => c.userPoolClientId);
-    this.jwtAudience = audiences.length ? audiences : [NO_CLIENT_AUDIENCE];
+    // No audience: Cognito access tokens carry none, and the Lambda authorizer knows tenants by their CLIENT# items.
+    this.jwtAudience = [];
   }
 
   /** The console's URL (`https://<domain>/`): the console client's callback and sign-out URL. */

@@ -49,8 +49,8 @@ export const ALARM_THRESHOLDS = {
 } as const;
 
 /** One of the function's own metrics (functions/platform/metrics.ts), every function together. */
-export function serviceMetric(metricName: string, period: Duration, statistic = 'Sum', label?: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, period, statistic, ...(label && { label }) });
+export function serviceMetric(metricName: string, period: Duration, statistic = 'Sum', label?: string, service: string = SERVICE_NAME): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service }, period, statistic, ...(label && { label }) });
 }
 
 /** A function as the alarms and the dashboard see it. */
@@ -76,6 +76,8 @@ export interface ObservabilityProps {
   readonly alarmEmail?: string;
   /** The change events' publisher and dead-letter queue (infra/constructs/events.ts): an alarm on the queue, the publish lag on the dashboard. */
   readonly changeEvents?: { readonly publisher: lambda.IFunction; readonly deadLetterQueue: sqs.IQueue };
+  /** The `service` dimension of the functions' own metrics (the stage's); defaults to SERVICE_NAME. */
+  readonly serviceName?: string;
 }
 
 export class Observability extends FlatScope {
@@ -84,10 +86,13 @@ export class Observability extends FlatScope {
   /** What every alarm notifies, on alarm and on recovery. */
   readonly alarmTopic: sns.ITopic;
   private readonly props: ObservabilityProps;
+  /** The `service` dimension the functions write their metrics with. */
+  private readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     this.props = props;
+    this.serviceName = props.serviceName ?? SERVICE_NAME;
     const { api, table, functions } = props;
     this.alarmTopic = props.alarmTopicArn
       ? sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn)
@@ -149,7 +154,7 @@ export class Observability extends FlatScope {
         'Api5xxRateAlarm',
         percent('API unexpected 5xx (% of requests)', 'IF(FILL(errors, 0) > FILL(busy, 0), FILL(errors, 0) - FILL(busy, 0), 0)', 'requests', {
           errors: api.metricServerError({ period, statistic: 'Sum' }),
-          busy: serviceMetric(WRITES_REFUSED.busy, period),
+          busy: serviceMetric(WRITES_REFUSED.busy, period, 'Sum', undefined, this.serviceName),
           requests,
         }),
         `At least ${t.unexpected5xxPercent}% of API requests answered 5xx other than the designed 503 (an account busy past every retry) over 5 minutes, with at least ${t.minimumRequests} requests.`,
@@ -163,13 +168,13 @@ export class Observability extends FlatScope {
       ),
       alarm(
         'OutcomeUnknownAlarm',
-        serviceMetric(METRIC.writesOutcomeUnknown, period),
+        serviceMetric(METRIC.writesOutcomeUnknown, period, 'Sum', undefined, this.serviceName),
         'A write ended with its outcome unknown (answered 500 / InternalServiceException / OutcomeUnknown): the caller cannot tell whether it was applied.',
         { threshold: 1 },
       ),
       alarm(
         'LeaseTakeoversAlarm',
-        serviceMetric(METRIC.leaseTakeovers, period),
+        serviceMetric(METRIC.leaseTakeovers, period, 'Sum', undefined, this.serviceName),
         "A write took over an account's lease that its holder had let expire: a writer died or overran its lease.",
         { threshold: 1 },
       ),
@@ -184,7 +189,7 @@ export class Observability extends FlatScope {
       ),
       alarm(
         'LeaseQueueFullAlarm',
-        serviceMetric(METRIC.leaseQueueFull, period),
+        serviceMetric(METRIC.leaseQueueFull, period, 'Sum', undefined, this.serviceName),
         `At least ${t.leaseQueueFullPerPeriod} writes every 5 minutes for ${t.sustainedPeriods * t.periodMinutes} minutes were refused (429) because their account's lease line was full: a caller keeps writing one account faster than it can be written.`,
         { threshold: t.leaseQueueFullPerPeriod, periods: t.sustainedPeriods },
       ),
@@ -219,7 +224,7 @@ export class Observability extends FlatScope {
   private buildDashboard(period: Duration): cloudwatch.Dashboard {
     const { api, table, functions } = this.props;
     const observed = Object.values(functions);
-    const metric = (name: string, label: string, statistic = 'Sum') => serviceMetric(name, period, statistic, label);
+    const metric = (name: string, label: string, statistic = 'Sum') => serviceMetric(name, period, statistic, label, this.serviceName);
     const graph = (title: string, left: cloudwatch.IMetric[], options: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, ...options });
     const perFunction = (of: (fn: lambda.IFunction) => cloudwatch.Metric, label: string) => observed.map((f) => of(f.fn).with({ label: `${f.label} ${label}`, period }));

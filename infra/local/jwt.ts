@@ -5,7 +5,7 @@
 // without `exp` or past it, before its `nbf`, or issued (`iat`) in the future.
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 export const LOCAL_ISSUER = 'agent-status-reasons-local';
 export const LOCAL_AUDIENCE = 'agent-status-reasons';
@@ -54,22 +54,40 @@ export async function loadOrCreateKeys(dir: string): Promise<LocalKeys> {
 }
 
 export interface TokenOptions {
-  account: string;
+  /** The account claim's value; undefined: none (a Cognito machine client's token carries its client instead). */
+  account?: string;
   scope?: string;
   /** Lifetime, e.g. '1h' or seconds. */
   expiresIn?: string | number;
   subject?: string;
+  /** Defaults to LOCAL_ISSUER. */
+  issuer?: string;
+  /** Defaults to LOCAL_AUDIENCE; null: no `aud` (as in Cognito's access tokens). */
+  audience?: string | null;
+  /** Any other claims, e.g. Cognito's `client_id`, `token_use`, `username`. */
+  claims?: Record<string, unknown>;
+  /** The `iat` to write, in seconds; defaults to now. */
+  issuedAt?: number;
 }
 
-export async function signToken(keys: LocalKeys, { account, scope = DEFAULT_SCOPE, expiresIn = '12h', subject = 'local-user' }: TokenOptions): Promise<string> {
-  return new SignJWT({ account, scope })
+export async function signToken(keys: LocalKeys, options: TokenOptions): Promise<string> {
+  const { account, scope = DEFAULT_SCOPE, expiresIn = '12h', subject = 'local-user', issuer = LOCAL_ISSUER, audience = LOCAL_AUDIENCE, claims = {} } = options;
+  const jwt = new SignJWT({ ...claims, ...(account !== undefined && { account }), scope })
     .setProtectedHeader({ alg: ALG, typ: 'JWT', kid: keys.kid })
-    .setIssuer(LOCAL_ISSUER)
-    .setAudience(LOCAL_AUDIENCE)
+    .setIssuer(issuer)
     .setSubject(subject)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(keys.privateKey);
+    .setIssuedAt(options.issuedAt)
+    .setExpirationTime(expiresIn);
+  if (audience !== null) jwt.setAudience(audience);
+  return jwt.sign(keys.privateKey);
+}
+
+/** The key resolver the authorizer verifies local tokens with: only tokens naming this key's `kid`. */
+export function localKeyResolver(keys: LocalKeys): JWTVerifyGetKey {
+  return (header) => {
+    if (header.kid !== keys.kid) throw new Error('the token names no key of this issuer');
+    return keys.publicKey;
+  };
 }
 
 /** Verifies `Authorization: Bearer <jwt>`; the claims, or undefined when API Gateway would answer 401. */

@@ -1,6 +1,8 @@
 // Local stand-in for API Gateway's HTTP API: matches the same routes, checks
-// the same authorization (JWT for the LivePerson routes, SigV4 for the Connect
-// route), and hands the Lambda handler the same payload-2.0 event.
+// the same authorization (for the LivePerson routes the stack's Lambda
+// authorizer, functions/entry/authorizer.ts, run here against the local issuer
+// and key; SigV4 for the Connect routes), and hands the Lambda handler the same
+// payload-2.0 event.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +10,9 @@ import { isLoopback, serveConsole, signInDev } from '../../web/server/serve.js';
 import type { Context } from 'aws-lambda';
 import { CONNECT_ROUTES, routePattern } from '../../functions/adapters/connect/routes.js';
 import type { HttpEvent, HttpResult } from '../../functions/platform/http/types.js';
-import { verifyBearer, type LocalKeys } from './jwt.js';
+import { createAuthorizer, simpleResponse, type Authorization as AuthorizerDecision } from '../../functions/entry/authorizer.js';
+import { tokenRulesFromEnv } from '../../functions/platform/http/middlewares/jwt-claims.js';
+import { LOCAL_AUDIENCE, LOCAL_ISSUER, localKeyResolver, type LocalKeys } from './jwt.js';
 
 export type Authorization = 'jwt' | 'iam';
 
@@ -43,6 +47,8 @@ export type IamVerifier = (request: SignedRequest) => Promise<{ accessKey: strin
 export interface LocalServerOptions {
   handler: (event: HttpEvent, context: Context) => Promise<HttpResult>;
   keys: LocalKeys;
+  /** A machine client's account (the table's CLIENT# items), for tokens that carry a `client_id` and no user; without it such tokens are refused. */
+  accountOfClient?: (clientId: string) => Promise<string | undefined>;
   /** Checks SigV4 on IAM routes; without it those routes answer 403. */
   verifyIam?: IamVerifier;
   host?: string;
@@ -118,6 +124,15 @@ function lambdaContext(functionName: string): Context {
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const { handler, keys, verifyIam, host = '127.0.0.1', maxBodyBytes = 10 * 1024 * 1024, functionName = 'agent-status-reasons' } = options;
 
+  // The deployed authorizer's code, with the local issuer, audience and key in place of the pool's.
+  const authorize: (authorization: string | undefined) => Promise<AuthorizerDecision> = createAuthorizer({
+    issuer: LOCAL_ISSUER,
+    audience: LOCAL_AUDIENCE,
+    key: localKeyResolver(keys),
+    accountOfClient: options.accountOfClient ?? (async () => undefined),
+    rules: tokenRulesFromEnv(),
+  });
+
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -151,12 +166,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
       let authorizer: HttpEvent['requestContext']['authorizer'];
       if (route.authorization === 'jwt') {
-        const claims = await verifyBearer(keys, headers.authorization);
-        if (!claims) return gatewayError(res, 401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
-        const stringClaims = Object.fromEntries(
-          Object.entries(claims).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v)]),
-        );
-        authorizer = { jwt: { claims: stringClaims, scopes: [] }, principalId: '', integrationLatency: 0 };
+        // API Gateway answers a request without the identity source itself, and a refusal with 403.
+        if (!headers.authorization) return gatewayError(res, 401, 'Unauthorized', { 'www-authenticate': 'Bearer' });
+        const answer = simpleResponse(await authorize(headers.authorization));
+        if (!answer.isAuthorized) return gatewayError(res, 403, 'Forbidden');
+        authorizer = { lambda: answer.context };
       } else {
         const identity = verifyIam ? await verifyIam({ method, path: url.pathname, query: url.searchParams, headers, body }) : undefined;
         if (!identity) return gatewayError(res, 403, 'Forbidden');

@@ -55,12 +55,15 @@ const changeStream = await startChangeStream({
 
 // Imported only now: the handler reads its configuration from the environment set above.
 const { handler } = await import('../../functions/entry/http.js');
+const { clientAccountsInTable } = await import('../../functions/entry/authorizer.js');
 const keys = await loadOrCreateKeys(DATA_DIR);
 const { buildOpenApiDocument } = await import('../../functions/adapters/liveperson/openapi.js');
 const consoleDir = await ensureConsoleBuilt((line) => process.stdout.write(`${line}\n`));
 const server = await startLocalServer({
   handler,
   keys,
+  // Machine clients registered in the local table (CLIENT#<client id> items) act for their account, as in AWS.
+  accountOfClient: clientAccountsInTable(new DynamoDBClient({ endpoint, region: process.env.AWS_REGION }), process.env.TABLE_NAME),
   port,
   verifyIam: createSigV4Verifier(),
   // The console asks /config.json how to sign in: here, the dev sign-in (tokens minted as `npm run token` does).

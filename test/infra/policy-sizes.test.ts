@@ -34,26 +34,69 @@ function inlineTotals(t: Template): Record<string, number> {
   return totals;
 }
 
+/** Each managed policy's size without whitespace. */
+function managedSizes(t: Template): number[] {
+  return (Object.values(t.findResources('AWS::IAM::ManagedPolicy')) as { Properties: { PolicyDocument: unknown } }[]).map((p) => JSON.stringify(realistic(p.Properties.PolicyDocument)).replace(/\s/g, '').length);
+}
+
+const MANAGED_LIMIT = 6_144;
+const accounts = (n: number) => Array.from({ length: n }, (_, i) => `tenant-${1000 + i}`);
+/** Realistic instance ids: this service's InstanceId is the account id; Connect's own are 36-character UUIDs, the longer case. */
+const instances = (n: number) => Array.from({ length: n }, (_, i) => `${'0'.repeat(8)}-0000-4000-8000-${String(100000000000 + i)}`);
+
+function holdAll(t: Template): Record<string, number> {
+  const totals = inlineTotals(t);
+  for (const [role, size] of Object.entries(totals)) expect(size, role).toBeLessThan(INLINE_TOTAL_LIMIT);
+  for (const size of managedSizes(t)) expect(size).toBeLessThan(MANAGED_LIMIT);
+  return totals;
+}
+
 describe('IAM policy sizes', { timeout: BUILD_TIMEOUT_MS }, () => {
-  it("hold every role under IAM's inline total with the most machine clients the stack takes (50), and the client writer's role does not grow with clients", () => {
-    const accounts = (n: number) => Array.from({ length: n }, (_, i) => `tenant-${1000 + i}`).join(',');
-    const one = inlineTotals(Template.fromStack(buildStack({}, { machineClients: accounts(1) }).stack));
-    const fifty = inlineTotals(Template.fromStack(buildStack({}, { machineClients: accounts(50) }).stack));
-    for (const size of Object.values(fifty)) expect(size).toBeLessThan(INLINE_TOTAL_LIMIT);
+  it("hold every role under IAM's inline total with the most machine clients the stack makes (50), and the client writer's role does not grow with clients", () => {
+    const one = holdAll(Template.fromStack(buildStack({}, { machineClients: accounts(1).join(',') }).stack));
+    const fifty = holdAll(Template.fromStack(buildStack({}, { machineClients: accounts(50).join(',') }).stack));
     const writer = Object.keys(fifty).find((id) => id.startsWith('MachineClientWriterRole'))!;
     // Before: 236 + 292 per client, past the limit at 34 clients.
     expect(fifty[writer]).toBe(one[writer]);
     expect(fifty[writer]).toBeLessThan(1_000);
   });
 
-  it('hold a Connect grantee of 15 instances under the inline total (each instance adds four execute-api ARNs)', () => {
+  it('at 1,000 tenants registered with the command: nothing in the template names a tenant, so every role is the size it is with none', () => {
+    // Tenants are CLIENT# items and Cognito app clients made by `npm run tenants -- add`: the template
+    // is the one of a stack with no tenant, whatever their number (1,000 or 100,000).
+    const t = Template.fromStack(buildStack().stack);
+    const totals = holdAll(t);
+    t.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
+    const [, authorizer] = Object.entries(t.findResources('AWS::ApiGatewayV2::Authorizer'))[0]!;
+    expect(JSON.stringify(authorizer)).not.toContain('Audience');
+    const authorizerRole = Object.keys(totals).find((id) => id.startsWith('AuthorizerRole'))!;
+    expect(totals[authorizerRole]).toBeLessThan(1_000);
+  });
+
+  it("hold a grantee of 1,000 Connect instances, and the grant writer, far under IAM's limits: the same size as with one instance", () => {
+    const measure = (n: number) => {
+      const { stack } = buildStack();
+      const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
+      stack.grantConnectInstances(caller, instances(n));
+      const t = Template.fromStack(stack);
+      const totals = holdAll(t);
+      const item = JSON.stringify(Object.values(t.findResources('Custom::AWS'))[0]).length;
+      return { caller: Object.entries(totals).find(([id]) => id.startsWith('Caller'))![1], writer: Object.entries(totals).find(([id]) => id.startsWith('ConnectGrantWriterRole'))![1], item };
+    };
+    const one = measure(1);
+    const thousand = measure(1_000);
+    // Before: four execute-api ARNs per instance, 7,671 characters at 15 instances (past a managed policy's 6,144).
+    expect(thousand.caller).toBe(one.caller);
+    expect(thousand.caller).toBeLessThan(2_000);
+    expect(thousand.writer).toBe(one.writer);
+    // The grant's item holds the 1,000 ids, far under DynamoDB's 400 KB per item.
+    expect(thousand.item).toBeLessThan(100_000);
+  });
+
+  it('hold 100 grantees (one grant call each) under the limits, the writer role one statement whatever their number', () => {
     const { stack } = buildStack();
-    const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
-    stack.grantConnectInstances(caller, Array.from({ length: 15 }, (_, i) => `${100000000000 + i}`));
-    const totals = inlineTotals(Template.fromStack(stack));
-    const callerTotal = Object.entries(totals).find(([id]) => id.startsWith('Caller'))![1];
-    expect(callerTotal).toBeLessThan(INLINE_TOTAL_LIMIT);
-    // Over a managed policy's 6,144: the per-instance grant does not scale (docs/operations.md, "Limits").
-    expect(callerTotal).toBeGreaterThan(6_144);
+    for (let i = 0; i < 100; i++) stack.grantConnectInstances(new iam.Role(stack, `Caller${i}`, { assumedBy: new iam.AccountRootPrincipal() }), instances(10));
+    const totals = holdAll(Template.fromStack(stack));
+    expect(Object.entries(totals).find(([id]) => id.startsWith('ConnectGrantWriterRole'))![1]).toBeLessThan(1_000);
   });
 });

@@ -53,7 +53,6 @@ const cases: Record<SettingKey, { good: Record<string, unknown>[]; bad: Record<s
   apiRateLimit: { good: [{ apiRateLimit: '12.5' }, { apiRateLimit: 10000 }], bad: [{ apiRateLimit: 'fast' }, { apiRateLimit: 0 }, { apiRateLimit: 10001 }] },
   apiBurstLimit: { good: [{ apiBurstLimit: 30 }, { apiBurstLimit: 5000 }], bad: [{ apiBurstLimit: 'none' }, { apiBurstLimit: 5001 }, { apiBurstLimit: 1.5 }] },
   terminationProtection: { good: [{ terminationProtection: 'true' }, { terminationProtection: false }], bad: [{ terminationProtection: 'yes' }] },
-  nextTokenSecretVersion: { good: [{ nextTokenSecretVersion: 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE' }], bad: [{ nextTokenSecretVersion: 'AWSCURRENT' }, { nextTokenSecretVersion: 'x'.repeat(65) }] },
   console: {
     good: [{ console: 'true' }, { console: false }, { console: 'true', machineClients: Array.from({ length: 49 }, (_, i) => `a${i}`).join(',') }, { ...ISSUER, console: 'true', consoleClientId: '0oa1b2c3' }],
     bad: [{ console: 'yes' }, { ...ISSUER, console: 'true' }, { console: 'true', machineClients: Array.from({ length: 50 }, (_, i) => `a${i}`).join(',') }],
@@ -99,6 +98,10 @@ describe('settings', () => {
     expect(refusal({ jwtIssuer2: 'x' }).message).toContain('did you mean jwtIssuer?');
     expect(refusal({ frobnicate: '1' }).message).toMatch(/frobnicate is not a setting of this app \(settings: stage, memorySize/);
     expect(closestKey('apiRate')).toBe('apiRateLimit');
+  });
+
+  it('refuses a retired key with what to do instead: nextTokenSecretVersion (the secret is read at run time now)', () => {
+    expect(refusal({ nextTokenSecretVersion: 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE' }).message).toMatch(/^nextTokenSecretVersion="EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE" is refused: no longer a setting: the function reads the NextToken secret at run time/);
   });
 
   it("leaves CDK's own context alone (feature flags, aws:cdk:*, cli-telemetry)", () => {

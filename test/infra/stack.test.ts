@@ -11,7 +11,7 @@ import {
   DEFAULT_LIMITS,
   ENTRIES,
   LEASE_MS,
-  NO_CLIENT_AUDIENCE,
+  AUTHORIZER_CACHE_SECONDS,
   PROJECT_ROOT,
   STACK_NAME,
   STATUS_REASON_PATH,
@@ -41,11 +41,12 @@ const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [val
 let stack: AgentStatusReasonsStack;
 let template: Template;
 let tableId: string;
-/** The HTTP function (API Gateway's), the direct-invoke one, the pre-token trigger. */
+/** The HTTP function (API Gateway's), the direct-invoke one, the pre-token trigger, the Lambda authorizer. */
 let httpId: string;
 let invokeId: string;
 let triggerId: string;
 let publisherId: string;
+let authorizerId: string;
 let httpRoleId: string;
 let invokeRoleId: string;
 let triggerRoleId: string;
@@ -54,7 +55,7 @@ beforeAll(() => {
   stack = buildStack().stack;
   template = Template.fromStack(stack);
   tableId = only(template.findResources('AWS::DynamoDB::GlobalTable'))[0];
-  [httpId, invokeId, triggerId] = [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!].map(logicalId) as [string, string, string];
+  [httpId, invokeId, triggerId, authorizerId] = [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!, stack.authorizerFunction!].map(logicalId) as [string, string, string, string];
   publisherId = logicalId(stack.events.publisher);
   [httpRoleId, invokeRoleId, triggerRoleId] = [stack.httpFunction, stack.invokeFunction, stack.preTokenFunction!].map((fn) => logicalId(fn.role!)) as [string, string, string];
 }, BUILD_TIMEOUT_MS);
@@ -73,18 +74,19 @@ describe('AgentStatusReasonsStack', () => {
       invoke: `${PROJECT_ROOT}/functions/entry/invoke.ts`,
       preTokenGeneration: `${PROJECT_ROOT}/functions/entry/pre-token-generation.ts`,
       publishChanges: `${PROJECT_ROOT}/functions/entry/publish-changes.ts`,
+      authorizer: `${PROJECT_ROOT}/functions/entry/authorizer.ts`,
     });
   });
 
   describe('Lambda functions', () => {
-    it('are four: HTTP, direct invoke, pre-token trigger, change publisher; all Node.js 24 on arm64 with 512 MB; 10 s timeouts, 5 s for the trigger (what Cognito waits), 60 s for the publisher', () => {
-      expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual([httpId, invokeId, triggerId, publisherId].sort());
-      for (const id of [httpId, invokeId, triggerId, publisherId]) {
+    it('are five: HTTP, direct invoke, pre-token trigger, change publisher, authorizer; all Node.js 24 on arm64 with 512 MB; 10 s timeouts, 5 s for the trigger (what Cognito waits) and the authorizer, 60 s for the publisher', () => {
+      expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual([httpId, invokeId, triggerId, publisherId, authorizerId].sort());
+      for (const id of [httpId, invokeId, triggerId, publisherId, authorizerId]) {
         expect((template.findResources('AWS::Lambda::Function')[id] as Resource).Properties).toMatchObject({
           Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
           MemorySize: 512,
-          Timeout: id === triggerId ? 5 : id === publisherId ? 60 : 10,
+          Timeout: id === triggerId || id === authorizerId ? 5 : id === publisherId ? 60 : 10,
           Handler: 'index.handler',
         });
       }
@@ -105,22 +107,21 @@ describe('AgentStatusReasonsStack', () => {
         LEASE_MS: '20000',
         ACCOUNT_CLAIM: 'account',
         RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons',
-        CONNECT_INSTANCE_GRANTS: '[]',
-        // A dynamic reference, resolved at deploy time: no secret in the template.
-        [NEXT_TOKEN_SECRET_VARIABLE]: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] },
+        CONNECT_INSTANCE_GRANTS: 'table',
+        // The secret's ARN: the function reads the value at run time (no value in the template or the environment).
+        [NEXT_TOKEN_SECRET_VARIABLE]: { Ref: secretId },
       });
       expect(envOf(template, invokeId)).toEqual({ ...common, LEASE_MS: '20000' });
       expect(envOf(template, triggerId)).toEqual({ TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', ACCOUNT_CLAIM: 'account', RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons', WRITER_GROUP: 'status-reasons-admins' });
       expect(LEASE_MS).toBeGreaterThan(10 * 1000);
     });
 
-    it("gets the NextToken secret's named version when nextTokenSecretVersion is set (a rotation then changes the function)", () => {
-      const version = 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE';
-      const t = Template.fromStack(buildStack({}, { nextTokenSecretVersion: version }).stack);
-      const [fnId] = Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('HttpFunction'))!;
-      const [secretId] = only(t.findResources('AWS::SecretsManager::Secret'));
-      expect(envOf(t, fnId)[NEXT_TOKEN_SECRET_VARIABLE]).toEqual({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, `:SecretString:::${version}}}`]] });
-    }, BUILD_TIMEOUT_MS);
+    it('lets the HTTP function, and no other, read the NextToken secret at run time (GetSecretValue on that secret only)', () => {
+      const [secretId] = only(template.findResources('AWS::SecretsManager::Secret'));
+      const readers = statementsOf(Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'));
+      expect(readers).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: secretId } })]);
+      expect(statementsOf(policiesOfRole(template, httpRoleId))).toContainEqual(readers[0]);
+    });
 
     it('take the account claim and the resource server from context, and refuse a claim Cognito or the API reserves', () => {
       const t = Template.fromStack(buildStack({}, { accountClaim: 'tenant', jwtIssuer: 'https://idp.example.com/', jwtAudience: 'a', resourceServer: 'api://x' }).stack);
@@ -282,13 +283,14 @@ describe('AgentStatusReasonsStack', () => {
   });
 
   describe('HTTP API', () => {
-    const expectedRoutes: [string, 'JWT' | 'AWS_IAM'][] = [
-      [`POST ${STATUS_REASONS_PATH}`, 'JWT'],
-      [`GET ${STATUS_REASONS_PATH}`, 'JWT'],
-      [`GET ${STATUS_REASON_PATH}`, 'JWT'],
-      [`PUT ${STATUS_REASON_PATH}`, 'JWT'],
-      [`DELETE ${STATUS_REASON_PATH}`, 'JWT'],
-      [`POST ${STATUS_REASON_PATH}`, 'JWT'],
+    // With the stack's own pool the LivePerson routes use the Lambda authorizer (CUSTOM).
+    const expectedRoutes: [string, 'CUSTOM' | 'AWS_IAM'][] = [
+      [`POST ${STATUS_REASONS_PATH}`, 'CUSTOM'],
+      [`GET ${STATUS_REASONS_PATH}`, 'CUSTOM'],
+      [`GET ${STATUS_REASON_PATH}`, 'CUSTOM'],
+      [`PUT ${STATUS_REASON_PATH}`, 'CUSTOM'],
+      [`DELETE ${STATUS_REASON_PATH}`, 'CUSTOM'],
+      [`POST ${STATUS_REASON_PATH}`, 'CUSTOM'],
       ...CONNECT_ROUTES.map(({ method, path }): [string, 'AWS_IAM'] => [`${method} ${path}`, 'AWS_IAM']),
     ];
 
@@ -314,7 +316,7 @@ describe('AgentStatusReasonsStack', () => {
       expect(actual.sort()).toEqual(expectedRoutes.map(([k, a]) => [k, a]).sort());
       const [authorizerId] = only(template.findResources('AWS::ApiGatewayV2::Authorizer'));
       for (const r of routes) {
-        if (r.Properties.AuthorizationType === 'JWT') expect(r.Properties.AuthorizerId).toEqual({ Ref: authorizerId });
+        if (r.Properties.AuthorizationType === 'CUSTOM') expect(r.Properties.AuthorizerId).toEqual({ Ref: authorizerId });
         else expect(r.Properties).not.toHaveProperty('AuthorizerId');
       }
     });
@@ -330,17 +332,34 @@ describe('AgentStatusReasonsStack', () => {
       });
     });
 
-    it('validates JWTs from the Cognito user pool it creates when no issuer is given; with no machine client yet, no token passes', () => {
+    it("checks the tokens of the Cognito pool it creates with a Lambda authorizer: simple responses, cached per Authorization header, the pool's issuer, tenants from CLIENT# items", () => {
       const [poolId] = only(template.findResources('AWS::Cognito::UserPool'));
       template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
-      template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-        AuthorizerType: 'JWT',
+      const [, authorizer] = only(template.findResources('AWS::ApiGatewayV2::Authorizer')) as [string, Resource];
+      expect(authorizer.Properties).toMatchObject({
+        AuthorizerType: 'REQUEST',
+        AuthorizerPayloadFormatVersion: '2.0',
+        EnableSimpleResponses: true,
         IdentitySource: ['$request.header.Authorization'],
-        JwtConfiguration: {
-          Issuer: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }]] },
-          Audience: [NO_CLIENT_AUDIENCE],
-        },
+        AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_SECONDS,
       });
+      expect(JSON.stringify(authorizer.Properties.AuthorizerUri)).toContain(`"${authorizerId}","Arn"`);
+      expect(authorizer.Properties).not.toHaveProperty('JwtConfiguration');
+      expect(envOf(template, authorizerId)).toEqual({
+        TABLE_NAME: { Ref: tableId },
+        POWERTOOLS_SERVICE_NAME: 'agent-status-reasons',
+        NODE_OPTIONS: '--enable-source-maps',
+        TOKEN_ISSUER: { 'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/', { Ref: poolId }]] },
+        ACCOUNT_CLAIM: 'account',
+        RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons',
+      });
+      // Its role: GetItem on CLIENT# items, and its logs; nothing that grows with tenants.
+      const statements = statementsOf(policiesOfRole(template, logicalId(stack.authorizerFunction!.role!)));
+      const onTable = statements.filter((st) => JSON.stringify(st.Action).includes('dynamodb'));
+      expect(onTable).toEqual([expect.objectContaining({ Action: 'dynamodb:GetItem', Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLIENT#*'] } } })]);
+      // API Gateway, from this API only, may invoke it.
+      const permissions = (Object.values(template.findResources('AWS::Lambda::Permission')) as Resource[]).filter((p) => JSON.stringify(p.Properties.FunctionName).includes(`"${authorizerId}"`));
+      expect(permissions.map((p) => p.Properties.Principal)).toEqual(['apigateway.amazonaws.com']);
     });
 
     it('creates a resource server with the read and write scopes, and a Cognito domain', () => {
@@ -393,17 +412,17 @@ describe('AgentStatusReasonsStack', () => {
   describe('alarms', () => {
     const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
 
-    it('has thirteen alarms: errors, throttles, 5xx, table, unknown outcomes, takeovers, stage 429s, full lease lines, change events dead-lettered, and one duration alarm per function', () => {
-      expect(alarms()).toHaveLength(13);
+    it('has fourteen alarms: errors, throttles, 5xx, table, unknown outcomes, takeovers, stage 429s, full lease lines, change events dead-lettered, and one duration alarm per function (five)', () => {
+      expect(alarms()).toHaveLength(14);
     });
 
     it("alarms on every function's Errors, summed, at the first one; on Throttles as a sustained share of attempts", () => {
       for (const [metricName, prefix] of [['Errors', ''], ['Throttles', 't']] as const) {
         const alarm = alarms().find((a) => JSON.stringify(a.Properties.Metrics ?? '').includes(`"MetricName":"${metricName}"`))!;
         const metrics = alarm.Properties.Metrics as { Id: string; Expression?: string; MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Stat: string } }[];
-        expect(metrics.map((m) => m.Expression).filter(Boolean)).toContain(`SUM([FILL(${prefix}http, 0), FILL(${prefix}invoke, 0), FILL(${prefix}trigger, 0), FILL(${prefix}events, 0)])`);
+        expect(metrics.map((m) => m.Expression).filter(Boolean)).toContain(`SUM([FILL(${prefix}http, 0), FILL(${prefix}invoke, 0), FILL(${prefix}trigger, 0), FILL(${prefix}events, 0), FILL(${prefix}authorizer, 0)])`);
         const byId = Object.fromEntries(metrics.filter((m) => m.MetricStat).map((m) => [m.Id, m.MetricStat!]));
-        for (const [id, fnId] of [['http', httpId], ['invoke', invokeId], ['trigger', triggerId], ['events', publisherId]] as const) {
+        for (const [id, fnId] of [['http', httpId], ['invoke', invokeId], ['trigger', triggerId], ['events', publisherId], ['authorizer', authorizerId]] as const) {
           expect(byId[`${prefix}${id}`]).toEqual({ Metric: { Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] }, Period: 300, Stat: 'Sum' });
         }
         if (metricName === 'Errors') expect(alarm.Properties).toMatchObject({ Threshold: 1, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
@@ -569,8 +588,10 @@ describe('AgentStatusReasonsStack', () => {
       }
     });
 
-    it("the JWT authorizer's audience is exactly those clients", () => {
-      t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Audience: [{ Ref: clientIdOf('123') }, { Ref: clientIdOf('acme-eu') }] } });
+    it('names no client in the authorizer (the Lambda authorizer reads their CLIENT# items)', () => {
+      const [, authorizer] = only(t.findResources('AWS::ApiGatewayV2::Authorizer')) as [string, Resource];
+      expect(authorizer.Properties.AuthorizerType).toBe('REQUEST');
+      expect(JSON.stringify(authorizer)).not.toContain(clientIdOf('123'));
     });
 
     it('attaches the trigger as pre-token generation with event version V3_0, invocable by this pool only', () => {
@@ -616,7 +637,7 @@ describe('AgentStatusReasonsStack', () => {
       expect(value).toContain('\\"acme-eu\\":');
     });
 
-    it('refuses a bad account, more clients than an authorizer has audiences, and clients with an external issuer', () => {
+    it('refuses a bad account, more than 50 stack-made clients, and clients with an external issuer', () => {
       expect(() => buildStack({ machineClients: ['ok', 'not ok'] })).toThrow(/^machineClients="not ok" is refused/);
       expect(() => buildStack({ machineClients: Array.from({ length: 51 }, (_, i) => `a${i}`) })).toThrow(/at most 50/);
       expect(() => buildStack({ machineClients: ['1'], jwtIssuer: 'https://idp.example.com/', jwtAudience: ['a'] })).toThrow(/cannot go with jwtIssuer/);
@@ -639,7 +660,7 @@ describe('AgentStatusReasonsStack', () => {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: logicalId(granted.api) }, rest]],
     });
 
-    it('grants execute-api:Invoke per instance where the path names it, and the route where it does not', () => {
+    it('grants execute-api:Invoke on the eight Connect routes, whatever the instances (the policy does not grow with them)', () => {
       const statements = statementsOf(policiesOfRole(t, callerId));
       expect(statements).toHaveLength(1);
       expect(statements[0]!.Action).toBe('execute-api:Invoke');
@@ -647,7 +668,10 @@ describe('AgentStatusReasonsStack', () => {
       expect(sorted(asArray(statements[0]!.Resource as unknown[]))).toEqual(
         sorted(
           [
-            ...['123', '456'].flatMap((id) => [`/$default/PUT/agent-status/${id}`, `/$default/GET/agent-status/${id}`, `/$default/GET/agent-status/${id}/*`, `/$default/POST/agent-status/${id}/*`]),
+            '/$default/PUT/agent-status/*',
+            '/$default/GET/agent-status/*',
+            '/$default/GET/agent-status/*/*',
+            '/$default/POST/agent-status/*/*',
             '/$default/POST/search-agent-statuses',
             '/$default/POST/tags/*',
             '/$default/DELETE/tags/*',
@@ -655,18 +679,23 @@ describe('AgentStatusReasonsStack', () => {
           ].map(executeApiArn),
         ),
       );
-      // Never the old route-wide grant, and no instance prefix that would also match a longer id (123 → 1234).
-      const text = JSON.stringify(statements);
-      expect(text).not.toContain('agent-status/*');
-      expect(text).not.toMatch(/agent-status\/\d+\*/);
+      expect(JSON.stringify(statements)).not.toMatch(/123|456/);
     });
 
-    it("writes every grant into the HTTP function's CONNECT_INSTANCE_GRANTS, by role name (any path, any session)", () => {
-      const env = envOf(t, logicalId(granted.httpFunction));
-      const grants = env.CONNECT_INSTANCE_GRANTS as { 'Fn::Join': [string, unknown[]] };
-      const joined = grants['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join('');
-      expect(joined).toContain(`:role/{"Ref":"${callerId}"}","instances":["123","456"]}`);
-      expect(joined).toContain('{"principal":"arn:aws:iam::111122223333:role/sync","instances":["789"]}');
+    it("writes each grant as a GRANT#<principal> item of the table (by role name: any path, any session), which the HTTP function checks (CONNECT_INSTANCE_GRANTS=table)", () => {
+      expect(envOf(t, logicalId(granted.httpFunction)).CONNECT_INSTANCE_GRANTS).toBe('table');
+      const writes = (Object.values(t.findResources('Custom::AWS')) as Resource[]).map((r) => JSON.stringify(r.Properties.Create));
+      expect(writes).toHaveLength(2);
+      const [mine, imported] = [writes.find((w) => w.includes(callerId))!, writes.find((w) => w.includes('role/sync'))!];
+      expect(mine).toContain('\\"pk\\":{\\"S\\":\\"GRANT#arn:');
+      expect(mine).toContain(`":role/",{"Ref":"${callerId}"}`);
+      expect(mine).toContain('\\"sk\\":{\\"S\\":\\"#STACK#0\\"}');
+      expect(mine).toContain('\\"instances\\":{\\"SS\\":[\\"123\\",\\"456\\"]}');
+      expect(imported).toContain('GRANT#arn:aws:iam::111122223333:role/sync');
+      expect(imported).toContain('#STACK#1');
+      // One statement, on GRANT# items only, whatever the number of grants.
+      const writer = statementsOf(Object.values(t.findResources('AWS::IAM::Policy')) as Resource[]).filter((st) => JSON.stringify(st).includes('GRANT#'));
+      expect(writer).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['GRANT#*'] } } })]);
     });
 
     it('refuses a grantee that is not a role or user, and an instance id that is not an account id', () => {

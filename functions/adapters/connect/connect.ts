@@ -23,6 +23,8 @@ import type { StoredReason } from '../../domain/status-reason.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult } from '../../platform/http/types.js';
 import { CONNECT_ERRORS, CONNECT_LIMITS, ConnectError, nestsDeeperThan, type ConnectErrorType } from './agent-status.js';
 import { LOCAL_NEXT_TOKEN_SECRET } from './next-token.js';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretVersions, type SecretVersions } from '../../platform/secret-versions.js';
 import { OPERATIONS } from './operations.js';
 import { CONNECT_ROUTES, matchConnectRoute, type ConnectOperation, type ConnectRoute } from './routes.js';
 
@@ -94,6 +96,18 @@ export function connectOrigin(event: HttpEvent): ChangeOrigin {
   return { via: 'connect', actor: typeof arn === 'string' && arn ? { arn } : {} };
 }
 
+/** The environment variable naming the NextToken secret (its ARN). */
+export const NEXT_TOKEN_SECRET_ARN_ENV = 'CONNECT_NEXT_TOKEN_SECRET_ARN';
+const PAGING: ReadonlySet<ConnectOperation> = new Set(['ListAgentStatuses', 'SearchAgentStatuses']);
+const NO_KEYS = { current: '' };
+
+/** The NextToken keys the environment names: the secret at CONNECT_NEXT_TOKEN_SECRET_ARN, else a fixed value. */
+export function nextTokenKeysFromEnv(env: Record<string, string | undefined> = process.env): () => Promise<SecretVersions> {
+  const arn = env[NEXT_TOKEN_SECRET_ARN_ENV];
+  if (arn) return secretVersions(new SecretsManagerClient({}), arn);
+  return async () => ({ current: env.CONNECT_NEXT_TOKEN_SECRET || LOCAL_NEXT_TOKEN_SECRET });
+}
+
 export interface ConnectHandlerOptions {
   store: StoreFactory;
   /** The container's last lists read, per instance, sorted by id (platform/list-copies.ts); a fresh set of its own by default. */
@@ -101,8 +115,12 @@ export interface ConnectHandlerOptions {
   /** The region in ARNs; `AWS_REGION` when absent. */
   region?: () => string;
   maxBodyBytes?: number;
-  /** The key NextTokens are sealed with; `CONNECT_NEXT_TOKEN_SECRET`, or a local default, when absent. */
-  nextTokenSecret?: () => string;
+  /**
+   * The keys NextTokens are sealed and opened with. When absent: the Secrets Manager secret
+   * CONNECT_NEXT_TOKEN_SECRET_ARN names (the stack sets it), read at run time and cached;
+   * else CONNECT_NEXT_TOKEN_SECRET, or a local default.
+   */
+  nextTokenKeys?: () => Promise<SecretVersions>;
 }
 
 export function createConnectHandler({
@@ -110,7 +128,7 @@ export function createConnectHandler({
   listCopies = new ListCopies<readonly StoredReason[]>(),
   region = () => process.env.AWS_REGION ?? 'us-east-1',
   maxBodyBytes = 256 * 1024,
-  nextTokenSecret = () => process.env.CONNECT_NEXT_TOKEN_SECRET || LOCAL_NEXT_TOKEN_SECRET,
+  nextTokenKeys = nextTokenKeysFromEnv(),
 }: ConnectHandlerOptions): HttpHandler {
   return pipeline<HttpEvent, HttpResult>()
     .use(httpHeaderNormalizer())
@@ -140,7 +158,7 @@ export function createConnectHandler({
         }
       },
     })
-    .handler((event, context) =>
+    .handler(async (event, context) =>
       OPERATIONS[routeOf(event).operation]({
         operation: routeOf(event).operation,
         params: event.route!.params,
@@ -151,7 +169,8 @@ export function createConnectHandler({
         listCopies,
         origin: connectOrigin(event),
         arn: { region: region(), awsAccount: awsAccountOf(event, context) },
-        nextTokenSecret: nextTokenSecret(),
+        // Only the operations that page read the keys: a write never waits on Secrets Manager.
+        nextTokenKeys: PAGING.has(routeOf(event).operation) ? await nextTokenKeys() : NO_KEYS,
       }),
     );
 }

@@ -1,13 +1,14 @@
 // Per-InstanceId grants for the Connect routes, checked in the function.
 //
 // In AWS, API Gateway's IAM authorization has verified who signed the request
-// (`requestContext.authorizer.iam`). The stack's `grantConnectInstances(grantee,
-// instanceIds)` grants `execute-api:Invoke` per instance where the path carries
-// the InstanceId, and writes every grant into the function's environment
-// (CONNECT_INSTANCE_GRANTS). This check holds every Connect request to those
-// grants: for the routes whose InstanceId is in the body or inside an ARN, IAM
-// cannot see it, so this is what ties them to an instance; for the others it
-// agrees with IAM. Without the variable (npm start, tests) nothing is checked.
+// (`requestContext.authorizer.iam`) and that it may use the Connect routes;
+// which instances it may use is this check's: the grants are in the table
+// (`GRANT#<principal>` items: functions/store/connect-grants.ts, written by
+// `npm run tenants -- grant` and by the stack's grantConnectInstances), read
+// per principal and instance and kept per container for GRANT_CACHE_MS, so a
+// grant or a revocation takes effect within that time, without a deploy, and
+// neither IAM policies nor the function's environment grow with instances.
+// Without CONNECT_INSTANCE_GRANTS (npm start, tests) nothing is checked.
 import type { Context } from 'aws-lambda';
 import { ConnectError, connectError } from './connect.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../../domain/status-reason.js';
@@ -15,13 +16,29 @@ import { CONNECT_GRANTS_ENV, matchConnectRoute, type ConnectGrant, type ConnectR
 import { routedPath } from '../../platform/http/routed-path.js';
 import { bodyBytes, utf8Text } from '../../platform/http/middlewares/json-body.js';
 import type { HttpEvent, HttpResult } from '../../platform/http/types.js';
+import { TtlCache } from '../../platform/ttl-cache.js';
 
-/** Principal → the instances it was granted. */
-export type ConnectGrants = ReadonlyMap<string, ReadonlySet<string>>;
+/** Who may use which instance. */
+export interface ConnectGrants {
+  /** Whether the principal has any grant: one that has none is refused before its request is read. */
+  anyGranted(principal: string): Promise<boolean>;
+  isGranted(principal: string, instanceId: string): Promise<boolean>;
+}
+
+/** How long a grant (or its absence) is kept per container: a grant or revocation holds within it. */
+export const GRANT_CACHE_MS = 60_000;
+
+/** The reads of the table's grants (functions/store/connect-grants.ts's GrantReads). */
+export interface GrantReads {
+  anyGranted(principal: string): Promise<boolean>;
+  instanceGranted(principal: string, instanceId: string): Promise<boolean>;
+  stackGranted(principal: string): Promise<ReadonlySet<string>>;
+}
 
 /** The Connect adapter's body limit: a larger body is refused before it is read. */
 const MAX_BODY_BYTES = 256 * 1024;
 
+/** Grants from a fixed list (tests; code that knows its grants). */
 export function connectGrants(grants: readonly ConnectGrant[]): ConnectGrants {
   const byPrincipal = new Map<string, Set<string>>();
   for (const { principal, instances } of grants) {
@@ -29,21 +46,35 @@ export function connectGrants(grants: readonly ConnectGrant[]): ConnectGrants {
     for (const instance of instances) set.add(instance);
     byPrincipal.set(principal, set);
   }
-  return byPrincipal;
+  return {
+    anyGranted: async (principal) => byPrincipal.has(principal),
+    isGranted: async (principal, instanceId) => byPrincipal.get(principal)?.has(instanceId) ?? false,
+  };
 }
 
-/** The grants the stack wrote, or undefined when it wrote none (no check). A malformed value fails the cold start. */
-export function connectGrantsFromEnv(env: Record<string, string | undefined> = process.env): ConnectGrants | undefined {
-  const raw = env[CONNECT_GRANTS_ENV];
-  if (raw === undefined) return undefined;
-  const parsed: unknown = JSON.parse(raw);
-  const valid =
-    Array.isArray(parsed) &&
-    parsed.every(
-      (g: Partial<ConnectGrant>) => typeof g?.principal === 'string' && Array.isArray(g.instances) && g.instances.every((i) => typeof i === 'string'),
-    );
-  if (!valid) throw new Error(`${CONNECT_GRANTS_ENV} must be a JSON array of {"principal": "...", "instances": ["..."]}`);
-  return connectGrants(parsed as ConnectGrant[]);
+/** The table's grants, each read kept per container for `ttlMs` (a miss too: a flood of ungranted calls costs one read per TTL). */
+export function cachedGrants(reads: GrantReads, ttlMs = GRANT_CACHE_MS): ConnectGrants {
+  const instances = new TtlCache<boolean>({ ttlMs });
+  const stack = new TtlCache<ReadonlySet<string>>({ ttlMs, maxEntries: 1_000 });
+  const principals = new TtlCache<boolean>({ ttlMs });
+  return {
+    anyGranted: (principal) => principals.get(principal, () => reads.anyGranted(principal)),
+    async isGranted(principal, instanceId) {
+      const [byStack, byCommand] = await Promise.all([
+        stack.get(principal, () => reads.stackGranted(principal)),
+        instances.get(`${principal}\n${instanceId}`, () => reads.instanceGranted(principal, instanceId)),
+      ]);
+      return byStack.has(instanceId) || byCommand;
+    },
+  };
+}
+
+/** Whether the environment asks for the check: CONNECT_INSTANCE_GRANTS=table (the stack always sets it); unset checks nothing. */
+export function grantsCheckedFromEnv(env: Record<string, string | undefined> = process.env): boolean {
+  const source = env[CONNECT_GRANTS_ENV];
+  if (source === undefined) return false;
+  if (source !== 'table') throw new Error(`${CONNECT_GRANTS_ENV} must be "table" (the grants are the table's GRANT# items), not ${JSON.stringify(source.slice(0, 40))}`);
+  return true;
 }
 
 /**
@@ -105,7 +136,16 @@ function instanceOf(event: HttpEvent, route: ConnectRoute, params: Record<string
   }
 }
 
-function checkGrant(event: HttpEvent, grants: ConnectGrants): void {
+/** A grant read that fails refuses the request as one to send again: nothing was read or written. */
+async function grantRead(read: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await read();
+  } catch {
+    throw new ConnectError('ThrottlingException', 'The grants could not be read just now; nothing was done. Try again.');
+  }
+}
+
+async function checkGrant(event: HttpEvent, grants: ConnectGrants): Promise<void> {
   const method = (event.requestContext?.http?.method ?? '').toUpperCase();
   const matched = matchConnectRoute(method, routedPath(event));
   // Fail closed: a route this list does not know is not one a grant covers.
@@ -114,17 +154,16 @@ function checkGrant(event: HttpEvent, grants: ConnectGrants): void {
   const callerArn = (event.requestContext?.authorizer as { iam?: { userArn?: unknown } } | undefined)?.iam?.userArn;
   if (typeof callerArn !== 'string') throw new ConnectError('AccessDeniedException', 'The request must be signed with AWS Signature Version 4.');
   const principal = principalOf(callerArn);
-  const granted = grants.get(principal);
-  if (!granted) throw new ConnectError('AccessDeniedException', `${principal} is not granted any instance of this service.`);
+  if (!(await grantRead(() => grants.anyGranted(principal)))) throw new ConnectError('AccessDeniedException', `${principal} is not granted any instance of this service.`);
   const instanceId = instanceOf(event, route, params);
-  if (!granted.has(instanceId)) throw new ConnectError('AccessDeniedException', `${principal} is not granted instance ${instanceId}.`);
+  if (!(await grantRead(() => grants.isGranted(principal, instanceId)))) throw new ConnectError('AccessDeniedException', `${principal} is not granted instance ${instanceId}.`);
 }
 
 /** The answer refusing a Connect request its caller was not granted, or undefined when it may go on. */
-export function refuseUngranted(event: HttpEvent, context: Context, grants: ConnectGrants | undefined): HttpResult | undefined {
+export async function refuseUngranted(event: HttpEvent, context: Context, grants: ConnectGrants | undefined): Promise<HttpResult | undefined> {
   if (!grants) return undefined;
   try {
-    checkGrant(event, grants);
+    await checkGrant(event, grants);
     return undefined;
   } catch (error) {
     if (!(error instanceof ConnectError)) throw error;

@@ -47,7 +47,8 @@ export interface ConnectRequest {
   /** Connect, and the SigV4 caller's IAM ARN as API Gateway's IAM authorizer (or the local server) verified it. */
   origin: ChangeOrigin;
   arn: ArnContext;
-  nextTokenSecret: string;
+  /** The keys NextTokens are sealed with (the current) and opened with (the current, then the previous: tokens in flight survive a rotation). */
+  nextTokenKeys: { current: string; previous?: string };
 }
 
 // ------------------------------------------------------------ request parts
@@ -120,7 +121,8 @@ interface Page<T> {
 function page<T extends { id: number }>(request: ConnectRequest, scope: NextTokenScope, items: readonly T[], maxResults: number, nextToken: string | undefined): Page<T> {
   let after = 0;
   if (nextToken !== undefined) {
-    const opened = openNextToken(request.nextTokenSecret, scope, nextToken);
+    const { current, previous } = request.nextTokenKeys;
+    const opened = openNextToken(current, scope, nextToken) ?? (previous === undefined ? undefined : openNextToken(previous, scope, nextToken));
     if (opened === undefined) {
       throw invalidParameter([{ path: 'NextToken', message: 'is not a token this service issued for this request (forged, altered, or from another instance or query)' }]);
     }
@@ -129,7 +131,7 @@ function page<T extends { id: number }>(request: ConnectRequest, scope: NextToke
   const rest = items.filter((item) => item.id > after);
   const shown = rest.slice(0, maxResults);
   const more = rest.length > shown.length;
-  return { items: shown, ...(more && { nextToken: sealNextToken(request.nextTokenSecret, scope, shown[shown.length - 1]!.id) }) };
+  return { items: shown, ...(more && { nextToken: sealNextToken(request.nextTokenKeys.current, scope, shown[shown.length - 1]!.id) }) };
 }
 
 const byId = (a: StoredReason, b: StoredReason) => a.id - b.id;

@@ -55,10 +55,10 @@ export const CONNECT_ROUTES: readonly ConnectRoute[] = [
   { operation: 'ListTagsForResource', method: 'GET', path: TAGS_PATH, instanceIdIn: 'resourceArn', write: false, body: false },
 ];
 
-/** The environment variable through which the stack hands its per-instance grants to the function. */
+/** The environment variable that turns the per-instance check on: `table` (the grants are the table's GRANT# items). */
 export const CONNECT_GRANTS_ENV = 'CONNECT_INSTANCE_GRANTS';
 
-/** One grant as the stack writes it: an IAM principal (see `principalOf` in grants.ts) and the instances it may use. */
+/** One grant: an IAM principal (see `principalOf` in grants.ts) and the instances it may use. */
 export interface ConnectGrant {
   principal: string;
   instances: string[];

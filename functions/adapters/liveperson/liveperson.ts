@@ -26,7 +26,7 @@ import { HttpError } from '../../platform/http/http-error.js';
 import { errorResponses } from '../../platform/http/middlewares/error-responses.js';
 import { routedPath } from '../../platform/http/routed-path.js';
 import { jsonBody } from '../../platform/http/middlewares/json-body.js';
-import { jwtClaims, type TokenRules } from '../../platform/http/middlewares/jwt-claims.js';
+import { jwtClaims, verifiedClaims, type TokenRules } from '../../platform/http/middlewares/jwt-claims.js';
 import { json, JSON_HEADERS, type HttpEvent, type HttpHandler, type HttpResult, type MatchedRoute } from '../../platform/http/types.js';
 import { ListCopies, listThroughCopy } from '../../platform/list-copies.js';
 
@@ -210,7 +210,7 @@ export interface LivePersonHandlerOptions {
 
 /** Who asked, from the token API Gateway (or the local server) verified: its `sub` and `client_id`. */
 export function livePersonOrigin(event: HttpEvent): ChangeOrigin {
-  const claims = event.requestContext?.authorizer?.jwt?.claims ?? {};
+  const claims = verifiedClaims(event) ?? {};
   const actor: { sub?: string; client_id?: string } = {};
   if (claims.sub !== undefined) actor.sub = String(claims.sub);
   if (claims.client_id !== undefined) actor.client_id = String(claims.client_id);

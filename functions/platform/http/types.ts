@@ -4,7 +4,8 @@ import type { MiddyfiedHandler } from '@middy/core';
 /** An API Gateway HTTP API (payload 2.0) event, plus what the middlewares learn from it. */
 export type HttpEvent = Omit<APIGatewayProxyEventV2WithJWTAuthorizer, 'requestContext'> & {
   requestContext: Omit<APIGatewayProxyEventV2WithJWTAuthorizer['requestContext'], 'authorizer'> & {
-    authorizer?: Partial<APIGatewayProxyEventV2WithJWTAuthorizer['requestContext']['authorizer']>;
+    /** `jwt`: API Gateway's JWT authorizer's claims; `lambda`: the stack's Lambda authorizer's context (functions/entry/authorizer.ts). */
+    authorizer?: Partial<APIGatewayProxyEventV2WithJWTAuthorizer['requestContext']['authorizer']> & { lambda?: Record<string, unknown> };
   };
   /** The body as parsed JSON, set by `jsonBody`. */
   parsedBody?: unknown;

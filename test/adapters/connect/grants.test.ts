@@ -1,8 +1,11 @@
-// Per-InstanceId grants, checked in the function for every Connect route (the
-// stack writes them; test/infra/stack.test.ts holds the template to them).
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connectGrants, connectGrantsFromEnv, principalOf, refuseUngranted } from '../../../functions/adapters/connect/grants.js';
-import { createHandler } from '../../../functions/entry/http.js';
+// Per-InstanceId grants, checked in the function for every Connect route: from
+// a fixed list, and from the table's GRANT# items (what `npm run tenants --
+// grant` and the stack's grantConnectInstances write) on DynamoDB Local.
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cachedGrants, connectGrants, grantsCheckedFromEnv, principalOf, refuseUngranted } from '../../../functions/adapters/connect/grants.js';
+import { connectGrantsFromEnv, createHandler } from '../../../functions/entry/http.js';
+import { GRANT_INSTANCES_ATTRIBUTE, grantReadsInTable, instanceGrantKey, stackGrantKey } from '../../../functions/store/connect-grants.js';
 import type { HttpEvent } from '../../../functions/platform/http/types.js';
 import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
 import { lambdaContext } from '../../support/events.js';
@@ -25,8 +28,8 @@ const SESSION = 'arn:aws:sts::111122223333:assumed-role/status-sync/lambda-sessi
 const arnOf = (instance: string, id = '5') => encodeURIComponent(`arn:aws:connect:eu-west-1:111122223333:instance/${instance}/agent-state/${id}`);
 
 /** The gate's answer: undefined (the request goes on), or its status and Connect error type. */
-function gate(event: HttpEvent) {
-  const answer = refuseUngranted(event, lambdaContext(), grants);
+async function gate(event: HttpEvent, with_ = grants) {
+  const answer = await refuseUngranted(event, lambdaContext(), with_);
   return answer && { status: answer.statusCode, type: (answer.headers as Record<string, string>)['x-amzn-ErrorType'], message: JSON.parse(answer.body!).Message as string };
 }
 
@@ -51,8 +54,8 @@ describe('the grant check on each Connect route', () => {
     ['TagResource', { method: 'POST', path: `/tags/${arnOf('inst-3')}`, body: { tags: { a: 'b' } } }],
     ['UntagResource', { method: 'DELETE', path: `/tags/${arnOf('inst-1')}?tagKeys=a` }],
     ['ListTagsForResource', { method: 'GET', path: `/tags/${arnOf('inst-2')}` }],
-  ])('%s on a granted instance goes on', (_, options) => {
-    expect(gate(signedBy(SESSION, options))).toBeUndefined();
+  ])('%s on a granted instance goes on', async (_, options) => {
+    expect(await gate(signedBy(SESSION, options))).toBeUndefined();
   });
 
   it.each<[string, ConnectEventOptions]>([
@@ -64,20 +67,20 @@ describe('the grant check on each Connect route', () => {
     ['TagResource', { method: 'POST', path: `/tags/${arnOf('inst-9')}`, body: {} }],
     ['UntagResource', { method: 'DELETE', path: `/tags/${arnOf('inst-9')}?tagKeys=a` }],
     ['ListTagsForResource', { method: 'GET', path: `/tags/${arnOf('inst-9')}` }],
-  ])("%s on another principal's instance: 403 AccessDeniedException", (_, options) => {
-    expect(gate(signedBy(SESSION, options))).toEqual({ status: 403, type: 'AccessDeniedException', message: `${ROLE} is not granted instance inst-9.` });
+  ])("%s on another principal's instance: 403 AccessDeniedException", async (_, options) => {
+    expect(await gate(signedBy(SESSION, options))).toEqual({ status: 403, type: 'AccessDeniedException', message: `${ROLE} is not granted instance inst-9.` });
   });
 
-  it('a caller with no grant at all is refused before its body is read', () => {
-    expect(gate(signedBy('arn:aws:sts::999999999999:assumed-role/intruder/s', { method: 'POST', path: '/search-agent-statuses', rawBody: 'not json' }))).toEqual({
+  it('a caller with no grant at all is refused before its body is read', async () => {
+    expect(await gate(signedBy('arn:aws:sts::999999999999:assumed-role/intruder/s', { method: 'POST', path: '/search-agent-statuses', rawBody: 'not json' }))).toEqual({
       status: 403,
       type: 'AccessDeniedException',
       message: 'arn:aws:iam::999999999999:role/intruder is not granted any instance of this service.',
     });
   });
 
-  it('a request IAM did not verify is refused', () => {
-    expect(gate(connectEvent({ method: 'GET', path: '/agent-status/inst-1', signed: false }))).toMatchObject({ status: 403, type: 'AccessDeniedException' });
+  it('a request IAM did not verify is refused', async () => {
+    expect(await gate(connectEvent({ method: 'GET', path: '/agent-status/inst-1', signed: false }))).toMatchObject({ status: 403, type: 'AccessDeniedException' });
   });
 
   it.each<[string, ConnectEventOptions, string, RegExp]>([
@@ -89,22 +92,22 @@ describe('the grant check on each Connect route', () => {
     ['a resourceArn that is not an agent status ARN', { method: 'GET', path: `/tags/${encodeURIComponent('arn:aws:connect:eu-west-1:1:instance/inst-1/queue/5')}` }, 'InvalidParameterException', /resourceArn must be an agent status ARN/],
     ['a resourceArn in bad URL encoding', { method: 'GET', path: '/tags/arn%E0%A4%A' }, 'InvalidParameterException', /resourceArn is not valid URL encoding/],
     ['an InstanceId that is not an account id', { method: 'GET', path: '/agent-status/-bad' }, 'InvalidParameterException', /InstanceId must be/],
-  ])('%s: a 4xx naming what is wrong', (_, options, type, message) => {
-    const answer = gate(signedBy(SESSION, options));
+  ])('%s: a 4xx naming what is wrong', async (_, options, type, message) => {
+    const answer = await gate(signedBy(SESSION, options));
     expect(answer).toMatchObject({ status: 400, type });
     expect(answer!.message).toMatch(message);
   });
 
-  it('a path no Connect route has is refused (fail closed): 404 ResourceNotFoundException', () => {
-    expect(gate(signedBy(SESSION, { method: 'PATCH', path: '/agent-status/inst-1' }))).toMatchObject({ status: 404, type: 'ResourceNotFoundException' });
-    expect(gate(signedBy(SESSION, { method: 'GET', path: '/agent-status/inst-1/5/x' }))).toMatchObject({ status: 404, type: 'ResourceNotFoundException' });
+  it('a path no Connect route has is refused (fail closed): 404 ResourceNotFoundException', async () => {
+    expect(await gate(signedBy(SESSION, { method: 'PATCH', path: '/agent-status/inst-1' }))).toMatchObject({ status: 404, type: 'ResourceNotFoundException' });
+    expect(await gate(signedBy(SESSION, { method: 'GET', path: '/agent-status/inst-1/5/x' }))).toMatchObject({ status: 404, type: 'ResourceNotFoundException' });
   });
 
-  it('reads a base64-encoded body the way the adapter does', () => {
+  it('reads a base64-encoded body the way the adapter does', async () => {
     const event = signedBy(SESSION, { method: 'POST', path: '/search-agent-statuses', body: { InstanceId: 'inst-9' } });
     event.body = Buffer.from(event.body!).toString('base64');
     event.isBase64Encoded = true;
-    expect(gate(event)).toMatchObject({ status: 403, message: `${ROLE} is not granted instance inst-9.` });
+    expect(await gate(event)).toMatchObject({ status: 403, message: `${ROLE} is not granted instance inst-9.` });
   });
 });
 
@@ -129,31 +132,72 @@ describe('through the HTTP entry, with a real store', () => {
     expect((await unchecked(signedBy(SESSION, { path: `/agent-status/${theirs}`, body: { Name: 'Lunch', State: 'ENABLED' } }), lambdaContext())).statusCode).toBe(200);
   });
 
-  afterEach(() => {
-    vi.unstubAllEnvs();
+  const put = (key: { pk: string; sk: string }, extra: Record<string, { SS: string[] }> = {}) =>
+    table.client.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: key.pk }, sk: { S: key.sk }, ...extra } }));
+  const remove = (key: { pk: string; sk: string }) => table.client.send(new DeleteItemCommand({ TableName: table.tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }));
+  const fromTable = (ttlMs: number) => cachedGrants(grantReadsInTable(table.client, table.tableName), ttlMs);
+  const principalFor = (name: string) => `arn:aws:iam::111122223333:role/${name}`;
+  const sessionOf = (name: string) => `arn:aws:sts::111122223333:assumed-role/${name}/s`;
+
+  it("reads the table's grants: one item per instance granted by the command, and the stack's set; a revocation holds once the cache lets go", async () => {
+    const name = `sync-${newAccount()}`;
+    const principal = principalFor(name);
+    const [byCommand, byStack, other] = [newAccount(), newAccount(), newAccount()];
+    const list = (instance: string) => signedBy(sessionOf(name), { method: 'GET', path: `/agent-status/${instance}` });
+    const uncached = fromTable(0);
+    expect(await gate(list(byCommand), uncached)).toMatchObject({ status: 403, message: `${principal} is not granted any instance of this service.` });
+
+    await put(instanceGrantKey(principal, byCommand));
+    await put(stackGrantKey(principal), { [GRANT_INSTANCES_ATTRIBUTE]: { SS: [byStack] } });
+    const cached = fromTable(60_000);
+    for (const grants of [uncached, cached]) {
+      expect(await gate(list(byCommand), grants)).toBeUndefined();
+      expect(await gate(list(byStack), grants)).toBeUndefined();
+      expect(await gate(list(other), grants)).toMatchObject({ status: 403, message: `${principal} is not granted instance ${other}.` });
+      // The body's and the ARN's instance are read from the same grants.
+      expect(await gate(signedBy(sessionOf(name), { method: 'POST', path: '/search-agent-statuses', body: { InstanceId: byStack } }), grants)).toBeUndefined();
+      expect(await gate(signedBy(sessionOf(name), { method: 'GET', path: `/tags/${arnOf(other)}` }), grants)).toMatchObject({ status: 403 });
+    }
+
+    await remove(instanceGrantKey(principal, byCommand));
+    expect(await gate(list(byCommand), uncached)).toMatchObject({ status: 403, message: `${principal} is not granted instance ${byCommand}.` });
+    // Within its cache lifetime a container still knows the grant.
+    expect(await gate(list(byCommand), cached)).toBeUndefined();
   });
 
-  it('by default reads the grants the stack wrote into CONNECT_INSTANCE_GRANTS; an empty list refuses every caller', async () => {
-    const account = newAccount();
-    vi.stubEnv('CONNECT_INSTANCE_GRANTS', '[]');
-    const denied = await createHandler(() => table.store())(signedBy(SESSION, { method: 'GET', path: `/agent-status/${account}` }), lambdaContext());
-    expect(denied.statusCode).toBe(403);
-    expect(JSON.parse(denied.body!)).toEqual({ Message: `${ROLE} is not granted any instance of this service.` });
-    vi.stubEnv('CONNECT_INSTANCE_GRANTS', JSON.stringify([{ principal: ROLE, instances: [account] }]));
-    const created = await createHandler(() => table.store())(signedBy(SESSION, { path: `/agent-status/${account}`, body: { Name: 'Lunch', State: 'ENABLED' } }), lambdaContext());
-    expect(created.statusCode).toBe(200);
+  it('answers ThrottlingException (nothing done, send it again) when the grants cannot be read', async () => {
+    const failing = cachedGrants(
+      {
+        anyGranted: async () => true,
+        instanceGranted: async () => {
+          throw new Error('ProvisionedThroughputExceededException');
+        },
+        stackGranted: async () => new Set(),
+      },
+      0,
+    );
+    expect(await gate(signedBy(SESSION, { method: 'GET', path: '/agent-status/inst-1' }), failing)).toMatchObject({ status: 429, type: 'ThrottlingException' });
+  });
+
+  it('through the entry: a granted instance is written, another refused and left empty', async () => {
+    const name = `writer-${newAccount()}`;
+    const [mine, theirs] = [newAccount(), newAccount()];
+    await put(instanceGrantKey(principalFor(name), mine));
+    const handler = createHandler(() => table.store(), { connectGrants: fromTable(60_000) });
+    const create = (instance: string) => handler(signedBy(sessionOf(name), { path: `/agent-status/${instance}`, body: { Name: 'Lunch', State: 'ENABLED' } }), lambdaContext());
+    expect((await create(mine)).statusCode).toBe(200);
+    expect((await create(theirs)).statusCode).toBe(403);
+    expect((await table.store().read(theirs)).revision).toBe(0);
   });
 });
 
-describe('connectGrantsFromEnv', () => {
-  it('reads the JSON the stack writes, merging a principal\'s grants', () => {
-    const read = connectGrantsFromEnv({ CONNECT_INSTANCE_GRANTS: JSON.stringify([{ principal: ROLE, instances: ['a'] }, { principal: ROLE, instances: ['b'] }]) });
-    expect(read).toEqual(new Map([[ROLE, new Set(['a', 'b'])]]));
-  });
-
-  it('checks nothing when the variable is not set, and fails the cold start when it is malformed', () => {
+describe('CONNECT_INSTANCE_GRANTS', () => {
+  it('"table" turns the check on (the stack always sets it); unset checks nothing; anything else fails the cold start', () => {
+    expect(grantsCheckedFromEnv({ CONNECT_INSTANCE_GRANTS: 'table' })).toBe(true);
+    expect(grantsCheckedFromEnv({})).toBe(false);
     expect(connectGrantsFromEnv({})).toBeUndefined();
-    expect(() => connectGrantsFromEnv({ CONNECT_INSTANCE_GRANTS: '{"principal":"x"}' })).toThrow(/CONNECT_INSTANCE_GRANTS must be/);
-    expect(() => connectGrantsFromEnv({ CONNECT_INSTANCE_GRANTS: '[{"principal":"x","instances":[1]}]' })).toThrow(/CONNECT_INSTANCE_GRANTS must be/);
+    expect(connectGrantsFromEnv({ CONNECT_INSTANCE_GRANTS: 'table', TABLE_NAME: 't' })).toMatchObject({ anyGranted: expect.any(Function), isGranted: expect.any(Function) });
+    expect(() => grantsCheckedFromEnv({ CONNECT_INSTANCE_GRANTS: '[]' })).toThrow(/CONNECT_INSTANCE_GRANTS must be "table"/);
+    expect(() => connectGrantsFromEnv({ CONNECT_INSTANCE_GRANTS: 'table' })).toThrow(/TABLE_NAME/);
   });
 });

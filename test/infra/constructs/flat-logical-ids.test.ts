@@ -52,7 +52,8 @@ describe('the service stack', { timeout: BUILD_TIMEOUT_MS }, () => {
     expect(ids('AWS::DynamoDB::GlobalTable')).toEqual(['TableCD117FA1']);
     expect(ids('AWS::Cognito::UserPool')).toEqual(['UserPool6BA7E5F2']);
     expect(ids('AWS::Cognito::UserPoolClient')).toEqual(['UserPoolMachineClient123957BCD51']);
-    expect(ids('AWS::Lambda::Function').sort()).toEqual(['AWS679f53fac002430cb0da5b7982bd22872D164C4C', 'Function76856677', 'HttpFunctionBE9A6E0D', 'PreTokenGenerationAEF6E6B3', 'PublishChangesFunction04883304'].sort());
+    // The Lambda authorizer and the change publisher are new; the others keep their ids.
+    expect(ids('AWS::Lambda::Function').sort()).toEqual(['AWS679f53fac002430cb0da5b7982bd22872D164C4C', 'AuthorizerBD825682', 'Function76856677', 'HttpFunctionBE9A6E0D', 'PreTokenGenerationAEF6E6B3', 'PublishChangesFunction04883304'].sort());
     expect(ids('AWS::ApiGatewayV2::Api')).toEqual(['HttpApiF5A9A8A7']);
     expect(ids('AWS::SecretsManager::Secret')).toEqual(['ConnectNextTokenSecret747A01DE']);
   }, 120_000);

@@ -16,23 +16,9 @@ describe('Functions', { timeout: BUILD_TIMEOUT_MS }, () => {
     const invoke = fns[stack.resolve((functions.invokeFunction.node.defaultChild as CfnElement).logicalId) as string]!;
     expect(http.Properties).toMatchObject({ MemorySize: 256, Timeout: 10, ReservedConcurrentExecutions: 7, TracingConfig: { Mode: 'Active' } });
     expect(invoke.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
-    expect(http.Properties.Environment.Variables).toMatchObject({ ACCOUNT_CLAIM: 'account', CONNECT_INSTANCE_GRANTS: '[]', LEASE_MS: '20000' });
+    expect(http.Properties.Environment.Variables).toMatchObject({ ACCOUNT_CLAIM: 'account', CONNECT_INSTANCE_GRANTS: 'table', LEASE_MS: '20000' });
     expect(http.Properties.Environment.Variables).not.toHaveProperty('RESOURCE_SERVER_IDENTIFIER');
     expect(invoke.Properties.Environment.Variables).not.toHaveProperty('CONNECT_INSTANCE_GRANTS');
-  });
-
-  it('writes every recorded Connect grant into the HTTP function at synth', () => {
-    const { stack, functions } = withFunctions();
-    functions.addConnectGrant({ principal: 'arn:aws:iam::111122223333:role/a', instances: ['1', '2'] });
-    functions.addConnectGrant({ principal: 'arn:aws:iam::111122223333:user/b', instances: ['3'] });
-    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function') as Record<string, Fn>;
-    const grants = Object.values(fns).map((f) => f.Properties.Environment.Variables.CONNECT_INSTANCE_GRANTS).filter(Boolean);
-    expect(grants.map((g) => JSON.parse(g as string))).toEqual([
-      [
-        { principal: 'arn:aws:iam::111122223333:role/a', instances: ['1', '2'] },
-        { principal: 'arn:aws:iam::111122223333:user/b', instances: ['3'] },
-      ],
-    ]);
   });
 
   it('gives each function its own role and log group, no managed policy', () => {

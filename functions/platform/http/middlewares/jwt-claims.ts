@@ -1,7 +1,10 @@
-// Authorization from the claims API Gateway's JWT authorizer has already
-// verified: the token's `account` must be the path's account and its `scope`
-// must hold the operation's scope. (API Gateway checks signature, issuer,
-// audience and expiry; the local server does the same before it builds the event.)
+// Authorization from the claims an authorizer has already verified: the
+// token's `account` must be the path's account and its `scope` must hold the
+// operation's scope. The claims come from API Gateway's JWT authorizer (an
+// operator's own issuer: `requestContext.authorizer.jwt.claims`) or from the
+// stack's Lambda authorizer (its pool's tokens: `requestContext.authorizer.lambda`,
+// the context functions/entry/authorizer.ts returns, in the same shape). The
+// local server runs that same authorizer code.
 import type { MiddlewareObj } from '@middy/core';
 import { HttpError } from '../http-error.js';
 import type { HttpEvent, HttpResult } from '../types.js';
@@ -36,6 +39,23 @@ export interface JwtClaimsOptions {
   rules?: TokenRules;
 }
 
+/**
+ * The key of the Lambda authorizer's context that says the token did not
+ * verify. The authorizer lets such a request through with only this key, so
+ * that the function answers 401 as the contract says (API Gateway answers a
+ * refusing Lambda authorizer with 403).
+ */
+export const UNAUTHENTICATED_CONTEXT_KEY = 'unauthenticated';
+
+/** The verified claims of a request, from either authorizer; undefined when there are none (401). */
+export function verifiedClaims(event: HttpEvent): Record<string, unknown> | undefined {
+  const authorizer = event.requestContext?.authorizer;
+  if (authorizer?.jwt?.claims) return authorizer.jwt.claims;
+  const context = authorizer?.lambda;
+  if (!context || typeof context !== 'object' || UNAUTHENTICATED_CONTEXT_KEY in context) return undefined;
+  return context;
+}
+
 /** API Gateway hands claims over as strings; a list claim arrives as "[a b]". */
 export function scopesIn(claim: unknown): string[] {
   if (Array.isArray(claim)) return claim.map(String);
@@ -53,7 +73,7 @@ const grants = (granted: string, scope: string, resourceServer: string | undefin
 export const jwtClaims = ({ accountOf, scopesOf, rules = tokenRulesFromEnv() }: JwtClaimsOptions): MiddlewareObj<HttpEvent, HttpResult> => ({
   before: ({ event }) => {
     const { accountClaim, resourceServer } = rules;
-    const claims = event.requestContext?.authorizer?.jwt?.claims;
+    const claims = verifiedClaims(event);
     if (!claims) throw new HttpError(401, 'A valid bearer token is required.', [], { 'www-authenticate': 'Bearer' });
     const account = accountOf(event);
     if (account !== undefined && String(claims[accountClaim] ?? '') !== account) {
