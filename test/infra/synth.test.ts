@@ -64,14 +64,14 @@ describe('npx cdk synth (offline, no credentials)', () => {
     expect(output).not.toMatch(/AwsSolutions-/);
   });
 
-  it('bundles each function (HTTP, direct invoke, pre-token trigger, change publisher) into an ES module that loads and exports handler', async () => {
+  it('bundles each function (HTTP, direct invoke, pre-token trigger, change publisher, Lambda authorizer) into an ES module that loads and exports handler', async () => {
     const assets = JSON.parse(readFileSync(path.join(outdir, `${STACK_NAME}.assets.json`), 'utf8')) as {
       files: Record<string, { source: { path: string; packaging?: string } }>;
     };
     const bundles = Object.values(assets.files)
       .filter((f) => f.source.packaging === 'zip')
       .map((f) => path.join(outdir, f.source.path, 'index.mjs'));
-    expect(bundles).toHaveLength(4);
+    expect(bundles).toHaveLength(5);
     // Importing a bundle runs its top level (SDK clients, config) without calling AWS.
     const previous = { TABLE_NAME: process.env.TABLE_NAME, AWS_REGION: process.env.AWS_REGION };
     process.env.TABLE_NAME ??= 'synth-test';
