@@ -123,10 +123,9 @@ describe('the stack with console=true', { timeout: BUILD_TIMEOUT_MS }, () => {
     expect(consoleClient.CallbackURLs).toEqual([consoleUrl]);
     expect(consoleClient.LogoutURLs).toEqual([consoleUrl]);
     expect(JSON.stringify(consoleUrl)).toContain('DomainName');
-    // The JWT authorizer accepts the console client's tokens (and the machine client's).
-    const audience = Object.values(t.findResources('AWS::ApiGatewayV2::Authorizer'))[0]!.Properties.JwtConfiguration.Audience;
-    expect(audience).toHaveLength(2);
-    expect(audience).toContainEqual(stack.resolve(stack.identity.consoleClient!.userPoolClientId));
+    // With the stack's own pool the Lambda authorizer checks every token (no audience list), the console's included.
+    expect(t.findResources('AWS::ApiGatewayV2::Authorizer', { Properties: { AuthorizerType: 'JWT' } })).toEqual({});
+    t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'REQUEST' });
     // Users carry their account; the writers' group exists; the trigger knows the group and the resource server.
     t.hasResourceProperties('AWS::Cognito::UserPool', { Schema: Match.arrayWith([Match.objectLike({ Name: 'account', AttributeDataType: 'String', Mutable: true })]) });
     t.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: WRITER_GROUP });
