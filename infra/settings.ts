@@ -4,6 +4,7 @@
 // names the key, the value and the rule. A context key that is not one of
 // these, nor CDK's own, is refused with the closest known key suggested, so a
 // misspelt `-c machineClient=123` does not deploy as if it were absent.
+import { Stack, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { RESERVED_CLAIMS } from '../functions/platform/machine-clients.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
@@ -70,6 +71,14 @@ export const SETTING_RULES = {
   console:
     '"true" or "false" (default): whether the stack serves the admin console (S3 behind CloudFront, the API at /api/* on the same origin) and, with its own Cognito pool, makes the console\'s app client (with jwtIssuer, consoleClientId is required)',
   consoleClientId: 'the console\'s public OIDC client id at jwtIssuer (1-256 printable ASCII characters, no space): only with console=true and jwtIssuer; jwtAudience must accept its tokens',
+  apiDomainName:
+    'a custom domain name for the HTTP API, lowercase and fully qualified (e.g. api.example.com: 2-127 dot-separated labels of 1-63 letters, digits or "-", not at either end, at most 253 characters, no wildcard or trailing dot), given together with apiCertificateArn',
+  apiCertificateArn:
+    'the ARN of an ACM certificate for apiDomainName in the stack\'s own partition and region (arn:<partition>:acm:<region>:<account>:certificate/<id>; API Gateway\'s regional domain names take no certificate from another region: a us-east-1 one made for CloudFront serves only a stack in us-east-1), given together with apiDomainName',
+  apiHostedZoneId:
+    'the id of the Route 53 hosted zone that holds apiDomainName (Z followed by 1-31 uppercase letters or digits), only with apiDomainName: the stack writes the alias A record there',
+  disableExecuteApiEndpoint:
+    '"true" or "false" (default): whether the API answers only at https://<apiDomainName> (its execute-api URL refuses every request); only with apiDomainName',
 } as const;
 
 /** Settings of earlier versions, refused with what to do instead (a silently ignored key would look as if it worked). */
@@ -104,6 +113,10 @@ export interface SettingsInput {
   terminationProtection?: boolean;
   console?: boolean;
   consoleClientId?: string;
+  apiDomainName?: string;
+  apiCertificateArn?: string;
+  apiHostedZoneId?: string;
+  disableExecuteApiEndpoint?: boolean;
 }
 
 /** The checked settings the stack builds from. */
@@ -127,6 +140,16 @@ export interface Settings {
   terminationProtection: boolean;
   /** Serve the admin console; with an external issuer, `clientId` is its OIDC client there. */
   console: { clientId?: string } | undefined;
+  /** The API's custom domain; undefined: only its execute-api URL. */
+  apiDomain: ApiDomainSettings | undefined;
+}
+
+export interface ApiDomainSettings {
+  domainName: string;
+  certificateArn: string;
+  /** Undefined: the operator points the name at the domain's target (output ApiDomainTarget) in their own DNS. */
+  hostedZoneId: string | undefined;
+  disableExecuteApiEndpoint: boolean;
 }
 
 /** Edit distance, for "did you mean". */
@@ -172,6 +195,13 @@ const URL_CLAIM = /^https?:\/\/[A-Za-z0-9.-]+(?::\d+)?\/[A-Za-z0-9\-._~:/]*[A-Za
 const RESOURCE_SERVER = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/;
 const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const SNS_TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const ACM_CERTIFICATE_ARN = /^arn:(aws(?:-[a-z]+)*):acm:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:certificate\/[A-Za-z0-9-]{1,128}$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
+/** The partition a region belongs to (the ones CDK's region facts name; anything else is `aws`). */
+const partitionOf = (region: string): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : region.startsWith('us-iso-') ? 'aws-iso' : region.startsWith('us-isob-') ? 'aws-iso-b' : 'aws';
 
 export function checkStage(value: string): string {
   if (!STAGE.test(value)) throw new SettingError('stage', value, SETTING_RULES.stage);
@@ -214,6 +244,35 @@ export function checkClaimName(value: string): string {
 export function checkResourceServer(value: string): string {
   if (!RESOURCE_SERVER.test(value)) throw new SettingError('resourceServer', value, SETTING_RULES.resourceServer);
   return value;
+}
+
+export function checkDomainName(value: string): string {
+  const labels = value.split('.');
+  const shaped = value.length <= 253 && labels.length >= 2 && labels.length <= 127 && labels.every((label) => DOMAIN_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1)!);
+  if (!shaped) throw new SettingError('apiDomainName', value, SETTING_RULES.apiDomainName);
+  return value;
+}
+
+/** An ACM certificate ARN; in `region`'s partition and region when the stack's region is known at synth (an environment-agnostic stack is checked by API Gateway at deploy). */
+export function checkCertificateArn(value: string, region: string | undefined): string {
+  const match = ACM_CERTIFICATE_ARN.exec(value);
+  if (!match) throw new SettingError('apiCertificateArn', value, SETTING_RULES.apiCertificateArn);
+  const [, partition, certificateRegion] = match;
+  if (region !== undefined && (certificateRegion !== region || partition !== partitionOf(region))) {
+    throw new SettingError('apiCertificateArn', value, `the certificate is in ${partition}/${certificateRegion}, the stack in ${partitionOf(region)}/${region}: ${SETTING_RULES.apiCertificateArn}`);
+  }
+  return value;
+}
+
+export function checkHostedZoneId(value: string): string {
+  if (!HOSTED_ZONE_ID.test(value)) throw new SettingError('apiHostedZoneId', value, SETTING_RULES.apiHostedZoneId);
+  return value;
+}
+
+/** The stack's region when synth knows it (CDK_DEFAULT_REGION or an explicit env), else undefined. */
+function knownRegion(scope: Construct): string | undefined {
+  if (!Stack.isStack(scope)) return undefined;
+  return Token.isUnresolved(scope.region) ? undefined : scope.region;
 }
 
 /** A comma-separated context value, or a props list, trimmed, empty items dropped. */
@@ -330,6 +389,8 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
     throw new SettingError('machineClients', `${machineClients.length} accounts`, `at most ${MAX_JWT_AUDIENCES - 1} with console=true (the console's app client takes one of API Gateway's ${MAX_JWT_AUDIENCES} audiences per JWT authorizer)`);
   }
 
+  const apiDomain = readApiDomain(scope, input, raw);
+
   return {
     stage,
     memorySize,
@@ -346,5 +407,25 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
     apiBurstLimit,
     terminationProtection,
     console: consoleOn ? { ...(consoleClientId !== undefined && { clientId: consoleClientId }) } : undefined,
+    apiDomain,
   };
+}
+
+/** apiDomainName and apiCertificateArn together or neither; the zone and the endpoint switch only with them. */
+function readApiDomain(scope: Construct, input: SettingsInput, raw: (key: SettingKey) => string | undefined): ApiDomainSettings | undefined {
+  const domainName = input.apiDomainName ?? raw('apiDomainName');
+  const certificateArn = input.apiCertificateArn ?? raw('apiCertificateArn');
+  const hostedZoneId = input.apiHostedZoneId ?? raw('apiHostedZoneId');
+  const disable = booleanSetting('disableExecuteApiEndpoint', input.disableExecuteApiEndpoint, raw('disableExecuteApiEndpoint'), false);
+  if (domainName === undefined) {
+    if (certificateArn !== undefined) throw new SettingError('apiCertificateArn', certificateArn, `it is only read with apiDomainName: ${SETTING_RULES.apiCertificateArn}`);
+    if (hostedZoneId !== undefined) throw new SettingError('apiHostedZoneId', hostedZoneId, SETTING_RULES.apiHostedZoneId);
+    if (disable) throw new SettingError('disableExecuteApiEndpoint', true, `without apiDomainName the API would answer nowhere: ${SETTING_RULES.disableExecuteApiEndpoint}`);
+    return undefined;
+  }
+  checkDomainName(domainName);
+  if (certificateArn === undefined) throw new SettingError('apiCertificateArn', null, `required with apiDomainName: ${SETTING_RULES.apiCertificateArn}`);
+  checkCertificateArn(certificateArn, knownRegion(scope));
+  if (hostedZoneId !== undefined) checkHostedZoneId(hostedZoneId);
+  return { domainName, certificateArn, hostedZoneId, disableExecuteApiEndpoint: disable };
 }

@@ -104,6 +104,14 @@ export interface AgentStatusReasonsStackProps extends StackProps {
   readonly console?: boolean;
   /** The console's OIDC client id at jwtIssuer (context `consoleClientId`): required with console and jwtIssuer. */
   readonly consoleClientId?: string;
+  /** A custom domain name for the HTTP API (context `apiDomainName`), with `apiCertificateArn`: an ACM certificate in the stack's region. */
+  readonly apiDomainName?: string;
+  /** The ACM certificate of apiDomainName (context `apiCertificateArn`). */
+  readonly apiCertificateArn?: string;
+  /** The Route 53 hosted zone to write apiDomainName's alias record into (context `apiHostedZoneId`). */
+  readonly apiHostedZoneId?: string;
+  /** Answer only at apiDomainName (context `disableExecuteApiEndpoint=true`). */
+  readonly disableExecuteApiEndpoint?: boolean;
   /** The built page to upload (default: web/dist when `npm run console:build` has made it; otherwise only /config.json is deployed). */
   readonly consoleSiteDir?: string;
   // terminationProtection (context `terminationProtection=true`) is StackProps'.
@@ -224,6 +232,7 @@ export class AgentStatusReasonsStack extends Stack {
       authorizer,
       rateLimit: settings.apiRateLimit,
       burstLimit: settings.apiBurstLimit,
+      ...(settings.apiDomain && { customDomain: settings.apiDomain }),
     });
     this.api = this.httpApi.api;
     this.stage = this.httpApi.stage;
@@ -234,6 +243,8 @@ export class AgentStatusReasonsStack extends Stack {
       const ownPool = this.userPoolDomain && this.identity.consoleClient;
       this.console = new Console(this, 'Console', {
         api: this.api,
+        // With the execute-api endpoint disabled, CloudFront forwards /api/* to the custom domain (it must resolve).
+        ...(settings.apiDomain?.disableExecuteApiEndpoint && { apiHost: settings.apiDomain.domainName }),
         config: {
           signIn: 'oidc',
           authority: this.jwtIssuer,
@@ -270,7 +281,19 @@ export class AgentStatusReasonsStack extends Stack {
     this.alarmTopic = this.observability.alarmTopic;
 
     // -------------------------------------------------------------- outputs
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'Base URL of the HTTP API ($default stage)' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.httpApi.url,
+      description: settings.apiDomain?.disableExecuteApiEndpoint ? 'Base URL of the HTTP API: its custom domain (the execute-api URL is disabled)' : 'Base URL of the HTTP API ($default stage)',
+    });
+    if (this.httpApi.domainName) {
+      new CfnOutput(this, 'ApiCustomUrl', { value: this.httpApi.customUrl!, description: "The HTTP API's custom domain, mapped to its $default stage" });
+      new CfnOutput(this, 'ApiDomainTarget', {
+        value: this.httpApi.domainName.regionalDomainName,
+        description: settings.apiDomain!.hostedZoneId
+          ? 'Where the alias record the stack wrote points the custom domain'
+          : 'Point the custom domain at this name (a CNAME, or a Route 53 alias A record) in your DNS',
+      });
+    }
     new CfnOutput(this, 'FunctionName', { value: this.invokeFunction.functionName, description: 'The direct-invoke function' });
     new CfnOutput(this, 'FunctionArn', {
       value: this.invokeFunction.functionArn,

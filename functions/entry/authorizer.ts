@@ -30,9 +30,8 @@ import { logger } from '../platform/logger.js';
 import { CLIENT_ACCOUNT_ATTRIBUTE, clientKey } from '../platform/machine-clients.js';
 import { scopesIn, tokenRulesFromEnv, UNAUTHENTICATED_CONTEXT_KEY, type TokenRules } from '../platform/http/middlewares/jwt-claims.js';
 import { TtlCache } from '../platform/ttl-cache.js';
+import { TOKEN_ISSUER_ENV } from '../platform/cognito-pool.js';
 
-/** The authorizer's environment: the issuer it accepts (the pool's `https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
-export const TOKEN_ISSUER_ENV = 'TOKEN_ISSUER';
 /** How long a client's account (or its absence) is kept per container. */
 export const CLIENT_CACHE_MS = 60_000;
 /** How far ahead of this clock a token's `iat` may be. */

@@ -11,12 +11,7 @@ import type { BasePreTokenGenerationV3TriggerEvent } from 'aws-lambda';
 import { DEFAULT_ACCOUNT_CLAIM, DEFAULT_RESOURCE_SERVER, tokenRulesFromEnv } from '../platform/http/middlewares/jwt-claims.js';
 import { logger } from '../platform/logger.js';
 import { CLIENT_ACCOUNT_ATTRIBUTE, clientKey } from '../platform/machine-clients.js';
-
-/** The user attribute that names a user's account (set by an administrator; users cannot write it). */
-export const USER_ACCOUNT_ATTRIBUTE = 'custom:account';
-/** The environment variable naming the group whose members keep the write scope. */
-export const WRITER_GROUP_ENV = 'WRITER_GROUP';
-export const DEFAULT_WRITER_GROUP = 'status-reasons-admins';
+import { DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE, WRITER_GROUP_ENV } from '../platform/cognito-pool.js';
 
 export interface PreTokenGenerationOptions {
   /** The account of an app client, or undefined when it has none. */

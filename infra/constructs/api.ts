@@ -2,15 +2,19 @@
 // (API Gateway's JWT authorizer for an operator's own issuer, the Lambda
 // authorizer of infra/constructs/authorizer.ts for the stack's pool), the
 // Amazon Connect routes behind IAM, one Lambda integration (the HTTP function), a
-// throttled $default stage with JSON access logs.
+// throttled $default stage with JSON access logs, and optionally a custom
+// domain name mapped to that stage (with its Route 53 alias record).
 import { Arn, ArnFormat, RemovalPolicy } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute, type IHttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ApiMapping, DomainName, EndpointType, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, SecurityPolicy, type HttpRoute, type IHttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ConnectRoute } from '../../functions/adapters/connect/routes.js';
@@ -86,6 +90,18 @@ export interface ApiProps {
   /** The stage's steady rate limit (requests per second) and burst (requests), every route and caller together. */
   readonly rateLimit: number;
   readonly burstLimit: number;
+  /** A custom domain name mapped to the stage (checked by infra/settings.ts); none: the execute-api URL only. */
+  readonly customDomain?: ApiCustomDomainProps;
+}
+
+export interface ApiCustomDomainProps {
+  readonly domainName: string;
+  /** An ACM certificate for it in the stack's region. */
+  readonly certificateArn: string;
+  /** The hosted zone to write the alias A record into; none: the operator points the name at `regionalDomainName`. */
+  readonly hostedZoneId?: string;
+  /** Answer only at the custom domain: the execute-api URL refuses every request. */
+  readonly disableExecuteApiEndpoint?: boolean;
 }
 
 export class Api extends FlatScope {
@@ -96,6 +112,12 @@ export class Api extends FlatScope {
   readonly nextTokenSecret: ISecret;
   /** The stage's access log (one JSON line per request: ACCESS_LOG_FIELDS). */
   readonly accessLogs: logs.LogGroup;
+  /** The custom domain name, when given: its `regionalDomainName` is what DNS must point the name at. */
+  readonly domainName?: DomainName;
+  /** `https://<custom domain>`, when given. */
+  readonly customUrl?: string;
+  /** The URL callers use: the custom one when the execute-api endpoint is disabled, else the execute-api one. */
+  readonly url: string;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -109,6 +131,7 @@ export class Api extends FlatScope {
       description: 'LivePerson status reasons API (JWT) and Amazon Connect agent statuses (IAM)',
       // The $default stage is added below so that it can carry access logging.
       createDefaultStage: false,
+      disableExecuteApiEndpoint: props.customDomain?.disableExecuteApiEndpoint ?? false,
     });
     this.stage = this.api.addStage('DefaultStage', {
       stageName: STAGE_NAME,
@@ -133,5 +156,28 @@ export class Api extends FlatScope {
     const connect = addConnectRoutes(this, { api: this.api, integration, fn: props.handler });
     this.connectRoutes = connect.routes;
     this.nextTokenSecret = connect.nextTokenSecret;
+
+    const custom = props.customDomain;
+    if (custom) {
+      // A regional domain name (TLS 1.2) with the certificate of its own region, mapped to the $default stage at its root.
+      const domainName = new DomainName(this, 'ApiDomainName', {
+        domainName: custom.domainName,
+        certificate: acm.Certificate.fromCertificateArn(this, 'ApiCertificate', custom.certificateArn),
+        endpointType: EndpointType.REGIONAL,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
+      new ApiMapping(this, 'ApiMapping', { api: this.api, domainName, stage: this.stage });
+      if (custom.hostedZoneId) {
+        // The name ends in "." so the record needs only the zone's id, not its name.
+        new route53.ARecord(this, 'ApiAliasRecord', {
+          zone: route53.HostedZone.fromHostedZoneId(this, 'ApiHostedZone', custom.hostedZoneId),
+          recordName: `${custom.domainName}.`,
+          target: route53.RecordTarget.fromAlias(new targets.ApiGatewayv2DomainProperties(domainName.regionalDomainName, domainName.regionalHostedZoneId)),
+        });
+      }
+      this.domainName = domainName;
+      this.customUrl = `https://${custom.domainName}`;
+    }
+    this.url = custom?.disableExecuteApiEndpoint ? this.customUrl! : this.api.apiEndpoint;
   }
 }

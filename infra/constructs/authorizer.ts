@@ -11,11 +11,11 @@ import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-ap
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { TOKEN_ISSUER_ENV } from '../../functions/entry/authorizer.js';
-import { CLIENT_PARTITION_PREFIX } from '../../functions/platform/machine-clients.js';
+import { TOKEN_ISSUER_ENV } from '../../functions/platform/cognito-pool.js';
 import { ACCOUNT_CLAIM_ENV, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
 import { FlatScope } from './flat-logical-ids.js';
 import { ENTRIES, serviceFunction } from './functions.js';
+import { readsClientItems } from './identity.js';
 
 /**
  * How long API Gateway keeps the authorizer's answer for one Authorization
@@ -62,12 +62,7 @@ export class TenantAuthorizer extends FlatScope {
       memorySize: props.memorySize,
       timeout: Duration.seconds(AUTHORIZER_TIMEOUT_SECONDS),
       tracing: false,
-      table: {
-        table: props.table,
-        sid: 'MachineClientItems',
-        actions: ['dynamodb:GetItem'],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CLIENT_PARTITION_PREFIX}*`] } },
-      },
+      table: readsClientItems(props.table),
     });
     this.authorizer = new HttpLambdaAuthorizer('TenantAuthorizer', this.function, {
       authorizerName: 'tenant-tokens',

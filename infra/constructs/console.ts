@@ -5,7 +5,7 @@
 // the page how to sign in.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Annotations, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Annotations, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -26,6 +26,8 @@ export function builtConsoleDir(dir: string): string | undefined {
 export interface ConsoleProps {
   /** The HTTP API the page calls, forwarded at `/api/*` on the same origin. */
   readonly api: IHttpApi;
+  /** The host CloudFront forwards `/api/*` to; default the API's execute-api host (the API's custom domain when that one is disabled). */
+  readonly apiHost?: string;
   /** What `/config.json` says (`{"signIn": "oidc", "authority": …, "clientId": …}`); may hold tokens (the pool's id, the client id). */
   readonly config: Record<string, unknown>;
   /** Origins the page fetches from besides its own (the issuer's discovery and token endpoints), for its Content-Security-Policy. */
@@ -70,7 +72,7 @@ export class Console extends FlatScope {
     });
 
     const region = Stack.of(this).region;
-    const apiOrigin = new origins.HttpOrigin(`${props.api.apiId}.execute-api.${region}.${Stack.of(this).urlSuffix}`, {
+    const apiOrigin = new origins.HttpOrigin(props.apiHost ?? `${props.api.apiId}.execute-api.${region}.${Stack.of(this).urlSuffix}`, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
     });
@@ -135,7 +137,10 @@ export class Console extends FlatScope {
     const deployReason =
       "CDK's BucketDeployment function (one per stack, written and maintained by CDK) runs only during deployments: it logs through AWSLambdaBasicExecutionRole, reads the CDK asset bucket (s3:GetObject*/GetBucket*/List*), copies into and prunes the console bucket's objects (s3:*Object*, Abort*), and invalidates the distribution (no resource-level permissions).";
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
-    const assetBucket = `arn:<AWS::Partition>:s3:::cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-<AWS::AccountId>-<AWS::Region>/*`;
+    // As cdk-nag writes the asset bucket in its finding: a value synth knows (CDK_DEFAULT_REGION, an explicit env) as itself.
+    const stack = Stack.of(this);
+    const nagForm = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
+    const assetBucket = `arn:${nagForm(stack.partition, 'Partition')}:s3:::cdk-${DefaultStackSynthesizer.DEFAULT_QUALIFIER}-assets-${nagForm(stack.account, 'AccountId')}-${nagForm(stack.region, 'Region')}/*`;
     Validations.of(deployFunction).acknowledge(
       { id: 'AwsSolutions-L1', reason: "CDK's BucketDeployment function runs on the Python runtime CDK pins for it; it runs only during deployments, never on a request path." },
       { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: deployReason },

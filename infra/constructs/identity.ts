@@ -17,11 +17,11 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsCustomResource, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { CLIENT_ACCOUNT_ATTRIBUTE, CLIENT_PARTITION_PREFIX, clientKey } from '../../functions/platform/machine-clients.js';
-import { DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE, WRITER_GROUP_ENV } from '../../functions/entry/pre-token-generation.js';
+import { DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE_NAME, WRITER_GROUP_ENV } from '../../functions/platform/cognito-pool.js';
 import { ACCOUNT_CLAIM_ENV, DEFAULT_RESOURCE_SERVER, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
 import { SERVICE_NAME } from '../../functions/platform/metric-names.js';
 import { FlatScope } from './flat-logical-ids.js';
-import { ENTRIES, serviceFunction } from './functions.js';
+import { ENTRIES, serviceFunction, type ServiceFunctionSpec } from './functions.js';
 
 /** Scopes of the Cognito resource server (tokens carry them as `<identifier>/<scope>`). */
 export const RESOURCE_SERVER_IDENTIFIER = DEFAULT_RESOURCE_SERVER;
@@ -42,6 +42,12 @@ export const PRE_TOKEN_TIMEOUT_SECONDS = 5;
  * no Cognito access token carries as `client_id`, so that no token passes.
  */
 export const NO_CLIENT_AUDIENCE = 'no-machine-client-registered';
+
+/** An IAM condition that lets a table statement reach only the machine clients' `CLIENT#` items. */
+export const CLIENT_ITEMS_ONLY = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CLIENT_PARTITION_PREFIX}*`] } };
+
+/** What the functions that look up a machine client's account (the pre-token trigger, the Lambda authorizer) may do on the table. */
+export const readsClientItems = (table: dynamodb.ITableV2): ServiceFunctionSpec['table'] => ({ table, sid: 'MachineClientItems', actions: ['dynamodb:GetItem'], conditions: CLIENT_ITEMS_ONLY });
 
 /** The group whose members keep the write scope in their console tokens. */
 export const WRITER_GROUP = DEFAULT_WRITER_GROUP;
@@ -126,7 +132,7 @@ export class Identity extends FlatScope {
       accountRecovery: cognito.AccountRecovery.NONE,
       // The console's users: an administrator sets each one's account (app clients may read it, never write it).
       // Only with the console, so that a stack without it deploys the pool exactly as before.
-      ...(props.consoleClient && { customAttributes: { account: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) } }),
+      ...(props.consoleClient && { customAttributes: { [USER_ACCOUNT_ATTRIBUTE_NAME]: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: true }) } }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     if (props.consoleClient) {
@@ -170,12 +176,7 @@ export class Identity extends FlatScope {
       // Cognito waits 5 s for a trigger and then fails the token request: a longer timeout only bills work nobody awaits.
       timeout: Duration.seconds(PRE_TOKEN_TIMEOUT_SECONDS),
       tracing: false,
-      table: {
-        table: props.table,
-        sid: 'MachineClientItems',
-        actions: ['dynamodb:GetItem'],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CLIENT_PARTITION_PREFIX}*`] } },
-      },
+      table: readsClientItems(props.table),
     });
     userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, preTokenFunction, cognito.LambdaVersion.V3_0);
 
@@ -218,7 +219,7 @@ export class Identity extends FlatScope {
           logoutUrls: [consoleUrl],
         },
         supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
-        readAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true, emailVerified: true }).withCustomAttributes('account'),
+        readAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true, emailVerified: true }).withCustomAttributes(USER_ACCOUNT_ATTRIBUTE_NAME),
         writeAttributes: new cognito.ClientAttributes(),
         accessTokenValidity: Duration.hours(1),
         idTokenValidity: Duration.hours(1),
@@ -256,7 +257,7 @@ export class Identity extends FlatScope {
           sid: 'MachineClientItems',
           actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
           resources: [this.table.tableArn],
-          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${CLIENT_PARTITION_PREFIX}*`] } },
+          conditions: CLIENT_ITEMS_ONLY,
         }),
       );
       this.machineClientWriter = { role, logGroup };

@@ -105,3 +105,29 @@ describe('the layout of functions/', () => {
     expect(cycles).toEqual([]);
   });
 });
+
+// The CDK app runs no function: what it takes from functions/ are names and rules (constants, schemas),
+// never an entry point or the runtime (the logger, which reads its environment when loaded).
+const REPO = path.resolve(import.meta.dirname, '../..');
+
+/** Every file under the repository that `start` reaches through relative imports. */
+function reachableFrom(start: string): string[] {
+  const seen = new Set<string>();
+  const pending = [start];
+  while (pending.length) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    for (const ref of importedFiles) if (ref.fileName.startsWith('.')) pending.push(path.resolve(path.dirname(file), ref.fileName.replace(/\.js$/, '.ts')));
+  }
+  return [...seen].map((file) => path.relative(REPO, file).split(path.sep).join('/')).sort();
+}
+
+describe('the CDK app (infra/app.ts)', () => {
+  it('imports no entry point of functions/ and none of their runtime', () => {
+    const reached = reachableFrom(path.join(REPO, 'infra/app.ts'));
+    expect(reached).toContain('functions/platform/cognito-pool.ts');
+    expect(reached.filter((file) => file.startsWith('functions/entry/') || file === 'functions/platform/logger.ts' || file === 'functions/platform/metrics.ts')).toEqual([]);
+  });
+});

@@ -4,7 +4,8 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { PreTokenGenerationClientCredentialsV3TriggerEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { accountsInTable, createPreTokenGeneration, DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE, type PreTokenGenerationEvent } from '../../functions/entry/pre-token-generation.js';
+import { accountsInTable, createPreTokenGeneration, type PreTokenGenerationEvent } from '../../functions/entry/pre-token-generation.js';
+import { DEFAULT_WRITER_GROUP, USER_ACCOUNT_ATTRIBUTE } from '../../functions/platform/cognito-pool.js';
 import { CLIENT_ACCOUNT_ATTRIBUTE, clientKey } from '../../functions/platform/machine-clients.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 

@@ -34,6 +34,16 @@ const variants: Variant[] = [
   { name: 'with an external issuer and an alarm topic', context: { jwtIssuer: 'https://idp.example.com/', jwtAudience: 'aud', alarmEmail: 'ops@example.com' } },
   { name: 'with the admin console and the Cognito user pool', context: { console: 'true', machineClients: '123' } },
   { name: 'with the admin console and an external issuer', context: { console: 'true', jwtIssuer: 'https://idp.example.com/', jwtAudience: 'aud', consoleClientId: 'spa' } },
+  {
+    name: 'with a custom API domain, its alias record, the execute-api endpoint disabled and the console',
+    context: {
+      apiDomainName: 'api.example.com',
+      apiCertificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/12345678-90ab-cdef-1234-567890abcdef',
+      apiHostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      disableExecuteApiEndpoint: 'true',
+      console: 'true',
+    },
+  },
 ];
 
 describe.each(variants)('cdk-nag AwsSolutions, $name', ({ context }) => {
@@ -58,6 +68,15 @@ describe.each(variants)('cdk-nag AwsSolutions, $name', ({ context }) => {
       pluginReports: { pluginName: string; conclusion: string }[];
     };
     for (const r of report.pluginReports) expect(r.conclusion).not.toBe('failure');
+  }, BUILD_TIMEOUT_MS);
+});
+
+describe('cdk-nag AwsSolutions, with the admin console in a stack whose account and region synth knows', () => {
+  it('reports no violation (its acknowledgements name the CDK asset bucket as the finding does, with the literal account and region)', () => {
+    const app = new App({ context: { console: 'true' }, outdir: tempOutdir(), builtinCloudFormationValidation });
+    new AgentStatusReasonsStack(app, 'AgentStatusReasons', { entry: FIXTURE_ENTRY, env: { account: '111122223333', region: 'eu-west-1' } });
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(report.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
   }, BUILD_TIMEOUT_MS);
 });
 

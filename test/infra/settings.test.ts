@@ -1,6 +1,6 @@
 // Every setting, good and bad, as context (`-c key=value`) and as props: a bad
 // one is refused at synth with its key, its value and its rule.
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { closestKey, DEFAULT_LIMITS, readSettings, SETTING_KEYS, SETTING_RULES, SettingError, type SettingKey, type SettingsInput } from '../../infra/settings.js';
 
@@ -16,6 +16,10 @@ const refusal = (context: Record<string, unknown>, input: SettingsInput = {}): S
 };
 
 const ISSUER = { jwtIssuer: 'https://idp.example.com/', jwtAudience: 'aud' };
+const CERTIFICATE = 'arn:aws:acm:eu-west-1:111122223333:certificate/12345678-90ab-cdef-1234-567890abcdef';
+const DOMAIN = { apiDomainName: 'api.example.com', apiCertificateArn: CERTIFICATE };
+/** Settings read in a stack whose region synth knows (CDK_DEFAULT_REGION or an explicit env). */
+const readInRegion = (region: string, context: Record<string, unknown>) => readSettings(new Stack(new App({ context }), 'S', { env: { region } }));
 
 /** For each key: context values it takes (with what else they need) and ones it refuses. */
 const cases: Record<SettingKey, { good: Record<string, unknown>[]; bad: Record<string, unknown>[] }> = {
@@ -61,6 +65,37 @@ const cases: Record<SettingKey, { good: Record<string, unknown>[]; bad: Record<s
     good: [{ ...ISSUER, console: 'true', consoleClientId: 'spa-client' }],
     bad: [{ ...ISSUER, consoleClientId: 'spa-client' }, { console: 'true', consoleClientId: 'spa-client' }, { ...ISSUER, console: 'true', consoleClientId: 'has space' }],
   },
+  apiDomainName: {
+    good: [DOMAIN, { ...DOMAIN, apiDomainName: 'status-reasons.eu.ops.example.co.uk' }, { ...DOMAIN, apiDomainName: 'x1.io' }],
+    bad: [
+      { apiDomainName: 'api.example.com' },
+      { ...DOMAIN, apiDomainName: 'localhost' },
+      { ...DOMAIN, apiDomainName: 'API.example.com' },
+      { ...DOMAIN, apiDomainName: '*.example.com' },
+      { ...DOMAIN, apiDomainName: 'api.example.com.' },
+      { ...DOMAIN, apiDomainName: '-api.example.com' },
+      { ...DOMAIN, apiDomainName: 'https://api.example.com' },
+      { ...DOMAIN, apiDomainName: '10.0.0.1' },
+      { ...DOMAIN, apiDomainName: `${'a'.repeat(64)}.example.com` },
+    ],
+  },
+  apiCertificateArn: {
+    good: [DOMAIN, { ...DOMAIN, apiCertificateArn: 'arn:aws-cn:acm:cn-north-1:111122223333:certificate/abc-123' }],
+    bad: [
+      { apiCertificateArn: CERTIFICATE },
+      { ...DOMAIN, apiCertificateArn: 'certificate/12345678' },
+      { ...DOMAIN, apiCertificateArn: 'arn:aws:iam::111122223333:server-certificate/api' },
+      { ...DOMAIN, apiCertificateArn: 'arn:aws:acm:eu-west-1:1111:certificate/abc' },
+    ],
+  },
+  apiHostedZoneId: {
+    good: [{ ...DOMAIN, apiHostedZoneId: 'Z0123456789ABCDEFGHIJ' }],
+    bad: [{ ...DOMAIN, apiHostedZoneId: 'z0123' }, { ...DOMAIN, apiHostedZoneId: '/hostedzone/Z0123' }, { ...DOMAIN, apiHostedZoneId: 'example.com' }, { apiHostedZoneId: 'Z0123456789ABCDEFGHIJ' }],
+  },
+  disableExecuteApiEndpoint: {
+    good: [{ ...DOMAIN, disableExecuteApiEndpoint: 'true' }, { ...DOMAIN, disableExecuteApiEndpoint: false }, { disableExecuteApiEndpoint: 'false' }],
+    bad: [{ disableExecuteApiEndpoint: 'true' }, { ...DOMAIN, disableExecuteApiEndpoint: 'yes' }],
+  },
 };
 
 describe('settings', () => {
@@ -98,6 +133,27 @@ describe('settings', () => {
     expect(refusal({ jwtIssuer2: 'x' }).message).toContain('did you mean jwtIssuer?');
     expect(refusal({ frobnicate: '1' }).message).toMatch(/frobnicate is not a setting of this app \(settings: stage, memorySize/);
     expect(closestKey('apiRate')).toBe('apiRateLimit');
+    expect(refusal({ apiDomain: 'api.example.com' }).message).toContain('did you mean apiDomainName?');
+    expect(refusal({ apiCertificate: CERTIFICATE }).message).toContain('did you mean apiCertificateArn?');
+    expect(refusal({ apiHostedZone: 'Z1' }).message).toContain('did you mean apiHostedZoneId?');
+    expect(refusal({ disableExecuteApiEndPoints: 'true' }).message).toContain('did you mean disableExecuteApiEndpoint?');
+  });
+
+  it('takes the custom domain together with its certificate, in the stack\'s partition and region when synth knows it', () => {
+    expect(read({ ...DOMAIN, apiHostedZoneId: 'Z0123456789ABCDEFGHIJ', disableExecuteApiEndpoint: 'true' }).apiDomain).toEqual({
+      domainName: 'api.example.com',
+      certificateArn: CERTIFICATE,
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      disableExecuteApiEndpoint: true,
+    });
+    expect(read({}).apiDomain).toBeUndefined();
+    expect(refusal({ apiDomainName: 'api.example.com' }).message).toMatch(/^apiCertificateArn=null is refused: required with apiDomainName/);
+    expect(refusal({ apiCertificateArn: CERTIFICATE }).message).toMatch(/^apiCertificateArn="arn:aws:acm:.*" is refused: it is only read with apiDomainName/);
+    expect(refusal({ ...DOMAIN, apiDomainName: '*.example.com' }).message).toBe(`apiDomainName="*.example.com" is refused: ${SETTING_RULES.apiDomainName}`);
+    expect(readInRegion('eu-west-1', DOMAIN).apiDomain?.certificateArn).toBe(CERTIFICATE);
+    expect(() => readInRegion('us-east-1', DOMAIN)).toThrow(/^apiCertificateArn="arn:aws:acm:eu-west-1:.*" is refused: the certificate is in aws\/eu-west-1, the stack in aws\/us-east-1/);
+    expect(() => readInRegion('cn-north-1', { ...DOMAIN, apiCertificateArn: 'arn:aws:acm:cn-north-1:111122223333:certificate/abc' })).toThrow(/the certificate is in aws\/cn-north-1, the stack in aws-cn\/cn-north-1/);
+    expect(refusal({ disableExecuteApiEndpoint: 'true' }).message).toMatch(/^disableExecuteApiEndpoint=true is refused: without apiDomainName the API would answer nowhere/);
   });
 
   it('refuses a retired key with what to do instead: nextTokenSecretVersion (the secret is read at run time now)', () => {

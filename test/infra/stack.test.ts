@@ -1,4 +1,6 @@
 // The synthesized CloudFormation of AgentStatusReasonsStack, resource by resource.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -407,6 +409,34 @@ describe('AgentStatusReasonsStack', () => {
       expect(JSON.parse(settings.Format)).toEqual(ACCESS_LOG_FIELDS);
       expect(settings.Format).toContain('$context.requestId');
     });
+
+    it('takes a custom domain from context: its URL and DNS target as outputs; with the execute-api endpoint disabled, ApiUrl and the console\'s /api/* origin are the custom domain', () => {
+      const domain = { apiDomainName: 'api.example.com', apiCertificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abc-123' };
+      const plain = Template.fromStack(buildStack({}, domain).stack);
+      plain.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+      plain.resourceCountIs('AWS::Route53::RecordSet', 0);
+      plain.hasOutput('ApiCustomUrl', { Value: 'https://api.example.com' });
+      plain.hasOutput('ApiDomainTarget', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiDomainName'), 'RegionalDomainName'] } });
+      plain.hasOutput('ApiUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HttpApi'), 'ApiEndpoint'] } });
+
+      const only = Template.fromStack(buildStack({}, { ...domain, apiHostedZoneId: 'Z0123456789ABCDEFGHIJ', disableExecuteApiEndpoint: 'true', console: 'true' }).stack);
+      only.hasResourceProperties('AWS::Route53::RecordSet', { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'api.example.com.', Type: 'A' });
+      only.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
+      only.hasOutput('ApiUrl', { Value: 'https://api.example.com' });
+      only.hasResourceProperties('AWS::CloudFront::Distribution', {
+        DistributionConfig: { Origins: Match.arrayWith([Match.objectLike({ DomainName: 'api.example.com', CustomOriginConfig: Match.objectLike({ OriginProtocolPolicy: 'https-only' }) })]) },
+      });
+      // Without the custom domain nothing of it is made.
+      expect(Object.keys(template.findOutputs('*'))).not.toContain('ApiCustomUrl');
+      template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    }, BUILD_TIMEOUT_MS);
+
+    it('refuses a custom domain without its certificate, and a certificate of another region than the stack\'s', () => {
+      expect(() => buildStack({}, { apiDomainName: 'api.example.com' })).toThrow(/^apiCertificateArn=null is refused: required with apiDomainName/);
+      expect(() => buildStack({ env: { region: 'eu-west-1' } }, { apiDomainName: 'api.example.com', apiCertificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/abc-123' })).toThrow(
+        /the certificate is in aws\/us-east-1, the stack in aws\/eu-west-1/,
+      );
+    });
   });
 
   describe('alarms', () => {
@@ -414,6 +444,18 @@ describe('AgentStatusReasonsStack', () => {
 
     it('has fourteen alarms: errors, throttles, 5xx, table, unknown outcomes, takeovers, stage 429s, full lease lines, change events dead-lettered, and one duration alarm per function (five)', () => {
       expect(alarms()).toHaveLength(14);
+    });
+
+    it('reads as many alarm metrics (what CloudWatch bills) as docs/operations.md prices', () => {
+      // A metric math alarm is billed per metric its expression reads; a plain alarm is one metric.
+      const billed = alarms().reduce((sum, alarm) => {
+        const metrics = alarm.Properties.Metrics as { MetricStat?: unknown }[] | undefined;
+        return sum + (metrics ? metrics.filter((m) => m.MetricStat).length : 1);
+      }, 0);
+      const docs = readFileSync(path.join(PROJECT_ROOT, 'docs', 'operations.md'), 'utf8');
+      const documented = /^\| alarm metrics \(standard resolution\) \| (\d+) \|/m.exec(docs)?.[1];
+      expect(billed).toBe(Number(documented));
+      expect(docs).toContain(`| alarms, per month (× $0.10) | **$${(billed * 0.1).toFixed(2)}** |`);
     });
 
     it("alarms on every function's Errors, summed, at the first one; on Throttles as a sustained share of attempts", () => {

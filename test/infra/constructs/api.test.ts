@@ -3,7 +3,9 @@ import { BUILD_TIMEOUT_MS } from '../helpers.js';
 import { describe, expect, it } from 'vitest';
 import { CONNECT_ROUTES } from '../../../functions/adapters/connect/routes.js';
 import { connectRouteArns } from '../../../infra/constructs/api.js';
-import { withApi } from './support.js';
+import { bareStack, withApi } from './support.js';
+
+const CERTIFICATE = 'arn:aws:acm:eu-west-1:111122223333:certificate/12345678-90ab-cdef-1234-567890abcdef';
 
 describe('Api', { timeout: BUILD_TIMEOUT_MS }, () => {
   it('routes six LivePerson routes through the JWT authorizer and the Connect routes through IAM, to one integration', () => {
@@ -30,5 +32,49 @@ describe('Api', { timeout: BUILD_TIMEOUT_MS }, () => {
     expect(arns.filter((a) => a.includes('/agent-status/1'))).toHaveLength(4);
     expect(arns.filter((a) => a.includes('/agent-status/2'))).toHaveLength(4);
     expect(arns).toHaveLength(8 + 4);
+  });
+
+  describe('custom domain', () => {
+    it('has none unless given: the execute-api URL is the API\'s', () => {
+      const { stack, api } = withApi();
+      const t = Template.fromStack(stack);
+      t.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+      t.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 0);
+      t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false });
+      expect(api.customUrl).toBeUndefined();
+      expect(api.url).toBe(api.api.apiEndpoint);
+    });
+
+    it('maps a regional domain name with the given certificate to the $default stage, and writes no record without a zone', () => {
+      const { stack, api } = withApi(bareStack(), { domainName: 'api.example.com', certificateArn: CERTIFICATE });
+      const t = Template.fromStack(stack);
+      t.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainName: 'api.example.com',
+        DomainNameConfigurations: [{ CertificateArn: CERTIFICATE, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+      });
+      const [domainId] = Object.keys(t.findResources('AWS::ApiGatewayV2::DomainName'));
+      const [stageId] = Object.keys(t.findResources('AWS::ApiGatewayV2::Stage'));
+      const [apiId] = Object.keys(t.findResources('AWS::ApiGatewayV2::Api'));
+      // The stage by name, made before the mapping.
+      t.hasResource('AWS::ApiGatewayV2::ApiMapping', { Properties: { ApiId: { Ref: apiId }, DomainName: { Ref: domainId }, Stage: '$default' }, DependsOn: [stageId] });
+      t.resourceCountIs('AWS::Route53::RecordSet', 0);
+      t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false });
+      expect(api.customUrl).toBe('https://api.example.com');
+      expect(api.url).toBe(api.api.apiEndpoint);
+    });
+
+    it('writes the alias A record into the given zone, and answers only there when the execute-api endpoint is disabled', () => {
+      const { stack, api } = withApi(bareStack(), { domainName: 'api.example.com', certificateArn: CERTIFICATE, hostedZoneId: 'Z0123456789ABCDEFGHIJ', disableExecuteApiEndpoint: true });
+      const t = Template.fromStack(stack);
+      const [domainId] = Object.keys(t.findResources('AWS::ApiGatewayV2::DomainName'));
+      t.hasResourceProperties('AWS::Route53::RecordSet', {
+        HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        Name: 'api.example.com.',
+        Type: 'A',
+        AliasTarget: { DNSName: { 'Fn::GetAtt': [domainId, 'RegionalDomainName'] }, HostedZoneId: { 'Fn::GetAtt': [domainId, 'RegionalHostedZoneId'] } },
+      });
+      t.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: true });
+      expect(api.url).toBe('https://api.example.com');
+    });
   });
 });

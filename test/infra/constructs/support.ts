@@ -2,7 +2,7 @@
 // the table, functions and API the later constructs need as props.
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { Api, jwtAuthorizer } from '../../../infra/constructs/api.js';
+import { Api, jwtAuthorizer, type ApiProps } from '../../../infra/constructs/api.js';
 import { Data } from '../../../infra/constructs/data.js';
 import { Functions } from '../../../infra/constructs/functions.js';
 import { FIXTURE_ENTRY } from '../helpers.js';
@@ -23,9 +23,9 @@ export function withFunctions(stack: Stack = bareStack()) {
   return { stack, table, functions };
 }
 
-export function withApi(stack: Stack = bareStack()) {
+export function withApi(stack: Stack = bareStack(), customDomain?: ApiProps['customDomain']) {
   const built = withFunctions(stack);
-  const api = new Api(stack, 'Api', { handler: built.functions.httpFunction, authorizer: jwtAuthorizer('https://idp.example.com/', ['aud']), rateLimit: 10, burstLimit: 5 });
+  const api = new Api(stack, 'Api', { handler: built.functions.httpFunction, authorizer: jwtAuthorizer('https://idp.example.com/', ['aud']), rateLimit: 10, burstLimit: 5, customDomain });
   return { ...built, api };
 }
 
