@@ -4,7 +4,10 @@
 //    client (p50 ms, read units);
 // 2. creates of 1, 10 and 100 reasons (p50 ms, write units), and what the
 //    history's head adds to them (2 write units per KB of the head, which rides
-//    in the create's transaction; computed from its stored size);
+//    in the create's transaction; computed from its stored size); then what the
+//    history adds, measured: the bench's floor create (the store's requests and
+//    items, nothing else) with its entry against the same create without it,
+//    interleaved on fresh accounts;
 // 3. change events' publish lag, from the entry's `at` (stamped just before the
 //    commit is sent) to the local sink of `npm start`'s poller, under 20
 //    writers each creating on its own account.
@@ -24,6 +27,7 @@ import { localCredentials, startDynamoDbLocal } from '../../infra/local/dynamodb
 import { ensureTable } from '../../infra/local/table.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
 import { describeMachine, machine } from './machine.js';
+import { floorPlan, interleave, runFloor, TRANSACTION_ITEMS } from './creates.js';
 import { instrument, itemBytes, measure, type Sample } from './meter.js';
 import { summarize } from './stats.js';
 
@@ -90,7 +94,17 @@ try {
     const entry = { revision: 1, at: new Date().toISOString(), via: 'liveperson' as const, actor: { sub: 'bench', client_id: 'bench' }, changes: (Array.isArray(reasons) ? reasons : [reasons]).map((r: { id: number }) => ({ id: r.id, op: 'created' as const, reason: r as never })) };
     const head = encodeEntry(partitionKey('bench-account'), entry, randomUUID(), Date.now()).head;
     const headBytes = itemBytes(head);
-    creates[size] = { p50Ms: p50(samples), wcu: meanOf(samples, (s) => s.meter.wcu), rcu: meanOf(samples, (s) => s.meter.rcu), historyHeadBytes: headBytes, historyWcu: 2 * Math.ceil(headBytes / 1024) };
+    // The floor with and without the entry, pairs alternating which goes first.
+    let fresh = 0;
+    const floorAccount = () => `floor-${size}-${fresh++}-${randomUUID().slice(0, 8)}`;
+    const [withEntry, withoutEntry] = await interleave(meter, n, 3, () => {
+      const a = floorPlan(tableName, floorAccount(), size);
+      const b = floorPlan(tableName, floorAccount(), size, TRANSACTION_ITEMS, { history: false });
+      return [() => runFloor(client, a), () => runFloor(client, b)];
+    });
+    const floorSide = (s: Sample[]) => ({ p50Ms: p50(s), p99Ms: round(summarize(s.map((x) => x.ms)).p99), wcu: meanOf(s, (x) => x.meter.wcu), requests: meanOf(s, (x) => x.meter.requests) });
+    const floor = { withHistory: floorSide(withEntry), withoutHistory: floorSide(withoutEntry), pairedP50Ratio: round(summarize(withEntry.map((x, i) => x.ms / withoutEntry[i]!.ms)).p50, 3) };
+    creates[size] = { p50Ms: p50(samples), wcu: meanOf(samples, (s) => s.meter.wcu), rcu: meanOf(samples, (s) => s.meter.rcu), historyHeadBytes: headBytes, historyWcu: 2 * Math.ceil(headBytes / 1024), floor };
     console.log(`create ${size}`, JSON.stringify(creates[size]));
   }
   result.creates = creates;

@@ -104,7 +104,8 @@ const n = (value: number): AttributeValue => ({ N: String(value) });
 const s_ = (value: string): AttributeValue => ({ S: value });
 
 /** `inlineMax`: the store's `transactionItems` (0: the reasons always go by BatchWriteItem before the commit). */
-export function floorPlan(tableName: string, accountId: string, size: number, inlineMax = TRANSACTION_ITEMS): FloorPlan {
+/** `history: false`: the same create without its change-history entry (the head put and #META's bounds of the history), to weigh what the history adds. */
+export function floorPlan(tableName: string, accountId: string, size: number, inlineMax = TRANSACTION_ITEMS, { history: withHistory = true } = {}): FloorPlan {
   const pk = s_(partitionKey(accountId));
   const metaKey = { pk, sk: s_(META_SK) };
   const token = newToken();
@@ -189,8 +190,9 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
           Key: metaKey,
           UpdateExpression:
             'SET revision = :revision, layout = :layout, committedHigh = :high, dirty = :dirty, live = :live, liveBytes = :liveBytes, historyBytes = :zero, ' +
-            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, lowestOrder = :one, holdMs = :zero, nextId = :high, wrote = :wrote, ' +
-            'changesOldest = :revision, changesOldestAt = :now, changesBytes = :changesBytes REMOVE lockToken, lockExpires, lockFrom, lockN, lockKey, lockSince, line.#me',
+            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, lowestOrder = :one, holdMs = :zero, nextId = :high, wrote = :wrote' +
+            (withHistory ? ', changesOldest = :revision, changesOldestAt = :now, changesBytes = :changesBytes' : '') +
+            ' REMOVE lockToken, lockExpires, lockFrom, lockN, lockKey, lockSince, line.#me',
           ExpressionAttributeNames: { '#me': token },
           ConditionExpression: 'lockToken = :token',
           ExpressionAttributeValues: {
@@ -204,29 +206,30 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
             ':one': n(1),
             ':layout': n(2),
             ':wrote': { L: reasons.map((reason) => n(reason.id)) },
-            ':now': n(now),
-            ':changesBytes': n(history.bytes),
+            ...(withHistory && { ':now': n(now), ':changesBytes': n(history.bytes) }),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
       ...bucketUpdates,
       ...(inline ? items.map((Item) => ({ Put: { TableName: tableName, Item } })) : []),
-      {
-        Put: {
-          TableName: tableName,
-          Item: {
-            pk,
-            sk: s_(history.head.sk as string),
-            rev: n(1),
-            at: n(now),
-            token: s_(token),
-            bytes: n(history.bytes),
-            parts: n(0),
-            data: { B: history.head.data as Uint8Array },
+      ...(withHistory ? [
+        {
+          Put: {
+            TableName: tableName,
+            Item: {
+              pk,
+              sk: s_(history.head.sk as string),
+              rev: n(1),
+              at: n(now),
+              token: s_(token),
+              bytes: n(history.bytes),
+              parts: n(0),
+              data: { B: history.head.data as Uint8Array },
+            },
           },
         },
-      },
+      ] : []),
     ],
   });
   return { acquire, read, batches, commit };
@@ -337,7 +340,7 @@ export interface CreateBenchOptions {
  * `warmup + runs` pairs of operations, each pair timed one after the other
  * (alternating which goes first); the warm-up pairs are dropped.
  */
-async function interleave(meter: Meter, runs: number, warmup: number, nextPair: () => [() => Promise<void>, () => Promise<void>]): Promise<[Sample[], Sample[]]> {
+export async function interleave(meter: Meter, runs: number, warmup: number, nextPair: () => [() => Promise<void>, () => Promise<void>]): Promise<[Sample[], Sample[]]> {
   const first: Sample[] = [];
   const second: Sample[] = [];
   for (let i = 0; i < warmup + runs; i++) {

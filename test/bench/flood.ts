@@ -10,13 +10,12 @@
 // Locally the flood, the quiet writer and DynamoDB Local share the machine's
 // cores, which AWS does not (each Lambda has its own, DynamoDB is elsewhere):
 // the ratio here is an upper bound on what the design costs.
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
 import { accounts, benchClient } from './creates.js';
-import type { FloodReport } from './flood-process.js';
+import { FloodTally, type FloodReport } from './open-loop.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface FloodOptions {
@@ -82,31 +81,9 @@ export async function benchFlood(endpoint: string, tableName: string, { rate, pe
     }
   };
 
-  const sides = { one: { sent: 0, statuses: {} as Record<string, number>, seconds: 0 }, spread: { sent: 0, statuses: {} as Record<string, number>, seconds: 0 } };
+  const floods = new FloodTally(['one', 'spread'] as const);
   /** Runs `work` while another process sends `rate` creates a second to a fresh account (or, `spread`, each to its own). */
-  const flooded = async (mode: keyof typeof sides, work: () => Promise<void>) => {
-    const child = fork(FLOOD_PROCESS, [endpoint, tableName, next(), String(rate), mode], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const messages: unknown[] = [];
-    let notify = () => {};
-    child.on('message', (m) => {
-      messages.push(m);
-      notify();
-    });
-    const nextMessage = async () => {
-      while (!messages.length) await new Promise<void>((resolve) => (notify = resolve));
-      return messages.shift();
-    };
-    await nextMessage(); // started
-    // Let the line fill before timing the other account.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await work();
-    child.send('stop');
-    const report = (await nextMessage()) as FloodReport;
-    const side = sides[mode];
-    side.sent += report.sent;
-    side.seconds += report.seconds;
-    for (const [status, n] of Object.entries(report.statuses)) side.statuses[status] = (side.statuses[status] ?? 0) + n;
-  };
+  const flooded = (mode: 'one' | 'spread', work: () => Promise<void>) => floods.during(mode, FLOOD_PROCESS, [endpoint, tableName, next(), String(rate), mode], work);
 
   await quietBlock(warmup);
   await flooded('one', () => quietBlock(warmup));
@@ -123,15 +100,15 @@ export async function benchFlood(endpoint: string, tableName: string, { rate, pe
   const u = summarize(unloaded);
   const l = summarize(loaded);
   const c = summarize(control);
-  const side = ({ sent, statuses, seconds }: (typeof sides)['one']): FloodSide => ({ sent, statuses, appliedPerSecond: (statuses['200'] ?? 0) / Math.max(seconds, 1e-9) });
+  const side = ({ sent, statuses, seconds }: FloodReport): FloodSide => ({ sent, statuses, appliedPerSecond: (statuses['200'] ?? 0) / Math.max(seconds, 1e-9) });
   return {
     rate,
     quietCreates: unloaded.length + loaded.length + control.length,
     unloaded: u,
     loaded: l,
     ratio: l.p50 / u.p50,
-    flood: side(sides.one),
-    control: { loaded: c, ratio: c.p50 / u.p50, flood: side(sides.spread) },
+    flood: side(floods.sides.one),
+    control: { loaded: c, ratio: c.p50 / u.p50, flood: side(floods.sides.spread) },
     quietAllApplied: quietFailed === 0,
   };
 }

@@ -16,7 +16,7 @@
 // its copy, as each Lambda's would after its first. Locally the flood, the quiet
 // client and DynamoDB Local share the machine's cores; DynamoDB's per-partition
 // limits are not emulated.
-import { fork } from 'node:child_process';
+import { FloodTally, type FloodReport } from './open-loop.js';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
@@ -174,30 +174,9 @@ export async function benchReadFlood(endpoint: string, tableName: string, o: Rea
       if (id !== undefined) await handler(httpEvent({ method: 'DELETE', path: `${BASE(quiet)}/${id}` }), lambdaContext());
     }
   };
-  const sides = { one: { sent: 0, statuses: {} as Record<string, number>, seconds: 0 }, spread: { sent: 0, statuses: {} as Record<string, number>, seconds: 0 } };
-  const withFlood = async (mode: keyof typeof sides, work: () => Promise<void>) => {
-    const targets = mode === 'one' ? [flooded] : spread;
-    const child = fork(FLOOD_PROCESS, [endpoint, tableName, JSON.stringify(targets), String(o.floodRate)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const messages: unknown[] = [];
-    let notify = () => {};
-    child.on('message', (m) => {
-      messages.push(m);
-      notify();
-    });
-    const nextMessage = async () => {
-      while (!messages.length) await new Promise<void>((resolve) => (notify = resolve));
-      return messages.shift();
-    };
-    await nextMessage(); // started
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await work();
-    child.send('stop');
-    const report = (await nextMessage()) as { sent: number; statuses: Record<string, number>; seconds: number };
-    const side = sides[mode];
-    side.sent += report.sent;
-    side.seconds += report.seconds;
-    for (const [status, n] of Object.entries(report.statuses)) side.statuses[status] = (side.statuses[status] ?? 0) + n;
-  };
+  const floods = new FloodTally(['one', 'spread'] as const);
+  const withFlood = (mode: 'one' | 'spread', work: () => Promise<void>) =>
+    floods.during(mode, FLOOD_PROCESS, [endpoint, tableName, JSON.stringify(mode === 'one' ? [flooded] : spread), String(o.floodRate)], work);
   try {
     await quietBlock({ list: [], create: [] });
     for (let b = 0; b < o.blocks; b++) {
@@ -211,14 +190,14 @@ export async function benchReadFlood(endpoint: string, tableName: string, o: Rea
   }
   const both = (s: { list: number[]; create: number[] }) => ({ list: summarize(s.list), create: summarize(s.create) });
   const quietFigures = { unloaded: both(samples.unloaded), flooded: both(samples.flooded), control: both(samples.control) };
-  const side = ({ sent, statuses, seconds }: (typeof sides)['one']) => ({ sent, statuses, perSecond: sent / Math.max(seconds, 1e-9) });
+  const side = ({ sent, statuses, seconds }: FloodReport) => ({ sent, statuses, perSecond: sent / Math.max(seconds, 1e-9) });
   return {
     rate: o.floodRate,
     quiet: quietFigures,
     listRatio: quietFigures.flooded.list.p50 / quietFigures.control.list.p50,
     createRatio: quietFigures.flooded.create.p50 / quietFigures.control.create.p50,
-    flood: side(sides.one),
-    control: side(sides.spread),
+    flood: side(floods.sides.one),
+    control: side(floods.sides.spread),
     quietAllAnswered: failed === 0,
   };
 }
