@@ -97,7 +97,8 @@ async function readConsistent(
     if (readAtRevision(meta, live, deleted)) {
       const again = await readMeta(ctx, pk, deadline);
       if (again.revision === meta.revision) {
-        return { revision: meta.revision, reasons: [...live.map((item) => liveReason(meta, item)), ...(deleted ?? []).map(toReason)] };
+        const kept = (deleted ?? []).filter((item) => (item.seq as number) >= meta.historyFloor);
+        return { revision: meta.revision, reasons: [...live.map((item) => liveReason(meta, item)), ...kept.map(toReason)] };
       }
     }
     const wait = backoffDelay(Math.min(attempt, 6), { baseMs: 10, maxMs: 250 });
@@ -130,10 +131,10 @@ export async function readRevision(ctx: StoreContext, accountId: string, deadlin
   return toMeta(out.Item).revision;
 }
 
-/** The deleted reasons still kept (their items). */
+/** The committed deleted reasons' items, those below `historyFloor` (dropped, not yet purged) included: the revision check needs every one `meta` wrote. */
 async function readDeleted(ctx: StoreContext, pk: string, meta: Meta, deadline: number): Promise<Record<string, unknown>[]> {
   const deleted = await queryAll(ctx, pk, { prefix: DELETED_PREFIX }, deadline);
-  return deleted.filter((item) => isCommitted(meta, item.id as number) && (item.seq as number) >= meta.historyFloor);
+  return deleted.filter((item) => isCommitted(meta, item.id as number));
 }
 
 /** One reason by id, deleted or not, with the revision it was read at (a snapshot: `readStart`). */
@@ -219,7 +220,8 @@ export async function readLiveItems(ctx: StoreContext, pk: string, meta: Meta, d
  * Query that saw `#META` at revision r may still see a reason as r-1 left it,
  * or already as r+1 writes it. `#META.wrote` names the reasons its commit wrote
  * (ids; negative: written deleted), each stamped `rev` = r: each must show that
- * stamp (or, deleted, no live item); no item may carry a later stamp; and the
+ * stamp (deleted: no live item, and its deleted item with that stamp when the
+ * read asked for deleted ones); no item may carry a later stamp; and the
  * live ones must number `meta.live` (a reason a later commit deletes, already
  * gone). Commits of one account never overlap (each includes `#META`), so every
  * item a commit before r wrote is visible once r's are.
@@ -237,8 +239,9 @@ export function readAtRevision(meta: Meta, live: Record<string, unknown>[], dele
       if (deletedById.has(id)) return false; // restored at r: its deleted item is gone at r
     } else {
       if (liveById.has(id)) return false; // deleted at r: its live item is gone at r
-      const item = deletedById.get(id);
-      if (item && item.rev !== meta.revision) return false;
+      if (!deleted) continue;
+      // Deleted items read too: the one r wrote is there at r (a commit may drop its own from the history, but only a later one purges it).
+      if (deletedById.get(id)?.rev !== meta.revision) return false;
     }
   }
   return true;

@@ -73,7 +73,7 @@ function line(r: SimulationReport): string {
     `seed ${r.seed}: ${r.operations} operations, ${r.attempts} answers (200 ${pct(a['200'], r.attempts)}, 4xx ${pct(a['4xx'] + a['409'] + a['429'], r.attempts)}, ` +
     `503 ${pct(a['503'], r.attempts)}, 500 ${pct(a['500'], r.attempts)}, of which ${r.crashAnswers} crashes), ${r.dynamoCalls} DynamoDB calls, faults ${JSON.stringify(r.faults)}, ` +
     `${r.unknownWrites} unknown outcomes, ${r.history.entries} history entries, ${r.history.events ?? 'no'} change events, ${r.anomalies.length} anomalies, ${(r.durationMs / 1000).toFixed(1)} s\n` +
-    `  by API ${JSON.stringify(r.apis)}; ${r.listsFromCopy} lists answered from a container's copy; documented model ${r.documented ? JSON.stringify(r.documented) : 'off'}`
+    `  by API ${JSON.stringify(r.apis)}; by kind (sent/applied) ${Object.entries(r.kinds).map(([k, v]) => `${k} ${v!.sent}/${v!.applied}`).join(', ')}; ${r.listsFromCopy} lists answered from a container's copy; documented model ${r.documented ? JSON.stringify(r.documented) : 'off'}`
   );
 }
 

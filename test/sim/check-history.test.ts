@@ -18,7 +18,7 @@ const entry = (revision: number, id: number, text: string): ChangeEntry => ({
 });
 const event = (e: ChangeEntry): PublishedEvent => ({ accountId: 'a', revision: e.revision, detail: { ...e, accountId: 'a' } as unknown as Record<string, unknown>, bytes: 0, publishedAt: 0 });
 const ops = [create(1, 1, 1, 'x'), create(2, 2, 2, 'y'), list];
-const finals = new Map([['a', { revision: 2, items: [{ id: 1, text: 'x', deleted: false }, { id: 2, text: 'y', deleted: false }] }]]);
+const finals = new Map([['a', { revision: 2, items: [{ id: 1, text: 'x', deleted: false, order: 1 }, { id: 2, text: 'y', deleted: false, order: 2 }] }]]);
 const run = (entries: ChangeEntry[], events: PublishedEvent[]) => check(ops, finals, new Map([['a', { entries, events }]]));
 const [one, two] = [entry(1, 1, 'x'), entry(2, 2, 'y')];
 

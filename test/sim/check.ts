@@ -8,6 +8,11 @@
 // nothing of it may ever be seen), or unknown (a 500 and no 200: it landed if
 // anything of it is ever seen).
 //
+// Restores (a replacement with `deleted: false`, sending the reason's own text)
+// and reorders (every live id, in the wanted order) put no new text: a restore
+// is held by the state it leaves (live, with its text), a reorder by the order
+// of every list at its revision and after it (until the next reorder).
+//
 // Requests come through the three APIs, each with its own answer shape; the
 // readers below (`livePersonAnswer`, `connectAnswer`, `invokeAnswer`) put each
 // answer in one form (status class, revision, the reasons it shows) before the
@@ -46,7 +51,7 @@ export interface Operation {
   worker: number;
   /** Which API sent it (default LivePerson). */
   api?: Api;
-  kind: 'create' | 'replace' | 'delete' | 'list' | 'get' | 'changes';
+  kind: 'create' | 'replace' | 'restore' | 'delete' | 'reorder' | 'list' | 'get' | 'changes';
   /** A `changes` read: the revision it asks after. */
   since?: number;
   account: string;
@@ -59,6 +64,10 @@ export interface Operation {
   texts?: string[];
   /** Create items sent with deleted: true. */
   deletedTexts?: string[];
+  /** A restore: the text it sends (the reason's own, as the client last saw it). */
+  restoreText?: string;
+  /** A reorder: the ids it sends, in the wanted order. */
+  ids?: number[];
   attempts: Attempt[];
 }
 
@@ -66,6 +75,8 @@ interface Item {
   id: number;
   text: string;
   deleted: boolean;
+  /** Absent in Connect's answers. */
+  order?: number;
 }
 
 /** An answer that shows reasons at a revision: a list, a get, the final read. */
@@ -77,6 +88,10 @@ interface Observation {
   includeDeleted: boolean;
   /** A get: only this id; `items` empty means 404. */
   onlyId?: number;
+  /** A list in the service's order, with order values (LivePerson's and direct invoke's; not Connect's summaries). */
+  ordered?: boolean;
+  /** When its answer came (the final read: after everything). */
+  ended: number;
 }
 
 /** One effect on one reason, at a revision (undefined: an unknown write's, revision not known). */
@@ -85,12 +100,38 @@ interface Effect {
   text?: string;
   deleted?: boolean;
   create?: boolean;
+  /** An unknown write that may have landed at some revision whatever is seen (a restore; a delete of a reason that restores may have brought back). */
+  maybe?: boolean;
   op: Operation;
 }
 
-const isWrite = (op: Operation) => op.kind === 'create' || op.kind === 'replace' || op.kind === 'delete';
+export const isWrite = (op: Operation) => op.kind === 'create' || op.kind === 'replace' || op.kind === 'restore' || op.kind === 'delete' || op.kind === 'reorder';
 const label = (op: Operation) => `${op.api && op.api !== 'liveperson' ? `${op.api} ` : ''}${op.kind} #${op.index} (worker ${op.worker}${op.key ? `, key ${op.key}` : ''})`;
 const asItems = (body: unknown): Item[] => (Array.isArray(body) ? body : body ? [body] : []) as Item[];
+
+/** Whether `part` is `whole` with some elements left out, the rest in the same order. */
+const within = <T>(part: readonly T[], whole: readonly T[]) => {
+  let at = 0;
+  for (const x of part) {
+    while (at < whole.length && whole[at] !== x) at++;
+    if (at++ >= whole.length) return false;
+  }
+  return true;
+};
+const sameList = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((x, k) => x === b[k]);
+const brief = (ids: readonly number[]) => `[${ids.slice(0, 12).join(', ')}${ids.length > 12 ? `, … (${ids.length})` : ''}]`;
+
+/**
+ * A repeat's answer is the first one; a reorder's repeat answers the first
+ * answer's order and values with the reasons as they are now, one deleted since
+ * left out (docs/liveperson-api.md).
+ */
+function repeatHolds(op: Operation, first: Attempt, other: Attempt): boolean {
+  if (other.revision !== first.revision) return false;
+  if (op.kind !== 'reorder') return JSON.stringify(other.body) === JSON.stringify(first.body);
+  const placed = (answer: Attempt) => asItems(answer.body).map((item) => `${item.id}@${item.order}`);
+  return within(placed(other), placed(first));
+}
 
 export function check(history: Operation[], finals: Map<string, { revision: number; items: Item[] }>, histories?: Map<string, AccountHistory>): string[] {
   const anomalies: string[] = [];
@@ -116,7 +157,7 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
       const first = oks[0]!;
       acked.set(op, first);
       for (const other of oks.slice(1)) {
-        if (other.revision !== first.revision || JSON.stringify(other.body) !== JSON.stringify(first.body)) {
+        if (!repeatHolds(op, first, other)) {
           note(`${label(op)}: a repeat answered ${other.revision} ${JSON.stringify(other.body)?.slice(0, 120)}, not the first answer ${first.revision} ${JSON.stringify(first.body)?.slice(0, 120)}`);
         }
       }
@@ -143,11 +184,18 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
     if (op.kind !== 'list' && op.kind !== 'get') continue;
     for (const attempt of op.attempts) {
       if (attempt.revision === undefined) continue;
-      if (attempt.status === 200) observations.push({ op: label(op), revision: attempt.revision, items: asItems(attempt.body), includeDeleted: op.includeDeleted ?? false, ...(op.kind === 'get' && { onlyId: op.targetId }) });
-      else if (attempt.status === 404 && op.kind === 'get') observations.push({ op: label(op), revision: attempt.revision, items: [], includeDeleted: op.includeDeleted ?? false, onlyId: op.targetId });
+      const seen = { op: label(op), revision: attempt.revision, includeDeleted: op.includeDeleted ?? false, ended: attempt.ended };
+      if (attempt.status === 200) observations.push({ ...seen, items: asItems(attempt.body), ...(op.kind === 'get' ? { onlyId: op.targetId } : { ordered: op.api !== 'connect' }) });
+      else if (attempt.status === 404 && op.kind === 'get') observations.push({ ...seen, items: [], onlyId: op.targetId });
     }
   }
-  observations.push({ op: 'the final read', revision: final.revision, items: final.items, includeDeleted: true });
+  // A reorder's fresh answer is the list at its revision (a repeat's shows the reasons as they are now).
+  for (const [op, answer] of acked) {
+    if (op.kind === 'reorder' && answer === op.attempts[0] && answer.revision !== undefined) {
+      observations.push({ op: `the answer of ${label(op)}`, revision: answer.revision, items: asItems(answer.body), includeDeleted: false, ordered: true, ended: answer.ended });
+    }
+  }
+  observations.push({ op: 'the final read', revision: final.revision, items: final.items, includeDeleted: true, ordered: true, ended: Infinity });
 
   // Which request wrote a text. A text is its request's own, except that a client
   // now and then sends one of its earlier texts again in capitals (a duplicate, to
@@ -196,35 +244,40 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
     }
     idsOfCreate.set(op, ids);
   }
+  // Reasons a restore (answered 200 or of unknown outcome) may have brought back: an unknown delete of one may have landed unseen.
+  const restorable = new Set(ops.filter((op) => op.kind === 'restore' && (acked.has(op) || unknown.has(op))).map((op) => op.targetId));
+  const effectOf = (op: Operation): Omit<Effect, 'revision' | 'op'> =>
+    op.kind === 'replace' ? { text: op.texts![0] } : op.kind === 'restore' ? { text: op.restoreText, deleted: false } : { deleted: true };
   for (const op of ops) {
-    if ((op.kind !== 'replace' && op.kind !== 'delete') || op.targetId === undefined) continue;
+    if ((op.kind !== 'replace' && op.kind !== 'restore' && op.kind !== 'delete') || op.targetId === undefined) continue;
     const answer = acked.get(op);
-    if (answer) add(op.targetId, { revision: answer.revision, ...(op.kind === 'replace' ? { text: op.texts![0] } : { deleted: true }), op });
-    else if (unknown.has(op)) add(op.targetId, { revision: undefined, ...(op.kind === 'replace' ? { text: op.texts![0] } : { deleted: true }), op });
+    if (answer) add(op.targetId, { revision: answer.revision, ...effectOf(op), op });
+    else if (unknown.has(op)) add(op.targetId, { revision: undefined, ...effectOf(op), op, maybe: op.kind === 'restore' || restorable.has(op.targetId) });
   }
 
   // Unknown writes that landed: a create or replace whose text was seen; a delete
-  // that alone explains a reason seen deleted.
+  // or a restore that alone explains whether a reason is deleted in the end.
   const landed = new Set<Operation>();
-  for (const op of unknown) if (op.kind !== 'delete' && (op.texts ?? []).some((t) => seenTexts.has(t) && writerOf(t) === op)) landed.add(op);
+  for (const op of unknown) if ((op.kind === 'create' || op.kind === 'replace') && (op.texts ?? []).some((t) => seenTexts.has(t) && writerOf(t) === op)) landed.add(op);
   const finalById = new Map(final.items.map((item) => [item.id, item]));
   for (const [id, list] of effects) {
     const item = finalById.get(id);
-    if (!item?.deleted) {
-      for (const e of list) if (e.deleted && e.revision !== undefined && !e.create) note(`reason ${id}: ${label(e.op)} deleted it (revision ${e.revision}), but the final read shows it not deleted`);
-      continue;
-    }
-    const explained = list.some((e) => e.deleted && (e.revision !== undefined || (e.create && landed.has(e.op))));
-    if (explained) continue;
-    const deleters = list.filter((e) => e.deleted && e.revision === undefined && e.op.kind === 'delete');
-    if (!deleters.length) note(`reason ${id} is deleted, and no write that was answered 200 or may have landed deleted it`);
-    else landed.add(deleters[0]!.op);
+    if (!item) continue;
+    // Deleted or not as the last write answered 200 left it (or the unknown create that made it).
+    const known = list.filter((e) => e.revision !== undefined && e.deleted !== undefined).sort((a, b) => a.revision! - b.revision!);
+    const last = known[known.length - 1] ?? list.find((e) => e.create && landed.has(e.op));
+    if (item.deleted === (last?.deleted ?? false)) continue;
+    const explaining = list.filter((e) => e.revision === undefined && !e.create && e.deleted === item.deleted);
+    if (explaining.length) landed.add(explaining[0]!.op);
+    else if (item.deleted) note(`reason ${id} is deleted, and no write that was answered 200 or may have landed deleted it`);
+    else note(`reason ${id}: ${label(last!.op)} deleted it (revision ${last!.revision ?? 'unknown'}), but the final read shows it not deleted, and no restore answered 200 or of unknown outcome came after`);
   }
 
-  // The final revision: every acknowledged write and every unknown write that landed, once.
+  // The final revision: every acknowledged write and every unknown write that landed, once; and any of those that may have landed unseen.
+  const unseen = [...unknown].filter((op) => !landed.has(op) && (op.kind === 'restore' || op.kind === 'reorder' || (op.kind === 'delete' && restorable.has(op.targetId)))).length;
   const expected = acked.size + landed.size;
-  if (final.revision !== expected) {
-    note(`the final revision is ${final.revision}, but ${acked.size} writes were answered 200 and ${landed.size} unknown ones are seen to have landed (${expected})`);
+  if (final.revision < expected || final.revision > expected + unseen) {
+    note(`the final revision is ${final.revision}, but ${acked.size} writes were answered 200 and ${landed.size} unknown ones are seen to have landed (${expected})${unseen ? `, and ${unseen} more may have landed unseen` : ''}`);
   }
 
   // ------------------------------------------------------ final state
@@ -269,8 +322,50 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
       }
     }
   }
-  if (changeHistory) checkHistory(changeHistory, { acked, refused, sendersOf, refusedOps, observations, final, changeReads: ops.filter((op) => op.kind === 'changes'), note });
+  checkOrder(acked, unknown, observations, note);
+  if (changeHistory) checkHistory(changeHistory, { acked, unknown, refused, sendersOf, refusedOps, observations, final, effects, landed, changeReads: ops.filter((op) => op.kind === 'changes'), note });
   return anomalies;
+}
+
+/**
+ * Reorders (SPEC §1): an acknowledged one answers the ids in the order it sent
+ * (a repeat: those not deleted since), with order values that rise along them;
+ * every list at its revision shows the live reasons in exactly that order, and
+ * every later list shows them (those still live) in that order among themselves
+ * until another reorder may have landed (no other write moves a reason: the
+ * simulation's replaces and restores send no order). A refused one changes no
+ * order, which the same rule holds: the lists after it keep the order of the
+ * last reorder answered 200.
+ */
+function checkOrder(acked: Map<Operation, Attempt>, unknown: Set<Operation>, observations: Observation[], note: (message: string) => void): void {
+  const reorders = [...acked]
+    .filter(([op, answer]) => op.kind === 'reorder' && answer.revision !== undefined)
+    .map(([op, answer]) => ({ op, answer, revision: answer.revision!, started: op.attempts[0]!.started }))
+    .sort((a, b) => a.revision - b.revision);
+  for (const { op, answer } of reorders) {
+    const items = asItems(answer.body);
+    const ids = items.map((item) => item.id);
+    if (answer === op.attempts[0] ? !sameList(ids, op.ids!) : !within(ids, op.ids!)) note(`${label(op)} sent the order ${brief(op.ids!)} but answered ${brief(ids)}`);
+    const falls = items.findIndex((item, k) => k > 0 && !(items[k - 1]!.order! < item.order! || (items[k - 1]!.order === item.order && items[k - 1]!.id < item.id)));
+    if (falls > 0) note(`${label(op)} answered order values that do not rise along its list: reason ${items[falls - 1]!.id} at ${items[falls - 1]!.order}, then ${items[falls]!.id} at ${items[falls]!.order}`);
+  }
+  // An unknown reorder lands within its attempts (no write lands after its answer).
+  const unknownReorders = [...unknown].filter((op) => op.kind === 'reorder' && op.attempts.length);
+  for (const o of observations) {
+    if (!o.ordered) continue;
+    const last = reorders.filter((r) => r.revision <= o.revision).pop();
+    if (!last) continue;
+    const live = o.items.filter((item) => !item.deleted).map((item) => item.id);
+    if (o.revision === last.revision) {
+      if (!sameList(live, last.op.ids!)) note(`${o.op} at revision ${o.revision}, the revision of ${label(last.op)}, shows ${brief(live)}, not the order it sent ${brief(last.op.ids!)}`);
+      continue;
+    }
+    if (unknownReorders.some((u) => u.attempts[0]!.started < o.ended && u.attempts[u.attempts.length - 1]!.ended > last.started)) continue;
+    const place = new Map(last.op.ids!.map((id, k) => [id, k]));
+    const kept = live.filter((id) => place.has(id));
+    const out = kept.findIndex((id, k) => k > 0 && place.get(kept[k - 1]!)! > place.get(id)!);
+    if (out > 0) note(`${o.op} at revision ${o.revision} shows reason ${kept[out - 1]} before ${kept[out]}, against the order ${label(last.op)} set at revision ${last.revision}, the last reorder before it`);
+  }
 }
 
 /**
@@ -285,11 +380,14 @@ function checkHistory(
   changeHistory: AccountHistory,
   context: {
     acked: Map<Operation, Attempt>;
+    unknown: Set<Operation>;
     refused: Operation[];
     sendersOf: Map<string, Operation[]>;
     refusedOps: Set<Operation>;
     observations: Observation[];
     final: { revision: number; items: Item[] };
+    effects: Map<number, Effect[]>;
+    landed: Set<Operation>;
     changeReads: Operation[];
     note: (message: string) => void;
   },
@@ -318,11 +416,32 @@ function checkHistory(
       const created = asItems(answer.body).map((item) => item.id);
       const texts = asItems(answer.body).map((item) => item.text);
       if (JSON.stringify(ids) !== JSON.stringify(created) || JSON.stringify(entry.changes.map((c) => c.reason.text)) !== JSON.stringify(texts) || entry.changes.some((c) => c.op !== 'created')) note(`${label(op)} created ${created.join(', ')} at revision ${answer.revision}, but its entry has ${entry.changes.map((c) => `${c.op} ${c.id}`).join(', ')}`);
-    } else if (op.kind === 'replace' || op.kind === 'delete') {
+    } else if (op.kind === 'reorder') {
+      // Only `reordered` changes, of ids it sent, each to the value its answer shows.
+      const orderOf = new Map(asItems(answer.body).map((item) => [item.id, item.order]));
+      const right = entry.changes.every((c) => c.op === 'reordered' && op.ids!.includes(c.id) && (!orderOf.has(c.id) || orderOf.get(c.id) === c.reason.order));
+      if (!right) note(`${label(op)} answered revision ${answer.revision}, but its entry has ${JSON.stringify(entry.changes.slice(0, 5).map((c) => ({ id: c.id, op: c.op, order: c.reason.order })))}`);
+    } else {
       const change = entry.changes[0];
-      const right = entry.changes.length === 1 && change!.id === op.targetId && (op.kind === 'delete' ? change!.op === 'deleted' && change!.reason.deleted : change!.reason.text === op.texts![0]);
-      if (!right) note(`${label(op)} of reason ${op.targetId} answered revision ${answer.revision}, but its entry has ${JSON.stringify(entry.changes.map((c) => ({ id: c.id, op: c.op, text: c.reason.text })))}`);
+      let right = entry.changes.length === 1 && writes(op, change!);
+      if (right && op.kind === 'restore') {
+        // `restored` exactly when the reason was deleted before it.
+        const before = stateAt(context.effects.get(op.targetId!) ?? [], answer.revision - 1, context.landed);
+        if (before !== 'unsure' && before.sure && before.exists) right = (change!.op === 'restored') === before.deleted;
+        right &&= (change!.op === 'restored') === (change!.before?.deleted === true);
+      }
+      if (!right) note(`${label(op)} of reason ${op.targetId} answered revision ${answer.revision}, but its entry has ${JSON.stringify(entry.changes.map((c) => ({ id: c.id, op: c.op, text: c.reason.text, deleted: c.reason.deleted })))}`);
     }
+  }
+
+  // Every other entry is the one of a write whose outcome is unknown (each such write has one at most).
+  const ackedRevisions = new Set([...acked.values()].map((answer) => answer.revision));
+  const unclaimed = new Set(context.unknown);
+  for (const entry of entries) {
+    if (ackedRevisions.has(entry.revision)) continue;
+    const writer = [...unclaimed].find((op) => entryOf(op, entry));
+    if (writer) unclaimed.delete(writer);
+    else note(`the history's entry of revision ${entry.revision} (${JSON.stringify(entry.changes.slice(0, 3).map((c) => ({ id: c.id, op: c.op, text: c.reason.text })))}) is no write's that was answered 200, nor one a write of unknown outcome could have made`);
   }
 
   // No entry of a refused write: none of the texts only it sent.
@@ -334,23 +453,23 @@ function checkHistory(
     }
   }
 
-  // Every list at revision r, with the entries after r applied, is the final list.
-  const view = (items: Iterable<Item>, includeDeleted: boolean) =>
+  // Every list at revision r, with the entries after r applied, is the final list (its order values too, where the list shows them).
+  const view = (items: Iterable<Item>, includeDeleted: boolean, ordered: boolean) =>
     JSON.stringify(
       [...items]
         .filter((i) => includeDeleted || !i.deleted)
-        .map((i) => [i.id, i.text, i.deleted ?? false])
+        .map((i) => [i.id, i.text, i.deleted ?? false, ...(ordered ? [i.order] : [])])
         .sort((a, b) => (a[0] as number) - (b[0] as number)),
     );
-  const finalView = (includeDeleted: boolean) => view(final.items, includeDeleted);
   for (const o of observations) {
     if (o.onlyId !== undefined || o.revision > final.revision) continue;
-    const byId = new Map(o.items.map((i) => [i.id, { id: i.id, text: i.text, deleted: i.deleted ?? false }]));
+    const ordered = o.ordered ?? false;
+    const byId = new Map(o.items.map((i) => [i.id, { id: i.id, text: i.text, deleted: i.deleted ?? false, order: i.order }]));
     for (const entry of entries) {
       if (entry.revision <= o.revision) continue;
-      for (const change of entry.changes) byId.set(change.id, { id: change.id, text: change.reason.text, deleted: change.reason.deleted });
+      for (const change of entry.changes) byId.set(change.id, { id: change.id, text: change.reason.text, deleted: change.reason.deleted, order: change.reason.order });
     }
-    if (view(byId.values(), o.includeDeleted) !== finalView(o.includeDeleted)) {
+    if (view(byId.values(), o.includeDeleted, ordered) !== view(final.items, o.includeDeleted, ordered)) {
       note(`${o.op} at revision ${o.revision} with the entries after it applied is not the final list (revision ${final.revision})`);
     }
   }
@@ -382,6 +501,22 @@ function checkHistory(
   if (JSON.stringify(firsts) !== JSON.stringify(revisions)) note(`change events were first published for revisions ${firsts.join(',')}, not once each in order ${revisions.join(',')}`);
 }
 
+/** Whether `change` is what the replace, restore or delete `op` writes. */
+function writes(op: Operation, change: ChangeEntry['changes'][number]): boolean {
+  if (change.id !== op.targetId) return false;
+  if (op.kind === 'delete') return change.op === 'deleted' && change.reason.deleted;
+  if (op.kind === 'restore') return (change.op === 'restored' || change.op === 'updated') && !change.reason.deleted && change.reason.text === op.restoreText;
+  return op.kind === 'replace' && change.op === 'updated' && change.reason.text === op.texts![0];
+}
+
+/** Whether `entry` could be the one of `op`, a write of unknown outcome. */
+function entryOf(op: Operation, entry: ChangeEntry): boolean {
+  const { changes } = entry;
+  if (op.kind === 'create') return changes.every((c) => c.op === 'created') && sameList(changes.map((c) => c.reason.text), op.texts ?? []);
+  if (op.kind === 'reorder') return changes.every((c) => c.op === 'reordered' && op.ids!.includes(c.id));
+  return changes.length === 1 && writes(op, changes[0]!);
+}
+
 /**
  * A reason as it was at `revision`, from the writes that touched it. Effects of
  * unknown writes (no revision) that landed make the answer less sure; `unsure`
@@ -402,9 +537,9 @@ function stateAt(list: Effect[], revision: number, landed: Set<Operation>): { ex
   for (const e of known) {
     if (e.revision! > revision || e === created) continue;
     if (e.text !== undefined) text = e.text;
-    if (e.deleted) deleted = true;
+    if (e.deleted !== undefined) deleted = e.deleted;
   }
-  const sure = !vague.some((e) => !e.create);
+  const sure = !vague.some((e) => !e.create) && !list.some((e) => e.maybe);
   return { exists: true, text, deleted, sure };
 }
 

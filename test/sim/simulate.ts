@@ -1,7 +1,7 @@
 // The fault-injection simulation (SPEC §4): concurrent clients on a few shared
-// accounts send creates, replaces, deletes, lists and gets through all three
-// APIs: LivePerson requests (creates of 1–60 reasons, with and without If-Match
-// and idempotency keys) to the real handler; Connect requests from the official
+// accounts send creates, replaces, restores, deletes, reorders, lists, gets and
+// change reads through all three APIs: LivePerson requests (creates of 1–60
+// reasons, with and without If-Match and idempotency keys) to the real handler; Connect requests from the official
 // SDK client (SigV4-signed, through the local API Gateway stand-in, the SDK's own
 // retries with one `amz-sdk-invocation-id`); direct invokes (`idempotencyKey`).
 // Each client runs in its own "container" (its own store and DynamoDB client),
@@ -39,7 +39,7 @@ import { LocalEventSink, startChangeStream, type ChangeStream } from '../../infr
 import { DocumentedDynamo, type DocumentedTally } from '../support/documented-dynamo.js';
 import { faultyClient, type Fault, type FaultKind, type FaultLayer } from '../support/fault-layer.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
-import { check, connectAnswer, invokeAnswer, livePersonAnswer, type AccountHistory, type Api, type Attempt, type Operation } from './check.js';
+import { check, connectAnswer, invokeAnswer, isWrite, livePersonAnswer, type AccountHistory, type Api, type Attempt, type Operation } from './check.js';
 import { hash, Random, unit } from './random.js';
 
 export interface FaultRates {
@@ -106,6 +106,8 @@ export interface SimulationReport {
   documented: DocumentedTally | undefined;
   /** Operations by API. */
   apis: Record<Api, number>;
+  /** Operations by kind: how many were sent, and (writes) how many were answered 200 at least once. */
+  kinds: Partial<Record<Operation['kind'], { sent: number; applied: number }>>;
   dynamoCalls: number;
   /** Answers that were 500 because the container crashed (API Gateway's or Lambda's, not the service's). */
   crashAnswers: number;
@@ -318,11 +320,12 @@ async function send(box: Container, options: SimulationOptions, op: Operation, a
   box.spot.op = op.index;
   box.spot.attempt = attempt;
   box.spot.call = 0;
-  const path = op.kind === 'changes' ? `${BASE(op.account)}/changes` : op.targetId !== undefined ? `${BASE(op.account)}/${op.targetId}` : BASE(op.account);
+  const path =
+    op.kind === 'changes' || op.kind === 'reorder' ? `${BASE(op.account)}/${op.kind}` : op.targetId !== undefined ? `${BASE(op.account)}/${op.targetId}` : BASE(op.account);
   const headers: Record<string, string> = {};
   if (op.key) headers['idempotency-key'] = op.key;
   if (op.ifMatch !== undefined) headers['if-match'] = String(op.ifMatch);
-  const method = { create: 'POST', replace: 'PUT', delete: 'DELETE', list: 'GET', get: 'GET', changes: 'GET' }[op.kind];
+  const method = { create: 'POST', replace: 'PUT', restore: 'PUT', delete: 'DELETE', reorder: 'POST', list: 'GET', get: 'GET', changes: 'GET' }[op.kind];
   const query: Record<string, string> | undefined = op.kind === 'changes' ? { since: String(op.since ?? 0) } : op.includeDeleted ? { include_deleted: 'true' } : undefined;
   const started = Date.now();
   let result: HttpResult;
@@ -345,8 +348,10 @@ async function sendInvoke(box: Container, options: SimulationOptions, op: Operat
   const payload =
     op.kind === 'create'
       ? { action: 'createStatusReasons', accountId: op.account, items: Array.isArray(op.body) ? op.body : [op.body], ...write }
-      : op.kind === 'replace'
+      : op.kind === 'replace' || op.kind === 'restore'
         ? { action: 'replaceStatusReason', accountId: op.account, id: op.targetId, item: op.body, ...write }
+        : op.kind === 'reorder'
+          ? { action: 'reorderStatusReasons', accountId: op.account, ids: op.ids, ...write }
         : op.kind === 'delete'
           ? { action: 'deleteStatusReason', accountId: op.account, id: op.targetId, ...write }
           : op.kind === 'get'
@@ -394,24 +399,62 @@ function traceAnswer(options: SimulationOptions, op: Operation, attempt: number,
   });
 }
 
+/** A list's ids rearranged as a console would: one moved, two swapped, a run reversed, all shuffled, or none moved. */
+function rearranged(random: Random, live: readonly number[]): number[] {
+  const ids = [...live];
+  if (ids.length < 2) return ids;
+  const r = random.next();
+  const at = () => random.int(0, ids.length - 1);
+  if (r < 0.4) {
+    const [moved] = ids.splice(at(), 1);
+    ids.splice(random.int(0, ids.length), 0, moved!);
+  } else if (r < 0.6) {
+    const [x, y] = [at(), at()];
+    [ids[x], ids[y]] = [ids[y]!, ids[x]!];
+  } else if (r < 0.8) {
+    const [x, y] = [at(), at()].sort((p, q) => p - q);
+    ids.splice(x!, y! - x! + 1, ...ids.slice(x!, y! + 1).reverse());
+  } else if (r < 0.9) {
+    for (let k = ids.length - 1; k > 0; k--) {
+      const j = random.int(0, k);
+      [ids[k], ids[j]] = [ids[j]!, ids[k]!];
+    }
+  }
+  return ids;
+}
+
 /** One client: its operations, one at a time, each through one of the APIs; a keyed write is resent with its key after a 500 or a lost answer. */
 async function client(options: SimulationOptions, worker: number, count: number, accounts: string[], history: Operation[], box: Container): Promise<void> {
   const random = new Random(hash(options.seed, worker, 7));
   const known = new Map<string, number[]>(accounts.map((a) => [a, []]));
   const lastRevision = new Map<string, number>();
+  // What this client last saw of each reason (its text, whether deleted), and the account's latest list it received: restores and reorders are made of them.
+  const seen = new Map<string, Map<number, { text: string; deleted: boolean }>>(accounts.map((a) => [a, new Map()]));
+  const lastList = new Map<string, { revision: number; live: number[] }>();
+  let justListed: string | undefined;
   const myTexts: string[] = [];
   const connectShare = options.connectShare ?? DEFAULT_SHARES.connect;
   const invokeShare = options.invokeShare ?? DEFAULT_SHARES.invoke;
   for (let i = 0; i < count; i++) {
     const index = worker * 1_000_000 + i;
-    const account = random.pick(accounts);
+    // Now and then a reorder right after the list it rearranges, as a console's drag and drop follows its list; otherwise the client's latest list may be old.
+    const afterList = justListed !== undefined && random.chance(0.4);
+    const account = afterList ? justListed! : random.pick(accounts);
+    justListed = undefined;
     const ids = known.get(account)!;
     const r = random.next();
-    const kind: Operation['kind'] = r < 0.35 || ids.length === 0 ? 'create' : r < 0.55 ? 'replace' : r < 0.7 ? 'delete' : r < 0.92 ? 'list' : r < 0.96 ? 'get' : 'changes';
+    const reasons = seen.get(account)!;
+    let kind: Operation['kind'] = afterList
+      ? 'reorder'
+      : r < 0.33 || ids.length === 0 ? 'create' : r < 0.5 ? 'replace' : r < 0.62 ? 'delete' : r < 0.68 ? 'restore' : r < 0.74 ? 'reorder' : r < 0.92 ? 'list' : r < 0.96 ? 'get' : 'changes';
+    // A restore needs a reason whose text the client saw; a reorder, a list it received.
+    if (kind === 'restore' && reasons.size === 0) kind = 'replace';
+    if (kind === 'reorder' && !lastList.has(account)) kind = 'list';
     const a = random.next();
-    // Connect has no delete: a delete goes by direct invoke instead.
+    // Connect has no delete, restore or reorder: they go by direct invoke or LivePerson instead.
     let api: Api = a < connectShare ? 'connect' : a < connectShare + invokeShare ? 'invoke' : 'liveperson';
-    if (api === 'connect' && kind === 'delete') api = 'invoke';
+    if (api === 'connect' && (kind === 'delete' || kind === 'restore')) api = 'invoke';
+    if (api === 'connect' && kind === 'reorder') api = 'liveperson';
     // Nor a change history: GET base/changes instead.
     if (api === 'connect' && kind === 'changes') api = 'liveperson';
     const op: Operation = { index, worker, api, kind, account, attempts: [] };
@@ -445,6 +488,19 @@ async function client(options: SimulationOptions, worker: number, count: number,
       }
       // Connect's Describe shows no deleted status.
       if (kind === 'get') op.includeDeleted = api !== 'connect' && random.chance(0.5);
+    } else if (kind === 'restore') {
+      // Mostly a reason the client saw deleted, with the text it saw: live again unless a live reason took the text meanwhile (then a 400).
+      const deleted = [...reasons].filter(([, reason]) => reason.deleted);
+      const [id, reason] = deleted.length && random.chance(0.8) ? random.pick(deleted) : random.pick([...reasons]);
+      op.targetId = id;
+      op.restoreText = reason.text;
+      op.body = { text: reason.text, state: random.pick(STATES), deleted: false };
+    } else if (kind === 'reorder') {
+      // The live ids of the client's latest list, rearranged: a list others have changed since is refused (400, or 409 with If-Match).
+      const list = lastList.get(account)!;
+      op.ids = rearranged(random, list.live);
+      op.body = { ids: op.ids };
+      if (random.chance(0.3)) op.ifMatch = list.revision;
     } else if (kind === 'changes') {
       // What a desktop asks: what changed since the revision it last saw.
       op.since = lastRevision.get(account) ?? 0;
@@ -452,9 +508,9 @@ async function client(options: SimulationOptions, worker: number, count: number,
       op.includeDeleted = api !== 'connect' && random.chance(0.7);
     }
     // Connect's writes are keyed by the SDK's invocation id (set when sent) and carry no If-Match.
-    if ((kind === 'create' || kind === 'replace' || kind === 'delete') && api !== 'connect') {
+    if (isWrite(op) && api !== 'connect') {
       if (random.chance(options.keyed)) op.key = `k-${options.seed}-${worker}-${i}`;
-      if (random.chance(0.2) && lastRevision.has(account)) op.ifMatch = lastRevision.get(account)!;
+      if (op.ifMatch === undefined && random.chance(0.2) && lastRevision.has(account)) op.ifMatch = lastRevision.get(account)!;
     }
     history.push(op);
 
@@ -467,7 +523,7 @@ async function client(options: SimulationOptions, worker: number, count: number,
         op.attempts.push(answer);
         options.onAnswer?.(op, answer);
         traceAnswer(options, op, attempt, answer);
-        const write = kind === 'create' || kind === 'replace' || kind === 'delete';
+        const write = isWrite(op);
         const stillRunning = answer.status === 409 && op.key !== undefined && /still running|InProgress/.test(answer.body?.message ?? '');
         const resend = answer.clientLost || answer.status === 500 || stillRunning;
         if (!resend || (write && !op.key)) break;
@@ -478,9 +534,15 @@ async function client(options: SimulationOptions, worker: number, count: number,
       if (answer.revision !== undefined) lastRevision.set(account, Math.max(lastRevision.get(account) ?? 0, answer.revision));
       if (answer.status !== 200) continue;
       const bodies = Array.isArray(answer.body) ? answer.body : answer.body ? [answer.body] : [];
-      for (const reason of bodies as { id: number; text: string }[]) {
+      for (const reason of bodies as { id: number; text: string; deleted?: boolean }[]) {
         if (typeof reason?.id === 'number' && !ids.includes(reason.id)) ids.push(reason.id);
         if (kind === 'create' && typeof reason?.text === 'string') myTexts.push(reason.text);
+        if (typeof reason?.id === 'number' && typeof reason.text === 'string') reasons.set(reason.id, { text: reason.text, deleted: reason.deleted === true });
+      }
+      // A list (or a reorder's answer: the list after it) in the service's order; Connect's summaries carry no order.
+      if ((kind === 'list' || kind === 'reorder') && api !== 'connect' && answer.revision !== undefined && answer.revision >= (lastList.get(account)?.revision ?? -1)) {
+        lastList.set(account, { revision: answer.revision, live: (bodies as { id: number; deleted?: boolean }[]).filter((reason) => !reason.deleted).map((reason) => reason.id) });
+        if (kind === 'list') justListed = account;
       }
     }
   }
@@ -544,11 +606,15 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const anomalies = check(history, finals, histories);
   const answers: SimulationReport['answers'] = { '200': 0, '304': 0, '4xx': 0, '409': 0, '429': 0, '503': 0, '500': 0, other: 0 };
   const apis: SimulationReport['apis'] = { liveperson: 0, connect: 0, invoke: 0 };
+  const kinds: SimulationReport['kinds'] = {};
   let attempts = 0;
   let unknownWrites = 0;
   let crashAnswers = 0;
   for (const op of history) {
     apis[op.api ?? 'liveperson']++;
+    const tally = (kinds[op.kind] ??= { sent: 0, applied: 0 });
+    tally.sent++;
+    if (isWrite(op) && op.attempts.some((a) => a.status === 200)) tally.applied++;
     for (const a of op.attempts) {
       attempts++;
       if (a.crashed) crashAnswers++;
@@ -557,8 +623,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       else if (s >= 400 && s < 500) answers['4xx']++;
       else answers.other++;
     }
-    const write = op.kind === 'create' || op.kind === 'replace' || op.kind === 'delete';
-    if (write && op.attempts.some((a) => a.status === 500) && !op.attempts.some((a) => a.status === 200)) unknownWrites++;
+    if (isWrite(op) && op.attempts.some((a) => a.status === 500) && !op.attempts.some((a) => a.status === 200)) unknownWrites++;
   }
   const faults: SimulationReport['faults'] = { throttle: 0, 'server-error': 0, delay: 0, lost: 0, unprocessed: 0, crash: 0, interleave: 0 };
   let dynamoCalls = 0;
@@ -588,6 +653,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     faults,
     documented,
     apis,
+    kinds,
     dynamoCalls,
     crashAnswers,
     listsFromCopy,

@@ -9,7 +9,7 @@ import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, deleteStatusReason, getStatusReason, listStatusReasons, replaceStatusReason } from '../../functions/domain/status-reasons.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
-import { liveKey, META_SK, partitionKey } from '../../functions/store/layout.js';
+import { deletedKey, liveKey, META_SK, partitionKey } from '../../functions/store/layout.js';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DocumentedDynamo, type DocumentedOptions, type TransactionPlan } from '../support/documented-dynamo.js';
 import { faultyClient, isCommit, rules } from '../support/fault-layer.js';
@@ -184,8 +184,9 @@ describe('a read answers only a state whose every item it read at that revision'
   /** The account's commits stay in flight `ms` after the engine applied them, reason `id` showing old all along, the rest new at once. */
   /** Time enough for a commit held a window long to answer in one attempt. */
   const SLOW_COMMIT: Partial<DynamoStoreOptions> = { requestMs: 6_000, attemptMs: 4_000 };
-  const lateReason = (account: string, id: number, ms: number) => (input: Record<string, any>) =>
-    isCommit(input) && JSON.stringify(input).includes(partitionKey(account)) ? { windowMs: ms, late: (key: Record<string, any>) => key.sk?.S === liveKey(id) } : { windowMs: 0 };
+  const lateItem = (account: string, sk: string, ms: number) => (input: Record<string, any>) =>
+    isCommit(input) && JSON.stringify(input).includes(partitionKey(account)) ? { windowMs: ms, late: (key: Record<string, any>) => key.sk?.S === sk } : { windowMs: 0 };
+  const lateReason = (account: string, id: number, ms: number) => lateItem(account, liveKey(id), ms);
 
   it('a list while a rename shows #META new and the reason old: reads again, answers the renamed state', async () => {
     const account = newAccount();
@@ -225,6 +226,19 @@ describe('a read answers only a state whose every item it read at that revision'
     await deletion;
     expect(model.tally.readsMasked).toBeGreaterThan(0);
     expect({ revision: listed.revision, texts: listed.items.map((r) => r.text) }).toEqual({ revision: 3, texts: ['Keep'] });
+  });
+
+  it('a list with the deleted ones while a delete shows its deleted item not yet there answers the deleted reason too', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Keep'));
+    await createStatusReasons(table.store(), account, reason('Drop'));
+    const { model, store } = documented(lateItem(account, deletedKey(2), 1_000), SLOW_COMMIT);
+    const deletion = deleteStatusReason(store(), account, 2);
+    await applied(account, 3);
+    const listed = await listStatusReasons(store(), account, { includeDeleted: true });
+    await deletion;
+    expect(model.tally.readsMasked).toBeGreaterThan(0);
+    expect({ revision: listed.revision, reasons: listed.items.map((r) => [r.text, r.deleted]) }).toEqual({ revision: 3, reasons: [['Drop', true], ['Keep', false]] });
   });
 
   it('get by id while a rename shows the reason old answers the renamed reason', async () => {
