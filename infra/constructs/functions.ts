@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 import { CONNECT_GRANTS_ENV } from '../../functions/adapters/connect/routes.js';
 import { ACCOUNT_CLAIM_ENV, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
 import { SERVICE_NAME } from '../../functions/platform/metric-names.js';
-import { LAMBDA_BUNDLE_EXTERNALS } from '../bundling.js';
+import { LAMBDA_BUNDLE, LAMBDA_BUNDLE_EXTERNALS, LAMBDA_NODE_OPTIONS } from '../bundling.js';
 import { FlatScope } from './flat-logical-ids.js';
 
 /** The repository root (this file lives in `<root>/infra/constructs/`). */
@@ -116,17 +116,16 @@ export function serviceFunction(scope: Construct, id: string, spec: ServiceFunct
     environment: spec.environment,
     bundling: {
       forceDockerBundling: false,
-      minify: true,
-      sourceMap: true,
       format: OutputFormat.ESM,
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      // Bundle everything, the AWS SDK included, so the deployed code runs
-      // the versions package-lock.json pins rather than the runtime's copy;
-      // only credential providers a Lambda never loads are left out (../bundling.ts).
+      // As ../bundling.ts says, for every function and the bench alike.
+      minify: LAMBDA_BUNDLE.minify,
+      target: LAMBDA_BUNDLE.target,
+      mainFields: [...LAMBDA_BUNDLE.mainFields],
+      banner: LAMBDA_BUNDLE.banner,
+      sourceMap: true, // linked: LAMBDA_BUNDLE.sourcemap
+      sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+      esbuildArgs: { '--legal-comments': LAMBDA_BUNDLE.legalComments },
       externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
-      // CommonJS dependencies inside an ES module bundle still call require().
-      banner: "import { createRequire as __asrCreateRequire } from 'node:module'; const require = __asrCreateRequire(import.meta.url);",
     },
   });
 }
@@ -164,7 +163,7 @@ export class Functions extends FlatScope {
     const common = {
       TABLE_NAME: props.table.tableName,
       POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
     };
     const table = { table: props.table, sid: 'StatusReasonsTable', actions: TABLE_ACTIONS };
     this.httpFunction = serviceFunction(this, 'HttpFunction', {

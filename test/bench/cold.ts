@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { LAMBDA_BUNDLE_EXTERNALS } from '../../infra/bundling.js';
+import { LAMBDA_BUNDLE, LAMBDA_BUNDLE_EXTERNALS, LAMBDA_NODE_OPTIONS } from '../../infra/bundling.js';
 import { accounts, createEvent, floorPlan } from './creates.js';
 import { median } from './stats.js';
 
@@ -20,14 +20,14 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 // As infra/constructs/functions.ts bundles the functions (target node20 here: the local Node).
 export const BUNDLE_OPTIONS = {
+  ...LAMBDA_BUNDLE,
   bundle: true,
   external: [...LAMBDA_BUNDLE_EXTERNALS] as string[],
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  minify: true,
-  mainFields: ['module', 'main'] as string[],
-  banner: { js: "import { createRequire as __asrCreateRequire } from 'node:module'; const require = __asrCreateRequire(import.meta.url);" },
+  mainFields: [...LAMBDA_BUNDLE.mainFields] as string[],
+  banner: { js: LAMBDA_BUNDLE.banner },
   metafile: true,
   logLevel: 'silent',
 } as const;
@@ -68,7 +68,8 @@ function packageOf(input: string): string {
 
 function describe(name: string, file: string, metafile: Metafile): BundleInfo {
   const bytes = readFileSync(file);
-  const output = Object.values(metafile.outputs)[0]!;
+  // The bundle's output, not its source map's.
+  const output = Object.entries(metafile.outputs).find(([out]) => !out.endsWith('.map'))![1];
   const byPackage = new Map<string, number>();
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
     const pkg = packageOf(input);
@@ -196,6 +197,8 @@ function runChild(outDir: string, mode: string, args: Record<string, unknown>, e
         maxBuffer: 1 << 20,
         env: {
           PATH: process.env.PATH,
+          // As the deployed functions run: Node then loads each bundle's source map.
+          NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           POWERTOOLS_LOG_LEVEL: 'SILENT',
           AWS_REGION: 'us-east-1',
