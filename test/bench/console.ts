@@ -1,8 +1,11 @@
 // `npm run bench:console`: what the admin console costs a browser, measured in
 // Debian's Chromium against the real local server and DynamoDB Local:
 //   - the page's JavaScript, gzipped (target <= 150 KB);
-//   - first render of 1,000 reasons: from the list's answer to 1,000 rows drawn (target <= 500 ms);
-//   - a drag-and-drop reorder: from the drop to the server's answer applied and redrawn (target <= 300 ms).
+//   - first render of 1,000 reasons: from the list's answer to the rows that fill the window drawn (the list is
+//     windowed; each drawn row carries aria-setsize 1,000) (target <= 500 ms);
+//   - scrolling to the end: from the scroll to the 1,000th reason drawn;
+//   - a drag-and-drop reorder: from the drop to the server's answer applied and redrawn (target <= 300 ms), with
+//     the reorder request's own time and the moment the new order is drawn (before the answer).
 // Writes bench/console.json. Options: --runs N (default 5), --reasons N (default 1000), --out DIR|-,
 // --screenshot FILE (also saves a screenshot of the console with a realistic list, e.g. docs/console.png).
 import { randomUUID } from 'node:crypto';
@@ -102,7 +105,17 @@ try {
     await context.addInitScript((value) => (globalThis as any).sessionStorage.setItem('status-reasons-console.session', value), session);
     const page = await context.newPage();
     await page.goto(server.url);
-    await page.waitForFunction((n) => (globalThis as any).document.querySelectorAll('ol.reasons > li').length === n, reasonCount, { polling: 'raf', timeout: 60_000 });
+    // The list is windowed: drawn means the rows that fill the window (the rest are drawn on scroll), each row telling its place of all `n`.
+    await page.waitForFunction(
+      (n) => {
+        const g = globalThis as any;
+        const rows = [...g.document.querySelectorAll('ol.reasons > li')];
+        if (rows.length === 0 || Number(rows[0].getAttribute('aria-setsize')) !== n) return false;
+        return rows.length === n || rows[rows.length - 1].getBoundingClientRect().bottom >= g.innerHeight;
+      },
+      reasonCount,
+      { polling: 'raf', timeout: 60_000 },
+    );
     const { drawn, answered } = await page.evaluate(() => {
       const g = globalThis as any;
       const list = g.performance.getEntriesByType('resource').find((entry: any) => /status-reasons$/.test(entry.name));
@@ -123,6 +136,21 @@ try {
     await page.context().close();
   }
 
+  // Scrolling to the end: from the scroll to the last reason drawn (the window draws the rows it reaches).
+  const scrolls: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const { page } = await openList();
+    const ms = (await page.evaluate(`new Promise((resolve) => {
+      const at = performance.now();
+      window.scrollTo(0, document.documentElement.scrollHeight);
+      const check = () => document.querySelector('ol.reasons > li[aria-posinset="${reasonCount}"]') ? requestAnimationFrame(() => resolve(performance.now() - at)) : requestAnimationFrame(check);
+      check();
+    })`)) as number;
+    scrolls.push(ms);
+    console.error(`scroll to the end ${run + 1}/${runs}: ${ms.toFixed(0)} ms to the last reason drawn`);
+    await page.context().close();
+  }
+
   // Reorder: drag the 3rd row two rows down, timed from the drop to the answer applied and drawn.
   const { page } = await openList();
   await page.evaluate(() => {
@@ -130,9 +158,12 @@ try {
     g.addEventListener('pointerup', () => (g.__dropAt = g.performance.now()), { capture: true });
   });
   const reorders: number[] = [];
+  const reorderRequests: number[] = [];
+  const reorderRedraws: number[] = [];
   for (let run = 0; run < runs; run++) {
     const revision = Number(await page.getByTestId('revision').textContent());
     const handles = page.locator('ol.reasons > li .handle');
+    const movedId = await page.locator('ol.reasons > li').nth(2).getAttribute('data-id');
     const from = (await handles.nth(2).boundingBox())!;
     const to = (await handles.nth(4).boundingBox())!;
     const x = from.x + from.width / 2;
@@ -142,12 +173,26 @@ try {
     await page.waitForTimeout(100);
     await page.mouse.up();
     // A string, not a function: tsx's transform would name the inner function with a helper the page lacks.
-    const ms = (await page.evaluate(`new Promise((resolve) => {
-      const check = () => Number(document.querySelector('[data-testid="revision"]')?.textContent) === ${revision + 1} ? resolve(performance.now() - __dropAt) : requestAnimationFrame(check);
+    // Two moments: the new order drawn (the page's own redraw, before the server answers; the row lands 5th) and the answer drawn.
+    const { ms, orderedMs } = (await page.evaluate(`new Promise((resolve) => {
+      let orderedMs;
+      const check = () => {
+        if (orderedMs === undefined && document.querySelectorAll('ol.reasons > li')[4]?.getAttribute('data-id') === '${movedId}') orderedMs = performance.now() - __dropAt;
+        if (Number(document.querySelector('[data-testid="revision"]')?.textContent) === ${revision + 1}) resolve({ ms: performance.now() - __dropAt, orderedMs: orderedMs ?? performance.now() - __dropAt });
+        else requestAnimationFrame(check);
+      };
       check();
-    })`)) as number;
+    })`)) as { ms: number; orderedMs: number };
     reorders.push(ms);
-    console.error(`reorder ${run + 1}/${runs}: ${ms.toFixed(0)} ms from drop to the answer drawn`);
+    reorderRedraws.push(orderedMs);
+    // The part that is the server's: the reorder request's own time on the network timeline.
+    const answeredMs = (await page.evaluate(`(() => {
+      const posts = performance.getEntriesByType('resource').filter((entry) => entry.name.endsWith('/reorder'));
+      const last = posts[posts.length - 1];
+      return last ? last.responseEnd - last.startTime : NaN;
+    })()`)) as number;
+    reorderRequests.push(answeredMs);
+    console.error(`reorder ${run + 1}/${runs}: ${ms.toFixed(0)} ms from drop to the answer drawn (the request itself ${answeredMs.toFixed(0)} ms; the new order drawn after ${orderedMs.toFixed(0)} ms)`);
     await page.waitForTimeout(300);
   }
   await page.context().close();
@@ -161,15 +206,21 @@ try {
     javascript: { files: scripts.length, bytes: jsBytes, gzipBytes: jsGzipBytes, targetGzipBytes: 150 * 1024 },
     firstRenderMs: { median: round(median(renders)), all: renders.map(round), target: 500 },
     loadToListMs: { median: round(median(loads)), all: loads.map(round) },
+    scrollToEndMs: { median: round(median(scrolls)), all: scrolls.map(round) },
     reorderMs: { median: round(median(reorders)), all: reorders.map(round), target: 300 },
+    reorderRequestMs: { median: round(median(reorderRequests)), all: reorderRequests.map(round) },
+    reorderRedrawMs: { median: round(median(reorderRedraws)), all: reorderRedraws.map(round) },
   };
   console.log(`\n## Console benchmark ${results.date} (${reasonCount} reasons, ${runs} runs, medians)`);
   console.log('| measure | result | target |');
   console.log('| --- | --- | --- |');
   console.log(`| JavaScript, gzipped | ${(jsGzipBytes / 1024).toFixed(1)} KB (${(jsBytes / 1024).toFixed(1)} KB raw) | <= 150 KB |`);
-  console.log(`| first render of ${reasonCount} reasons (list answered -> rows drawn) | ${results.firstRenderMs.median} ms | <= 500 ms |`);
-  console.log(`| page opened -> ${reasonCount} reasons drawn | ${results.loadToListMs.median} ms | |`);
+  console.log(`| first render of ${reasonCount} reasons (list answered -> rows in the window drawn) | ${results.firstRenderMs.median} ms | <= 500 ms |`);
+  console.log(`| page opened -> ${reasonCount} reasons' window drawn | ${results.loadToListMs.median} ms | |`);
+  console.log(`| scroll to the end (scroll -> last reason drawn) | ${results.scrollToEndMs.median} ms | |`);
   console.log(`| drag-and-drop reorder (drop -> answer drawn) | ${results.reorderMs.median} ms | <= 300 ms |`);
+  console.log(`| of which the reorder request (sent -> answered) | ${results.reorderRequestMs.median} ms | |`);
+  console.log(`| drop -> the new order drawn (before the answer) | ${results.reorderRedrawMs.median} ms | |`);
   if (values.out !== '-') {
     const dir = path.resolve(ROOT, values.out);
     mkdirSync(dir, { recursive: true });

@@ -154,6 +154,40 @@ describe('the admin console', { timeout: 60_000 }, () => {
     await expect.poll(() => shownTexts(page)).toEqual(['Two', 'Three', 'One', 'Four']);
   });
 
+  test('a long list draws only the rows near the window: the rest are drawn on scrolling, and the keyboard moves a reason past the window', async () => {
+    const texts = Array.from({ length: 60 }, (_, i) => `R${String(i + 1).padStart(2, '0')}`);
+    const account = await accountWith(texts.map((text) => ({ text, state: 'Away' })));
+    await context.close();
+    context = await browser.newContext({ viewport: { width: 1100, height: 500 } });
+    const page = await signIn(context, server.url, account);
+    const first = row(page, 'R01');
+    await first.waitFor();
+    expect(await first.getAttribute('aria-setsize')).toBe('60');
+    expect(await first.getAttribute('aria-posinset')).toBe('1');
+    const drawn = (await shownTexts(page)).length;
+    expect(drawn).toBeLessThan(60);
+    expect(await row(page, 'R60').count()).toBe(0);
+
+    // The row being edited stays drawn, its typed text kept, while the page scrolls far from it.
+    await page.getByLabel('Text of “R02”').fill('R02 half typed');
+    await page.evaluate(() => (globalThis as any).scrollTo(0, (globalThis as any).document.documentElement.scrollHeight));
+    await row(page, 'R60').waitFor();
+    expect(await row(page, 'R60').getAttribute('aria-posinset')).toBe('60');
+    expect(await row(page, 'R30').count()).toBe(0);
+    expect(await page.getByLabel('Text of “R02”').inputValue()).toBe('R02 half typed');
+    await page.getByLabel('Text of “R02”').press('Escape');
+    await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
+    await first.waitFor();
+
+    // Thirty rows down: the page scrolls under the dragged reason, and the rows it reaches are drawn to drop among.
+    await page.getByRole('button', { name: 'Move “R01”' }).focus();
+    await pressSlowly(page, ['Space', ...Array<string>(30).fill('ArrowDown'), 'Space']);
+    const expected = [...texts.slice(1, 31), 'R01', ...texts.slice(31)];
+    await expect.poll(async () => (await listed(account)).map((r) => r.text)).toEqual(expected);
+    await expect.poll(() => page.getByTestId('announcer').textContent()).toMatch(/Saved: “R01” is at position 31 of 60/);
+    expect(await row(page, 'R01').getAttribute('aria-posinset')).toBe('31');
+  });
+
   test('reorders inside a state filter: the reason moves among the shown ones, the others keep their places', async () => {
     const account = await accountWith([
       { text: 'A1', state: 'Away' },

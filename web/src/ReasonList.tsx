@@ -7,13 +7,15 @@ import {
   useSensors,
   type Announcements,
   type DragEndEvent,
+  type DragStartEvent,
   type ScreenReaderInstructions,
   type UniqueIdentifier,
 } from '@dnd-kit/core';
 import { restrictToVerticalAxis } from './restrict.js';
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
-import { memo, useCallback, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { defaultRangeExtractor, useWindowVirtualizer, type Range, type Virtualizer } from '@tanstack/react-virtual';
+import { memo, useCallback, useId, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import { STATE_LABEL, STATES, type Reason, type State } from './api.js';
 import { moveInWhole } from './model.js';
 
@@ -33,20 +35,79 @@ const instructions: ScreenReaderInstructions = {
   draggable: 'To move a reason, press Space or Enter on its handle, then the up and down arrow keys to move it, Space or Enter to drop it there, or Escape to cancel.',
 };
 
+const modifiers = [restrictToVerticalAxis];
+
 export function ReasonList(props: ListProps) {
   return props.canWrite ? <SortableReasons {...props} /> : <ReadOnlyReasons reasons={props.reasons} />;
 }
 
+/** A row's height before it is measured (one line, as styles.css draws it). */
+const ROW_ESTIMATE_PX = 45;
+/** Rows drawn beyond each edge of the window: enough that Tab and the arrow keys always find the next row drawn. */
+const OVERSCAN_ROWS = 10;
+
+/**
+ * Only the rows near the window are in the DOM (a 1,000-row list costs what a
+ * few dozen rows cost); the list keeps the whole list's height so the page
+ * scrolls as before. Rows in `keep` (the one being dragged, the one with
+ * focus) stay drawn wherever the window is, so a drag or an edit survives a scroll.
+ */
+function useWindowedRows(reasons: Reason[], keep: (number | undefined)[] = []) {
+  const list = useRef<HTMLOListElement>(null);
+  const [listTop, setListTop] = useState(0);
+  useLayoutEffect(() => {
+    const measure = () => {
+      const top = (list.current?.getBoundingClientRect().top ?? 0) + window.scrollY;
+      setListTop((shown) => (Math.abs(shown - top) < 1 ? shown : top));
+    };
+    measure();
+    // What is above the list (banners, the add form's errors) or a narrower window moves the list; each changes the page's size.
+    const observer = new ResizeObserver(measure);
+    observer.observe(document.body);
+    return () => observer.disconnect();
+  }, []);
+  // As a string, so the extractor (and the drawn range) changes only when a kept row moves.
+  const kept = keep.map((id) => reasons.findIndex((reason) => reason.id === id)).filter((index) => index >= 0).join(',');
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      const drawn = new Set(defaultRangeExtractor(range));
+      for (const index of kept ? kept.split(',') : []) drawn.add(Number(index));
+      return [...drawn].sort((a, b) => a - b);
+    },
+    [kept],
+  );
+  const virtualizer = useWindowVirtualizer<HTMLLIElement>({
+    count: reasons.length,
+    estimateSize: () => ROW_ESTIMATE_PX,
+    overscan: OVERSCAN_ROWS,
+    scrollMargin: listTop,
+    getItemKey: (index) => reasons[index]!.id,
+    rangeExtractor,
+    initialRect: { width: window.innerWidth, height: window.innerHeight },
+  });
+  const listStyle: CSSProperties = { position: 'relative', height: virtualizer.getTotalSize() };
+  return { list, listStyle, virtualizer, rows: virtualizer.getVirtualItems() };
+}
+
+/** Where a drawn row sits in the list, and what tells assistive technology its place among all rows (most are not in the DOM). */
+function rowPlace(index: number, of: number) {
+  return { 'data-index': index, 'aria-posinset': index + 1, 'aria-setsize': of };
+}
+
 function ReadOnlyReasons({ reasons }: { reasons: Reason[] }) {
+  const { list, listStyle, virtualizer, rows } = useWindowedRows(reasons);
   return (
-    <ol className="reasons" aria-label="Status reasons">
-      {reasons.map((reason) => (
-        <li key={reason.id} className={`reason${reason.enabled ? '' : ' disabled'}`} data-id={reason.id}>
-          <span className="text">{reason.text}</span>
-          <StateTag state={reason.state} />
-          <span className="enabled-label">{reason.enabled ? 'Enabled' : 'Disabled'}</span>
-        </li>
-      ))}
+    <ol className="reasons windowed" aria-label="Status reasons" ref={list} style={listStyle}>
+      {rows.map(({ index, start }) => {
+        const reason = reasons[index]!;
+        return (
+          <li key={reason.id} ref={virtualizer.measureElement} className={`reason${reason.enabled ? '' : ' disabled'}`} data-id={reason.id} {...rowPlace(index, reasons.length)} style={{ top: start - virtualizer.options.scrollMargin }}>
+            <span className="text">{reason.text}</span>
+            <StateTag state={reason.state} />
+            <span className="enabled-label">{reason.enabled ? 'Enabled' : 'Disabled'}</span>
+          </li>
+        );
+      })}
     </ol>
   );
 }
@@ -56,7 +117,14 @@ function SortableReasons({ reasons, wholeIds, onSave, onDelete, onReorder }: Lis
     useSensor(PointerSensor, { activationConstraint: { distance: 4 } }),
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
-  const ids = useMemo(() => reasons.map((reason) => reason.id), [reasons]);
+  // The same array while the order is the same: a new one would redraw every drawn row (dnd-kit's context changes with it).
+  const idsInOrder = useRef<number[]>([]);
+  const ids = useMemo(() => {
+    const next = reasons.map((reason) => reason.id);
+    const same = next.length === idsInOrder.current.length && next.every((id, i) => id === idsInOrder.current[i]);
+    if (!same) idsInOrder.current = next;
+    return idsInOrder.current;
+  }, [reasons]);
   // Read through refs so the announcements and handlers stay the same objects between renders.
   const latest = useRef({ reasons, ids, wholeIds, onReorder });
   latest.current = { reasons, ids, wholeIds, onReorder };
@@ -72,7 +140,15 @@ function SortableReasons({ reasons, wholeIds, onSave, onDelete, onReorder }: Lis
     };
   }, []);
 
+  // The dragged row and the focused row stay drawn when the window scrolls away from them.
+  const [draggedId, setDraggedId] = useState<number>();
+  const [focusedId, setFocusedId] = useState<number>();
+  const { list, listStyle, virtualizer, rows } = useWindowedRows(reasons, [draggedId, focusedId]);
+  const onDragStart = useCallback(({ active }: DragStartEvent) => setDraggedId(Number(active.id)), []);
+  const onDragCancel = useCallback(() => setDraggedId(undefined), []);
+
   const onDragEnd = useCallback(({ active, over }: DragEndEvent) => {
+    setDraggedId(undefined);
     if (!over || active.id === over.id) return;
     const { reasons: shown, ids: shownIds, wholeIds: whole, onReorder: reorder } = latest.current;
     const from = shownIds.indexOf(Number(active.id));
@@ -83,11 +159,40 @@ function SortableReasons({ reasons, wholeIds, onSave, onDelete, onReorder }: Lis
   }, []);
 
   return (
-    <DndContext sensors={sensors} collisionDetection={closestCenter} modifiers={[restrictToVerticalAxis]} onDragEnd={onDragEnd} accessibility={{ announcements, screenReaderInstructions: instructions }}>
+    <DndContext
+      sensors={sensors}
+      collisionDetection={closestCenter}
+      modifiers={modifiers}
+      onDragStart={onDragStart}
+      onDragEnd={onDragEnd}
+      onDragCancel={onDragCancel}
+      accessibility={{ announcements, screenReaderInstructions: instructions }}
+    >
+      {/* Every id, drawn or not: dnd-kit's sortable keeps the whole order and places the drawn rows by it. */}
       <SortableContext items={ids} strategy={verticalListSortingStrategy}>
-        <ol className="reasons" aria-label="Status reasons">
-          {reasons.map((reason) => (
-            <SortableRow key={reason.id} reason={reason} onSave={onSave} onDelete={onDelete} />
+        <ol
+          className="reasons windowed"
+          aria-label="Status reasons"
+          ref={list}
+          style={listStyle}
+          onFocus={(event) => setFocusedId(rowId(event.target))}
+          onBlur={(event) => {
+            // Read now: React clears currentTarget once the event is handled.
+            const staysInList = event.relatedTarget instanceof Node && event.currentTarget.contains(event.relatedTarget);
+            if (!staysInList) setFocusedId(undefined);
+          }}
+        >
+          {rows.map(({ index, start }) => (
+            <SortableRow
+              key={reasons[index]!.id}
+              reason={reasons[index]!}
+              index={index}
+              of={reasons.length}
+              top={start - virtualizer.options.scrollMargin}
+              measure={virtualizer.measureElement}
+              onSave={onSave}
+              onDelete={onDelete}
+            />
           ))}
         </ol>
       </SortableContext>
@@ -95,8 +200,33 @@ function SortableReasons({ reasons, wholeIds, onSave, onDelete, onReorder }: Lis
   );
 }
 
-const SortableRow = memo(function SortableRow({ reason, onSave, onDelete }: { reason: Reason; onSave: Save; onDelete: (reason: Reason) => Promise<string | undefined> }) {
+/** The id of the row an element is in. */
+const rowId = (element: EventTarget) => {
+  const id = element instanceof Element ? element.closest('li[data-id]')?.getAttribute('data-id') : undefined;
+  return id ? Number(id) : undefined;
+};
+
+interface RowProps {
+  reason: Reason;
+  index: number;
+  of: number;
+  /** Pixels from the list's top. */
+  top: number;
+  measure: Virtualizer<Window, HTMLLIElement>['measureElement'];
+  onSave: Save;
+  onDelete: (reason: Reason) => Promise<string | undefined>;
+}
+
+// Memoized on stable props: a change to one reason (or a move) redraws only the rows it touches.
+const SortableRow = memo(function SortableRow({ reason, index, of, top, measure, onSave, onDelete }: RowProps) {
   const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id: reason.id });
+  const rowRef = useCallback(
+    (node: HTMLLIElement | null) => {
+      setNodeRef(node);
+      measure(node);
+    },
+    [setNodeRef, measure],
+  );
   const [draft, setDraft] = useState<string>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -142,9 +272,10 @@ const SortableRow = memo(function SortableRow({ reason, onSave, onDelete }: { re
 
   return (
     <li
-      ref={setNodeRef}
+      ref={rowRef}
       className={`reason${enabled ? '' : ' disabled'}${isDragging ? ' dragging' : ''}`}
-      style={{ transform: CSS.Translate.toString(transform), transition }}
+      {...rowPlace(index, of)}
+      style={{ top, transform: CSS.Translate.toString(transform), transition }}
       data-id={reason.id}
       aria-busy={busy || undefined}
     >
