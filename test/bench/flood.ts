@@ -93,8 +93,10 @@ export async function benchFlood(endpoint: string, tableName: string, { rate, pe
   for (let b = 0; b < blocks; b++) {
     log(`  flood block ${b + 1}/${blocks}`);
     await quietBlock(perBlock, unloaded);
-    await flooded('one', () => quietBlock(perBlock, loaded));
-    await flooded('spread', () => quietBlock(perBlock, control));
+    // The flooded and control blocks take turns going first, so that neither always follows the other.
+    const one = () => flooded('one', () => quietBlock(perBlock, loaded));
+    const spreadOut = () => flooded('spread', () => quietBlock(perBlock, control));
+    for (const run of b % 2 === 0 ? [one, spreadOut] : [spreadOut, one]) await run();
   }
   destroy();
   const u = summarize(unloaded);

@@ -182,8 +182,10 @@ export async function benchReadFlood(endpoint: string, tableName: string, o: Rea
     for (let b = 0; b < o.blocks; b++) {
       o.log?.(`  read flood block ${b + 1}/${o.blocks}`);
       await quietBlock(samples.unloaded);
-      await withFlood('one', () => quietBlock(samples.flooded));
-      await withFlood('spread', () => quietBlock(samples.control));
+      // The flooded and control blocks take turns going first, so that neither always follows the other.
+      const one = () => withFlood('one', () => quietBlock(samples.flooded));
+      const spreadOut = () => withFlood('spread', () => quietBlock(samples.control));
+      for (const run of b % 2 === 0 ? [one, spreadOut] : [spreadOut, one]) await run();
     }
   } finally {
     client.destroy();
