@@ -110,6 +110,13 @@ export interface Meta {
   historyFloor: number;
   /** Log entries below it have been removed for good (with their reasons). */
   purgedTo: number;
+  /**
+   * How many deleted reasons are kept (`seq` at or above `historyFloor`): what a
+   * list of deleted reasons at this revision must find, since a later commit can
+   * take a deleted item away (a restore) while the list reads. Undefined on an
+   * account whose `#META` predates the count (its lists skip that check).
+   */
+  deletedKept: number | undefined;
   /** The reasons the latest commit wrote, each stamped with its revision (negative: written deleted). */
   wrote: number[];
   /** The lease token of the last large reorder that committed: the mark of the `pending` values that count. */
@@ -140,6 +147,8 @@ export function toMeta(item: Record<string, unknown> | undefined): Meta {
     deleteSeq: num(item?.deleteSeq, 1),
     historyFloor: num(item?.historyFloor, 1),
     purgedTo: num(item?.purgedTo, 1),
+    // An account never committed to (no #META, or only a lease's) has none; an older one that never counted stays uncounted.
+    deletedKept: typeof item?.deletedKept === 'number' ? item.deletedKept : typeof item?.revision === 'number' ? undefined : 0,
     wrote: Array.isArray(item?.wrote) ? (item!.wrote as unknown[]).map(Number) : [],
     orderGen: typeof item?.orderGen === 'string' ? item.orderGen : undefined,
     changesOldest: typeof item?.changesOldest === 'number' ? item.changesOldest : undefined,
@@ -165,6 +174,7 @@ export function metaAssignments(meta: Meta): { set: string[]; values: Record<str
     deleteSeq: meta.deleteSeq,
     historyFloor: meta.historyFloor,
     purgedTo: meta.purgedTo,
+    ...(meta.deletedKept !== undefined && { deletedKept: meta.deletedKept }),
     ...(meta.lowestOrder !== undefined && { lowestOrder: meta.lowestOrder }),
     ...(meta.orderGen !== undefined && { orderGen: meta.orderGen }),
     ...(meta.changesOldest !== undefined && { changesOldest: meta.changesOldest, changesOldestAt: meta.changesOldestAt, changesBytes: meta.changesBytes }),

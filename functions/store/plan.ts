@@ -62,7 +62,8 @@ export async function planCommit(
 ): Promise<CommitPlan> {
   const now = ctx.now();
   const texts = new BucketChanges();
-  let { live, liveBytes, historyBytes, lowestOrder, deleteSeq } = meta;
+  let { live, liveBytes, historyBytes, lowestOrder, deleteSeq, deletedKept } = meta;
+  const countKept = (delta: number) => (deletedKept = deletedKept === undefined ? undefined : deletedKept + delta);
   const items: TransactItem[] = [];
   const put = (item: object) => items.push({ Put: { TableName: ctx.table, Item: item as Record<string, unknown> } });
   const remove = (sk: string) => items.push({ Delete: { TableName: ctx.table, Key: { pk, sk } } });
@@ -82,12 +83,15 @@ export async function planCommit(
         if (!reason.deleted) {
           remove(deletedKey(reason.id));
           remove(logKey(target.seq!));
+          countKept(-1);
         }
       }
     }
     if (reason.deleted) {
       // Kept in the deletion log; a deleted reason edited in place keeps its place.
-      const seq = target?.where === 'deleted' && target.reason.id === reason.id ? target.seq! : deleteSeq++;
+      const inPlace = target?.where === 'deleted' && target.reason.id === reason.id;
+      const seq = inPlace ? target.seq! : deleteSeq++;
+      if (!inPlace) countKept(1);
       put(reasonItem(pk, reason, revision, size, seq));
       put(logItem(pk, seq, reason.id, size));
       historyBytes += size;
@@ -105,7 +109,9 @@ export async function planCommit(
   // The history's budget: drop the longest-deleted reasons.
   let { historyFloor } = meta;
   if (historyBytes > settings.historyBytesMax) {
-    ({ historyFloor, historyBytes } = await dropOldest(ctx, pk, meta, historyBytes, items, settings.historyBytesMax, deadline));
+    let dropped: number;
+    ({ historyFloor, historyBytes, dropped } = await dropOldest(ctx, pk, meta, historyBytes, items, settings.historyBytesMax, deadline));
+    countKept(-dropped);
   }
   // Dropped reasons go for good a few at a time (they are no longer seen).
   const purged = await purgeDropped(ctx, pk, meta, budget, deadline);
@@ -121,6 +127,7 @@ export async function planCommit(
     lowestOrder,
     deleteSeq,
     historyFloor,
+    deletedKept,
     purgedTo: purged.purgedTo,
   });
   set.unshift('revision = :revision', 'wrote = :wrote');

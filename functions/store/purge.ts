@@ -45,7 +45,8 @@ export function cleanDirty(
  * Moves the history's floor past the longest-deleted reasons until the
  * history fits its budget (`max`) again: the deletion log from its floor, then
  * this write's own entries (`items`, the commit's actions). Reads only as much
- * of the log as it drops.
+ * of the log as it drops. `dropped`: how many deleted reasons stop being kept
+ * (those this write restores are not counted again).
  */
 export async function dropOldest(
   ctx: StoreContext,
@@ -55,9 +56,10 @@ export async function dropOldest(
   items: readonly TransactItem[],
   max: number,
   deadline: number,
-): Promise<{ historyFloor: number; historyBytes: number }> {
+): Promise<{ historyFloor: number; historyBytes: number; dropped: number }> {
   let { historyFloor } = meta;
   let bytes = historyBytes;
+  let dropped = 0;
   // This write's log entries: new ones, and any it rewrites (a deleted reason edited in place).
   const pending = new Map<number, number>();
   for (const action of items) {
@@ -74,7 +76,10 @@ export async function dropOldest(
     for (const entry of page) {
       if (bytes <= max) break;
       const seq = entry.seq as number;
-      if (!removed.has(entry.sk as string)) bytes -= pending.get(seq) ?? (entry.size as number);
+      if (!removed.has(entry.sk as string)) {
+        bytes -= pending.get(seq) ?? (entry.size as number);
+        dropped++;
+      }
       historyFloor = seq + 1;
     }
   }
@@ -82,9 +87,10 @@ export async function dropOldest(
     if (bytes <= max) break;
     if (seq < historyFloor) continue;
     bytes -= size;
+    dropped++;
     historyFloor = seq + 1;
   }
-  return { historyFloor, historyBytes: bytes };
+  return { historyFloor, historyBytes: bytes, dropped };
 }
 
 /**

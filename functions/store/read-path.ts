@@ -223,11 +223,14 @@ export async function readLiveItems(ctx: StoreContext, pk: string, meta: Meta, d
  * stamp (deleted: no live item, and its deleted item with that stamp when the
  * read asked for deleted ones); no item may carry a later stamp; and the
  * live ones must number `meta.live` (a reason a later commit deletes, already
- * gone). Commits of one account never overlap (each includes `#META`), so every
- * item a commit before r wrote is visible once r's are.
+ * gone), and the kept deleted ones, when read, `meta.deletedKept` (one a later
+ * commit restores, its deleted item already gone). Commits of one account
+ * never overlap (each includes `#META`), so every item a commit before r wrote
+ * is visible once r's are.
  */
 export function readAtRevision(meta: Meta, live: Record<string, unknown>[], deleted: Record<string, unknown>[] | undefined): boolean {
   if (live.length !== meta.live) return false;
+  if (deleted && meta.deletedKept !== undefined && deleted.filter((item) => (item.seq as number) >= meta.historyFloor).length !== meta.deletedKept) return false;
   const seen = [...live, ...(deleted ?? [])];
   if (seen.some((item) => typeof item.rev === 'number' && item.rev > meta.revision)) return false;
   const liveById = new Map(live.map((item) => [item.id as number, item]));

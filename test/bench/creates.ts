@@ -190,7 +190,7 @@ export function floorPlan(tableName: string, accountId: string, size: number, in
           Key: metaKey,
           UpdateExpression:
             'SET revision = :revision, layout = :layout, committedHigh = :high, dirty = :dirty, live = :live, liveBytes = :liveBytes, historyBytes = :zero, ' +
-            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, lowestOrder = :one, holdMs = :zero, nextId = :high, wrote = :wrote' +
+            'deleteSeq = :one, historyFloor = :one, purgedTo = :one, deletedKept = :zero, lowestOrder = :one, holdMs = :zero, nextId = :high, wrote = :wrote' +
             (withHistory ? ', changesOldest = :revision, changesOldestAt = :now, changesBytes = :changesBytes' : '') +
             ' REMOVE lockToken, lockExpires, lockFrom, lockN, lockKey, lockSince, line.#me',
           ExpressionAttributeNames: { '#me': token },

@@ -241,6 +241,24 @@ describe('a read answers only a state whose every item it read at that revision'
     expect({ revision: listed.revision, reasons: listed.items.map((r) => [r.text, r.deleted]) }).toEqual({ revision: 3, reasons: [['Drop', true], ['Keep', false]] });
   });
 
+  it('a list with the deleted ones while a restore shows its deleted item gone but #META and the live item not yet answers the restored reason, never a state without it', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reason('Keep'));
+    await createStatusReasons(table.store(), account, reason('Back'));
+    await deleteStatusReason(table.store(), account, 2);
+    // A later write, so that #META's latest commit no longer names the deleted reason.
+    await createStatusReasons(table.store(), account, reason('Other'));
+    // The restore's deletion of the deleted item shows at once; #META and the live item only when its window ends.
+    const late = (key: Record<string, any>) => key.sk?.S === META_SK || key.sk?.S === liveKey(2);
+    const { model, store } = documented((input) => (isCommit(input) && JSON.stringify(input).includes(partitionKey(account)) ? { windowMs: 1_000, late } : { windowMs: 0 }), SLOW_COMMIT);
+    const restore = replaceStatusReason(store(), account, 2, { text: 'Back', state: 'Away', deleted: false });
+    await applied(account, 5);
+    const listed = await listStatusReasons(store(), account, { includeDeleted: true });
+    await restore;
+    expect(model.tally.readsMasked).toBeGreaterThan(0);
+    expect({ revision: listed.revision, reasons: listed.items.map((r) => [r.text, r.deleted]) }).toEqual({ revision: 5, reasons: [['Other', false], ['Back', false], ['Keep', false]] });
+  });
+
   it('get by id while a rename shows the reason old answers the renamed reason', async () => {
     const account = newAccount();
     await createStatusReasons(table.store(), account, reason('Before'));
