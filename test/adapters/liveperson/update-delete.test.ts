@@ -1,21 +1,12 @@
 // PUT and DELETE status-reasons (and their POST + X-HTTP-Method-Override forms),
 // scopes and the per-account cap, through the real handler on a real DynamoDB engine.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../../functions/adapters/liveperson/liveperson.js';
+import { describe, expect, it } from 'vitest';
 import { call, type Answer } from '../../support/events.js';
-import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
-import { itemPath, livePersonRequests, type Reason } from '../../support/liveperson.js';
+import { newAccount } from '../../support/dynamo.js';
+import { itemPath, livePersonOnTestTable, livePersonRequests, type Reason } from '../../support/liveperson.js';
 
-let table: TestTable;
-let handler: ReturnType<typeof createLivePersonHandler>;
-beforeAll(async () => {
-  table = await createTestTable();
-  const store = table.store();
-  handler = createLivePersonHandler({ store: () => store });
-});
-
-
-const { post, list, getOne, put, del } = livePersonRequests(() => handler);
+const { handler } = livePersonOnTestTable();
+const { post, list, getOne, put, del } = livePersonRequests(handler);
 const item = itemPath;
 
 /** Everything the account holds (deleted included) and its revision: what "nothing changed" is checked against. */
@@ -302,7 +293,7 @@ describe('revisions', () => {
 
 describe('POST with X-HTTP-Method-Override', () => {
   const override = (account: string, id: number, method: string, body?: unknown, headers: Record<string, string> = {}) =>
-    call(handler, { method: 'POST', path: item(account, id), ...(body !== undefined && { body }), headers: { 'X-HTTP-Method-Override': method, ...headers } });
+    call(handler(), { method: 'POST', path: item(account, id), ...(body !== undefined && { body }), headers: { 'X-HTTP-Method-Override': method, ...headers } });
 
   it('PUT replaces like PUT', async () => {
     const account = newAccount();
@@ -355,7 +346,7 @@ describe('scopes and accounts', () => {
     await expectRefused(account, await post(account, { text: 'x', state: 'Away' }, readOnly), 403, before);
     await expectRefused(account, await put(account, a!.id, { text: 'x', state: 'Away' }, readOnly), 403, before);
     await expectRefused(account, await del(account, a!.id, readOnly), 403, before);
-    const overridden = await call(handler, {
+    const overridden = await call(handler(), {
       method: 'POST',
       path: item(account, a!.id),
       headers: { 'X-HTTP-Method-Override': 'DELETE' },
