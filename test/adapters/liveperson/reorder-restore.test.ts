@@ -2,31 +2,16 @@
 // LivePerson handler on a real DynamoDB engine: every refusal names what and
 // where and changes nothing; If-Match, Idempotency-Key, one revision, the list after.
 import { describe, expect, it } from 'vitest';
-import { BASE, call, type Answer } from '../../support/events.js';
+import { BASE, call } from '../../support/events.js';
 import { newAccount } from '../../support/dynamo.js';
-import { livePersonOnTestTable, livePersonRequests, type Reason } from '../../support/liveperson.js';
+import { accountChecks, livePersonOnTestTable, livePersonRequests, type Reason } from '../../support/liveperson.js';
 
 const { handler } = livePersonOnTestTable();
 const { post, list, put, del } = livePersonRequests(handler);
 const reorder = (account: string, body: unknown, headers: Record<string, string> = {}, extra: { claims?: Record<string, string> | null } = {}) =>
   call(handler(), { method: 'POST', path: `${BASE(account)}/reorder`, body, headers, ...extra });
 
-async function state(account: string): Promise<{ revision: string; items: Reason[] }> {
-  const res = await list(account, { query: { include_deleted: 'true' } });
-  expect(res.status).toBe(200);
-  return { revision: res.headers['ac-revision']!, items: res.body };
-}
-
-async function seed(account: string, reasons: Record<string, unknown>[]): Promise<Reason[]> {
-  const res = await post(account, reasons);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body;
-}
-
-async function expectRefused(account: string, res: Answer, status: number, before: { revision: string; items: Reason[] }) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(await state(account)).toEqual(before);
-}
+const { state, seed, expectRefused } = accountChecks({ post, list });
 
 const ids = (items: Reason[]) => items.map((r) => r.id);
 

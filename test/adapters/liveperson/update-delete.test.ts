@@ -1,32 +1,15 @@
 // PUT and DELETE status-reasons (and their POST + X-HTTP-Method-Override forms),
 // scopes and the per-account cap, through the real handler on a real DynamoDB engine.
 import { describe, expect, it } from 'vitest';
-import { call, type Answer } from '../../support/events.js';
+import { call } from '../../support/events.js';
 import { newAccount } from '../../support/dynamo.js';
-import { itemPath, livePersonOnTestTable, livePersonRequests, type Reason } from '../../support/liveperson.js';
+import { accountChecks, itemPath, livePersonOnTestTable, livePersonRequests, type Reason } from '../../support/liveperson.js';
 
 const { handler } = livePersonOnTestTable();
 const { post, list, getOne, put, del } = livePersonRequests(handler);
 const item = itemPath;
 
-/** Everything the account holds (deleted included) and its revision: what "nothing changed" is checked against. */
-async function state(account: string): Promise<{ revision: string; items: Reason[] }> {
-  const res = await list(account, { query: { include_deleted: 'true' } });
-  expect(res.status).toBe(200);
-  return { revision: res.headers['ac-revision']!, items: res.body };
-}
-
-async function seed(account: string, reasons: Record<string, unknown>[]): Promise<Reason[]> {
-  const res = await post(account, reasons);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body;
-}
-
-/** Expects a refused write: the status, and an account left exactly as it was. */
-async function expectRefused(account: string, res: Answer, status: number, before: { revision: string; items: Reason[] }) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(await state(account)).toEqual(before);
-}
+const { state, seed, expectRefused } = accountChecks({ post, list });
 
 describe('PUT', () => {
   it('replaces text, state, enabled, deleted and order, and raises the revision by 1', async () => {
