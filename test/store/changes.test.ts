@@ -4,9 +4,9 @@
 // after r applied to the list at r give the newest list; a 100-reason create of
 // maximum-size reasons is stored whole (in parts) and read back whole; the
 // keep-limits drop the oldest entries a bounded number per write; 410 below them.
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { applyChanges, type ChangeEntry } from '../../functions/domain/changes.js';
 import { DomainError } from '../../functions/domain/errors.js';
 import { LIMITS, publicReason, type NewReason, type StatusReason } from '../../functions/domain/status-reason.js';
@@ -21,15 +21,10 @@ import type { StatusReasonStore } from '../../functions/domain/store.js';
 import { HEAD_PREFIX, PART_PREFIX, PURGE_ACTIONS_MAX } from '../../functions/store/history.js';
 import { partitionKey } from '../../functions/store/layout.js';
 import { faultyClient, isCommit, rules, type FaultPolicy } from '../support/fault-layer.js';
-import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
+import { dynamoEndpoint, newAccount, testTableWithDocuments } from '../support/dynamo.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
 
-let table: TestTable;
-let doc: DynamoDBDocumentClient;
-beforeAll(async () => {
-  table = await createTestTable();
-  doc = DynamoDBDocumentClient.from(table.client);
-});
+const { table, doc } = testTableWithDocuments();
 
 const reason = (text: string, extra: Partial<NewReason> = {}): NewReason => ({ text, state: 'Away', enabled: true, deleted: false, ...extra });
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as DomainError);
@@ -47,9 +42,9 @@ async function allEntries(store: StatusReasonStore, account: string, since = 0):
 
 const historyItems = async (account: string, prefix: string) =>
   (
-    await doc.send(
+    await doc().send(
       new QueryCommand({
-        TableName: table.tableName,
+        TableName: table().tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
         ExpressionAttributeValues: { ':pk': partitionKey(account), ':p': prefix },
         ConsistentRead: true,
@@ -59,7 +54,7 @@ const historyItems = async (account: string, prefix: string) =>
 
 describe('an entry per successful write', () => {
   it('create, update, delete, restore and reorder each record one entry at their revision, with the reason after and the changed fields before', async () => {
-    const store = table.store();
+    const store = table().store();
     const account = newAccount();
     const created = await createStatusReasons(store, account, [reason('Lunch'), reason('Training', { order: 10, description: 'weekly' })]);
     const [lunch, training] = created.items;
@@ -88,7 +83,7 @@ describe('an entry per successful write', () => {
   });
 
   it('refused writes (duplicate text, stale If-Match, unknown id, over the cap) record nothing, and the next write takes the next revision', async () => {
-    const store = table.store();
+    const store = table().store();
     const account = newAccount();
     await createStatusReasons(store, account, [reason('One')]);
     const refusals = await Promise.all([
@@ -107,7 +102,7 @@ describe('an entry per successful write', () => {
   });
 
   it('concurrent writers: entries 1..n, one each, each matching the write answered at that revision', async () => {
-    const store = table.store();
+    const store = table().store();
     const account = newAccount();
     const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => createStatusReasons(store, account, [reason(`Racer ${i}`)])));
     const entries = await allEntries(store, account);
@@ -116,7 +111,7 @@ describe('an entry per successful write', () => {
   });
 
   it('a client holding the list at revision r that applies the entries after r holds the newest list (random writes)', async () => {
-    const store = table.store();
+    const store = table().store();
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.tuple(fc.constantFrom('create', 'replace', 'delete', 'restore', 'reorder'), fc.nat(50), fc.nat(20)), { minLength: 4, maxLength: 14 }),
@@ -177,7 +172,7 @@ const maximal = (i: number): NewReason => ({
 describe('a 100-reason create of maximum-size reasons', () => {
   it('is stored whole, in parts under the 400 KB item limit, and read back whole', async () => {
     // DynamoDB Local on a shared machine takes seconds over 6 MB.
-    const store = table.store({ requestMs: 60_000, leaseMs: 90_000, attemptMs: 20_000 });
+    const store = table().store({ requestMs: 60_000, leaseMs: 90_000, attemptMs: 20_000 });
     const account = newAccount();
     const items = Array.from({ length: 100 }, (_, i) => maximal(i));
     const created = await createStatusReasons(store, account, items);
@@ -197,12 +192,12 @@ describe('a 100-reason create of maximum-size reasons', () => {
   it('whose commit fails leaves no entry, and its parts are removed', async () => {
     const account = newAccount();
     const { client } = faultyClient(dynamoEndpoint(), rules([{ operation: 'TransactWriteItems', when: isCommit, fault: { kind: 'server-error' } }]));
-    const store = new DynamoStatusReasonStore({ client, tableName: table.tableName, requestMs: 1_500, attemptMs: 400, callBackoff: { baseMs: 5, maxMs: 50 } });
+    const store = new DynamoStatusReasonStore({ client, tableName: table().tableName, requestMs: 1_500, attemptMs: 400, callBackoff: { baseMs: 5, maxMs: 50 } });
     const error = await failure(createStatusReasons(store, account, Array.from({ length: 100 }, (_, i) => maximal(i))));
     expect(error?.kind).toBe('busy');
     expect(await historyItems(account, PART_PREFIX)).toEqual([]);
     expect(await historyItems(account, HEAD_PREFIX)).toEqual([]);
-    expect(await table.store().changes(account, 0, 100)).toEqual({ revision: 0, changes: [], more: false });
+    expect(await table().store().changes(account, 0, 100)).toEqual({ revision: 0, changes: [], more: false });
   });
 });
 
@@ -211,7 +206,7 @@ describe('under DynamoDB faults', () => {
   const faulty = (policy: FaultPolicy, options: Partial<DynamoStoreOptions> = {}) =>
     new DynamoStatusReasonStore({
       client: faultyClient(dynamoEndpoint(), policy).client,
-      tableName: table.tableName,
+      tableName: table().tableName,
       requestMs: 1_500,
       attemptMs: 400,
       callBackoff: { baseMs: 5, maxMs: 50 },
@@ -226,7 +221,7 @@ describe('under DynamoDB faults', () => {
       kind: 'busy',
     });
     await createStatusReasons(faulty(rules([{ operation: 'TransactWriteItems', when: isCommit, fault: { kind: 'throttle' }, times: 3 }])), account, [reason('Throttled')]);
-    const entries = await allEntries(table.store(), account);
+    const entries = await allEntries(table().store(), account);
     expect(entries.map((e) => [e.revision, e.changes[0]!.reason.text])).toEqual([
       [1, 'Lost answer'],
       [2, 'Throttled'],
@@ -239,8 +234,8 @@ describe('GET changes: bounds', () => {
     const account = newAccount();
     const calls: string[] = [];
     const { client } = faultyClient(dynamoEndpoint(), (call) => (calls.push(call.operation), undefined));
-    const store = new DynamoStatusReasonStore({ client, tableName: table.tableName });
-    await createStatusReasons(table.store(), account, [reason('A')]);
+    const store = new DynamoStatusReasonStore({ client, tableName: table().tableName });
+    await createStatusReasons(table().store(), account, [reason('A')]);
     expect(await store.changes(account, 1, 100)).toEqual({ revision: 1, changes: [], more: false });
     expect(calls).toEqual(['GetItem']);
     const error = await failure(store.changes(account, 2, 100));
@@ -248,7 +243,7 @@ describe('GET changes: bounds', () => {
   });
 
   it('pages by limit, oldest first, with more', async () => {
-    const store = table.store();
+    const store = table().store();
     const account = newAccount();
     for (let i = 0; i < 5; i++) await createStatusReasons(store, account, [reason(`P${i}`)]);
     const first = await store.changes(account, 0, 2);
@@ -262,7 +257,7 @@ describe('GET changes: bounds', () => {
   it('keeps the newest entries within the byte limit, dropping at most a bounded number per write; since below the oldest kept is history_gone with it', async () => {
     const account = newAccount();
     // Each single-reason entry is a few hundred bytes gzip'd: a limit of 2,000 keeps a handful.
-    const store = table.store({ keepLimits: { maxAgeMs: 86_400_000, maxBytes: 2_000 } });
+    const store = table().store({ keepLimits: { maxAgeMs: 86_400_000, maxBytes: 2_000 } });
     for (let i = 0; i < 30; i++) await createStatusReasons(store, account, [reason(`Kept ${i} ${'x'.repeat(100)}`)]);
     const heads = await historyItems(account, HEAD_PREFIX);
     const bytes = heads.reduce((sum, head) => sum + (head.bytes as number), 0);
@@ -278,7 +273,7 @@ describe('GET changes: bounds', () => {
   it('drops by age, and no more than the purge budget in one write', async () => {
     const account = newAccount();
     let now = Date.parse('2026-01-01T00:00:00Z');
-    const store = table.store({ now: () => now, keepLimits: { maxAgeMs: 60_000, maxBytes: 1e9 } });
+    const store = table().store({ now: () => now, keepLimits: { maxAgeMs: 60_000, maxBytes: 1e9 } });
     for (let i = 0; i < PURGE_ACTIONS_MAX + 10; i++) await createStatusReasons(store, account, [reason(`Old ${i}`)]);
     now += 120_000; // every entry so far is past the age limit
     await createStatusReasons(store, account, [reason('New 1')]);
@@ -291,15 +286,15 @@ describe('GET changes: bounds', () => {
 
   it('an account with revisions from before it kept a history: since below the current revision is history_gone', async () => {
     const account = newAccount();
-    const store = table.store();
+    const store = table().store();
     await createStatusReasons(store, account, [reason('A')]);
     // As an account written before this version: no history bounds, no entries.
-    await doc.send(
-      new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partitionKey(account) } }),
+    await doc().send(
+      new QueryCommand({ TableName: table().tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partitionKey(account) } }),
     );
     const { UpdateCommand, DeleteCommand } = await import('@aws-sdk/lib-dynamodb');
-    await doc.send(new UpdateCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: '#META' }, UpdateExpression: 'REMOVE changesOldest, changesOldestAt, changesBytes' }));
-    for (const head of await historyItems(account, HEAD_PREFIX)) await doc.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: head.pk, sk: head.sk } }));
+    await doc().send(new UpdateCommand({ TableName: table().tableName, Key: { pk: partitionKey(account), sk: '#META' }, UpdateExpression: 'REMOVE changesOldest, changesOldestAt, changesBytes' }));
+    for (const head of await historyItems(account, HEAD_PREFIX)) await doc().send(new DeleteCommand({ TableName: table().tableName, Key: { pk: head.pk, sk: head.sk } }));
     expect(await failure(store.changes(account, 0, 100))).toMatchObject({ kind: 'history_gone', oldestRevision: 2 });
     await createStatusReasons(store, account, [reason('B')]);
     expect((await store.changes(account, 1, 100)).changes.map((e) => e.revision)).toEqual([2]);

@@ -3,9 +3,9 @@
 // from the domain's plan and checked against the items DynamoDB holds), a
 // reorder larger than one transaction is seen whole or not at all, and a
 // restore moves a reason back from the history with the account's counts right.
-import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LIMITS, wireSize, type NewReason, type StoredReason } from '../../functions/domain/status-reason.js';
 import {
   createStatusReasons,
@@ -17,15 +17,10 @@ import {
 import type { StatusReasonStore, WritePlan } from '../../functions/domain/store.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { META_SK, partitionKey } from '../../functions/store/layout.js';
-import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
+import { dynamoEndpoint, newAccount, testTableWithDocuments } from '../support/dynamo.js';
 import { faultyClient, isCommit, rules } from '../support/fault-layer.js';
 
-let table: TestTable;
-let doc: DynamoDBDocumentClient;
-beforeAll(async () => {
-  table = await createTestTable();
-  doc = DynamoDBDocumentClient.from(table.client);
-});
+const { table, doc } = testTableWithDocuments();
 
 /** The store, with every plan a write decides on kept (the writes are counted from these). */
 function recording(store: StatusReasonStore) {
@@ -57,8 +52,8 @@ async function rawItems(account: string): Promise<Map<string, Record<string, unk
   const items = new Map<string, Record<string, unknown>>();
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await doc.send(
-      new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partitionKey(account) }, ExclusiveStartKey: start, ConsistentRead: true }),
+    const out = await doc().send(
+      new QueryCommand({ TableName: table().tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': partitionKey(account) }, ExclusiveStartKey: start, ConsistentRead: true }),
     );
     for (const item of out.Items ?? []) items.set(item.sk as string, item);
     start = out.LastEvaluatedKey;
@@ -103,7 +98,7 @@ async function expectCountsRight(store: StatusReasonStore, account: string) {
 
 describe('reorder: the list afterwards and what is written', () => {
   it('for random lists and random wanted orders: exactly that order, one revision, and the fewest reasons written (counted from the plan, checked in DynamoDB)', async () => {
-    const base = table.store();
+    const base = table().store();
     const orders = fc.oneof(
       // Room everywhere: the minimum is n minus the longest rising run.
       fc.array(fc.integer({ min: -1000, max: 1000 }).map((k) => k * 100_000), { minLength: 1, maxLength: 16 }),
@@ -157,7 +152,7 @@ describe('reorder: the list afterwards and what is written', () => {
   }, 240_000);
 
   it('moving one reason of 1,000 between two others writes that one reason (and with created orders, packed, at most two the first time)', async () => {
-    const { store, plans } = recording(table.store());
+    const { store, plans } = recording(table().store());
     const account = newAccount();
     const created = await seed(store, account, Array.from({ length: 1000 }, (_, i) => i * 1_000));
     const target = ids(created);
@@ -190,7 +185,7 @@ describe('reorder: the list afterwards and what is written', () => {
 describe('a reorder larger than one transaction', () => {
   it('is seen whole or not at all: a read between its writes and its commit sees the old list; a failed one is never seen; the next one folds it in', async () => {
     const account = newAccount();
-    const clean = table.store();
+    const clean = table().store();
     const created = await seed(clean, account, Array.from({ length: 12 }, (_, i) => i * 10));
     const original = ids(created);
     const reversed = [...original].reverse();
@@ -198,7 +193,7 @@ describe('a reorder larger than one transaction', () => {
     // The commit fails every time (after the pending values were written): 503, and no read ever sees them.
     {
       const { client } = faultyClient(dynamoEndpoint(), rules([{ operation: 'TransactWriteItems', when: isCommit, fault: { kind: 'server-error' } }]));
-      const store = new DynamoStatusReasonStore({ client, tableName: table.tableName, reorderInlineMax: 3, requestMs: 1_500, attemptMs: 400, callBackoff: { baseMs: 5, maxMs: 20 } });
+      const store = new DynamoStatusReasonStore({ client, tableName: table().tableName, reorderInlineMax: 3, requestMs: 1_500, attemptMs: 400, callBackoff: { baseMs: 5, maxMs: 20 } });
       await expect(reorderStatusReasons(store, account, reversed)).rejects.toMatchObject({ kind: 'busy' });
       const raw = await rawItems(account);
       expect([...raw.values()].filter((item) => item.pending).length).toBeGreaterThan(3); // written, marked, not counted
@@ -214,7 +209,7 @@ describe('a reorder larger than one transaction', () => {
         dynamoEndpoint(),
         rules([{ operation: 'TransactWriteItems', when: isCommit, fault: { kind: 'interleave', run: async () => (between = ids((await listStatusReasons(clean, account)).items)) }, times: 1 }]),
       );
-      const store = new DynamoStatusReasonStore({ client, tableName: table.tableName, reorderInlineMax: 3 });
+      const store = new DynamoStatusReasonStore({ client, tableName: table().tableName, reorderInlineMax: 3 });
       const { store: recorded, plans } = recording(store);
       const result = await reorderStatusReasons(recorded, account, reversed);
       expect(between).toEqual(original);
@@ -225,7 +220,7 @@ describe('a reorder larger than one transaction', () => {
     await expectCountsRight(clean, account);
 
     // Another large reorder (half the list moves): the first one's pending values that it does not rewrite are folded in first.
-    const large = new DynamoStatusReasonStore({ client: table.client, tableName: table.tableName, reorderInlineMax: 3 });
+    const large = new DynamoStatusReasonStore({ client: table().client, tableName: table().tableName, reorderInlineMax: 3 });
     const shuffled = [...reversed.slice(6).reverse(), ...reversed.slice(0, 6)];
     await reorderStatusReasons(large, account, shuffled);
     expect(ids((await listStatusReasons(clean, account)).items)).toEqual(shuffled);
@@ -242,10 +237,10 @@ describe('a reorder larger than one transaction', () => {
 
   it('a commit whose answer is lost is sent again and answered as applied, once (large and inline)', async () => {
     const account = newAccount();
-    const clean = table.store();
+    const clean = table().store();
     const created = await seed(clean, account, Array.from({ length: 8 }, (_, i) => i * 10));
     const { client, faults } = faultyClient(dynamoEndpoint(), rules([{ operation: 'TransactWriteItems', when: isCommit, fault: { kind: 'lost' }, times: 2 }]));
-    const store = new DynamoStatusReasonStore({ client, tableName: table.tableName, reorderInlineMax: 3, attemptMs: 1_000 });
+    const store = new DynamoStatusReasonStore({ client, tableName: table().tableName, reorderInlineMax: 3, attemptMs: 1_000 });
     const reversed = ids(created).reverse();
     expect((await reorderStatusReasons(store, account, reversed)).revision).toBe(2);
     const swapped = [reversed[1]!, reversed[0]!, ...reversed.slice(2)];
@@ -258,7 +253,7 @@ describe('a reorder larger than one transaction', () => {
   }, 60_000);
 
   it('1,000 reasons reversed in one write (999 pending values, one commit): one revision, the whole new list', async () => {
-    const store = table.store();
+    const store = table().store();
     const account = newAccount();
     const created = await seed(store, account, Array.from({ length: 1000 }, (_, i) => i));
     const reversed = ids(created).reverse();
@@ -275,7 +270,7 @@ describe('a reorder larger than one transaction', () => {
 
 describe('restore (replace with deleted: false)', () => {
   it('moves a deleted reason back to the live ones: its history entry goes, the counts stay right, and it can be deleted and restored again', async () => {
-    const store = table.store();
+    const store = table().store();
     const account = newAccount();
     const [a, b] = await seed(store, account, [1, 2]);
     await deleteStatusReason(store, account, a!.id);

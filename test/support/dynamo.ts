@@ -2,7 +2,8 @@
 // and a store over it. Fault injection wraps this real client; it never replaces it.
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { inject } from 'vitest';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, inject } from 'vitest';
 import { ensureTable } from '../../infra/local/table.js';
 import { localCredentials } from '../../infra/local/dynamodb-local.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
@@ -28,6 +29,21 @@ export async function createTestTable(): Promise<TestTable> {
     tableName,
     store: (options = {}) => new DynamoStatusReasonStore({ client, tableName, ...options }),
   };
+}
+
+/**
+ * Registers a beforeAll that makes a fresh table for this test file and a
+ * document client on it (to read the items as DynamoDB holds them); the getters
+ * answer them once it has run.
+ */
+export function testTableWithDocuments(): { table: () => TestTable; doc: () => DynamoDBDocumentClient } {
+  let table: TestTable | undefined;
+  let doc: DynamoDBDocumentClient | undefined;
+  beforeAll(async () => {
+    table = await createTestTable();
+    doc = DynamoDBDocumentClient.from(table.client);
+  });
+  return { table: () => table!, doc: () => doc! };
 }
 
 /** A fresh account id, so tests sharing a table never see each other's data. */

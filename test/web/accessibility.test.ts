@@ -1,27 +1,10 @@
 // axe-core on every view of the console: no serious or critical violations.
 import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { launchChromium, newAccount, saveScreenshots, shownTexts, signIn, startConsoleServer, type ConsoleServer } from './harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { consoleInChromium, newAccount, shownTexts, signIn } from './harness.js';
 
-let server: ConsoleServer;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await saveScreenshots(context, task.name);
-  await context.close();
-});
+const ui = consoleInChromium();
 
 /** Serious and critical violations of WCAG 2.1 A/AA and axe's best practices, as "rule: target" lines. */
 async function violations(page: Page): Promise<string[]> {
@@ -33,7 +16,7 @@ async function violations(page: Page): Promise<string[]> {
 
 async function seeded(): Promise<string> {
   const account = newAccount();
-  await server.api(account, '', {
+  await ui.server.api(account, '', {
     method: 'POST',
     body: [
       { text: 'Lunch', state: 'Away' },
@@ -43,22 +26,22 @@ async function seeded(): Promise<string> {
       { text: 'Old reason', state: 'Away' },
     ],
   });
-  const { body } = await server.api(account, '');
-  await server.api(account, `/${body.find((r: { text: string }) => r.text === 'Old reason').id}`, { method: 'DELETE' });
+  const { body } = await ui.server.api(account, '');
+  await ui.server.api(account, `/${body.find((r: { text: string }) => r.text === 'Old reason').id}`, { method: 'DELETE' });
   return account;
 }
 
 describe('no serious or critical accessibility violations', { timeout: 180_000 }, () => {
 test('on the sign-in', async () => {
-  const page = await context.newPage();
-  await page.goto(server.url);
+  const page = await ui.context.newPage();
+  await page.goto(ui.server.url);
   await page.getByLabel('Account id').waitFor();
   expect(await violations(page), 'sign-in').toEqual([]);
 });
 
 test('on the list, filtered, with create errors, the undo toast and deleted reasons shown', async () => {
   const account = await seeded();
-  const writer = await signIn(context, server.url, account);
+  const writer = await signIn(ui.context, ui.server.url, account);
   await expect.poll(() => shownTexts(writer)).toHaveLength(4);
   expect(await violations(writer), 'list (read and write)').toEqual([]);
 
@@ -82,11 +65,11 @@ test('on the list, filtered, with create errors, the undo toast and deleted reas
 
 test('on the conflict message and during a keyboard reorder', async () => {
   const account = await seeded();
-  const writer = await signIn(context, server.url, account);
+  const writer = await signIn(ui.context, ui.server.url, account);
   await expect.poll(() => shownTexts(writer)).toHaveLength(4);
 
   // A conflict: someone else writes, then this page writes with the old revision.
-  await server.api(account, '', { method: 'POST', body: { text: 'Coffee', state: 'Away' } });
+  await ui.server.api(account, '', { method: 'POST', body: { text: 'Coffee', state: 'Away' } });
   await writer.getByLabel('State of “Lunch”').selectOption('Online');
   await writer.getByRole('heading', { name: 'Someone else changed these status reasons' }).waitFor();
   expect(await violations(writer), 'conflict message').toEqual([]);
@@ -101,17 +84,17 @@ test('on the conflict message and during a keyboard reorder', async () => {
 
 test('on the history view: entries of every kind, a long entry opened, an empty history', async () => {
   const account = await seeded();
-  const { body } = await server.api(account, '');
-  await server.api(account, '/reorder', { method: 'POST', body: { ids: body.map((r: { id: number }) => r.id).reverse() } });
-  await server.api(account, '', { method: 'POST', body: Array.from({ length: 8 }, (_, i) => ({ text: `Batch ${i}`, state: 'Online' })) });
-  const page = await signIn(context, server.url, account);
+  const { body } = await ui.server.api(account, '');
+  await ui.server.api(account, '/reorder', { method: 'POST', body: { ids: body.map((r: { id: number }) => r.id).reverse() } });
+  await ui.server.api(account, '', { method: 'POST', body: Array.from({ length: 8 }, (_, i) => ({ text: `Batch ${i}`, state: 'Online' })) });
+  const page = await signIn(ui.context, ui.server.url, account);
   await page.getByRole('button', { name: 'History' }).click();
   await page.getByRole('list', { name: 'Changes, newest first' }).waitFor();
   expect(await violations(page), 'history').toEqual([]);
   await page.getByRole('button', { name: 'Show all 8 changes' }).click();
   expect(await violations(page), 'history, a long entry opened').toEqual([]);
 
-  const empty = await signIn(context, server.url, newAccount(), 'read');
+  const empty = await signIn(ui.context, ui.server.url, newAccount(), 'read');
   await empty.getByRole('button', { name: 'History' }).click();
   await empty.getByText('No changes yet.').waitFor();
   expect(await violations(empty), 'empty history (read only)').toEqual([]);
@@ -119,12 +102,12 @@ test('on the history view: entries of every kind, a long entry opened, an empty 
 
 test('on the read-only and the empty list', async () => {
   const account = await seeded();
-  const readerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const readerContext = await ui.browser.newContext({ viewport: { width: 1100, height: 900 } });
   try {
-    const reader = await signIn(readerContext, server.url, account, 'read');
+    const reader = await signIn(readerContext, ui.server.url, account, 'read');
     await reader.getByText('Read only').waitFor();
     expect(await violations(reader), 'list (read only)').toEqual([]);
-    const empty = await signIn(readerContext, server.url, newAccount(), 'read');
+    const empty = await signIn(readerContext, ui.server.url, newAccount(), 'read');
     await empty.getByText('This account has no status reasons yet.').waitFor();
     expect(await violations(empty), 'empty list').toEqual([]);
   } finally {
@@ -135,7 +118,7 @@ test('on the read-only and the empty list', async () => {
 
 test('the keyboard reaches every control in order', { timeout: 60_000 }, async () => {
   const account = await seeded();
-  const page = await signIn(context, server.url, account);
+  const page = await signIn(ui.context, ui.server.url, account);
   await expect.poll(() => shownTexts(page)).toHaveLength(4);
   const focused: string[] = [];
   for (let i = 0; i < 20; i++) {

@@ -1,39 +1,22 @@
 // The admin console in a real browser (Debian's Chromium) against the real local
 // server and DynamoDB Local: every action an admin takes, checked through the API.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { launchChromium, newAccount, saveScreenshots, shownTexts, signIn, startConsoleServer, type ConsoleServer } from './harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { consoleInChromium, newAccount, saveScreenshots, shownTexts, signIn } from './harness.js';
 
-let server: ConsoleServer;
-let browser: Browser;
-let context: BrowserContext;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startConsoleServer(), launchChromium()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-});
-afterEach(async ({ task }) => {
-  if (task.result?.state === 'fail') await saveScreenshots(context, task.name);
-  await context.close();
-});
+const ui = consoleInChromium();
 
 /** An account with these reasons, created in this order (the first one ends up first). */
 async function accountWith(reasons: { text: string; state: string; enabled?: boolean }[]): Promise<string> {
   const account = newAccount();
   if (reasons.length) {
-    const answer = await server.api(account, '', { method: 'POST', body: reasons });
+    const answer = await ui.server.api(account, '', { method: 'POST', body: reasons });
     expect(answer.status).toBe(200);
   }
   return account;
 }
 
-const listed = async (account: string, query = '') => (await server.api(account, query)).body as { id: number; text: string; state: string; enabled: boolean; deleted: boolean }[];
+const listed = async (account: string, query = '') => (await ui.server.api(account, query)).body as { id: number; text: string; state: string; enabled: boolean; deleted: boolean }[];
 /** Keys as a person presses them: each move is drawn (and measured by dnd-kit) before the next. */
 async function pressSlowly(page: Page, keys: string[]) {
   for (const key of keys) {
@@ -50,7 +33,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
       { text: 'Back in 5', state: 'Occupied' },
       { text: 'Available for chats', state: 'Online' },
     ]);
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     await expect.poll(() => shownTexts(page)).toEqual(['Lunch', 'Back in 5', 'Available for chats']);
     expect(await page.getByLabel('State of “Back in 5”').inputValue()).toBe('Occupied');
     expect(await page.getByLabel('State of “Back in 5”').locator('option:checked').textContent()).toBe('Back soon');
@@ -66,7 +49,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
 
   test('creates many reasons, one per line; a refused line is named by its line number and nothing is created', async () => {
     const account = await accountWith([{ text: 'Lunch', state: 'Away' }]);
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     const box = page.getByLabel('New reasons, one per line');
     await box.fill('Training\n  lunch  \n\nTeam meeting');
     await page.getByLabel('State', { exact: true }).selectOption('Occupied');
@@ -94,7 +77,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
       { text: 'Lunch', state: 'Away' },
       { text: 'Coaching', state: 'Away' },
     ]);
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     const revision = async () => Number(await page.getByTestId('revision').textContent());
     const start = await revision();
 
@@ -124,7 +107,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
 
   test('reorders by keyboard (Space, arrows, Space) with one POST reorder, and announces where the reason went', async () => {
     const account = await accountWith(['One', 'Two', 'Three', 'Four'].map((text) => ({ text, state: 'Away' })));
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     const before = Number(await page.getByTestId('revision').textContent());
     const reorders: string[] = [];
     page.on('request', (request) => {
@@ -141,7 +124,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
 
   test('reorders by drag and drop', async () => {
     const account = await accountWith(['One', 'Two', 'Three', 'Four'].map((text) => ({ text, state: 'Away' })));
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     const handle = page.getByRole('button', { name: 'Move “One”' });
     const target = page.getByRole('button', { name: 'Move “Three”' });
     const from = (await handle.boundingBox())!;
@@ -157,9 +140,9 @@ describe('the admin console', { timeout: 60_000 }, () => {
   test('a long list draws only the rows near the window: the rest are drawn on scrolling, and the keyboard moves a reason past the window', async () => {
     const texts = Array.from({ length: 60 }, (_, i) => `R${String(i + 1).padStart(2, '0')}`);
     const account = await accountWith(texts.map((text) => ({ text, state: 'Away' })));
-    await context.close();
-    context = await browser.newContext({ viewport: { width: 1100, height: 500 } });
-    const page = await signIn(context, server.url, account);
+    await ui.context.close();
+    ui.context = await ui.browser.newContext({ viewport: { width: 1100, height: 500 } });
+    const page = await signIn(ui.context, ui.server.url, account);
     const first = row(page, 'R01');
     await first.waitFor();
     expect(await first.getAttribute('aria-setsize')).toBe('60');
@@ -196,7 +179,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
       { text: 'O2', state: 'Online' },
       { text: 'A3', state: 'Away' },
     ]);
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     await page.getByRole('button', { name: /^Away/ }).click();
     await expect.poll(() => shownTexts(page)).toEqual(['A1', 'A2', 'A3']);
     await page.getByRole('button', { name: 'Move “A3”' }).focus();
@@ -209,7 +192,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
       { text: 'Lunch', state: 'Away' },
       { text: 'Meeting', state: 'Occupied' },
     ]);
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     await page.getByRole('button', { name: 'Delete “Lunch”' }).click();
     await expect.poll(() => shownTexts(page)).toEqual(['Meeting']);
     expect((await listed(account)).map((r) => r.text)).toEqual(['Meeting']);
@@ -240,10 +223,10 @@ describe('the admin console', { timeout: 60_000 }, () => {
       { text: 'Meeting', state: 'Occupied' },
       { text: 'Training', state: 'Away' },
     ]);
-    const first = await signIn(context, server.url, account);
-    const otherContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const first = await signIn(ui.context, ui.server.url, account);
+    const otherContext = await ui.browser.newContext({ viewport: { width: 1100, height: 900 } });
     try {
-      const second = await signIn(otherContext, server.url, account);
+      const second = await signIn(otherContext, ui.server.url, account);
       // The first admin renames one reason and adds another...
       await first.getByLabel('Text of “Lunch”').fill('Lunch break');
       await first.getByLabel('Text of “Lunch”').press('Enter');
@@ -276,7 +259,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
       { text: 'Lunch', state: 'Away' },
       { text: 'Meeting', state: 'Occupied' },
     ]);
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     const shown = Number(await page.getByTestId('revision').textContent());
     const polls: string[] = [];
     let listReads = 0;
@@ -289,12 +272,12 @@ describe('the admin console', { timeout: 60_000 }, () => {
     expect(polls[0]).toBe(`?since=${shown}&limit=100`);
 
     // Another client (not this page) adds, renames and deletes through the API.
-    const { body: items } = await server.api(account, '');
+    const { body: items } = await ui.server.api(account, '');
     const meeting = items.find((r: { text: string }) => r.text === 'Meeting');
     const lunch = items.find((r: { text: string }) => r.text === 'Lunch');
-    expect((await server.api(account, '', { method: 'POST', body: { text: 'Coffee', state: 'Occupied' } })).status).toBe(200);
-    expect((await server.api(account, `/${meeting.id}`, { method: 'PUT', body: { text: 'Team meeting', state: 'Online' } })).status).toBe(200);
-    expect((await server.api(account, `/${lunch.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await ui.server.api(account, '', { method: 'POST', body: { text: 'Coffee', state: 'Occupied' } })).status).toBe(200);
+    expect((await ui.server.api(account, `/${meeting.id}`, { method: 'PUT', body: { text: 'Team meeting', state: 'Online' } })).status).toBe(200);
+    expect((await ui.server.api(account, `/${lunch.id}`, { method: 'DELETE' })).status).toBe(200);
     await expect.poll(() => shownTexts(page), { timeout: 15_000 }).toEqual(['Coffee', 'Team meeting']);
     expect(await page.getByLabel('State of “Team meeting”').inputValue()).toBe('Online');
     await expect.poll(async () => Number(await page.getByTestId('revision').textContent())).toBe(shown + 3);
@@ -310,7 +293,7 @@ describe('the admin console', { timeout: 60_000 }, () => {
 
   test('a read-only sign-in sees the list and no edit controls', async () => {
     const account = await accountWith([{ text: 'Lunch', state: 'Occupied' }]);
-    const page = await signIn(context, server.url, account, 'read');
+    const page = await signIn(ui.context, ui.server.url, account, 'read');
     await page.getByText('Read only').waitFor();
     expect(await shownTexts(page)).toEqual(['Lunch']);
     expect(await page.locator('ol.reasons').getByText('Back soon').count()).toBe(1);
@@ -328,13 +311,13 @@ describe('the admin console', { timeout: 60_000 }, () => {
     let release: () => void = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
     let failing = false;
-    await context.route('**/status-reasons*', async (route) => {
+    await ui.context.route('**/status-reasons*', async (route) => {
       if (failing) return route.fulfill({ status: 503, contentType: 'application/json', headers: { 'retry-after': '1' }, body: JSON.stringify({ message: 'The service is busy; try again.' }) });
       await held;
       return route.continue();
     });
-    const page = await context.newPage();
-    await page.goto(server.url);
+    const page = await ui.context.newPage();
+    await page.goto(ui.server.url);
     await page.getByLabel('Account id').fill(account);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Loading status reasons…').waitFor();
@@ -351,14 +334,14 @@ describe('the admin console', { timeout: 60_000 }, () => {
 
   test('an expired or refused token goes back to the sign-in with a message; signing out forgets the token', async () => {
     const account = await accountWith([{ text: 'Lunch', state: 'Away' }]);
-    const page = await signIn(context, server.url, account);
+    const page = await signIn(ui.context, ui.server.url, account);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await page.reload();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
 
-    const again = await signIn(context, server.url, account);
-    await context.route('**/status-reasons*', (route) => route.fulfill({ status: 401, contentType: 'application/json', body: '{"message":"Unauthorized"}' }));
+    const again = await signIn(ui.context, ui.server.url, account);
+    await ui.context.route('**/status-reasons*', (route) => route.fulfill({ status: 401, contentType: 'application/json', body: '{"message":"Unauthorized"}' }));
     await again.reload();
     await again.getByText('Your sign-in has expired. Sign in again.').waitFor();
   });

@@ -3,14 +3,16 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createHandler } from '../../functions/entry/http.js';
 import { loadOrCreateKeys, signToken } from '../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../infra/local/server.js';
 import { ensureConsoleBuilt } from '../../web/server/build.js';
 import { createTestTable, newAccount } from '../support/dynamo.js';
+import { launchChromium } from './harness-browser.js';
 
-export { launchChromium } from './harness-browser.js';
+export { launchChromium };
 
 export const SCREENSHOTS = path.resolve(import.meta.dirname, 'screenshots');
 
@@ -96,4 +98,36 @@ export async function saveScreenshots(context: BrowserContext | undefined, name:
 export async function shownTexts(page: Page): Promise<string[]> {
   // The page's own types (DOM) are not in the tests' lib, hence `any` inside the browser-side function.
   return page.locator('ol.reasons > li').evaluateAll((rows: any[]) => rows.map((row) => row.querySelector('input.text')?.value ?? row.querySelector('.text')?.textContent ?? ''));
+}
+
+export interface ConsoleInChromium {
+  server: ConsoleServer;
+  browser: Browser;
+  /** This test's context; a test may put another here, which is then the one screenshotted and closed. */
+  context: BrowserContext;
+}
+
+/**
+ * Registers the hooks of a console test file: before all, the console server (on
+ * a fresh table) and Chromium; before each test, a fresh 1100×900 context; after
+ * each, a failed test's screenshots and the context closed; after all, both closed.
+ * The fields are set as the hooks run.
+ */
+export function consoleInChromium(): ConsoleInChromium {
+  const ui = {} as ConsoleInChromium;
+  beforeAll(async () => {
+    [ui.server, ui.browser] = await Promise.all([startConsoleServer(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await ui.browser?.close();
+    await ui.server?.close();
+  });
+  beforeEach(async () => {
+    ui.context = await ui.browser.newContext({ viewport: { width: 1100, height: 900 } });
+  });
+  afterEach(async ({ task }) => {
+    if (task.result?.state === 'fail') await saveScreenshots(ui.context, task.name);
+    await ui.context.close();
+  });
+  return ui;
 }

@@ -108,6 +108,9 @@ export const PARAMETER_PATTERNS = {
   limit: '^\\s*(100|[1-9]\\d?)\\s*$',
 } as const;
 
+/** A query or header parameter whose value is a string matching `pattern`. */
+const stringParameter = (name: string, where: 'query' | 'header', description: string, pattern: string) => ({ name, in: where, description, schema: { type: 'string', pattern } });
+
 const parameters = {
   accountId: {
     name: 'accountId',
@@ -123,30 +126,10 @@ const parameters = {
     description: 'The status reason id: a positive integer below 2^53.',
     schema: { type: 'string', pattern: PARAMETER_PATTERNS.statusReasonId },
   },
-  v: {
-    name: 'v',
-    in: 'query',
-    description: 'API version: a number, such as `1.0` (default 1.0).',
-    schema: { type: 'string', pattern: PARAMETER_PATTERNS.v },
-  },
-  includeDeleted: {
-    name: 'include_deleted',
-    in: 'query',
-    description: '`true` adds deleted reasons (with `deleted: true`); default `false`. Case-insensitive.',
-    schema: { type: 'string', pattern: PARAMETER_PATTERNS.include_deleted },
-  },
-  ifMatch: {
-    name: 'If-Match',
-    in: 'header',
-    description: 'The revision the caller last saw (`3`, `"3"` or `W/"3"`): if it is not the current one, the answer is 409 and nothing changes.',
-    schema: { type: 'string', pattern: PARAMETER_PATTERNS.revision },
-  },
-  ifNoneMatch: {
-    name: 'If-None-Match',
-    in: 'header',
-    description: 'A revision: when it is the current one, the answer is 304 with no body.',
-    schema: { type: 'string', pattern: PARAMETER_PATTERNS.revision },
-  },
+  v: stringParameter('v', 'query', 'API version: a number, such as `1.0` (default 1.0).', PARAMETER_PATTERNS.v),
+  includeDeleted: stringParameter('include_deleted', 'query', '`true` adds deleted reasons (with `deleted: true`); default `false`. Case-insensitive.', PARAMETER_PATTERNS.include_deleted),
+  ifMatch: stringParameter('If-Match', 'header', 'The revision the caller last saw (`3`, `"3"` or `W/"3"`): if it is not the current one, the answer is 409 and nothing changes.', PARAMETER_PATTERNS.revision),
+  ifNoneMatch: stringParameter('If-None-Match', 'header', 'A revision: when it is the current one, the answer is 304 with no body.', PARAMETER_PATTERNS.revision),
   idempotencyKey: {
     name: 'Idempotency-Key',
     in: 'header',
@@ -154,18 +137,8 @@ const parameters = {
       'A repeat of the same request (method, path, body) with a key the account used in the last 24 hours answers the first answer (status, body, `ac-revision`) and writes nothing; the same key with another request is a 422; while the first is still running, a repeat is a 409 with `Retry-After`.',
     schema: component(idempotencyKeySchema, 'input'),
   },
-  since: {
-    name: 'since',
-    in: 'query',
-    description: 'The revision the caller holds the list at (default 0): the answer holds the entries after it. Above the current revision: 400.',
-    schema: { type: 'string', pattern: PARAMETER_PATTERNS.since },
-  },
-  limit: {
-    name: 'limit',
-    in: 'query',
-    description: 'At most this many entries, 1–100 (default 100).',
-    schema: { type: 'string', pattern: PARAMETER_PATTERNS.limit },
-  },
+  since: stringParameter('since', 'query', 'The revision the caller holds the list at (default 0): the answer holds the entries after it. Above the current revision: 400.', PARAMETER_PATTERNS.since),
+  limit: stringParameter('limit', 'query', 'At most this many entries, 1–100 (default 100).', PARAMETER_PATTERNS.limit),
   methodOverride: {
     name: 'X-HTTP-Method-Override',
     in: 'header',

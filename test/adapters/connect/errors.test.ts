@@ -17,38 +17,25 @@ import {
   UntagResourceCommand,
   UpdateAgentStatusCommand,
 } from '@aws-sdk/client-connect';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CONNECT_ROUTES, type ConnectOperation } from '../../../functions/adapters/connect/routes.js';
 import { listStatusReasons } from '../../../functions/domain/status-reasons.js';
 import type { IdempotencyKey, StatusReasonStore } from '../../../functions/domain/store.js';
 import { createHandler } from '../../../functions/entry/http.js';
 import type { LocalServer } from '../../../infra/local/server.js';
-import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
+import { newAccount } from '../../support/dynamo.js';
 import { lambdaContext } from '../../support/events.js';
 import { failingStore, throttlingError } from '../../support/faults.js';
-import { connectClient, connectEvent, failure, rawRequest, startServer } from './helpers.js';
+import { connectClient, connectEvent, connectOnTestTable, failure, rawRequest, startServer } from './helpers.js';
 
-let table: TestTable;
-let store: StatusReasonStore;
-let server: LocalServer;
-let client: ConnectClient;
-beforeAll(async () => {
-  table = await createTestTable();
-  store = table.store();
-  server = await startServer(() => store);
-  client = connectClient(server, { maxAttempts: 1 });
-});
-afterAll(async () => {
-  client?.destroy();
-  await server?.close();
-});
+const { table, store, server, client } = connectOnTestTable({ maxAttempts: 1 });
 
 const arnOf = (instance: string, id: string | number) => `arn:aws:connect:us-east-1:000000000000:instance/${instance}/agent-state/${id}`;
-const revisionOf = async (account: string) => (await listStatusReasons(store, account, { includeDeleted: true })).revision;
+const revisionOf = async (account: string) => (await listStatusReasons(store(), account, { includeDeleted: true })).revision;
 
 /** An account with one agent status, and one command per operation on it. */
 async function everyOperation(account: string) {
-  const { AgentStatusId } = await client.send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
+  const { AgentStatusId } = await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
   const resourceArn = arnOf(account, AgentStatusId!);
   const commands: Record<ConnectOperation, () => object> = {
     CreateAgentStatus: () => new CreateAgentStatusCommand({ InstanceId: account, Name: 'New', State: 'ENABLED' }),
@@ -79,7 +66,7 @@ async function onStore(other: StatusReasonStore, run: (client: ConnectClient, co
 
 describe('every operation', () => {
   it('answers ThrottlingException (429) when the store stays throttled', async () => {
-    await onStore(failingStore(table.tableName, throttlingError), async (throttled, commands) => {
+    await onStore(failingStore(table().tableName, throttlingError), async (throttled, commands) => {
       for (const [operation, command] of Object.entries(commands)) {
         const error = await failure(throttled.send(command() as never));
         expect(error, operation).toBeInstanceOf(ThrottlingException);
@@ -89,7 +76,7 @@ describe('every operation', () => {
   });
 
   it('answers InternalServiceException (500) without internals when the store fails unexpectedly', async () => {
-    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: arn:aws:dynamodb:x'), { name: 'ValidationException', $fault: 'client' }));
+    const broken = failingStore(table().tableName, () => Object.assign(new Error('secret internals: arn:aws:dynamodb:x'), { name: 'ValidationException', $fault: 'client' }));
     await onStore(broken, async (failing, commands) => {
       for (const [operation, command] of Object.entries(commands)) {
         const error = await failure(failing.send(command() as never));
@@ -102,7 +89,7 @@ describe('every operation', () => {
   it('is refused with 403 when signed with a wrong secret, and writes nothing', async () => {
     const account = newAccount();
     const commands = await everyOperation(account);
-    const wrong = connectClient(server, { credentials: { accessKeyId: 'local', secretAccessKey: 'not-the-secret' }, maxAttempts: 1 });
+    const wrong = connectClient(server(), { credentials: { accessKeyId: 'local', secretAccessKey: 'not-the-secret' }, maxAttempts: 1 });
     try {
       for (const [operation, command] of Object.entries(commands)) {
         const error = await failure(wrong.send(command() as never));
@@ -122,7 +109,7 @@ describe('every operation', () => {
         .replace('{InstanceId}', account)
         .replace('{AgentStatusId}', '1')
         .replace('{resourceArn+}', encodeURIComponent(arnOf(account, 1)));
-      const handler = createHandler(() => store);
+      const handler = createHandler(() => store());
       const result = await handler(connectEvent({ method: route.method, path, body: { InstanceId: account, Name: 'x', State: 'ENABLED', tags: { a: 'b' } }, signed: false }), lambdaContext());
       expect(result.statusCode).toBe(403);
       expect(result.headers?.['x-amzn-ErrorType']).toBe('AccessDeniedException');
@@ -140,8 +127,8 @@ describe('requests the SDK does not send', () => {
     ['TagResource with Tags instead of tags', 'POST', (a: string) => `/tags/${encodeURIComponent(arnOf(a, 1))}`, '{"Tags": {"a": "b"}}', /Tags is not a known field/],
   ])('answers InvalidRequestException for %s', async (_, method, path, body, message) => {
     const account = newAccount();
-    await client.send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
-    const res = await rawRequest(server, { method, path: path(account), body });
+    await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
+    const res = await rawRequest(server(), { method, path: path(account), body });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
     expect(res.body.Message).toMatch(message);
@@ -151,7 +138,7 @@ describe('requests the SDK does not send', () => {
   it('answers InvalidRequestException for SearchCriteria nested 10,000 deep (within the body limit), without a stack overflow', async () => {
     const depth = 10_000;
     const body = `{"InstanceId": "a", "SearchCriteria": ${'{"AndConditions": ['.repeat(depth)}{}${']}'.repeat(depth)}}`;
-    const res = await rawRequest(server, { method: 'POST', path: '/search-agent-statuses', body });
+    const res = await rawRequest(server(), { method: 'POST', path: '/search-agent-statuses', body });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
     expect(res.body.Message).toMatch(/nests deeper than/);
@@ -159,8 +146,8 @@ describe('requests the SDK does not send', () => {
 
   it('through the SDK, a field added after serialization is an InvalidRequestException', async () => {
     const account = newAccount();
-    const { AgentStatusId } = await client.send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
-    const tampering = connectClient(server, { maxAttempts: 1 });
+    const { AgentStatusId } = await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
+    const tampering = connectClient(server(), { maxAttempts: 1 });
     tampering.middlewareStack.add(
       (next) => async (args) => {
         const request = args.request as { body: string; headers: Record<string, string> };
@@ -185,17 +172,17 @@ describe('requests the SDK does not send', () => {
     ['an unknown AgentStatusTypes value', 'AgentStatusTypes=AWAY'],
     ['four AgentStatusTypes', 'AgentStatusTypes=CUSTOM&AgentStatusTypes=CUSTOM&AgentStatusTypes=ROUTABLE&AgentStatusTypes=OFFLINE'],
   ])('ListAgentStatuses answers InvalidParameterException for %s', async (_, query) => {
-    const res = await rawRequest(server, { method: 'GET', path: `/agent-status/${newAccount()}?${query}` });
+    const res = await rawRequest(server(), { method: 'GET', path: `/agent-status/${newAccount()}?${query}` });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-amzn-errortype')).toBe('InvalidParameterException');
   });
 
   it('UntagResource answers InvalidParameterException without tagKeys, or with more than 50', async () => {
     const account = newAccount();
-    await client.send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
+    await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
     const path = `/tags/${encodeURIComponent(arnOf(account, 1))}`;
     for (const query of ['', `?${Array.from({ length: 51 }, (_, i) => `tagKeys=k${i}`).join('&')}`]) {
-      const res = await rawRequest(server, { method: 'DELETE', path: `${path}${query}` });
+      const res = await rawRequest(server(), { method: 'DELETE', path: `${path}${query}` });
       expect(res.status).toBe(400);
       expect(res.headers.get('x-amzn-errortype')).toBe('InvalidParameterException');
       expect(res.body.Message).toMatch(/tagKeys must name 1–50 tag keys/);
@@ -208,12 +195,12 @@ describe('NextToken', () => {
   let token: string;
   beforeAll(async () => {
     account = newAccount();
-    for (const Name of ['a', 'b', 'c']) await client.send(new CreateAgentStatusCommand({ InstanceId: account, Name, State: 'ENABLED' }));
-    token = (await client.send(new ListAgentStatusesCommand({ InstanceId: account, MaxResults: 1 }))).NextToken!;
+    for (const Name of ['a', 'b', 'c']) await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name, State: 'ENABLED' }));
+    token = (await client().send(new ListAgentStatusesCommand({ InstanceId: account, MaxResults: 1 }))).NextToken!;
   });
 
   const listWith = (NextToken: string, InstanceId = account, AgentStatusTypes?: string[]) =>
-    client.send(new ListAgentStatusesCommand({ InstanceId, MaxResults: 1, NextToken, ...(AgentStatusTypes && { AgentStatusTypes: AgentStatusTypes as never }) }));
+    client().send(new ListAgentStatusesCommand({ InstanceId, MaxResults: 1, NextToken, ...(AgentStatusTypes && { AgentStatusTypes: AgentStatusTypes as never }) }));
 
   it('is opaque: it does not show the id or the account it continues from', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -239,10 +226,10 @@ describe('NextToken', () => {
 
   it('is refused for another instance, another filter, or another operation', async () => {
     const other = newAccount();
-    await client.send(new CreateAgentStatusCommand({ InstanceId: other, Name: 'a', State: 'ENABLED' }));
+    await client().send(new CreateAgentStatusCommand({ InstanceId: other, Name: 'a', State: 'ENABLED' }));
     expect(await failure(listWith(token, other))).toBeInstanceOf(InvalidParameterException);
     expect(await failure(listWith(token, account, ['CUSTOM']))).toBeInstanceOf(InvalidParameterException);
-    expect(await failure(client.send(new SearchAgentStatusesCommand({ InstanceId: account, NextToken: token })))).toBeInstanceOf(InvalidParameterException);
+    expect(await failure(client().send(new SearchAgentStatusesCommand({ InstanceId: account, NextToken: token })))).toBeInstanceOf(InvalidParameterException);
   });
 
   it('is refused by a deployment with another CONNECT_NEXT_TOKEN_SECRET', async () => {
@@ -250,7 +237,7 @@ describe('NextToken', () => {
     process.env.CONNECT_NEXT_TOKEN_SECRET = 'another deployment';
     try {
       expect(await failure(listWith(token))).toBeInstanceOf(InvalidParameterException);
-      const own = (await client.send(new ListAgentStatusesCommand({ InstanceId: account, MaxResults: 1 }))).NextToken!;
+      const own = (await client().send(new ListAgentStatusesCommand({ InstanceId: account, MaxResults: 1 }))).NextToken!;
       expect((await listWith(own)).AgentStatusSummaryList).toHaveLength(1);
     } finally {
       if (saved === undefined) delete process.env.CONNECT_NEXT_TOKEN_SECRET;
@@ -279,13 +266,13 @@ describe('the SDK\'s retries of one write', () => {
   /** A store that records the idempotency key of every write it is asked for. */
   function recordingStore(keys: (IdempotencyKey | undefined)[]): StatusReasonStore {
     return {
-      revision: (accountId) => store.revision(accountId),
-      read: (accountId, options) => store.read(accountId, options),
-      get: (accountId, id) => store.get(accountId, id),
-      changes: (accountId, since, limit) => store.changes(accountId, since, limit),
+      revision: (accountId) => store().revision(accountId),
+      read: (accountId, options) => store().read(accountId, options),
+      get: (accountId, id) => store().get(accountId, id),
+      changes: (accountId, since, limit) => store().changes(accountId, since, limit),
       write: (accountId, request, decide) => {
         keys.push(request.idempotency);
-        return store.write(accountId, request, decide);
+        return store().write(accountId, request, decide);
       },
     };
   }
@@ -310,13 +297,13 @@ describe('the SDK\'s retries of one write', () => {
   });
 
   it('CreateAgentStatus: a retry of an applied create answers the first answer, and creates nothing more', async () => {
-    const { client: retrying, sent } = losingFirstAnswer(server);
+    const { client: retrying, sent } = losingFirstAnswer(server());
     const account = newAccount();
     try {
       const out = await retrying.send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Lunch', State: 'ENABLED' }));
       expect(sent).toHaveLength(2);
       expect(out).toMatchObject({ AgentStatusId: '1', AgentStatusARN: arnOf(account, 1) });
-      const listed = await listStatusReasons(store, account);
+      const listed = await listStatusReasons(store(), account);
       expect(listed.revision).toBe(1);
       expect(listed.items).toHaveLength(1);
     } finally {
@@ -326,14 +313,14 @@ describe('the SDK\'s retries of one write', () => {
 
   it('UpdateAgentStatus, TagResource, UntagResource: a retry of an applied write writes nothing more', async () => {
     const account = newAccount();
-    const { AgentStatusId, AgentStatusARN } = await client.send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Lunch', State: 'ENABLED' }));
+    const { AgentStatusId, AgentStatusARN } = await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Lunch', State: 'ENABLED' }));
     const commands = [
       new UpdateAgentStatusCommand({ InstanceId: account, AgentStatusId, Description: 'retried' }),
       new TagResourceCommand({ resourceArn: AgentStatusARN, tags: { a: 'b' } }),
       new UntagResourceCommand({ resourceArn: AgentStatusARN, tagKeys: ['a'] }),
     ];
     for (const [i, command] of commands.entries()) {
-      const { client: retrying, sent } = losingFirstAnswer(server);
+      const { client: retrying, sent } = losingFirstAnswer(server());
       try {
         const out = await retrying.send(command as never);
         expect(sent).toHaveLength(2);

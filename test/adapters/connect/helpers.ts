@@ -7,14 +7,16 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { ConnectClient, type ConnectClientConfig, type ConnectServiceException } from '@aws-sdk/client-connect';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { CONNECT_ERRORS, type ConnectErrorType } from '../../../functions/adapters/connect/connect.js';
 import { createHandler } from '../../../functions/entry/http.js';
 import type { HttpEvent } from '../../../functions/platform/http/types.js';
+import type { DynamoStatusReasonStore } from '../../../functions/store/dynamo-store.js';
 import type { StatusReasonStore } from '../../../functions/domain/store.js';
 import { loadOrCreateKeys } from '../../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../../infra/local/server.js';
 import { createSigV4Verifier } from '../../../infra/local/sigv4.js';
+import { createTestTable, type TestTable } from '../../support/dynamo.js';
 import { httpEvent } from '../../support/events.js';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -27,6 +29,30 @@ export async function startServer(store: () => StatusReasonStore): Promise<Local
 
 export function connectClient(server: LocalServer, config: Partial<ConnectClientConfig> = {}): ConnectClient {
   return new ConnectClient({ endpoint: server.url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, ...config });
+}
+
+/**
+ * Registers a beforeAll that makes a fresh table for this test file, a store on
+ * it, the local server over that store and an SDK client to the server (with
+ * `clientConfig`), and an afterAll that closes the client and the server.
+ * The getters answer them once the beforeAll has run.
+ */
+export function connectOnTestTable(clientConfig: Partial<ConnectClientConfig> = {}) {
+  let table: TestTable | undefined;
+  let store: DynamoStatusReasonStore | undefined;
+  let server: LocalServer | undefined;
+  let client: ConnectClient | undefined;
+  beforeAll(async () => {
+    table = await createTestTable();
+    store = table.store();
+    server = await startServer(() => store!);
+    client = connectClient(server, clientConfig);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await server?.close();
+  });
+  return { table: () => table!, store: () => store!, server: () => server!, client: () => client! };
 }
 
 /** The SDK's error, for assertions on class, name, message and status. */

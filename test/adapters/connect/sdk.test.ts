@@ -13,33 +13,17 @@ import {
   type ConnectClientConfig,
   type CreateAgentStatusCommandInput,
 } from '@aws-sdk/client-connect';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { publicReason } from '../../../functions/domain/status-reason.js';
 import { createStatusReasons, listStatusReasons } from '../../../functions/domain/status-reasons.js';
 import { LIMITS } from '../../../functions/domain/status-reason.js';
-import { DynamoStatusReasonStore } from '../../../functions/store/dynamo-store.js';
-import type { LocalServer } from '../../../infra/local/server.js';
-import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
+import { newAccount } from '../../support/dynamo.js';
 import { failingStore, throttlingError } from '../../support/faults.js';
-import { connectClient, failure, rawRequest, startServer } from './helpers.js';
+import { connectClient, connectOnTestTable, failure, rawRequest, startServer } from './helpers.js';
 
-let table: TestTable;
-let store: DynamoStatusReasonStore;
-let server: LocalServer;
-let client: ConnectClient;
+const { table, store, server, client } = connectOnTestTable();
 
-beforeAll(async () => {
-  table = await createTestTable();
-  store = table.store();
-  server = await startServer(() => store);
-  client = connectClient(server);
-});
-afterAll(async () => {
-  client?.destroy();
-  await server?.close();
-});
-
-const create = (input: Partial<CreateAgentStatusCommandInput> & { InstanceId: string }, on: ConnectClient = client) =>
+const create = (input: Partial<CreateAgentStatusCommandInput> & { InstanceId: string }, on: ConnectClient = client()) =>
   on.send(new CreateAgentStatusCommand({ Name: 'Lunch', State: 'ENABLED', ...input } as CreateAgentStatusCommandInput));
 
 
@@ -52,7 +36,7 @@ describe('CreateAgentStatus through the AWS SDK', () => {
     expect(out.$metadata.httpStatusCode).toBe(200);
     expect(out.$metadata.requestId).toEqual(expect.any(String));
 
-    const listed = await listStatusReasons(store, account);
+    const listed = await listStatusReasons(store(), account);
     expect(listed.revision).toBe(1);
     expect(listed.items.map(publicReason)).toEqual([
       { id: 1, text: 'Lunch break', state: 'Away', enabled: true, deleted: false, order: 3, description: 'Out to eat', tags: { team: 'a', site: 'Paris' } },
@@ -64,7 +48,7 @@ describe('CreateAgentStatus through the AWS SDK', () => {
     const first = await create({ InstanceId: account, Name: 'Training', State: 'DISABLED' });
     const second = await create({ InstanceId: account, Name: 'Meeting', State: 'ENABLED', DisplayOrder: 50 });
     expect([first.AgentStatusId, second.AgentStatusId]).toEqual(['1', '2']);
-    const { items } = await listStatusReasons(store, account);
+    const { items } = await listStatusReasons(store(), account);
     const training = items.find((r) => r.text === 'Training')!;
     expect(publicReason(training)).toEqual({ id: 1, text: 'Training', state: 'Away', enabled: false, deleted: false, order: expect.any(Number) });
     expect(items.find((r) => r.text === 'Meeting')).toMatchObject({ id: 2, enabled: true, order: 50 });
@@ -75,7 +59,7 @@ describe('CreateAgentStatus through the AWS SDK', () => {
     const tags = Object.fromEntries(Array.from({ length: LIMITS.tagsMax }, (_, i) => [`${String(i).padStart(3, '0')}${'k'.repeat(LIMITS.tagKeyMax - 3)}`, 'v'.repeat(LIMITS.tagValueMax)]));
     await create({ InstanceId: account, Name: 'n'.repeat(LIMITS.textMax), Description: 'd'.repeat(LIMITS.descriptionMax), DisplayOrder: 1, Tags: tags });
     await create({ InstanceId: account, Name: 'other', DisplayOrder: 50 });
-    expect((await listStatusReasons(store, account)).items).toHaveLength(2);
+    expect((await listStatusReasons(store(), account)).items).toHaveLength(2);
   });
 
   it('answers DuplicateResourceException (409) for a Name already taken, compared trimmed, NFKC and case-insensitively', async () => {
@@ -87,7 +71,7 @@ describe('CreateAgentStatus through the AWS SDK', () => {
       expect(error.$metadata.httpStatusCode).toBe(409);
       expect(error.message).toMatch(/already/);
     }
-    expect((await listStatusReasons(store, account)).revision).toBe(1);
+    expect((await listStatusReasons(store(), account)).revision).toBe(1);
   });
 
   it.each([
@@ -116,20 +100,20 @@ describe('CreateAgentStatus through the AWS SDK', () => {
     expect(error.$fault).toBe('client');
     expect(error.$metadata.httpStatusCode).toBe(400);
     expect(error.message).toMatch(message);
-    expect(await listStatusReasons(store, account)).toEqual({ revision: 0, items: [] });
+    expect(await listStatusReasons(store(), account)).toEqual({ revision: 0, items: [] });
   });
 
   it('answers LimitExceededException (429) when the account is at its cap of 1,000, and writes nothing', async () => {
     const account = newAccount();
     for (let batch = 0; batch < 10; batch++) {
       const items = Array.from({ length: 100 }, (_, i) => ({ text: `r${batch}-${i}`, state: 'Away' as const, enabled: true, deleted: false }));
-      await createStatusReasons(store, account, items);
+      await createStatusReasons(store(), account, items);
     }
-    const error = await failure(create({ InstanceId: account, Name: 'one too many' }, connectClient(server, { maxAttempts: 1 })));
+    const error = await failure(create({ InstanceId: account, Name: 'one too many' }, connectClient(server(), { maxAttempts: 1 })));
     expect(error).toBeInstanceOf(LimitExceededException);
     expect(error.$metadata.httpStatusCode).toBe(429);
     expect(error.message).toMatch(/at most 1000/);
-    const listed = await listStatusReasons(store, account);
+    const listed = await listStatusReasons(store(), account);
     expect(listed.revision).toBe(10);
     expect(listed.items).toHaveLength(LIMITS.activeReasonsPerAccount);
   });
@@ -145,17 +129,17 @@ describe('what the SDK will not send: raw SigV4-signed requests', () => {
     ['an empty body', ''],
   ])('answers InvalidRequestException (400) for %s, which the SDK reads as its class', async (_, body) => {
     const account = newAccount();
-    const res = await rawRequest(server, { path: `/agent-status/${account}`, body });
+    const res = await rawRequest(server(), { path: `/agent-status/${account}`, body });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
     expect(res.body).toEqual({ Message: expect.any(String) });
-    expect(await listStatusReasons(store, account)).toEqual({ revision: 0, items: [] });
+    expect(await listStatusReasons(store(), account)).toEqual({ revision: 0, items: [] });
   });
 
   it('the SDK turns that answer into InvalidRequestException', async () => {
     const account = newAccount();
     // Send the SDK's own request with one field added after serialization, before signing.
-    const tampering = connectClient(server);
+    const tampering = connectClient(server());
     tampering.middlewareStack.add(
       (next) => async (args) => {
         const request = args.request as { body: string | Uint8Array; headers: Record<string, string> };
@@ -175,7 +159,7 @@ describe('what the SDK will not send: raw SigV4-signed requests', () => {
 
 describe('store failures', () => {
   it('answers ThrottlingException (429) when the store stays throttled, and writes nothing', async () => {
-    const throttled = failingStore(table.tableName, throttlingError);
+    const throttled = failingStore(table().tableName, throttlingError);
     const busyServer = await startServer(() => throttled);
     const busyClient = connectClient(busyServer, { maxAttempts: 1 });
     try {
@@ -184,7 +168,7 @@ describe('store failures', () => {
       expect(error).toBeInstanceOf(ThrottlingException);
       expect(error.$metadata.httpStatusCode).toBe(429);
       expect(error.message).toMatch(/throttled/);
-      expect(await listStatusReasons(store, account)).toEqual({ revision: 0, items: [] });
+      expect(await listStatusReasons(store(), account)).toEqual({ revision: 0, items: [] });
     } finally {
       busyClient.destroy();
       await busyServer.close();
@@ -192,7 +176,7 @@ describe('store failures', () => {
   });
 
   it('answers InternalServiceException (500) without internals when the store fails unexpectedly', async () => {
-    const broken = failingStore(table.tableName, () => Object.assign(new Error('secret internals: table arn:aws:dynamodb:x'), { name: 'ValidationException', $fault: 'client' }));
+    const broken = failingStore(table().tableName, () => Object.assign(new Error('secret internals: table arn:aws:dynamodb:x'), { name: 'ValidationException', $fault: 'client' }));
     const brokenServer = await startServer(() => broken);
     const brokenClient = connectClient(brokenServer, { maxAttempts: 1 });
     try {
@@ -211,25 +195,25 @@ describe('store failures', () => {
 describe('SigV4 on the local server', () => {
   it('refuses a request signed with a wrong secret with 403 and writes nothing', async () => {
     const account = newAccount();
-    const wrong = connectClient(server, { credentials: { accessKeyId: 'local', secretAccessKey: 'not-the-secret' }, maxAttempts: 1 });
+    const wrong = connectClient(server(), { credentials: { accessKeyId: 'local', secretAccessKey: 'not-the-secret' }, maxAttempts: 1 });
     const error = await failure(create({ InstanceId: account }, wrong));
     expect(error.$metadata.httpStatusCode).toBe(403);
-    expect(await listStatusReasons(store, account)).toEqual({ revision: 0, items: [] });
+    expect(await listStatusReasons(store(), account)).toEqual({ revision: 0, items: [] });
     wrong.destroy();
   });
 
   it('refuses a wrong access key with 403', async () => {
     const account = newAccount();
-    const wrong = connectClient(server, { credentials: { accessKeyId: 'someone-else', secretAccessKey: 'local' }, maxAttempts: 1 });
+    const wrong = connectClient(server(), { credentials: { accessKeyId: 'someone-else', secretAccessKey: 'local' }, maxAttempts: 1 });
     const error = await failure(create({ InstanceId: account }, wrong));
     expect(error.$metadata.httpStatusCode).toBe(403);
-    expect(await listStatusReasons(store, account)).toEqual({ revision: 0, items: [] });
+    expect(await listStatusReasons(store(), account)).toEqual({ revision: 0, items: [] });
     wrong.destroy();
   });
 
   it('accepts a client that signs for execute-api (what API Gateway IAM authorization verifies in AWS)', async () => {
     const account = newAccount();
-    const gateway = connectClient(server, { signingName: 'execute-api' } as Partial<ConnectClientConfig>);
+    const gateway = connectClient(server(), { signingName: 'execute-api' } as Partial<ConnectClientConfig>);
     let scope = '';
     gateway.middlewareStack.add(
       (next) => async (args) => {

@@ -2,9 +2,8 @@
 // over a real LambdaClient whose Invoke runs the function's handler in process,
 // on a real DynamoDB engine: good payloads, bad ones (always a typed error,
 // never a thrown Lambda error), deep and huge values.
-import type { LambdaClient } from '@aws-sdk/client-lambda';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createStatusReasons,
   deleteStatusReason,
@@ -12,21 +11,13 @@ import {
   listStatusReasons,
   replaceStatusReason,
 } from '../../../functions/client/status-reasons.js';
-import type { InvokeEntry } from '../../../functions/entry/invoke.js';
 import { INVOKE_ACTIONS, type InvokeAnswer } from '../../../functions/adapters/invoke/protocol.js';
 import { newAccount } from '../../support/dynamo.js';
 import { lambdaContext } from '../../support/events.js';
-import { failure, invokeOnTestTable, lambdaRunning, sentPayloadOf, type Seen } from './helpers.js';
+import { failure, invokeOnTestTable, lambdaRunning } from './helpers.js';
 
 const FUNCTION = 'agent-status-reasons';
-let handler: InvokeEntry;
-let lambda: LambdaClient;
-const seen: Seen = {};
-beforeAll(async () => {
-  ({ handler, lambda } = await invokeOnTestTable(seen));
-});
-
-const sentPayload = () => sentPayloadOf(seen);
+const { handler, lambda, sentPayload } = invokeOnTestTable();
 
 /** An account with three reasons: `Lunch` (order 2), `Gym` (order 1) and `Old` (deleted). */
 async function seeded() {
@@ -125,7 +116,7 @@ describe('idempotencyKey', () => {
 });
 
 describe('bad payloads are typed errors, never a thrown Lambda error', () => {
-  const invoke = (payload: unknown) => handler(payload, lambdaContext());
+  const invoke = (payload: unknown) => handler()(payload, lambdaContext());
   const invalidPaths = async (payload: unknown) => {
     const answer = await invoke(payload);
     expect(answer).toEqual({ error: { type: 'InvalidRequest', message: expect.stringMatching(/^Invalid request: /), errors: expect.any(Array) } });

@@ -1,7 +1,7 @@
 // A real LambdaClient whose Invoke is short-circuited (like Lambda would: JSON
 // in, JSON out) into a function running in this process.
 import { LambdaClient, type InvokeCommandInput } from '@aws-sdk/client-lambda';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { StatusReasonsError, type StatusReasonsErrorType } from '../../../functions/client/status-reasons.js';
 import { createInvokeEntry, type InvokeEntry } from '../../../functions/entry/invoke.js';
 import { createTestTable } from '../../support/dynamo.js';
@@ -36,15 +36,25 @@ export function lambdaRunning(fn: (event: unknown) => Promise<unknown>, seen: Se
   return lambda;
 }
 
-/** The invoke function on a fresh test table, and a LambdaClient whose Invoke runs it in process. */
-export async function invokeOnTestTable(seen: Seen): Promise<{ handler: InvokeEntry; lambda: LambdaClient }> {
-  const store = (await createTestTable()).store();
-  const handler = createInvokeEntry(() => store);
-  return { handler, lambda: lambdaRunning((event) => handler(event, lambdaContext()), seen) };
+/**
+ * Registers a beforeAll that puts the invoke function on a fresh table for this
+ * test file. `lambda` is a LambdaClient whose Invoke runs it in process (usable
+ * once that has run); `sentPayload` is the JSON payload the client last sent.
+ */
+export function invokeOnTestTable(): { handler: () => InvokeEntry; lambda: LambdaClient; sentPayload: () => unknown } {
+  const seen: Seen = {};
+  let handler: InvokeEntry | undefined;
+  beforeAll(async () => {
+    const store = (await createTestTable()).store();
+    handler = createInvokeEntry(() => store);
+  });
+  const handlerNow = () => handler!;
+  return {
+    handler: handlerNow,
+    lambda: lambdaRunning((event) => handlerNow()(event, lambdaContext()), seen),
+    sentPayload: () => JSON.parse(new TextDecoder().decode(seen.input!.Payload as Uint8Array)),
+  };
 }
-
-/** The JSON payload the client last sent. */
-export const sentPayloadOf = (seen: Seen) => JSON.parse(new TextDecoder().decode(seen.input!.Payload as Uint8Array));
 
 /** The typed error a client call fails with, checked to be of `type`. */
 export async function failure(promise: Promise<unknown>, type: StatusReasonsErrorType): Promise<StatusReasonsError> {

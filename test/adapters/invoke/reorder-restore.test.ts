@@ -2,8 +2,7 @@
 // replaceStatusReason (item.deleted = false), through the typed client over a
 // real LambdaClient whose Invoke runs the function's handler in process, on a
 // real DynamoDB engine; and the raw payloads' typed errors.
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createStatusReasons,
   deleteStatusReason,
@@ -11,20 +10,12 @@ import {
   reorderStatusReasons,
   replaceStatusReason,
 } from '../../../functions/client/status-reasons.js';
-import type { InvokeEntry } from '../../../functions/entry/invoke.js';
 import { newAccount } from '../../support/dynamo.js';
 import { lambdaContext } from '../../support/events.js';
-import { failure, invokeOnTestTable, sentPayloadOf, type Seen } from './helpers.js';
+import { failure, invokeOnTestTable } from './helpers.js';
 
 const FUNCTION = 'agent-status-reasons';
-let handler: InvokeEntry;
-let lambda: LambdaClient;
-const seen: Seen = {};
-beforeAll(async () => {
-  ({ handler, lambda } = await invokeOnTestTable(seen));
-});
-
-const sentPayload = () => sentPayloadOf(seen);
+const { handler, lambda, sentPayload } = invokeOnTestTable();
 
 async function seeded() {
   const accountId = newAccount();
@@ -68,10 +59,10 @@ describe('reorderStatusReasons', () => {
     expect(await paths([a.id, b.id, 999])).toEqual(['ids[2]']);
     expect(await paths([a.id, c.id, b.id])).toEqual(['ids[1]']);
     expect(await paths([a.id])).toEqual(['ids']);
-    const raw = (await handler({ action: 'reorderStatusReasons', accountId, ids: [a.id, 'x'] }, lambdaContext())) as { error: { type: string; errors: { path: string }[] } };
+    const raw = (await handler()({ action: 'reorderStatusReasons', accountId, ids: [a.id, 'x'] }, lambdaContext())) as { error: { type: string; errors: { path: string }[] } };
     expect(raw.error.type).toBe('InvalidRequest');
     expect(raw.error.errors.map((e) => e.path)).toEqual(['ids[1]']);
-    const none = (await handler({ action: 'reorderStatusReasons', accountId }, lambdaContext())) as { error: { errors: { path: string; message: string }[] } };
+    const none = (await handler()({ action: 'reorderStatusReasons', accountId }, lambdaContext())) as { error: { errors: { path: string; message: string }[] } };
     expect(none.error.errors).toEqual([{ path: 'ids', message: 'is required' }]);
     expect((await listStatusReasons(lambda, FUNCTION, { accountId })).revision).toBe('2');
   });

@@ -1,22 +1,16 @@
 // Bad input to POST status-reasons: always a clear 4xx naming what and where,
 // never a 5xx, and nothing written.
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../../functions/adapters/liveperson/liveperson.js';
+import { describe, expect, it } from 'vitest';
 import { listStatusReasons } from '../../../functions/domain/status-reasons.js';
 import { BASE, call, type EventOptions } from '../../support/events.js';
-import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
+import { newAccount } from '../../support/dynamo.js';
+import { livePersonOnTestTable } from '../../support/liveperson.js';
 
-let table: TestTable;
-let handler: ReturnType<typeof createLivePersonHandler>;
-beforeAll(async () => {
-  table = await createTestTable();
-  const store = table.store();
-  handler = createLivePersonHandler({ store: () => store });
-});
+const { table, handler } = livePersonOnTestTable();
 
-const post = (account: string, extra: Partial<EventOptions>) => call(handler, { method: 'POST', path: BASE(account), ...extra });
-const nothingWritten = async (account: string) => expect(await listStatusReasons(table.store(), account, { includeDeleted: true })).toEqual({ revision: 0, items: [] });
+const post = (account: string, extra: Partial<EventOptions>) => call(handler(), { method: 'POST', path: BASE(account), ...extra });
+const nothingWritten = async (account: string) => expect(await listStatusReasons(table().store(), account, { includeDeleted: true })).toEqual({ revision: 0, items: [] });
 
 describe('named bad requests', () => {
   it.each<[string, Partial<EventOptions>, number, string | undefined]>([
@@ -59,7 +53,7 @@ describe('named bad requests', () => {
     expect(res.body.message).toMatch(/unique/);
     expect(res.body.errors).toEqual([{ path: '[1].text', message: `"lunch" is already the text of status reason ${first.body.id}` }]);
     expect(res.headers['ac-revision']).toBe('1');
-    const listed = await listStatusReasons(table.store(), account);
+    const listed = await listStatusReasons(table().store(), account);
     expect(listed.revision).toBe(1);
     expect(listed.items.map((r) => r.text)).toEqual(['Lunch']);
   });
@@ -77,7 +71,7 @@ describe('named bad requests', () => {
     expect(stale.status).toBe(409);
     expect(stale.headers['ac-revision']).toBe('1');
     expect((await post(account, { body: { text: 'B', state: 'Away' }, headers: { 'if-match': '"1"' } })).status).toBe(200);
-    expect((await listStatusReasons(table.store(), account)).revision).toBe(2);
+    expect((await listStatusReasons(table().store(), account)).revision).toBe(2);
   });
 
   it('a numeric v is accepted', async () => {
@@ -155,6 +149,6 @@ describe('property: arbitrary bodies and headers never give a 5xx', () => {
       }),
       { numRuns: 300 },
     );
-    expect((await listStatusReasons(table.store(), account)).revision).toBe(successes);
+    expect((await listStatusReasons(table().store(), account)).revision).toBe(successes);
   }, 120_000);
 });

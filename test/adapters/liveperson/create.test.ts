@@ -1,18 +1,10 @@
 // POST status-reasons through the real handler on a real DynamoDB engine.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../../functions/adapters/liveperson/liveperson.js';
-import { livePersonRequests } from '../../support/liveperson.js';
-import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
+import { describe, expect, it } from 'vitest';
+import { livePersonOnTestTable, livePersonRequests } from '../../support/liveperson.js';
+import { newAccount } from '../../support/dynamo.js';
 
-let table: TestTable;
-let handler: ReturnType<typeof createLivePersonHandler>;
-beforeAll(async () => {
-  table = await createTestTable();
-  const store = table.store();
-  handler = createLivePersonHandler({ store: () => store });
-});
-
-const { post, list } = livePersonRequests(() => handler);
+const { handler } = livePersonOnTestTable();
+const { post, list } = livePersonRequests(handler);
 
 describe('create one', () => {
   it('creates a reason with defaults and answers it with ac-revision 1', async () => {

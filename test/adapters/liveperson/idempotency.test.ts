@@ -1,23 +1,16 @@
 // Idempotency-Key on LivePerson writes (SPEC §1): a repeat within 24 hours
 // answers the first answer and writes nothing; the same key with another request
 // is a 422; a repeat while the first still runs is a 409 with Retry-After.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLivePersonHandler } from '../../../functions/adapters/liveperson/liveperson.js';
 import { DynamoStatusReasonStore } from '../../../functions/store/dynamo-store.js';
 import { faultyClient, isCommit, rules } from '../../support/fault-layer.js';
-import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../../support/dynamo.js';
+import { dynamoEndpoint, newAccount } from '../../support/dynamo.js';
 import { call } from '../../support/events.js';
-import { itemPath, livePersonRequests } from '../../support/liveperson.js';
+import { itemPath, livePersonOnTestTable, livePersonRequests } from '../../support/liveperson.js';
 
-let table: TestTable;
-let handler: ReturnType<typeof createLivePersonHandler>;
-let requests: ReturnType<typeof livePersonRequests>;
-beforeAll(async () => {
-  table = await createTestTable();
-  const store = table.store();
-  handler = createLivePersonHandler({ store: () => store });
-  requests = livePersonRequests(() => handler);
-});
+const { table, handler } = livePersonOnTestTable();
+const requests = livePersonRequests(handler);
 
 const key = (value: string) => ({ headers: { 'idempotency-key': value } });
 
@@ -63,7 +56,7 @@ describe('Idempotency-Key', () => {
     const again = await del(account, lunch.id, key('del-1'));
     expect(again).toEqual(deleted);
     // POST with X-HTTP-Method-Override: DELETE is the same request as DELETE.
-    const overridden = await call(handler, { method: 'POST', path: itemPath(account, lunch.id), headers: { 'x-http-method-override': 'DELETE', 'idempotency-key': 'del-1' } });
+    const overridden = await call(handler(), { method: 'POST', path: itemPath(account, lunch.id), headers: { 'x-http-method-override': 'DELETE', 'idempotency-key': 'del-1' } });
     expect(overridden).toEqual(deleted);
     expect((await del(account, lunch.id)).status).toBe(404); // without the key it is a new request
     expect((await getOne(account, lunch.id, { query: { include_deleted: 'true' } })).headers['ac-revision']).toBe('3');
@@ -96,7 +89,7 @@ describe('Idempotency-Key', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     const policy = rules([{ operation: 'TransactWriteItems', when: isCommit, fault: { kind: 'interleave', run: () => held }, times: 1 }]);
     const { client } = faultyClient(dynamoEndpoint(), policy);
-    const slow = new DynamoStatusReasonStore({ client, tableName: table.tableName });
+    const slow = new DynamoStatusReasonStore({ client, tableName: table().tableName });
     const slowRequests = livePersonRequests(() => createLivePersonHandler({ store: () => slow }));
     const first = slowRequests.post(account, { text: 'Lunch', state: 'Away' }, key('busy-key'));
     while (policy.applied() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -112,7 +105,7 @@ describe('Idempotency-Key', () => {
 
   it('is remembered 24 hours: later, the same key is a new request', async () => {
     const account = newAccount();
-    const later = table.store({ now: () => Date.now() + 25 * 60 * 60 * 1000 });
+    const later = table().store({ now: () => Date.now() + 25 * 60 * 60 * 1000 });
     const laterRequests = livePersonRequests(() => createLivePersonHandler({ store: () => later }));
     expect((await requests.post(account, { text: 'Lunch', state: 'Away' }, key('old'))).status).toBe(200);
     const again = await laterRequests.post(account, { text: 'Lunch', state: 'Away' }, key('old'));

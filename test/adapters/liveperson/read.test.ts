@@ -1,21 +1,12 @@
 // GET status-reasons (list and one) through the real handler on a real DynamoDB engine.
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../../functions/adapters/liveperson/liveperson.js';
+import { describe, expect, it } from 'vitest';
 import { partitionKey } from '../../../functions/store/layout.js';
-import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
-import { livePersonRequests, type Reason } from '../../support/liveperson.js';
+import { newAccount } from '../../support/dynamo.js';
+import { livePersonOnTestTable, livePersonRequests, type Reason } from '../../support/liveperson.js';
 
-let table: TestTable;
-let handler: ReturnType<typeof createLivePersonHandler>;
-beforeAll(async () => {
-  table = await createTestTable();
-  const store = table.store();
-  handler = createLivePersonHandler({ store: () => store });
-});
-
-
-const { post, list, getOne, del } = livePersonRequests(() => handler);
+const { table, handler } = livePersonOnTestTable();
+const { post, list, getOne, del } = livePersonRequests(handler);
 
 /** Sorted by order, then id: the order the API promises for lists. */
 function expectSorted(items: Reason[]): void {
@@ -251,9 +242,9 @@ describe('large lists', () => {
     }));
 
     // The premise: DynamoDB needs more than one Query page for this partition.
-    const firstPage = await table.client.send(
+    const firstPage = await table().client.send(
       new QueryCommand({
-        TableName: table.tableName,
+        TableName: table().tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': { S: partitionKey(account) } },
         ConsistentRead: true,

@@ -1,38 +1,17 @@
 // POST base/reorder and restoring by PUT (deleted: false), through the real
 // LivePerson handler on a real DynamoDB engine: every refusal names what and
 // where and changes nothing; If-Match, Idempotency-Key, one revision, the list after.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../../functions/adapters/liveperson/liveperson.js';
-import { BASE, call, type Answer } from '../../support/events.js';
-import { createTestTable, newAccount } from '../../support/dynamo.js';
-import { livePersonRequests, type Reason } from '../../support/liveperson.js';
+import { describe, expect, it } from 'vitest';
+import { BASE, call } from '../../support/events.js';
+import { newAccount } from '../../support/dynamo.js';
+import { accountChecks, livePersonOnTestTable, livePersonRequests, type Reason } from '../../support/liveperson.js';
 
-let handler: ReturnType<typeof createLivePersonHandler>;
-beforeAll(async () => {
-  const store = (await createTestTable()).store();
-  handler = createLivePersonHandler({ store: () => store });
-});
-
-const { post, list, put, del } = livePersonRequests(() => handler);
+const { handler } = livePersonOnTestTable();
+const { post, list, put, del } = livePersonRequests(handler);
 const reorder = (account: string, body: unknown, headers: Record<string, string> = {}, extra: { claims?: Record<string, string> | null } = {}) =>
-  call(handler, { method: 'POST', path: `${BASE(account)}/reorder`, body, headers, ...extra });
+  call(handler(), { method: 'POST', path: `${BASE(account)}/reorder`, body, headers, ...extra });
 
-async function state(account: string): Promise<{ revision: string; items: Reason[] }> {
-  const res = await list(account, { query: { include_deleted: 'true' } });
-  expect(res.status).toBe(200);
-  return { revision: res.headers['ac-revision']!, items: res.body };
-}
-
-async function seed(account: string, reasons: Record<string, unknown>[]): Promise<Reason[]> {
-  const res = await post(account, reasons);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body;
-}
-
-async function expectRefused(account: string, res: Answer, status: number, before: { revision: string; items: Reason[] }) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(await state(account)).toEqual(before);
-}
+const { state, seed, expectRefused } = accountChecks({ post, list });
 
 const ids = (items: Reason[]) => items.map((r) => r.id);
 
@@ -103,7 +82,7 @@ describe('POST base/reorder', () => {
     const account = newAccount();
     const [a] = await seed(account, [{ text: 'A', state: 'Away' }]);
     const before = await state(account);
-    const deeper = await call(handler, { method: 'POST', path: `${BASE(account)}/reorder/now`, body: { ids: [a!.id] } });
+    const deeper = await call(handler(), { method: 'POST', path: `${BASE(account)}/reorder/now`, body: { ids: [a!.id] } });
     await expectRefused(account, deeper, 404, before);
     await expectRefused(account, await reorder(account, { ids: [a!.id] }, {}, { claims: null }), 401, before);
     await expectRefused(account, await reorder(account, { ids: [a!.id] }, {}, { claims: { account, scope: 'status-reasons:read' } }), 403, before);

@@ -1,41 +1,15 @@
 // PUT and DELETE status-reasons (and their POST + X-HTTP-Method-Override forms),
 // scopes and the per-account cap, through the real handler on a real DynamoDB engine.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createLivePersonHandler } from '../../../functions/adapters/liveperson/liveperson.js';
-import { call, type Answer } from '../../support/events.js';
-import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
-import { itemPath, livePersonRequests, type Reason } from '../../support/liveperson.js';
+import { describe, expect, it } from 'vitest';
+import { call } from '../../support/events.js';
+import { newAccount } from '../../support/dynamo.js';
+import { accountChecks, itemPath, livePersonOnTestTable, livePersonRequests, type Reason } from '../../support/liveperson.js';
 
-let table: TestTable;
-let handler: ReturnType<typeof createLivePersonHandler>;
-beforeAll(async () => {
-  table = await createTestTable();
-  const store = table.store();
-  handler = createLivePersonHandler({ store: () => store });
-});
-
-
-const { post, list, getOne, put, del } = livePersonRequests(() => handler);
+const { handler } = livePersonOnTestTable();
+const { post, list, getOne, put, del } = livePersonRequests(handler);
 const item = itemPath;
 
-/** Everything the account holds (deleted included) and its revision: what "nothing changed" is checked against. */
-async function state(account: string): Promise<{ revision: string; items: Reason[] }> {
-  const res = await list(account, { query: { include_deleted: 'true' } });
-  expect(res.status).toBe(200);
-  return { revision: res.headers['ac-revision']!, items: res.body };
-}
-
-async function seed(account: string, reasons: Record<string, unknown>[]): Promise<Reason[]> {
-  const res = await post(account, reasons);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body;
-}
-
-/** Expects a refused write: the status, and an account left exactly as it was. */
-async function expectRefused(account: string, res: Answer, status: number, before: { revision: string; items: Reason[] }) {
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  expect(await state(account)).toEqual(before);
-}
+const { state, seed, expectRefused } = accountChecks({ post, list });
 
 describe('PUT', () => {
   it('replaces text, state, enabled, deleted and order, and raises the revision by 1', async () => {
@@ -302,7 +276,7 @@ describe('revisions', () => {
 
 describe('POST with X-HTTP-Method-Override', () => {
   const override = (account: string, id: number, method: string, body?: unknown, headers: Record<string, string> = {}) =>
-    call(handler, { method: 'POST', path: item(account, id), ...(body !== undefined && { body }), headers: { 'X-HTTP-Method-Override': method, ...headers } });
+    call(handler(), { method: 'POST', path: item(account, id), ...(body !== undefined && { body }), headers: { 'X-HTTP-Method-Override': method, ...headers } });
 
   it('PUT replaces like PUT', async () => {
     const account = newAccount();
@@ -355,7 +329,7 @@ describe('scopes and accounts', () => {
     await expectRefused(account, await post(account, { text: 'x', state: 'Away' }, readOnly), 403, before);
     await expectRefused(account, await put(account, a!.id, { text: 'x', state: 'Away' }, readOnly), 403, before);
     await expectRefused(account, await del(account, a!.id, readOnly), 403, before);
-    const overridden = await call(handler, {
+    const overridden = await call(handler(), {
       method: 'POST',
       path: item(account, a!.id),
       headers: { 'X-HTTP-Method-Override': 'DELETE' },
