@@ -33,9 +33,15 @@ export interface HttpHandlerOptions {
 export function connectGrantsFromEnv(env: Record<string, string | undefined> = process.env): ConnectGrants | undefined {
   if (!grantsCheckedFromEnv(env)) return undefined;
   if (!env.TABLE_NAME) throw new Error('TABLE_NAME is not set');
-  // The SDK's own retries here (unlike the store's client): a grant read is a plain GetItem.
-  const client = new DynamoDBClient({ ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }), region: env.AWS_REGION ?? 'us-east-1', requestHandler: dynamoHttpHandler() });
-  return cachedGrants(grantReadsInTable(client, env.TABLE_NAME));
+  const tableName = env.TABLE_NAME;
+  // Its client is made on the first Connect request: a container that answers only LivePerson never needs it.
+  let grants: ConnectGrants | undefined;
+  const table = () =>
+    (grants ??= cachedGrants(
+      // The SDK's own retries here (unlike the store's client): a grant read is a plain GetItem.
+      grantReadsInTable(new DynamoDBClient({ ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }), region: env.AWS_REGION ?? 'us-east-1', requestHandler: dynamoHttpHandler() }), tableName),
+    ));
+  return { anyGranted: (principal) => table().anyGranted(principal), isGranted: (principal, instanceId) => table().isGranted(principal, instanceId) };
 }
 
 export function createHandler(store: StoreFactory, options: HttpHandlerOptions = {}): Handler {

@@ -129,6 +129,7 @@ describe('benchmark (smoke)', () => {
     expect(r.imports!.handlerMs).toBeGreaterThan(0);
     expect(r.imports!.ratio).toBeGreaterThan(0);
     expect(r.firstCreate!.handler.firstMs).toBeGreaterThan(0);
+    expect(r.firstCreate!.connect.firstMs).toBeGreaterThan(0);
     expect(r.firstCreate!.floor.firstMs).toBeGreaterThan(0);
     expect(r.memory!.createMaxRssMb).toBeGreaterThan(0);
     expect(r.memory!.baselineMaxRssMb).toBeGreaterThan(0);

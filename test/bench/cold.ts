@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { LAMBDA_BUNDLE, LAMBDA_BUNDLE_EXTERNALS, LAMBDA_NODE_OPTIONS } from '../../infra/bundling.js';
 import { accounts, createEvent, floorPlan } from './creates.js';
+import { httpEvent } from '../support/events.js';
 import { median } from './stats.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -182,6 +183,12 @@ export interface ChildEnv {
   tableName: string;
 }
 
+const DEPLOYED_CONNECT_ENV = {
+  TABLE_NAME: 'bench-import-only',
+  CONNECT_INSTANCE_GRANTS: 'table',
+  CONNECT_NEXT_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-import-only',
+};
+
 function runChild(outDir: string, mode: string, args: Record<string, unknown>, env: ChildEnv | undefined, nodeFlags: string[] = []): Promise<ChildOut & { wallMs: number }> {
   const script = path.join(outDir, 'child.mjs');
   writeFileSync(script, CHILD);
@@ -204,7 +211,9 @@ function runChild(outDir: string, mode: string, args: Record<string, unknown>, e
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',
-          ...(env && { DYNAMODB_ENDPOINT: env.endpoint, TABLE_NAME: env.tableName }),
+          // The Connect settings the stack gives the HTTP function, so that an import costs what it costs
+          // deployed (the bench's requests read no grant and page no list, so the first creates run without them).
+          ...(env ? { DYNAMODB_ENDPOINT: env.endpoint, TABLE_NAME: env.tableName } : DEPLOYED_CONNECT_ENV),
         },
       },
       (error, stdout, stderr) => {
@@ -292,6 +301,8 @@ export interface FirstCreateResult {
   runs: number;
   /** Median over fresh processes: import, then the first 1-reason create, then a second one. */
   handler: { importMs: number; firstMs: number; secondMs: number };
+  /** The same through the HTTP function's Connect routes (CreateAgentStatus, IAM-signed). */
+  connect: { importMs: number; firstMs: number; secondMs: number };
   /** The same through the direct-invoke function (`createStatusReasons`). */
   invoke: { importMs: number; firstMs: number; secondMs: number };
   /** The same with the floor's calls on a DynamoDB-client-only bundle (client made on the first call). */
@@ -303,9 +314,17 @@ export async function benchFirstCreate(bundles: Bundles, outDir: string, env: Ch
   const h: ChildOut[] = [];
   const v: ChildOut[] = [];
   const f: ChildOut[] = [];
+  const c: ChildOut[] = [];
   const invokeEvent = (accountId: string) => ({ action: 'createStatusReasons', accountId, items: [{ text: 'first', state: 'Away' }] });
+  // As API Gateway hands a SigV4-signed CreateAgentStatus to the function (the IAM authorizer's caller in requestContext).
+  const connectEvent = (instanceId: string) => {
+    const event = httpEvent({ method: 'PUT', path: `/agent-status/${instanceId}`, body: { Name: 'first', State: 'ENABLED' }, claims: null });
+    event.requestContext.authorizer = { iam: { userArn: 'arn:aws:iam::123456789012:user/bench' } } as unknown as typeof event.requestContext.authorizer;
+    return event;
+  };
   for (let i = 0; i < runs; i++) {
     h.push(await runChild(outDir, 'handler-first', { bundle: url(bundles.handler.file), events: [createEvent(next(), 1), createEvent(next(), 1)] }, env));
+    c.push(await runChild(outDir, 'handler-first', { bundle: url(bundles.handler.file), events: [connectEvent(next()), connectEvent(next())] }, env));
     v.push(await runChild(outDir, 'handler-first', { bundle: url(bundles.invoke.file), events: [invokeEvent(next()), invokeEvent(next())] }, env));
     const plans = [floorPlan(env.tableName, next(), 1), floorPlan(env.tableName, next(), 1)].map((p) => ({
       acquire: p.acquire.input,
@@ -320,7 +339,7 @@ export async function benchFirstCreate(bundles: Bundles, outDir: string, env: Ch
     firstMs: median(list.map((o) => o.firstMs!)),
     secondMs: median(list.map((o) => o.secondMs!)),
   });
-  return { runs, handler: med(h), invoke: med(v), floor: med(f) };
+  return { runs, handler: med(h), connect: med(c), invoke: med(v), floor: med(f) };
 }
 
 export interface MemoryResult {

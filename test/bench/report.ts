@@ -238,6 +238,7 @@ export function renderTables(r: BenchResults): string {
     out.push(row(['', 'import', 'first create', 'second create']));
     out.push(row(['---', '---:', '---:', '---:']));
     out.push(row(['HTTP function (LivePerson create)', ms(f.handler.importMs), ms(f.handler.firstMs), ms(f.handler.secondMs)]));
+    out.push(row(['HTTP function (Connect CreateAgentStatus)', ms(f.connect.importMs), ms(f.connect.firstMs), ms(f.connect.secondMs)]));
     out.push(row(['direct-invoke function (createStatusReasons)', ms(f.invoke.importMs), ms(f.invoke.firstMs), ms(f.invoke.secondMs)]));
     out.push(row(['floor (SDK bundle, client made on first call)', ms(f.floor.importMs), ms(f.floor.firstMs), ms(f.floor.secondMs)]));
   }

@@ -70,14 +70,6 @@ const described = (what: string) => ({
 });
 
 const displayOrderRange = `must be from ${CONNECT_LIMITS.displayOrderMin} to ${CONNECT_LIMITS.displayOrderMax}`;
-const displayOrderSchema = z
-  .number(described('an integer'))
-  .check(
-    z.int({ error: 'must be an integer' }),
-    z.minimum(CONNECT_LIMITS.displayOrderMin, { error: displayOrderRange }),
-    z.maximum(CONNECT_LIMITS.displayOrderMax, { error: displayOrderRange }),
-  );
-const stateSchema = z.enum(['ENABLED', 'DISABLED'], described('ENABLED or DISABLED'));
 
 /** Connect's tag key pattern (`^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`); `aws:` is refused in any case, as AWS reserves it. */
 const TAG_KEY_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
@@ -87,14 +79,6 @@ const tagKeyProblem = (key: string): string | undefined => {
   if (!TAG_KEY_CHARACTERS.test(key)) return `key ${describeValue(key)} may hold only letters, digits, white space and _ . : / = + - @`;
   return undefined;
 };
-
-/** The status reason's tag rules, plus Connect's key pattern. */
-export const connectTagsSchema = tagsSchema.check((ctx) => {
-  for (const key of Object.keys(ctx.value)) {
-    const problem = tagKeyProblem(key);
-    if (problem) ctx.issues.push({ code: 'custom', input: key, message: problem });
-  }
-});
 
 /** Tag keys named for removal (UntagResource's `tagKeys`). */
 export function checkTagKeys(keys: string[]): FieldError[] {
@@ -114,53 +98,24 @@ export function checkTagKeys(keys: string[]): FieldError[] {
   return errors;
 }
 
-export const createAgentStatusSchema = z.strictObject(
-  {
-    Name: textSchema,
-    Description: z.optional(descriptionSchema.check(z.minLength(1, { error: 'must be 1–250 characters' }))),
-    State: stateSchema,
-    DisplayOrder: z.optional(displayOrderSchema),
-    Tags: z.optional(connectTagsSchema),
-  },
-  described('a JSON object'),
-);
-
-export const updateAgentStatusSchema = z.strictObject(
-  {
-    Name: z.optional(textSchema),
-    Description: z.optional(descriptionSchema),
-    State: z.optional(stateSchema),
-    DisplayOrder: z.optional(displayOrderSchema),
-    ResetOrderNumber: z.optional(z.boolean(described('true or false'))),
-  },
-  described('a JSON object'),
-);
-export type UpdateAgentStatusRequest = z.output<typeof updateAgentStatusSchema>;
-
-export const tagResourceSchema = z.strictObject(
-  {
-    tags: connectTagsSchema.check(z.refine((tags) => Object.keys(tags).length > 0, { error: 'must hold at least one tag' })),
-  },
-  described('a JSON object'),
-);
-
 export const SEARCH_FIELDS = ['name', 'description', 'state', 'type', 'displayOrder', 'resourceID'] as const;
 export type SearchField = (typeof SEARCH_FIELDS)[number];
 
-const stringConditionSchema = z.strictObject(
-  {
-    FieldName: z.enum(SEARCH_FIELDS, described(`one of ${SEARCH_FIELDS.join(', ')}`)),
-    Value: z
-      .string(described('a string'))
-      .check(
-        z.maxLength(CONNECT_LIMITS.searchValueMax, { error: `must be at most ${CONNECT_LIMITS.searchValueMax} characters (no searchable field is longer)` }),
-        z.refine(isWellFormed, { error: WELL_FORMED_RULE }),
-      ),
-    ComparisonType: z.enum(['STARTS_WITH', 'CONTAINS', 'EXACT'], described('STARTS_WITH, CONTAINS or EXACT')),
-  },
-  described('an object'),
-);
-export type StringCondition = z.output<typeof stringConditionSchema>;
+const stringConditionSchemaOf = () =>
+  z.strictObject(
+    {
+      FieldName: z.enum(SEARCH_FIELDS, described(`one of ${SEARCH_FIELDS.join(', ')}`)),
+      Value: z
+        .string(described('a string'))
+        .check(
+          z.maxLength(CONNECT_LIMITS.searchValueMax, { error: `must be at most ${CONNECT_LIMITS.searchValueMax} characters (no searchable field is longer)` }),
+          z.refine(isWellFormed, { error: WELL_FORMED_RULE }),
+        ),
+      ComparisonType: z.enum(['STARTS_WITH', 'CONTAINS', 'EXACT'], described('STARTS_WITH, CONTAINS or EXACT')),
+    },
+    described('an object'),
+  );
+export type StringCondition = z.output<ReturnType<typeof stringConditionSchemaOf>>;
 
 export interface SearchCriteria {
   OrConditions?: SearchCriteria[] | undefined;
@@ -168,74 +123,133 @@ export interface SearchCriteria {
   StringCondition?: StringCondition | undefined;
 }
 
-const conditions = <T>(of: z.ZodMiniType<T>) => z.optional(z.array(of, described('an array')).check(z.minLength(1, { error: 'must not be empty' })));
+// Connect's request bodies, built on the first Connect request that reads one
+// (connectSchemas): a container that answers only LivePerson never builds them.
+function buildConnectSchemas() {
+  const displayOrderSchema = z
+    .number(described('an integer'))
+    .check(
+      z.int({ error: 'must be an integer' }),
+      z.minimum(CONNECT_LIMITS.displayOrderMin, { error: displayOrderRange }),
+      z.maximum(CONNECT_LIMITS.displayOrderMax, { error: displayOrderRange }),
+    );
+  const stateSchema = z.enum(['ENABLED', 'DISABLED'], described('ENABLED or DISABLED'));
 
-export const searchCriteriaSchema: z.ZodMiniType<SearchCriteria> = z.lazy(() =>
-  z.strictObject(
+  /** The status reason's tag rules, plus Connect's key pattern. */
+  const connectTagsSchema = tagsSchema.check((ctx) => {
+    for (const key of Object.keys(ctx.value)) {
+      const problem = tagKeyProblem(key);
+      if (problem) ctx.issues.push({ code: 'custom', input: key, message: problem });
+    }
+  });
+
+  const createAgentStatus = z.strictObject(
     {
-      OrConditions: conditions(searchCriteriaSchema),
-      AndConditions: conditions(searchCriteriaSchema),
-      StringCondition: z.optional(stringConditionSchema),
+      Name: textSchema,
+      Description: z.optional(descriptionSchema.check(z.minLength(1, { error: 'must be 1–250 characters' }))),
+      State: stateSchema,
+      DisplayOrder: z.optional(displayOrderSchema),
+      Tags: z.optional(connectTagsSchema),
+    },
+    described('a JSON object'),
+  );
+
+  const updateAgentStatus = z.strictObject(
+    {
+      Name: z.optional(textSchema),
+      Description: z.optional(descriptionSchema),
+      State: z.optional(stateSchema),
+      DisplayOrder: z.optional(displayOrderSchema),
+      ResetOrderNumber: z.optional(z.boolean(described('true or false'))),
+    },
+    described('a JSON object'),
+  );
+
+  const tagResource = z.strictObject(
+    {
+      tags: connectTagsSchema.check(z.refine((tags) => Object.keys(tags).length > 0, { error: 'must hold at least one tag' })),
+    },
+    described('a JSON object'),
+  );
+
+  const stringConditionSchema = stringConditionSchemaOf();
+  const conditions = <T>(of: z.ZodMiniType<T>) => z.optional(z.array(of, described('an array')).check(z.minLength(1, { error: 'must not be empty' })));
+  const searchCriteriaSchema: z.ZodMiniType<SearchCriteria> = z.lazy(() =>
+    z.strictObject(
+      {
+        OrConditions: conditions(searchCriteriaSchema),
+        AndConditions: conditions(searchCriteriaSchema),
+        StringCondition: z.optional(stringConditionSchema),
+      },
+      described('an object'),
+    ),
+  );
+
+  const tagCondition = z.strictObject(
+    {
+      TagKey: z
+        .string(described('a string'))
+        .check(z.maxLength(LIMITS.tagKeyMax, { error: `must be at most ${LIMITS.tagKeyMax} characters (a tag key's limit)` }), z.refine(isWellFormed, { error: WELL_FORMED_RULE })),
+      TagValue: z.optional(
+        z
+          .string(described('a string'))
+          .check(z.maxLength(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters (a tag value's limit)` }), z.refine(isWellFormed, { error: WELL_FORMED_RULE })),
+      ),
     },
     described('an object'),
-  ),
-);
+  );
+  const tagConditionsSchema = z.strictObject(
+    { TagConditions: z.array(tagCondition, described('an array')).check(z.minLength(1, { error: 'must not be empty' })) },
+    described('an object'),
+  );
 
-const tagConditionSchema = z.strictObject(
-  {
-    TagKey: z
-      .string(described('a string'))
-      .check(z.maxLength(LIMITS.tagKeyMax, { error: `must be at most ${LIMITS.tagKeyMax} characters (a tag key's limit)` }), z.refine(isWellFormed, { error: WELL_FORMED_RULE })),
-    TagValue: z.optional(
-      z
-        .string(described('a string'))
-        .check(z.maxLength(LIMITS.tagValueMax, { error: `must be at most ${LIMITS.tagValueMax} characters (a tag value's limit)` }), z.refine(isWellFormed, { error: WELL_FORMED_RULE })),
-    ),
-  },
-  described('an object'),
-);
-export type TagCondition = z.output<typeof tagConditionSchema>;
-const tagConditionsSchema = z.strictObject(
-  { TagConditions: z.array(tagConditionSchema, described('an array')).check(z.minLength(1, { error: 'must not be empty' })) },
-  described('an object'),
-);
-
-export const searchFilterSchema = z.strictObject(
-  {
-    AttributeFilter: z.optional(
-      z.strictObject(
-        {
-          OrConditions: z.optional(z.array(tagConditionsSchema, described('an array')).check(z.minLength(1, { error: 'must not be empty' }))),
-          AndCondition: z.optional(tagConditionsSchema),
-          TagCondition: z.optional(tagConditionSchema),
-        },
-        described('an object'),
-      ),
-    ),
-  },
-  described('an object'),
-);
-export type SearchFilter = z.output<typeof searchFilterSchema>;
-
-export const searchAgentStatusesSchema = z.strictObject(
-  {
-    InstanceId: z.string(described('a string')),
-    NextToken: z.optional(z.string(described('a string'))),
-    MaxResults: z.optional(
-      z
-        .number(described('an integer'))
-        .check(
-          z.int({ error: 'must be an integer' }),
-          z.minimum(1, { error: `must be from 1 to ${CONNECT_LIMITS.searchMaxResults}` }),
-          z.maximum(CONNECT_LIMITS.searchMaxResults, { error: `must be from 1 to ${CONNECT_LIMITS.searchMaxResults}` }),
+  const searchFilter = z.strictObject(
+    {
+      AttributeFilter: z.optional(
+        z.strictObject(
+          {
+            OrConditions: z.optional(z.array(tagConditionsSchema, described('an array')).check(z.minLength(1, { error: 'must not be empty' }))),
+            AndCondition: z.optional(tagConditionsSchema),
+            TagCondition: z.optional(tagCondition),
+          },
+          described('an object'),
         ),
-    ),
-    SearchFilter: z.optional(searchFilterSchema),
-    SearchCriteria: z.optional(searchCriteriaSchema),
-  },
-  described('a JSON object'),
-);
-export type SearchAgentStatusesRequest = z.output<typeof searchAgentStatusesSchema>;
+      ),
+    },
+    described('an object'),
+  );
+
+  const searchAgentStatuses = z.strictObject(
+    {
+      InstanceId: z.string(described('a string')),
+      NextToken: z.optional(z.string(described('a string'))),
+      MaxResults: z.optional(
+        z
+          .number(described('an integer'))
+          .check(
+            z.int({ error: 'must be an integer' }),
+            z.minimum(1, { error: `must be from 1 to ${CONNECT_LIMITS.searchMaxResults}` }),
+            z.maximum(CONNECT_LIMITS.searchMaxResults, { error: `must be from 1 to ${CONNECT_LIMITS.searchMaxResults}` }),
+          ),
+      ),
+      SearchFilter: z.optional(searchFilter),
+      SearchCriteria: z.optional(searchCriteriaSchema),
+    },
+    described('a JSON object'),
+  );
+
+  return { createAgentStatus, updateAgentStatus, tagResource, tagCondition, searchFilter, searchAgentStatuses };
+}
+
+type ConnectSchemas = ReturnType<typeof buildConnectSchemas>;
+let schemas: ConnectSchemas | undefined;
+/** Connect's request body schemas, built once per container on first use. */
+export const connectSchemas = (): ConnectSchemas => (schemas ??= buildConnectSchemas());
+
+export type UpdateAgentStatusRequest = z.output<ConnectSchemas['updateAgentStatus']>;
+export type TagCondition = z.output<ConnectSchemas['tagCondition']>;
+export type SearchFilter = z.output<ConnectSchemas['searchFilter']>;
+export type SearchAgentStatusesRequest = z.output<ConnectSchemas['searchAgentStatuses']>;
 
 /** Whether a JSON value nests deeper than `max` (counted without recursion, so any depth is safe to ask about). */
 export function nestsDeeperThan(value: unknown, max: number): boolean {

@@ -104,7 +104,11 @@ const NO_KEYS = { current: '' };
 /** The NextToken keys the environment names: the secret at CONNECT_NEXT_TOKEN_SECRET_ARN, else a fixed value. */
 export function nextTokenKeysFromEnv(env: Record<string, string | undefined> = process.env): () => Promise<SecretVersions> {
   const arn = env[NEXT_TOKEN_SECRET_ARN_ENV];
-  if (arn) return secretVersions(new SecretsManagerClient({}), arn);
+  if (arn) {
+    // The client is made on the first request that pages: writes and reads by id never need it.
+    let keys: (() => Promise<SecretVersions>) | undefined;
+    return () => (keys ??= secretVersions(new SecretsManagerClient({}), arn))();
+  }
   return async () => ({ current: env.CONNECT_NEXT_TOKEN_SECRET || LOCAL_NEXT_TOKEN_SECRET });
 }
 

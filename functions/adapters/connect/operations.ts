@@ -18,15 +18,12 @@ import {
   conditionCount,
   CONNECT_LIMITS,
   ConnectError,
-  createAgentStatusSchema,
   invalidParameter,
   parseAgentStatusArn,
   parseConnectBody,
-  searchAgentStatusesSchema,
   searchMatcher,
   searchNodeCount,
-  tagResourceSchema,
-  updateAgentStatusSchema,
+  connectSchemas,
   type ArnContext,
 } from './agent-status.js';
 import { openNextToken, sealNextToken, type NextTokenScope } from './next-token.js';
@@ -204,7 +201,7 @@ async function readAgentStatus(request: ConnectRequest): Promise<{ instanceId: s
 
 async function createAgentStatus(request: ConnectRequest): Promise<HttpResult> {
   const instanceId = checkInstanceId(decoded(request.params.InstanceId, 'InstanceId'));
-  const { Name, Description, State, DisplayOrder, Tags } = parseConnectBody(createAgentStatusSchema, request.body, 'CreateAgentStatus');
+  const { Name, Description, State, DisplayOrder, Tags } = parseConnectBody(connectSchemas().createAgentStatus, request.body, 'CreateAgentStatus');
   const item: NewReason = {
     text: Name,
     state: 'Away',
@@ -261,7 +258,7 @@ async function listAgentStatuses(request: ConnectRequest): Promise<HttpResult> {
 }
 
 async function updateAgentStatus(request: ConnectRequest): Promise<HttpResult> {
-  const update = parseConnectBody(updateAgentStatusSchema, request.body, 'UpdateAgentStatus');
+  const update = parseConnectBody(connectSchemas().updateAgentStatus, request.body, 'UpdateAgentStatus');
   if (update.ResetOrderNumber && update.DisplayOrder !== undefined) {
     throw invalidParameter([{ path: 'ResetOrderNumber', message: 'cannot be true in a request that sets DisplayOrder' }]);
   }
@@ -282,7 +279,7 @@ async function searchAgentStatuses(request: ConnectRequest): Promise<HttpResult>
     const message = `a search may hold at most ${CONNECT_LIMITS.searchNodesMax} nodes (every object of SearchCriteria and of SearchFilter's AttributeFilter, empty ones included; got more)`;
     throw invalidParameter([{ path: '', message }]);
   }
-  const search = parseConnectBody(searchAgentStatusesSchema, request.body, 'SearchAgentStatuses');
+  const search = parseConnectBody(connectSchemas().searchAgentStatuses, request.body, 'SearchAgentStatuses');
   const instanceId = checkInstanceId(search.InstanceId);
   const conditions = conditionCount(search);
   if (conditions > CONNECT_LIMITS.searchConditionsMax) {
@@ -305,7 +302,7 @@ async function searchAgentStatuses(request: ConnectRequest): Promise<HttpResult>
 }
 
 async function tagResource(request: ConnectRequest): Promise<HttpResult> {
-  const { tags } = parseConnectBody(tagResourceSchema, request.body, 'TagResource');
+  const { tags } = parseConnectBody(connectSchemas().tagResource, request.body, 'TagResource');
   return modifyAgentStatus(request, tags, (current) => {
     const merged = { ...current.tags, ...tags };
     const count = Object.keys(merged).length;
