@@ -87,3 +87,28 @@ export function applyChanges(reasons: readonly StatusReason[], entries: readonly
   for (const entry of entries) for (const change of entry.changes) byId.set(change.id, change.reason);
   return [...byId.values()];
 }
+
+/**
+ * The inverse of `applyChanges`: from the reasons at the last entry's revision
+ * (the live ones are enough: a reason the entries do not touch is as it was),
+ * the reasons at the revision before the first entry. Each change's `reason`
+ * and `before` give the reason as it was; a created one did not exist.
+ */
+export function revertChanges(reasons: readonly StatusReason[], entries: readonly Pick<ChangeEntry, 'changes'>[]): StatusReason[] {
+  const byId = new Map(reasons.map((reason) => [reason.id, reason]));
+  for (const entry of [...entries].reverse()) {
+    for (const change of [...entry.changes].reverse()) {
+      if (change.op === 'created') {
+        byId.delete(change.id);
+        continue;
+      }
+      const was: Record<string, unknown> = { ...change.reason };
+      for (const [field, value] of Object.entries(change.before ?? {})) {
+        if (value === null) delete was[field];
+        else was[field] = value;
+      }
+      byId.set(change.id, was as unknown as StatusReason);
+    }
+  }
+  return [...byId.values()];
+}

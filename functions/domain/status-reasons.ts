@@ -19,7 +19,7 @@ import {
   type StoredReason,
 } from './status-reason.js';
 import { planReorder } from './reorder.js';
-import { createdChange, reorderedChange, replacedChange, UNATTRIBUTED, type ChangeOrigin, type ChangeRecord, type Change } from './changes.js';
+import { createdChange, reorderedChange, replacedChange, revertChanges, UNATTRIBUTED, type Change, type ChangeEntry, type ChangeOrigin, type ChangeRecord } from './changes.js';
 import type { AccountState, ChangesPage, IdempotencyKey, OrderChange, StatusReasonStore } from './store.js';
 
 export interface WriteOptions {
@@ -447,16 +447,52 @@ export async function reorderStatusReasons(
     }),
   );
   if (!outcome.replayed) return { revision: outcome.revision, replayed: false, items: after };
-  // A repeat: the first answer's order and values, with the reasons' other fields as they are now (one deleted since is left out).
-  const record = outcome.answer as ReorderAnswer;
-  const { reasons } = await store.read(accountId);
-  const now = new Map(reasons.map((reason) => [reason.id, reason]));
+  return { revision: outcome.revision, replayed: true, items: await firstReorderAnswer(store, accountId, outcome.revision, outcome.answer as ReorderAnswer) };
+}
+
+/** The most pages of the change history a reorder's repeat reads back: a repeat's work stays bounded. */
+const REPEAT_HISTORY_PAGES = 5;
+
+/**
+ * The list a keyed reorder answered first, for its repeat. The record keeps
+ * only ids and orders (a list can be megabytes), so the list is read now and
+ * the change history's entries since the reorder are undone on it
+ * (`revertChanges`). When those entries are gone (the history's keep-limits)
+ * or more than `REPEAT_HISTORY_PAGES` pages of them, the nearest answer there
+ * is: the first answer's ids and orders with the reasons as they are now, one
+ * deleted since left out.
+ */
+async function firstReorderAnswer(store: StatusReasonStore, accountId: string, revision: number, record: ReorderAnswer): Promise<StatusReason[]> {
+  const { revision: now, reasons } = await store.read(accountId);
+  const since = now > revision ? await entriesBetween(store, accountId, revision, now) : [];
+  const atFirst = new Map((since ? revertChanges(reasons, since) : reasons).map((reason) => [reason.id, reason]));
   const items: StatusReason[] = [];
   record.ids.forEach((id, index) => {
-    const reason = now.get(id);
-    if (reason) items.push(publicReason({ ...reason, order: record.orders[index]! }));
+    const reason = atFirst.get(id);
+    if (reason && !reason.deleted) items.push(publicReason({ ...reason, order: record.orders[index]! }));
   });
-  return { revision: outcome.revision, replayed: true, items };
+  return items;
+}
+
+/** The history's entries after `from` up to `to`, oldest first; undefined when they are not all at hand. */
+async function entriesBetween(store: StatusReasonStore, accountId: string, from: number, to: number): Promise<ChangeEntry[] | undefined> {
+  const entries: ChangeEntry[] = [];
+  for (let page = 0, since = from; page < REPEAT_HISTORY_PAGES; page++) {
+    const read = await store.changes(accountId, since, CHANGES_LIMIT_MAX).catch((error: unknown) => {
+      if (error instanceof DomainError && error.kind === 'history_gone') return undefined;
+      throw error;
+    });
+    if (!read) return undefined;
+    for (const entry of read.changes) {
+      if (entry.revision > to) break;
+      if (entry.revision !== since + 1) return undefined; // one entry per revision: a gap is not a history to undo
+      entries.push(entry);
+      since = entry.revision;
+    }
+    if (since === to) return entries;
+    if (!read.more) return undefined;
+  }
+  return undefined;
 }
 
 /** The most entries one page of the change history holds (`limit`: 1 to this). */

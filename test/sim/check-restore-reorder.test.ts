@@ -103,11 +103,13 @@ describe('the checker of reorders', () => {
     expect(found.some((a) => a.includes('reorder #') && a.includes('but its entry has'))).toBe(true);
   });
 
-  it('lets a repeat answer leave out a reason deleted since, and nothing else', () => {
+  it("finds a repeat that is not the first answer exactly: a reason deleted since left out, a field as it is now, another order", () => {
     const keyed = reorder(answered(200, 5, [moved, x]), [3, 1]);
-    keyed.attempts.push(answered(200, 5, [{ ...x, text: 'x now' }]));
+    keyed.attempts.push(answered(200, 5, [moved, x]));
     expect(run([...base(), keyed], { revision: 5, items: [moved, x, gone] })).toEqual([]);
-    keyed.attempts[1] = answered(200, 5, [x, moved]);
-    expect(run([...base(), keyed], { revision: 5, items: [moved, x, gone] }).some((a) => a.includes('a repeat answered'))).toBe(true);
+    for (const other of [[x], [moved, { ...x, text: 'x now' }], [x, moved]]) {
+      keyed.attempts[1] = answered(200, 5, other);
+      expect(run([...base(), keyed], { revision: 5, items: [moved, x, gone] }).some((a) => a.includes('a repeat answered'))).toBe(true);
+    }
   });
 });

@@ -110,28 +110,11 @@ const label = (op: Operation) => `${op.api && op.api !== 'liveperson' ? `${op.ap
 const asItems = (body: unknown): Item[] => (Array.isArray(body) ? body : body ? [body] : []) as Item[];
 
 /** Whether `part` is `whole` with some elements left out, the rest in the same order. */
-const within = <T>(part: readonly T[], whole: readonly T[]) => {
-  let at = 0;
-  for (const x of part) {
-    while (at < whole.length && whole[at] !== x) at++;
-    if (at++ >= whole.length) return false;
-  }
-  return true;
-};
 const sameList = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((x, k) => x === b[k]);
 const brief = (ids: readonly number[]) => `[${ids.slice(0, 12).join(', ')}${ids.length > 12 ? `, … (${ids.length})` : ''}]`;
 
-/**
- * A repeat's answer is the first one; a reorder's repeat answers the first
- * answer's order and values with the reasons as they are now, one deleted since
- * left out (docs/liveperson-api.md).
- */
-function repeatHolds(op: Operation, first: Attempt, other: Attempt): boolean {
-  if (other.revision !== first.revision) return false;
-  if (op.kind !== 'reorder') return JSON.stringify(other.body) === JSON.stringify(first.body);
-  const placed = (answer: Attempt) => asItems(answer.body).map((item) => `${item.id}@${item.order}`);
-  return within(placed(other), placed(first));
-}
+/** A repeat's answer is the first one, a reorder's included (its list as it was at its revision). */
+const repeatHolds = (first: Attempt, other: Attempt): boolean => other.revision === first.revision && JSON.stringify(other.body) === JSON.stringify(first.body);
 
 export function check(history: Operation[], finals: Map<string, { revision: number; items: Item[] }>, histories?: Map<string, AccountHistory>): string[] {
   const anomalies: string[] = [];
@@ -157,7 +140,7 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
       const first = oks[0]!;
       acked.set(op, first);
       for (const other of oks.slice(1)) {
-        if (!repeatHolds(op, first, other)) {
+        if (!repeatHolds(first, other)) {
           note(`${label(op)}: a repeat answered ${other.revision} ${JSON.stringify(other.body)?.slice(0, 120)}, not the first answer ${first.revision} ${JSON.stringify(first.body)?.slice(0, 120)}`);
         }
       }
@@ -189,9 +172,9 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
       else if (attempt.status === 404 && op.kind === 'get') observations.push({ ...seen, items: [], onlyId: op.targetId });
     }
   }
-  // A reorder's fresh answer is the list at its revision (a repeat's shows the reasons as they are now).
+  // A reorder's answer (a repeat's too) is the list at its revision.
   for (const [op, answer] of acked) {
-    if (op.kind === 'reorder' && answer === op.attempts[0] && answer.revision !== undefined) {
+    if (op.kind === 'reorder' && answer.revision !== undefined) {
       observations.push({ op: `the answer of ${label(op)}`, revision: answer.revision, items: asItems(answer.body), includeDeleted: false, ordered: true, ended: answer.ended });
     }
   }
@@ -329,7 +312,7 @@ function checkAccount(account: string, ops: Operation[], final: { revision: numb
 
 /**
  * Reorders (SPEC §1): an acknowledged one answers the ids in the order it sent
- * (a repeat: those not deleted since), with order values that rise along them;
+ * (a repeat too: the first answer), with order values that rise along them;
  * every list at its revision shows the live reasons in exactly that order, and
  * every later list shows them (those still live) in that order among themselves
  * until another reorder may have landed (no other write moves a reason: the
@@ -345,7 +328,7 @@ function checkOrder(acked: Map<Operation, Attempt>, unknown: Set<Operation>, obs
   for (const { op, answer } of reorders) {
     const items = asItems(answer.body);
     const ids = items.map((item) => item.id);
-    if (answer === op.attempts[0] ? !sameList(ids, op.ids!) : !within(ids, op.ids!)) note(`${label(op)} sent the order ${brief(op.ids!)} but answered ${brief(ids)}`);
+    if (!sameList(ids, op.ids!)) note(`${label(op)} sent the order ${brief(op.ids!)} but answered ${brief(ids)}`);
     const falls = items.findIndex((item, k) => k > 0 && !(items[k - 1]!.order! < item.order! || (items[k - 1]!.order === item.order && items[k - 1]!.id < item.id)));
     if (falls > 0) note(`${label(op)} answered order values that do not rise along its list: reason ${items[falls - 1]!.id} at ${items[falls - 1]!.order}, then ${items[falls]!.id} at ${items[falls]!.order}`);
   }

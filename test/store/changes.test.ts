@@ -1,13 +1,14 @@
 // The change history (SPEC §6 and the history guarantee of §4) on DynamoDB
 // Local: one entry per successful write, at its revision, committed with it;
 // none for a refused or failed write, also under DynamoDB's faults; entries
-// after r applied to the list at r give the newest list; a 100-reason create of
+// after r applied to the list at r give the newest list, and undone on the
+// newest list give the one at r (a keyed reorder's repeat answers so); a 100-reason create of
 // maximum-size reasons is stored whole (in parts) and read back whole; the
 // keep-limits drop the oldest entries a bounded number per write; 410 below them.
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyChanges, type ChangeEntry } from '../../functions/domain/changes.js';
+import { applyChanges, revertChanges, type ChangeEntry } from '../../functions/domain/changes.js';
 import { DomainError } from '../../functions/domain/errors.js';
 import { LIMITS, publicReason, type NewReason, type StatusReason } from '../../functions/domain/status-reason.js';
 import {
@@ -141,10 +142,57 @@ describe('an entry per successful write', () => {
           expect(entries.map((e) => e.revision)).toEqual(Array.from({ length: newest.revision - held!.revision }, (_, i) => held!.revision + 1 + i));
           const byId = (list: StatusReason[]) => [...list].sort((a, b) => a.id - b.id).map(publicReason);
           expect(byId(applyChanges(held!.items, entries))).toEqual(byId(newest.items));
+          // And back: the live list now, with the entries undone, is the list at r.
+          const live = (list: StatusReason[]) => byId(list.filter((r) => !r.deleted));
+          expect(live(revertChanges(newest.items.filter((r) => !r.deleted), entries))).toEqual(live(held!.items));
         },
       ),
       { numRuns: 12 },
     );
+  });
+});
+
+describe("a keyed reorder's repeat", () => {
+  const key = (name: string) => ({ key: `lp:${name}`, fingerprint: `reorder ${name}` });
+
+  it('answers exactly the first answer (fields, orders, reasons deleted since) after other writes, and writes nothing', async () => {
+    const store = table().store();
+    const account = newAccount();
+    const { items } = await createStatusReasons(store, account, [reason('A', { order: 10 }), reason('B', { order: 20 }), reason('C', { order: 30, description: 'c' }), reason('D', { order: 40 })]);
+    const [a, b, c, d] = items.map((r) => r.id) as [number, number, number, number];
+    const first = await reorderStatusReasons(store, account, [d, c, b, a], { idempotency: key('1') });
+    // Later: a text and a description change, a delete, a delete and restore, a create, and another reorder.
+    await replaceStatusReason(store, account, a, { text: 'A renamed', state: 'Online', enabled: false });
+    await replaceStatusReason(store, account, c, { text: 'C', state: 'Away', description: 'changed' });
+    await deleteStatusReason(store, account, b);
+    await deleteStatusReason(store, account, d);
+    await replaceStatusReason(store, account, d, { text: 'D', state: 'Away', deleted: false });
+    const { items: created } = await createStatusReasons(store, account, [reason('E')]);
+    await reorderStatusReasons(store, account, [created[0]!.id, a, c, d]);
+    const before = await listStatusReasons(store, account, { includeDeleted: true });
+
+    const repeat = await reorderStatusReasons(store, account, [d, c, b, a], { idempotency: key('1') });
+    expect(repeat).toEqual({ revision: first.revision, replayed: true, items: first.items });
+    expect(await listStatusReasons(store, account, { includeDeleted: true })).toEqual(before);
+  });
+
+  it("past the kept history, answers the first answer's ids and orders with the reasons as they are now, one deleted since left out", async () => {
+    const store = table().store({ keepLimits: { maxAgeMs: 86_400_000, maxBytes: 2_000 } });
+    const account = newAccount();
+    const { items } = await createStatusReasons(store, account, [reason('A', { order: 10 }), reason('B', { order: 20 }), reason('C', { order: 30 })]);
+    const [a, b, c] = items.map((r) => r.id) as [number, number, number];
+    const first = await reorderStatusReasons(store, account, [c, b, a], { idempotency: key('2') });
+    await deleteStatusReason(store, account, b);
+    await replaceStatusReason(store, account, a, { text: 'A renamed', state: 'Away' });
+    for (let i = 0; i < 30; i++) await createStatusReasons(store, account, [reason(`Filler ${i} ${'x'.repeat(100)}`)]);
+    expect(await failure(store.changes(account, first.revision, 1))).toMatchObject({ kind: 'history_gone' });
+
+    const repeat = await reorderStatusReasons(store, account, [c, b, a], { idempotency: key('2') });
+    expect(repeat.revision).toBe(first.revision);
+    expect(repeat.items.map((r) => [r.id, r.order, r.text])).toEqual([
+      [c, first.items[0]!.order, 'C'],
+      [a, first.items[2]!.order, 'A renamed'],
+    ]);
   });
 });
 
