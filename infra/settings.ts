@@ -5,6 +5,7 @@
 // these, nor CDK's own, is refused with the closest known key suggested, so a
 // misspelt `-c machineClient=123` does not deploy as if it were absent.
 import { Stack, Token } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
 import { RESERVED_CLAIMS } from '../functions/platform/machine-clients.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
@@ -199,9 +200,8 @@ const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ACM_CERTIFICATE_ARN = /^arn:(aws(?:-[a-z]+)*):acm:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:certificate\/[A-Za-z0-9-]{1,128}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 
-/** The partition a region belongs to (the ones CDK's region facts name; anything else is `aws`). */
-const partitionOf = (region: string): string =>
-  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : region.startsWith('us-iso-') ? 'aws-iso' : region.startsWith('us-isob-') ? 'aws-iso-b' : 'aws';
+/** The partition a region belongs to, as CDK's region facts name it (a region they do not know: `aws`). */
+const partitionOf = (region: string): string => RegionInfo.get(region).partition ?? 'aws';
 
 export function checkStage(value: string): string {
   if (!STAGE.test(value)) throw new SettingError('stage', value, SETTING_RULES.stage);
