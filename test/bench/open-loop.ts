@@ -86,8 +86,17 @@ export class FloodTally<Kind extends string> {
       messages.push(m);
       notify();
     });
+    // A flood process that dies before it reports (its error is on stderr) fails the bench instead of leaving it waiting.
+    let exit: string | undefined;
+    child.on('close', (code, signal) => {
+      exit = `the flood process ${script} exited (${signal ?? code}) before it reported`;
+      notify();
+    });
     const nextMessage = async () => {
-      while (!messages.length) await new Promise<void>((resolve) => (notify = resolve));
+      while (!messages.length) {
+        if (exit) throw new Error(exit);
+        await new Promise<void>((resolve) => (notify = resolve));
+      }
       return messages.shift();
     };
     await nextMessage(); // started
