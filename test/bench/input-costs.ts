@@ -12,7 +12,6 @@
 //   INPUT_COSTS_ROUNDS   timed rounds per shape (15)
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { createHandler } from '../../functions/entry/http.js';
 import { startDynamoDbLocal, localCredentials } from '../../infra/local/dynamodb-local.js';
 import { ensureTable } from '../../infra/local/table.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
@@ -23,6 +22,8 @@ import { median } from './stats.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// Imported only now: the metrics are made at import, reading the environment set above (a static import runs first).
+const { createHandler } = await import('../../functions/entry/http.js');
 
 const ROUNDS = Number(process.env.INPUT_COSTS_ROUNDS ?? 15);
 
