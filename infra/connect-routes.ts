@@ -7,10 +7,8 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
+import { CONNECT_ROUTES, NEXT_TOKEN_SECRET_ARN_ENV } from '../functions/adapters/connect/routes.js';
 
-/** The function's variable naming the NextToken secret (functions/adapters/connect/connect.ts reads it at run time). */
-export const NEXT_TOKEN_SECRET_VARIABLE = 'CONNECT_NEXT_TOKEN_SECRET_ARN';
 
 export interface ConnectRoutesProps {
   api: HttpApi;
@@ -29,7 +27,7 @@ export function addConnectRoutes(scope: Construct, { api, integration, fn }: Con
     generateSecretString: { passwordLength: 64, excludePunctuation: true },
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  fn.addEnvironment(NEXT_TOKEN_SECRET_VARIABLE, secret.secretArn);
+  fn.addEnvironment(NEXT_TOKEN_SECRET_ARN_ENV, secret.secretArn);
   secret.grantRead(fn);
   Validations.of(secret).acknowledge({
     id: 'AwsSolutions-SMG4',

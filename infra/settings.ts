@@ -5,6 +5,7 @@
 // these, nor CDK's own, is refused with the closest known key suggested, so a
 // misspelt `-c machineClient=123` does not deploy as if it were absent.
 import { Stack, Token } from 'aws-cdk-lib';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import type { Construct } from 'constructs';
 import { RESERVED_CLAIMS } from '../functions/platform/machine-clients.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
@@ -193,15 +194,14 @@ const STAGE = /^[a-z][a-z0-9-]{0,19}$/;
 const PLAIN_CLAIM = /^[A-Za-z][A-Za-z0-9_:.-]{0,127}$/;
 const URL_CLAIM = /^https?:\/\/[A-Za-z0-9.-]+(?::\d+)?\/[A-Za-z0-9\-._~:/]*[A-Za-z0-9_~-]$/;
 const RESOURCE_SERVER = /^[\x21\x23-\x5B\x5D-\x7E]{1,256}$/;
-const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A lowercase DNS label: a Cognito domain prefix, and each label of apiDomainName. */
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const SNS_TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
-const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const ACM_CERTIFICATE_ARN = /^arn:(aws(?:-[a-z]+)*):acm:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:certificate\/[A-Za-z0-9-]{1,128}$/;
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 
-/** The partition a region belongs to (the ones CDK's region facts name; anything else is `aws`). */
-const partitionOf = (region: string): string =>
-  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : region.startsWith('us-iso-') ? 'aws-iso' : region.startsWith('us-isob-') ? 'aws-iso-b' : 'aws';
+/** The partition a region belongs to, as CDK's region facts name it (a region they do not know: `aws`). */
+const partitionOf = (region: string): string => RegionInfo.get(region).partition ?? 'aws';
 
 export function checkStage(value: string): string {
   if (!STAGE.test(value)) throw new SettingError('stage', value, SETTING_RULES.stage);
@@ -230,7 +230,7 @@ export function checkIssuer(value: string): string {
 }
 
 export function checkDomainPrefix(value: string): string {
-  if (!DOMAIN_PREFIX.test(value) || /aws|amazon|cognito/.test(value)) throw new SettingError('cognitoDomainPrefix', value, SETTING_RULES.cognitoDomainPrefix);
+  if (!DNS_LABEL.test(value) || /aws|amazon|cognito/.test(value)) throw new SettingError('cognitoDomainPrefix', value, SETTING_RULES.cognitoDomainPrefix);
   return value;
 }
 
@@ -248,7 +248,7 @@ export function checkResourceServer(value: string): string {
 
 export function checkDomainName(value: string): string {
   const labels = value.split('.');
-  const shaped = value.length <= 253 && labels.length >= 2 && labels.length <= 127 && labels.every((label) => DOMAIN_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1)!);
+  const shaped = value.length <= 253 && labels.length >= 2 && labels.length <= 127 && labels.every((label) => DNS_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1)!);
   if (!shaped) throw new SettingError('apiDomainName', value, SETTING_RULES.apiDomainName);
   return value;
 }

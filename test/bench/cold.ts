@@ -12,9 +12,10 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
+import { CONNECT_GRANTS_ENV, NEXT_TOKEN_SECRET_ARN_ENV } from '../../functions/adapters/connect/routes.js';
 import { LAMBDA_BUNDLE, LAMBDA_BUNDLE_EXTERNALS, LAMBDA_NODE_OPTIONS } from '../../infra/bundling.js';
 import { accounts, createEvent, floorPlan } from './creates.js';
-import { httpEvent } from '../support/events.js';
+import { connectEvent } from '../support/events.js';
 import { median } from './stats.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -185,8 +186,8 @@ export interface ChildEnv {
 
 const DEPLOYED_CONNECT_ENV = {
   TABLE_NAME: 'bench-import-only',
-  CONNECT_INSTANCE_GRANTS: 'table',
-  CONNECT_NEXT_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-import-only',
+  [CONNECT_GRANTS_ENV]: 'table',
+  [NEXT_TOKEN_SECRET_ARN_ENV]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-import-only',
 };
 
 function runChild(outDir: string, mode: string, args: Record<string, unknown>, env: ChildEnv | undefined, nodeFlags: string[] = []): Promise<ChildOut & { wallMs: number }> {
@@ -317,14 +318,10 @@ export async function benchFirstCreate(bundles: Bundles, outDir: string, env: Ch
   const c: ChildOut[] = [];
   const invokeEvent = (accountId: string) => ({ action: 'createStatusReasons', accountId, items: [{ text: 'first', state: 'Away' }] });
   // As API Gateway hands a SigV4-signed CreateAgentStatus to the function (the IAM authorizer's caller in requestContext).
-  const connectEvent = (instanceId: string) => {
-    const event = httpEvent({ method: 'PUT', path: `/agent-status/${instanceId}`, body: { Name: 'first', State: 'ENABLED' }, claims: null });
-    event.requestContext.authorizer = { iam: { userArn: 'arn:aws:iam::123456789012:user/bench' } } as unknown as typeof event.requestContext.authorizer;
-    return event;
-  };
+  const createAgentStatus = (instanceId: string) => connectEvent({ path: `/agent-status/${instanceId}`, body: { Name: 'first', State: 'ENABLED' } });
   for (let i = 0; i < runs; i++) {
     h.push(await runChild(outDir, 'handler-first', { bundle: url(bundles.handler.file), events: [createEvent(next(), 1), createEvent(next(), 1)] }, env));
-    c.push(await runChild(outDir, 'handler-first', { bundle: url(bundles.handler.file), events: [connectEvent(next()), connectEvent(next())] }, env));
+    c.push(await runChild(outDir, 'handler-first', { bundle: url(bundles.handler.file), events: [createAgentStatus(next()), createAgentStatus(next())] }, env));
     v.push(await runChild(outDir, 'handler-first', { bundle: url(bundles.invoke.file), events: [invokeEvent(next()), invokeEvent(next())] }, env));
     const plans = [floorPlan(env.tableName, next(), 1), floorPlan(env.tableName, next(), 1)].map((p) => ({
       acquire: p.acquire.input,

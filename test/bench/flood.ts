@@ -15,7 +15,7 @@ import { createLivePersonHandler } from '../../functions/adapters/liveperson/liv
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
 import { accounts, benchClient } from './creates.js';
-import { FloodTally, type FloodReport } from './open-loop.js';
+import { FloodTally, takingTurns, type FloodReport } from './open-loop.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface FloodOptions {
@@ -93,10 +93,11 @@ export async function benchFlood(endpoint: string, tableName: string, { rate, pe
   for (let b = 0; b < blocks; b++) {
     log(`  flood block ${b + 1}/${blocks}`);
     await quietBlock(perBlock, unloaded);
-    // The flooded and control blocks take turns going first, so that neither always follows the other.
-    const one = () => flooded('one', () => quietBlock(perBlock, loaded));
-    const spreadOut = () => flooded('spread', () => quietBlock(perBlock, control));
-    for (const run of b % 2 === 0 ? [one, spreadOut] : [spreadOut, one]) await run();
+    await takingTurns(
+      b,
+      () => flooded('one', () => quietBlock(perBlock, loaded)),
+      () => flooded('spread', () => quietBlock(perBlock, control)),
+    );
   }
   destroy();
   const u = summarize(unloaded);

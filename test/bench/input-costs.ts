@@ -12,20 +12,20 @@
 //   INPUT_COSTS_ROUNDS   timed rounds per shape (15)
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { createHandler } from '../../functions/entry/http.js';
 import { startDynamoDbLocal, localCredentials } from '../../infra/local/dynamodb-local.js';
 import { ensureTable } from '../../infra/local/table.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
-import { BASE, httpEvent, lambdaContext } from '../support/events.js';
+import { BASE, connectEvent, httpEvent, lambdaContext } from '../support/events.js';
 import { itemBytes } from './meter.js';
 import { median } from './stats.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// Imported only now: the metrics are made at import, reading the environment set above (a static import runs first).
+const { createHandler } = await import('../../functions/entry/http.js');
 
 const ROUNDS = Number(process.env.INPUT_COSTS_ROUNDS ?? 15);
-const IAM = { iam: { accessKey: 'local', accountId: '000000000000', callerId: 'local', userArn: 'arn:aws:iam::000000000000:user/local', userId: 'local' } };
 
 /** A maximum-size reason: 127-character text, 250-character description, 50 tags of 128/256 characters. */
 function maxReason(n: number) {
@@ -47,11 +47,7 @@ async function main(): Promise<void> {
       return { status: result.statusCode ?? 200, body: result.body ?? '' };
     };
     const lp = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => send(httpEvent({ method, path, body, headers }));
-    const search = (body: string) => {
-      const event = httpEvent({ method: 'POST', path: '/search-agent-statuses', rawBody: body, claims: null });
-      event.requestContext.authorizer = IAM as unknown as (typeof event)['requestContext']['authorizer'];
-      return send(event);
-    };
+    const search = (body: string) => send(connectEvent({ method: 'POST', path: '/search-agent-statuses', rawBody: body }));
 
     // ------------------------------------------------------------ search cost
     const account = `acct-${randomUUID().slice(0, 8)}`;

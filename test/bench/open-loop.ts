@@ -60,6 +60,11 @@ export async function runOpenLoop(rate: number, request: (k: number) => Promise<
   });
 }
 
+/** Block `block`'s flooded and control runs, one after the other, taking turns going first so that neither always follows the other. */
+export async function takingTurns(block: number, flooded: () => Promise<void>, control: () => Promise<void>): Promise<void> {
+  for (const run of block % 2 === 0 ? [flooded, control] : [control, flooded]) await run();
+}
+
 /** The parent's side: the reports of its floods, added up per kind of flood. */
 export class FloodTally<Kind extends string> {
   readonly sides = {} as Record<Kind, FloodReport>;
@@ -81,8 +86,17 @@ export class FloodTally<Kind extends string> {
       messages.push(m);
       notify();
     });
+    // A flood process that dies before it reports (its error is on stderr) fails the bench instead of leaving it waiting.
+    let exit: string | undefined;
+    child.on('close', (code, signal) => {
+      exit = `the flood process ${script} exited (${signal ?? code}) before it reported`;
+      notify();
+    });
     const nextMessage = async () => {
-      while (!messages.length) await new Promise<void>((resolve) => (notify = resolve));
+      while (!messages.length) {
+        if (exit) throw new Error(exit);
+        await new Promise<void>((resolve) => (notify = resolve));
+      }
       return messages.shift();
     };
     await nextMessage(); // started

@@ -16,7 +16,7 @@
 // its copy, as each Lambda's would after its first. Locally the flood, the quiet
 // client and DynamoDB Local share the machine's cores; DynamoDB's per-partition
 // limits are not emulated.
-import { FloodTally, type FloodReport } from './open-loop.js';
+import { FloodTally, takingTurns, type FloodReport } from './open-loop.js';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
@@ -182,10 +182,11 @@ export async function benchReadFlood(endpoint: string, tableName: string, o: Rea
     for (let b = 0; b < o.blocks; b++) {
       o.log?.(`  read flood block ${b + 1}/${o.blocks}`);
       await quietBlock(samples.unloaded);
-      // The flooded and control blocks take turns going first, so that neither always follows the other.
-      const one = () => withFlood('one', () => quietBlock(samples.flooded));
-      const spreadOut = () => withFlood('spread', () => quietBlock(samples.control));
-      for (const run of b % 2 === 0 ? [one, spreadOut] : [spreadOut, one]) await run();
+      await takingTurns(
+        b,
+        () => withFlood('one', () => quietBlock(samples.flooded)),
+        () => withFlood('spread', () => quietBlock(samples.control)),
+      );
     }
   } finally {
     client.destroy();

@@ -153,6 +153,10 @@ describe('settings', () => {
     expect(readInRegion('eu-west-1', DOMAIN).apiDomain?.certificateArn).toBe(CERTIFICATE);
     expect(() => readInRegion('us-east-1', DOMAIN)).toThrow(/^apiCertificateArn="arn:aws:acm:eu-west-1:.*" is refused: the certificate is in aws\/eu-west-1, the stack in aws\/us-east-1/);
     expect(() => readInRegion('cn-north-1', { ...DOMAIN, apiCertificateArn: 'arn:aws:acm:cn-north-1:111122223333:certificate/abc' })).toThrow(/the certificate is in aws\/cn-north-1, the stack in aws-cn\/cn-north-1/);
+    // The partition is CDK's region fact, including the partitions a prefix list would miss (eu-isoe-*: aws-iso-e).
+    const isoE = 'arn:aws-iso-e:acm:eu-isoe-west-1:111122223333:certificate/abc';
+    expect(readInRegion('eu-isoe-west-1', { ...DOMAIN, apiCertificateArn: isoE }).apiDomain?.certificateArn).toBe(isoE);
+    expect(() => readInRegion('eu-isoe-west-1', { ...DOMAIN, apiCertificateArn: 'arn:aws:acm:eu-isoe-west-1:111122223333:certificate/abc' })).toThrow(/the stack in aws-iso-e\/eu-isoe-west-1/);
     expect(refusal({ disableExecuteApiEndpoint: 'true' }).message).toMatch(/^disableExecuteApiEndpoint=true is refused: without apiDomainName the API would answer nowhere/);
   });
 

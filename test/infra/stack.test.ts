@@ -6,7 +6,7 @@ import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CONNECT_ROUTES } from '../../functions/adapters/connect/routes.js';
-import { NEXT_TOKEN_SECRET_VARIABLE } from '../../infra/connect-routes.js';
+import { NEXT_TOKEN_SECRET_ARN_ENV } from '../../functions/adapters/connect/routes.js';
 import {
   ACCESS_LOG_FIELDS,
   CONNECT_PATH,
@@ -111,7 +111,7 @@ describe('AgentStatusReasonsStack', () => {
         RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons',
         CONNECT_INSTANCE_GRANTS: 'table',
         // The secret's ARN: the function reads the value at run time (no value in the template or the environment).
-        [NEXT_TOKEN_SECRET_VARIABLE]: { Ref: secretId },
+        [NEXT_TOKEN_SECRET_ARN_ENV]: { Ref: secretId },
       });
       expect(envOf(template, invokeId)).toEqual({ ...common, LEASE_MS: '20000' });
       expect(envOf(template, triggerId)).toEqual({ TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', ACCOUNT_CLAIM: 'account', RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons', WRITER_GROUP: 'status-reasons-admins' });

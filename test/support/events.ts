@@ -48,6 +48,28 @@ export function httpEvent({ method, path, body, rawBody, headers = {}, query, cl
   };
 }
 
+/** The caller API Gateway's IAM authorizer puts in a signed request's context. */
+const IAM = { iam: { accessKey: 'local', accountId: '000000000000', callerId: 'local', userArn: 'arn:aws:iam::000000000000:user/local', userId: 'local' } };
+
+export interface ConnectEventOptions {
+  method?: string;
+  path: string;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+  /** Whether API Gateway's IAM authorizer verified the request. */
+  signed?: boolean;
+  stage?: string;
+}
+
+/** An API Gateway event for the Connect route, as the IAM-authorized route delivers it. */
+export function connectEvent({ method = 'PUT', path, body, rawBody, headers, signed = true, stage }: ConnectEventOptions): HttpEvent {
+  const event = httpEvent({ method, path, body, rawBody, headers, claims: null });
+  if (signed) event.requestContext.authorizer = IAM as unknown as HttpEvent['requestContext']['authorizer'];
+  if (stage) event.requestContext.stage = stage;
+  return event;
+}
+
 export const lambdaContext = (): Context => ({
   callbackWaitsForEmptyEventLoop: false,
   functionName: 'agent-status-reasons',

@@ -26,7 +26,7 @@ import { LOCAL_NEXT_TOKEN_SECRET } from './next-token.js';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { secretVersions, type SecretVersions } from '../../platform/secret-versions.js';
 import { OPERATIONS } from './operations.js';
-import { CONNECT_ROUTES, matchConnectRoute, type ConnectOperation, type ConnectRoute } from './routes.js';
+import { CONNECT_ROUTES, matchConnectRoute, NEXT_TOKEN_SECRET_ARN_ENV, type ConnectOperation, type ConnectRoute } from './routes.js';
 
 export { CONNECT_ERRORS, CONNECT_LIMITS, ConnectError, type ConnectErrorType } from './agent-status.js';
 export { CONNECT_PATH_PREFIX } from './routes.js';
@@ -96,8 +96,6 @@ export function connectOrigin(event: HttpEvent): ChangeOrigin {
   return { via: 'connect', actor: typeof arn === 'string' && arn ? { arn } : {} };
 }
 
-/** The environment variable naming the NextToken secret (its ARN). */
-export const NEXT_TOKEN_SECRET_ARN_ENV = 'CONNECT_NEXT_TOKEN_SECRET_ARN';
 const PAGING: ReadonlySet<ConnectOperation> = new Set(['ListAgentStatuses', 'SearchAgentStatuses']);
 const NO_KEYS = { current: '' };
 

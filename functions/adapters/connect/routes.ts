@@ -58,6 +58,9 @@ export const CONNECT_ROUTES: readonly ConnectRoute[] = [
 /** The environment variable that turns the per-instance check on: `table` (the grants are the table's GRANT# items). */
 export const CONNECT_GRANTS_ENV = 'CONNECT_INSTANCE_GRANTS';
 
+/** The environment variable naming the secret that seals NextTokens (its ARN; the stack sets it, the Connect adapter reads the secret at run time). */
+export const NEXT_TOKEN_SECRET_ARN_ENV = 'CONNECT_NEXT_TOKEN_SECRET_ARN';
+
 /** One grant: an IAM principal (see `principalOf` in grants.ts) and the instances it may use. */
 export interface ConnectGrant {
   principal: string;

@@ -10,14 +10,12 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { CONNECT_ERRORS, type ConnectErrorType } from '../../../functions/adapters/connect/connect.js';
 import { createHandler } from '../../../functions/entry/http.js';
-import type { HttpEvent } from '../../../functions/platform/http/types.js';
 import type { DynamoStatusReasonStore } from '../../../functions/store/dynamo-store.js';
 import type { StatusReasonStore } from '../../../functions/domain/store.js';
 import { loadOrCreateKeys } from '../../../infra/local/jwt.js';
 import { startLocalServer, type LocalServer } from '../../../infra/local/server.js';
 import { createSigV4Verifier } from '../../../infra/local/sigv4.js';
 import { createTestTable, type TestTable } from '../../support/dynamo.js';
-import { httpEvent } from '../../support/events.js';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -114,26 +112,8 @@ export async function rawRequest(server: LocalServer, { method = 'PUT', path: re
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
-const IAM = { iam: { accessKey: 'local', accountId: '000000000000', callerId: 'local', userArn: 'arn:aws:iam::000000000000:user/local', userId: 'local' } };
-
-export interface ConnectEventOptions {
-  method?: string;
-  path: string;
-  body?: unknown;
-  rawBody?: string;
-  headers?: Record<string, string>;
-  /** Whether API Gateway's IAM authorizer verified the request. */
-  signed?: boolean;
-  stage?: string;
-}
-
-/** An API Gateway event for the Connect route, as the IAM-authorized route delivers it. */
-export function connectEvent({ method = 'PUT', path, body, rawBody, headers, signed = true, stage }: ConnectEventOptions): HttpEvent {
-  const event = httpEvent({ method, path, body, rawBody, headers, claims: null });
-  if (signed) event.requestContext.authorizer = IAM as unknown as HttpEvent['requestContext']['authorizer'];
-  if (stage) event.requestContext.stage = stage;
-  return event;
-}
+// The Connect route's events are built in test/support/events.ts (the bench builds them too).
+export { connectEvent, type ConnectEventOptions } from '../../support/events.js';
 
 /** A refusal in Connect's shape: a known error type in `x-amzn-ErrorType` with its status, `{"Message": "..."}`, no stack trace. */
 export function expectConnectError(res: { status: number; headers: Record<string, string>; body: string | undefined }): void {
