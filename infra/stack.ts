@@ -242,9 +242,8 @@ export class AgentStatusReasonsStack extends Stack {
       const scopePrefix = this.resourceServer ? `${this.resourceServer}/` : '';
       const ownPool = this.userPoolDomain && this.identity.consoleClient;
       this.console = new Console(this, 'Console', {
-        api: this.api,
-        // With the execute-api endpoint disabled, CloudFront forwards /api/* to the custom domain (it must resolve).
-        ...(settings.apiDomain?.disableExecuteApiEndpoint && { apiHost: settings.apiDomain.domainName }),
+        // With the execute-api endpoint disabled, that is the custom domain (it must resolve).
+        apiHost: this.httpApi.host,
         config: {
           signIn: 'oidc',
           authority: this.jwtIssuer,

@@ -4,7 +4,7 @@
 // Amazon Connect routes behind IAM, one Lambda integration (the HTTP function), a
 // throttled $default stage with JSON access logs, and optionally a custom
 // domain name mapped to that stage (with its Route 53 alias record).
-import { Arn, ArnFormat, RemovalPolicy } from 'aws-cdk-lib';
+import { Arn, ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { ApiMapping, DomainName, EndpointType, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, SecurityPolicy, type HttpRoute, type IHttpApi, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -116,7 +116,9 @@ export class Api extends FlatScope {
   readonly domainName?: DomainName;
   /** `https://<custom domain>`, when given. */
   readonly customUrl?: string;
-  /** The URL callers use: the custom one when the execute-api endpoint is disabled, else the execute-api one. */
+  /** The host callers reach the API at: the custom domain when the execute-api endpoint is disabled, else the execute-api host. */
+  readonly host: string;
+  /** The URL callers use: `https://<host>`. */
   readonly url: string;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
@@ -178,6 +180,7 @@ export class Api extends FlatScope {
       this.domainName = domainName;
       this.customUrl = `https://${custom.domainName}`;
     }
+    this.host = custom?.disableExecuteApiEndpoint ? custom.domainName : `${this.api.apiId}.execute-api.${Stack.of(this).region}.${Stack.of(this).urlSuffix}`;
     this.url = custom?.disableExecuteApiEndpoint ? this.customUrl! : this.api.apiEndpoint;
   }
 }

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Annotations, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations, type CfnElement } from 'aws-cdk-lib';
-import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -24,10 +23,8 @@ export function builtConsoleDir(dir: string): string | undefined {
 }
 
 export interface ConsoleProps {
-  /** The HTTP API the page calls, forwarded at `/api/*` on the same origin. */
-  readonly api: IHttpApi;
-  /** The host CloudFront forwards `/api/*` to; default the API's execute-api host (the API's custom domain when that one is disabled). */
-  readonly apiHost?: string;
+  /** The host of the HTTP API the page calls (the `Api` construct's `host`), forwarded at `/api/*` on the same origin. */
+  readonly apiHost: string;
   /** What `/config.json` says (`{"signIn": "oidc", "authority": …, "clientId": …}`); may hold tokens (the pool's id, the client id). */
   readonly config: Record<string, unknown>;
   /** Origins the page fetches from besides its own (the issuer's discovery and token endpoints), for its Content-Security-Policy. */
@@ -71,8 +68,7 @@ export class Console extends FlatScope {
       },
     });
 
-    const region = Stack.of(this).region;
-    const apiOrigin = new origins.HttpOrigin(props.apiHost ?? `${props.api.apiId}.execute-api.${region}.${Stack.of(this).urlSuffix}`, {
+    const apiOrigin = new origins.HttpOrigin(props.apiHost, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
     });

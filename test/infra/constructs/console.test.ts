@@ -32,7 +32,7 @@ const CONFIG = { signIn: 'oidc', authority: 'https://idp.example.com', clientId:
 
 function build(siteDir?: string) {
   const { stack, api } = withApi();
-  const console_ = new Console(stack, 'Console', { api: api.api, config: CONFIG, connectSources: ['https://idp.example.com'], ...(siteDir && { siteDir }) });
+  const console_ = new Console(stack, 'Console', { apiHost: api.host, config: CONFIG, connectSources: ['https://idp.example.com'], ...(siteDir && { siteDir }) });
   return { stack, api, console: console_, t: Template.fromStack(stack) };
 }
 
