@@ -14,7 +14,6 @@ import type { Construct } from 'constructs';
 import { TOKEN_ISSUER_ENV } from '../../functions/platform/cognito-pool.js';
 import { ACCOUNT_CLAIM_ENV, RESOURCE_SERVER_ENV } from '../../functions/platform/http/middlewares/jwt-claims.js';
 import { FlatScope } from './flat-logical-ids.js';
-import { LAMBDA_NODE_OPTIONS } from '../bundling.js';
 import { ENTRIES, serviceFunction } from './functions.js';
 import { readsClientItems } from './identity.js';
 
@@ -55,7 +54,6 @@ export class TenantAuthorizer extends FlatScope {
       environment: {
         TABLE_NAME: props.table.tableName,
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
         [TOKEN_ISSUER_ENV]: props.issuer,
         [ACCOUNT_CLAIM_ENV]: props.accountClaim,
         ...(props.resourceServer && { [RESOURCE_SERVER_ENV]: props.resourceServer }),

@@ -21,7 +21,6 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SERVICE_NAME } from '../../functions/platform/metric-names.js';
 import { HEAD_PREFIX } from '../../functions/store/history.js';
-import { LAMBDA_NODE_OPTIONS } from '../bundling.js';
 import { ENTRIES, serviceFunction } from './functions.js';
 import { FlatScope } from './flat-logical-ids.js';
 
@@ -94,7 +93,7 @@ export class Events extends FlatScope {
       entry: props.entry ?? ENTRIES.publishChanges,
       handler: props.handler ?? 'handler',
       description: 'Agent status reasons, change events: the table stream\'s history heads to the EventBridge bus',
-      environment: { TABLE_NAME: props.table.tableName, EVENT_BUS_NAME: this.bus.eventBusName, POWERTOOLS_SERVICE_NAME: SERVICE_NAME, NODE_OPTIONS: LAMBDA_NODE_OPTIONS },
+      environment: { TABLE_NAME: props.table.tableName, EVENT_BUS_NAME: this.bus.eventBusName, POWERTOOLS_SERVICE_NAME: SERVICE_NAME },
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(PUBLISHER_TIMEOUT_SECONDS),
       tracing: false,

@@ -113,7 +113,8 @@ export function serviceFunction(scope: Construct, id: string, spec: ServiceFunct
     ...(spec.tracing && { tracing: lambda.Tracing.ACTIVE }),
     ...(spec.reservedConcurrentExecutions !== undefined && { reservedConcurrentExecutions: spec.reservedConcurrentExecutions }),
     description: spec.description,
-    environment: spec.environment,
+    // Every function ships the linked source map below, and this makes Node read it: stack traces name our files.
+    environment: { NODE_OPTIONS: LAMBDA_NODE_OPTIONS, ...spec.environment },
     bundling: {
       forceDockerBundling: false,
       format: OutputFormat.ESM,
@@ -163,7 +164,6 @@ export class Functions extends FlatScope {
     const common = {
       TABLE_NAME: props.table.tableName,
       POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
-      NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
     };
     const table = { table: props.table, sid: 'StatusReasonsTable', actions: TABLE_ACTIONS };
     this.httpFunction = serviceFunction(this, 'HttpFunction', {

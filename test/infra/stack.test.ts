@@ -101,6 +101,13 @@ describe('AgentStatusReasonsStack', () => {
       expect(httpId).toMatch(/^HttpFunction/);
     });
 
+    it('every function, the trigger and the authorizer included, loads the source map it ships', () => {
+      const functions = template.findResources('AWS::Lambda::Function');
+      const ours = Object.entries(functions).filter(([, fn]) => (fn as { Properties: { Handler?: string } }).Properties.Handler?.startsWith('index.'));
+      expect(ours.length).toBeGreaterThanOrEqual(4);
+      for (const [id, fn] of ours) expect([id, (fn as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables?.NODE_OPTIONS]).toEqual([id, '--enable-source-maps']);
+    });
+
     it('have the environment each handler reads, with a lease longer than the timeout', () => {
       const [secretId] = only(template.findResources('AWS::SecretsManager::Secret'));
       const common = { TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', NODE_OPTIONS: '--enable-source-maps' };
@@ -114,7 +121,7 @@ describe('AgentStatusReasonsStack', () => {
         [NEXT_TOKEN_SECRET_ARN_ENV]: { Ref: secretId },
       });
       expect(envOf(template, invokeId)).toEqual({ ...common, LEASE_MS: '20000' });
-      expect(envOf(template, triggerId)).toEqual({ TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', ACCOUNT_CLAIM: 'account', RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons', WRITER_GROUP: 'status-reasons-admins' });
+      expect(envOf(template, triggerId)).toEqual({ ...common, ACCOUNT_CLAIM: 'account', RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons', WRITER_GROUP: 'status-reasons-admins' });
       expect(LEASE_MS).toBeGreaterThan(10 * 1000);
     });
 
