@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import { RESERVED_CLAIMS } from '../functions/platform/machine-clients.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
 import { DEFAULT_ACCOUNT_CLAIM } from '../functions/platform/http/middlewares/jwt-claims.js';
+import { HISTORY_MAX_AGE_DAYS_DEFAULT, HISTORY_MAX_BYTES_DEFAULT } from '../functions/store/history.js';
 
 /** A setting refused at synth: `<key>=<value>: <rule>`. */
 export class SettingError extends Error {
@@ -48,6 +49,8 @@ export const API_ACCOUNT_BURST_LIMIT = 5_000;
 export const MAX_JWT_AUDIENCES = 50;
 /** Machine clients the stack itself makes (`machineClients`); `npm run tenants` registers any number more without a deploy. */
 export const MAX_STACK_MACHINE_CLIENTS = 50;
+/** The change history's keep-limits a deployment may set (the store's own defaults are in functions/store/history.ts). */
+export const HISTORY_LIMITS = { maxAgeDays: { min: 1, max: 3650 }, maxBytes: { min: 1024 * 1024, max: 1024 * 1024 * 1024 } } as const;
 
 /** Every setting this app reads, with its rule (for the docs and the "did you mean" of a misspelt key). */
 export const SETTING_RULES = {
@@ -69,6 +72,8 @@ export const SETTING_RULES = {
   apiRateLimit: `a positive number of requests per second, at most ${API_ACCOUNT_RATE_LIMIT} (API Gateway's account throttle)`,
   apiBurstLimit: `a positive integer number of requests, at most ${API_ACCOUNT_BURST_LIMIT} (API Gateway's account burst)`,
   terminationProtection: '"true" or "false": whether CloudFormation refuses to delete the stack',
+  historyMaxAgeDays: `an integer number of days from ${HISTORY_LIMITS.maxAgeDays.min} to ${HISTORY_LIMITS.maxAgeDays.max}: an account's change history keeps entries this long (default ${HISTORY_MAX_AGE_DAYS_DEFAULT})`,
+  historyMaxBytes: `an integer number of bytes from ${HISTORY_LIMITS.maxBytes.min} (1 MiB) to ${HISTORY_LIMITS.maxBytes.max} (1 GiB): an account's change history keeps its newest entries within this many stored (gzip'd) bytes (default ${HISTORY_MAX_BYTES_DEFAULT}, 16 MiB)`,
   console:
     '"true" or "false" (default): whether the stack serves the admin console (S3 behind CloudFront, the API at /api/* on the same origin) and, with its own Cognito pool, makes the console\'s app client (with jwtIssuer, consoleClientId is required)',
   consoleClientId: 'the console\'s public OIDC client id at jwtIssuer (1-256 printable ASCII characters, no space): only with console=true and jwtIssuer; jwtAudience must accept its tokens',
@@ -112,6 +117,8 @@ export interface SettingsInput {
   apiRateLimit?: number;
   apiBurstLimit?: number;
   terminationProtection?: boolean;
+  historyMaxAgeDays?: number;
+  historyMaxBytes?: number;
   console?: boolean;
   consoleClientId?: string;
   apiDomainName?: string;
@@ -139,6 +146,8 @@ export interface Settings {
   apiRateLimit: number;
   apiBurstLimit: number;
   terminationProtection: boolean;
+  /** The change history's keep-limits, as the writing functions get them (HISTORY_MAX_AGE_DAYS, HISTORY_MAX_BYTES). */
+  history: { maxAgeDays: number; maxBytes: number };
   /** Serve the admin console; with an external issuer, `clientId` is its OIDC client there. */
   console: { clientId?: string } | undefined;
   /** The API's custom domain; undefined: only its execute-api URL. */
@@ -328,6 +337,10 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
   const stage = readStage(scope, input.stage);
 
   const memorySize = numberSetting('memorySize', input.memorySize, raw('memorySize'), 512, { integer: true, min: 128, max: 10240 })!;
+  const history = {
+    maxAgeDays: numberSetting('historyMaxAgeDays', input.historyMaxAgeDays, raw('historyMaxAgeDays'), HISTORY_MAX_AGE_DAYS_DEFAULT, { integer: true, ...HISTORY_LIMITS.maxAgeDays })!,
+    maxBytes: numberSetting('historyMaxBytes', input.historyMaxBytes, raw('historyMaxBytes'), HISTORY_MAX_BYTES_DEFAULT, { integer: true, ...HISTORY_LIMITS.maxBytes })!,
+  };
 
   const alarmEmail = input.alarmEmail ?? raw('alarmEmail');
   if (alarmEmail !== undefined) checkEmail(alarmEmail);
@@ -406,6 +419,7 @@ export function readSettings(scope: Construct, input: SettingsInput = {}): Setti
     apiRateLimit,
     apiBurstLimit,
     terminationProtection,
+    history,
     console: consoleOn ? { ...(consoleClientId !== undefined && { clientId: consoleClientId }) } : undefined,
     apiDomain,
   };

@@ -79,6 +79,10 @@ export interface AgentStatusReasonsStackProps extends StackProps {
   readonly jwtAudience?: string[];
   /** Function memory in MB; defaults to context `memorySize`, else 512. */
   readonly memorySize?: number;
+  /** Days an account's change history keeps entries; defaults to context `historyMaxAgeDays`, else 35. */
+  readonly historyMaxAgeDays?: number;
+  /** Stored (gzip'd) bytes of an account's change history to keep; defaults to context `historyMaxBytes`, else 16 MiB. */
+  readonly historyMaxBytes?: number;
   /** Email subscribed to the alarm topic (context `alarmEmail`); optional. */
   readonly alarmEmail?: string;
   /** Domain prefix of the Cognito hosted token endpoint; defaults to context `cognitoDomainPrefix`, else `agent-status-reasons-<account>`. */
@@ -181,6 +185,7 @@ export class AgentStatusReasonsStack extends Stack {
       accountClaim: this.accountClaim,
       resourceServer: this.resourceServer,
       serviceName,
+      history: settings.history,
     });
     this.httpFunction = this.functions.httpFunction;
     this.invokeFunction = this.functions.invokeFunction;

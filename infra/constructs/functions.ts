@@ -150,6 +150,8 @@ export interface FunctionsProps {
   readonly resourceServer: string | undefined;
   /** Powertools' `service` dimension (the stage's); defaults to SERVICE_NAME. */
   readonly serviceName?: string;
+  /** The change history's keep-limits (both functions write, so both purge by them); undefined: the store's defaults. */
+  readonly history?: { maxAgeDays: number; maxBytes: number };
 }
 
 /** The HTTP and direct-invoke functions. */
@@ -164,6 +166,7 @@ export class Functions extends FlatScope {
     const common = {
       TABLE_NAME: props.table.tableName,
       POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
+      ...(props.history && { HISTORY_MAX_AGE_DAYS: String(props.history.maxAgeDays), HISTORY_MAX_BYTES: String(props.history.maxBytes) }),
     };
     const table = { table: props.table, sid: 'StatusReasonsTable', actions: TABLE_ACTIONS };
     this.httpFunction = serviceFunction(this, 'HttpFunction', {

@@ -57,6 +57,8 @@ const cases: Record<SettingKey, { good: Record<string, unknown>[]; bad: Record<s
   apiRateLimit: { good: [{ apiRateLimit: '12.5' }, { apiRateLimit: 10000 }], bad: [{ apiRateLimit: 'fast' }, { apiRateLimit: 0 }, { apiRateLimit: 10001 }] },
   apiBurstLimit: { good: [{ apiBurstLimit: 30 }, { apiBurstLimit: 5000 }], bad: [{ apiBurstLimit: 'none' }, { apiBurstLimit: 5001 }, { apiBurstLimit: 1.5 }] },
   terminationProtection: { good: [{ terminationProtection: 'true' }, { terminationProtection: false }], bad: [{ terminationProtection: 'yes' }] },
+  historyMaxAgeDays: { good: [{ historyMaxAgeDays: 1 }, { historyMaxAgeDays: '3650' }], bad: [{ historyMaxAgeDays: 0 }, { historyMaxAgeDays: 3651 }, { historyMaxAgeDays: '7.5' }, { historyMaxAgeDays: 'forever' }] },
+  historyMaxBytes: { good: [{ historyMaxBytes: 1048576 }, { historyMaxBytes: '1073741824' }], bad: [{ historyMaxBytes: 1048575 }, { historyMaxBytes: 1073741825 }, { historyMaxBytes: '16MB' }] },
   console: {
     good: [{ console: 'true' }, { console: false }, { console: 'true', machineClients: Array.from({ length: 49 }, (_, i) => `a${i}`).join(',') }, { ...ISSUER, console: 'true', consoleClientId: '0oa1b2c3' }],
     bad: [{ console: 'yes' }, { ...ISSUER, console: 'true' }, { console: 'true', machineClients: Array.from({ length: 50 }, (_, i) => `a${i}`).join(',') }],
@@ -179,10 +181,12 @@ describe('settings', () => {
       apiRateLimit: 500,
       apiBurstLimit: 100,
       terminationProtection: false,
+      history: { maxAgeDays: 35, maxBytes: 16 * 1024 * 1024 },
       machineClients: [],
       externalIssuer: undefined,
     });
     expect(read({ memorySize: 1024 }, { memorySize: 256 }).memorySize).toBe(256);
+    expect(read({ historyMaxAgeDays: '7' }, { historyMaxBytes: 2 ** 21 }).history).toEqual({ maxAgeDays: 7, maxBytes: 2 ** 21 });
     expect(read({ httpConcurrency: 20 }, { httpConcurrency: null }).httpConcurrency).toBeUndefined();
     expect(read({ machineClients: '123, acme-eu,123' }).machineClients).toEqual(['123', 'acme-eu']);
     expect(read({ ...ISSUER, jwtAudience: 'a, b' }).externalIssuer).toEqual({ issuer: ISSUER.jwtIssuer, audience: ['a', 'b'] });

@@ -111,8 +111,11 @@ describe('AgentStatusReasonsStack', () => {
     it('have the environment each handler reads, with a lease longer than the timeout', () => {
       const [secretId] = only(template.findResources('AWS::SecretsManager::Secret'));
       const common = { TABLE_NAME: { Ref: tableId }, POWERTOOLS_SERVICE_NAME: 'agent-status-reasons', NODE_OPTIONS: '--enable-source-maps' };
+      // The writers purge the change history by its keep-limits (the defaults unless set).
+      const keep = { HISTORY_MAX_AGE_DAYS: '35', HISTORY_MAX_BYTES: String(16 * 1024 * 1024) };
       expect(envOf(template, httpId)).toEqual({
         ...common,
+        ...keep,
         LEASE_MS: '20000',
         ACCOUNT_CLAIM: 'account',
         RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons',
@@ -120,7 +123,7 @@ describe('AgentStatusReasonsStack', () => {
         // The secret's ARN: the function reads the value at run time (no value in the template or the environment).
         [NEXT_TOKEN_SECRET_ARN_ENV]: { Ref: secretId },
       });
-      expect(envOf(template, invokeId)).toEqual({ ...common, LEASE_MS: '20000' });
+      expect(envOf(template, invokeId)).toEqual({ ...common, ...keep, LEASE_MS: '20000' });
       expect(envOf(template, triggerId)).toEqual({ ...common, ACCOUNT_CLAIM: 'account', RESOURCE_SERVER_IDENTIFIER: 'agent-status-reasons', WRITER_GROUP: 'status-reasons-admins' });
       expect(LEASE_MS).toBeGreaterThan(10 * 1000);
     });
@@ -130,6 +133,13 @@ describe('AgentStatusReasonsStack', () => {
       const readers = statementsOf(Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'));
       expect(readers).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: secretId } })]);
       expect(statementsOf(policiesOfRole(template, httpRoleId))).toContainEqual(readers[0]);
+    });
+
+    it("take the change history's keep-limits from context, both writing functions alike", () => {
+      const t = Template.fromStack(buildStack({}, { historyMaxAgeDays: '7', historyMaxBytes: String(2 ** 21) }).stack);
+      const writers = Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => /^(Http)?Function[0-9A-F]{8}$/.test(id));
+      expect(writers).toHaveLength(2);
+      for (const id of writers) expect(envOf(t, id)).toMatchObject({ HISTORY_MAX_AGE_DAYS: '7', HISTORY_MAX_BYTES: '2097152' });
     });
 
     it('take the account claim and the resource server from context, and refuse a claim Cognito or the API reserves', () => {
