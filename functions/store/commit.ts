@@ -58,7 +58,8 @@ export async function commit(
         const record = seen && freshRecord(ctx, seen);
         if (record) {
           await leases.release(accountId, lease, giveBack, deadline + 500).catch(() => {});
-          return replay(ctx, accountId, record, key);
+          // Under the lease nothing else committed: the account is at the lease's revision.
+          return replay(ctx, accountId, record, key, lease.meta.revision);
         }
       }
       throw busy('The write took too long and lost its turn; nothing was changed. Try again.');

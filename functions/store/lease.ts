@@ -45,6 +45,15 @@ export {
   type Waiter,
 } from './lease-line.js';
 
+/** A refusal found in `#META` as `view` shows it: it carries the account's revision there (SPEC §1: ac-revision). */
+function refusal(kind: 'in_progress' | 'overloaded' | 'busy', message: string, view: Record<string, unknown>): DomainError {
+  const error = new DomainError(kind, message);
+  error.revision = num(view.revision) ?? 0;
+  return error;
+}
+
+const IN_PROGRESS = 'A request with this idempotency key is still running; try again shortly.';
+
 /** A first guess at how long a turn takes, before any commit measured one. */
 const DEFAULT_HOLD_MS = 30;
 
@@ -108,7 +117,7 @@ export class AccountLeases {
           return seen.along ? { ...lease, along: seen.along } : lease;
         }
         if (tag && view.lockKey === tag) {
-          throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
+          throw refusal('in_progress', IN_PROGRESS, view);
         }
         const lapsed = view.lockToken !== undefined && (Number(view.lockExpires) < now || orphaned(view));
         if ((view.lockToken === undefined || lapsed) && this.oldestLive(view, token, now)) {
@@ -122,7 +131,7 @@ export class AccountLeases {
         }
         if (now >= giveUpAt) {
           this.onEvent({ type: 'lease-wait', accountId, waitedMs: now - started, taken: false });
-          throw new DomainError('busy', 'Other writes to this account kept it busy; nothing was changed. Try again shortly.');
+          throw refusal('busy', 'Other writes to this account kept it busy; nothing was changed. Try again shortly.', view);
         }
         const { ms, next } = this.pollDelay(view, token, now);
         await sleep(Math.max(1, Math.min(ms, giveUpAt - now)));
@@ -270,13 +279,13 @@ export class AccountLeases {
       }
       if (invalid) throw error;
       if (seen!.lockToken === me.token) return this.ownEarlierAttempt(seen!, me.token, now);
-      if (me.key && seen!.lockKey === me.key) throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
+      if (me.key && seen!.lockKey === me.key) throw refusal('in_progress', IN_PROGRESS, seen!);
       const waiters = lineOf(seen).filter((w) => w.token !== seen!.lockToken);
       const gone = waiters.filter((w) => w.until < now).map((w) => w.token);
       const live = waiters.length - gone.length;
       if (live >= this.options.queueMax || lapsed.length || !gone.length) {
         this.onEvent({ type: 'lease-queue-full', accountId, waiting: live });
-        throw new DomainError('overloaded', `${live} writes already wait for this account; nothing was changed. Try again shortly.`);
+        throw refusal('overloaded', `${live} writes already wait for this account; nothing was changed. Try again shortly.`, seen!);
       }
       // Full only of places whose writers gave up long ago (and died): arrive again, removing them.
       return this.arrive(accountId, me, deadline, gone.slice(0, 20), true);
@@ -322,7 +331,7 @@ export class AccountLeases {
       if (!isConditionFailure(error)) throw error;
       const seen = plain(refusedItem(error)) ?? {};
       if (seen.lockToken === me.token) return this.ownEarlierAttempt(seen, me.token, now);
-      if (me.key && seen.lockKey === me.key) throw new DomainError('in_progress', 'A request with this idempotency key is still running; try again shortly.');
+      if (me.key && seen.lockKey === me.key) throw refusal('in_progress', IN_PROGRESS, seen);
       return undefined;
     }
   }

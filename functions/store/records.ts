@@ -19,15 +19,18 @@ export function freshRecord(ctx: StoreContext, item: Record<string, unknown> | u
 
 /**
  * The first answer to a keyed write, for its repeat; the same key with another
- * request is refused. Async on purpose: a caller that returns it from inside a
+ * request is refused (with `revision`, the account's as read with the record). Async on purpose: a caller that returns it from inside a
  * `try` does not catch that refusal (it is not the write's failure).
  */
-export async function replay(ctx: StoreContext, accountId: string, record: RecordItem, key: IdempotencyKey): Promise<WriteOutcome> {
+export async function replay(ctx: StoreContext, accountId: string, record: RecordItem, key: IdempotencyKey, revision?: number): Promise<WriteOutcome> {
   if (record.fingerprint !== key.fingerprint) {
-    throw new DomainError(
+    const error = new DomainError(
       'idempotency_mismatch',
       'This idempotency key was used in the last 24 hours for a different request; use a new key for a new request.',
     );
+    // The account's revision as read with the record, when it was (SPEC §1: ac-revision).
+    error.revision = revision;
+    throw error;
   }
   ctx.onEvent({ type: 'idempotent-replay', accountId });
   return { revision: record.revision, answer: JSON.parse(record.answer) as unknown, replayed: true };

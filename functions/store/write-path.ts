@@ -56,7 +56,7 @@ export class WritePath {
     const record = started.status === 'fulfilled' ? started.value?.record : undefined;
     if (record && key) {
       if (leased.status === 'fulfilled') await leases.release(accountId, leased.value, true, requestDeadline + 500).catch(() => {});
-      return replay(ctx, accountId, record, key);
+      return replay(ctx, accountId, record, key, started.status === 'fulfilled' ? started.value?.revision : undefined);
     }
     if (leased.status === 'rejected') throw leased.reason;
     const lease = leased.value;
@@ -77,7 +77,7 @@ export class WritePath {
         // The key's record as of this revision: a repeat of a write that committed answers as it did.
         if (start.record && key) {
           await leases.release(accountId, lease, true, deadline).catch(() => {});
-          return replay(ctx, accountId, start.record, key);
+          return replay(ctx, accountId, start.record, key, start.revision);
         }
       }
       const target = start?.target;

@@ -236,13 +236,14 @@ describe('the cap on waiting writers', () => {
     const account = newAccount();
     const soon = Date.now() + 60_000;
     // Three live places (the cap) and two lapsed ones.
-    await holdLease(account, { line: { a: place(1, soon), b: place(2, soon), c: place(3, soon), dead1: place(0, 1), dead2: place(0, 2) } });
+    await holdLease(account, { revision: 7, line: { a: place(1, soon), b: place(2, soon), c: place(3, soon), dead1: place(0, 1), dead2: place(0, 2) } });
     const events: StoreEvent[] = [];
     const store = table.store({ leaseQueueMax: 3, leaseWaitMs: 5_000, onEvent: (e) => events.push(e) });
     const started = Date.now();
     const error = await failure(createStatusReasons(store, account, reason('One too many')));
     expect(error?.kind).toBe('overloaded');
     expect(error?.retryAfterSeconds).toBe(1);
+    expect(error?.revision).toBe(7); // as #META showed it: the answer's ac-revision (SPEC §1)
     expect(Date.now() - started).toBeLessThan(2_000); // refused at once, not after the 5 s wait
     expect(events).toContainEqual({ type: 'lease-queue-full', accountId: account, waiting: 3 });
     expect((await placesOf(account)).sort()).toEqual(['a', 'b', 'c', 'dead1', 'dead2']); // nothing written
@@ -257,7 +258,7 @@ describe('the cap on waiting writers', () => {
     // The older live waiters a and b never come for the lease: they are gone as far as this test goes.
     await setMeta(account, {}, ['line.a', 'line.b']);
     await freeLease(account);
-    expect((await waiting).revision).toBe(1);
+    expect((await waiting).revision).toBe(8);
     expect((await listStatusReasons(table.store(), account)).items.map((r) => r.text)).toEqual(['Fits']);
   });
 });

@@ -41,6 +41,7 @@ describe('Idempotency-Key', () => {
     const other = await post(account, { text: 'Dinner', state: 'Away' }, key('k'));
     expect(other.status).toBe(422);
     expect(other.body.message).toMatch(/different request/);
+    expect(other.headers['ac-revision']).toBe('1'); // it read the account's data (SPEC §1)
     expect((await list(account)).body.map((r: { text: string }) => r.text)).toEqual(['Lunch']);
   });
 
@@ -96,6 +97,7 @@ describe('Idempotency-Key', () => {
     const repeat = await requests.post(account, { text: 'Lunch', state: 'Away' }, key('busy-key'));
     expect(repeat.status).toBe(409);
     expect(repeat.headers['retry-after']).toBe('1');
+    expect(repeat.headers['ac-revision']).toBe('0'); // as #META showed it, the first not yet committed
     release();
     expect((await first).status).toBe(200);
     const after = await requests.post(account, { text: 'Lunch', state: 'Away' }, key('busy-key'));
