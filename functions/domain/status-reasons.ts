@@ -450,8 +450,12 @@ export async function reorderStatusReasons(
   return { revision: outcome.revision, replayed: true, items: await firstReorderAnswer(store, accountId, outcome.revision, outcome.answer as ReorderAnswer) };
 }
 
-/** The most pages of the change history a reorder's repeat reads back: a repeat's work stays bounded. */
-const REPEAT_HISTORY_PAGES = 5;
+/**
+ * The most pages of the change history a reorder's repeat reads back: one, so
+ * that a repeat costs at most a list and a page of `GET …/changes` (100
+ * entries); a repeat comes soon after its first request, as a rule.
+ */
+const REPEAT_HISTORY_PAGES = 1;
 
 /**
  * The list a keyed reorder answered first, for its repeat. The record keeps

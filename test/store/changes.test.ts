@@ -176,6 +176,22 @@ describe("a keyed reorder's repeat", () => {
     expect(await listStatusReasons(store, account, { includeDeleted: true })).toEqual(before);
   });
 
+  it('reads back one page of entries at most (100): past it, the nearest answer', async () => {
+    const store = table().store();
+    const account = newAccount();
+    const { items } = await createStatusReasons(store, account, [reason('A', { order: 10 }), reason('B', { order: 20 })]);
+    const [a, b] = items.map((r) => r.id) as [number, number];
+    const first = await reorderStatusReasons(store, account, [b, a], { idempotency: key('3') });
+    for (let i = 1; i <= 100; i++) await replaceStatusReason(store, account, a, { text: `A${i}`, state: 'Away' });
+    expect((await reorderStatusReasons(store, account, [b, a], { idempotency: key('3') })).items).toEqual(first.items); // 100 since: exact
+    await replaceStatusReason(store, account, a, { text: 'A101', state: 'Away' });
+    const repeat = await reorderStatusReasons(store, account, [b, a], { idempotency: key('3') });
+    expect(repeat.items.map((r) => [r.id, r.order, r.text])).toEqual([
+      [b, first.items[0]!.order, 'B'],
+      [a, first.items[1]!.order, 'A101'],
+    ]);
+  });
+
   it("past the kept history, answers the first answer's ids and orders with the reasons as they are now, one deleted since left out", async () => {
     const store = table().store({ keepLimits: { maxAgeMs: 86_400_000, maxBytes: 2_000 } });
     const account = newAccount();
