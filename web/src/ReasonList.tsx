@@ -91,9 +91,9 @@ function useWindowedRows(reasons: Reason[], keep: (number | undefined)[] = []) {
   return { list, listStyle, virtualizer, rows };
 }
 
-/** Where a drawn row sits in the list, and what tells assistive technology its place among all rows (most are not in the DOM). */
+/** Where a drawn row sits in the list (data-last: the last reason, whose rule styles.css leaves out), and what tells assistive technology its place among all rows (most are not in the DOM). */
 function rowPlace(index: number, of: number) {
-  return { 'data-index': index, 'aria-posinset': index + 1, 'aria-setsize': of };
+  return { 'data-index': index, 'data-last': index === of - 1 || undefined, 'aria-posinset': index + 1, 'aria-setsize': of };
 }
 
 function ReadOnlyReasons({ reasons }: { reasons: Reason[] }) {
