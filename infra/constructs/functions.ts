@@ -9,7 +9,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CONNECT_GRANTS_ENV } from '../../functions/adapters/connect/routes.js';
@@ -56,6 +56,27 @@ export const TABLE_ACTIONS = [
 export const FUNCTION_TIMEOUT_SECONDS = 10;
 export const LEASE_MS = 20_000;
 if (LEASE_MS <= FUNCTION_TIMEOUT_SECONDS * 1000) throw new Error('LEASE_MS must exceed the function timeout');
+
+/**
+ * ../bundling.ts's LAMBDA_BUNDLE as CDK's bundling props, for every function
+ * (the bench hands LAMBDA_BUNDLE to esbuild as it is). Each field is taken by
+ * name and the rest must be empty: a field added there fails to compile here
+ * until the deployed functions get it too.
+ */
+const LAMBDA_BUNDLING = ((): BundlingOptions => {
+  const { minify, target, mainFields, banner, sourcemap, sourcesContent, legalComments, ...unmapped } = LAMBDA_BUNDLE;
+  unmapped satisfies Record<string, never>;
+  return {
+    minify,
+    target,
+    mainFields: [...mainFields],
+    banner,
+    // CDK's modes have no "linked": its DEFAULT passes esbuild a bare --sourcemap, which is linked.
+    sourceMapMode: { linked: SourceMapMode.DEFAULT }[sourcemap],
+    sourcesContent,
+    esbuildArgs: { '--legal-comments': legalComments },
+  };
+})();
 
 /** What one function of the service is: code, environment, concurrency, what it may do on the table. */
 export interface ServiceFunctionSpec {
@@ -118,14 +139,7 @@ export function serviceFunction(scope: Construct, id: string, spec: ServiceFunct
     bundling: {
       forceDockerBundling: false,
       format: OutputFormat.ESM,
-      // As ../bundling.ts says, for every function and the bench alike.
-      minify: LAMBDA_BUNDLE.minify,
-      target: LAMBDA_BUNDLE.target,
-      mainFields: [...LAMBDA_BUNDLE.mainFields],
-      banner: LAMBDA_BUNDLE.banner,
-      sourceMap: true, // linked: LAMBDA_BUNDLE.sourcemap
-      sourcesContent: LAMBDA_BUNDLE.sourcesContent,
-      esbuildArgs: { '--legal-comments': LAMBDA_BUNDLE.legalComments },
+      ...LAMBDA_BUNDLING,
       externalModules: [...LAMBDA_BUNDLE_EXTERNALS],
     },
   });

@@ -27,7 +27,7 @@ import { localCredentials, startDynamoDbLocal } from '../../infra/local/dynamodb
 import { ensureTable } from '../../infra/local/table.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
 import { describeMachine, machine } from './machine.js';
-import { floorPlan, interleave, runFloor, TRANSACTION_ITEMS } from './creates.js';
+import { accounts, floorPlan, interleave, runFloor, TRANSACTION_ITEMS } from './creates.js';
 import { instrument, itemBytes, measure, type Sample } from './meter.js';
 import { summarize } from './stats.js';
 
@@ -84,8 +84,9 @@ try {
   for (const size of [1, 10, 100]) {
     const samples: Sample[] = [];
     const n = size === 100 ? Math.max(10, Math.round(runs / 5)) : Math.max(20, Math.round(runs / 2));
+    const createAccount = accounts(`create-${size}`);
     for (let i = 0; i < n + 3; i++) {
-      const target = `create-${size}-${randomUUID().slice(0, 8)}`;
+      const target = createAccount();
       const body = Array.from({ length: size }, (_, k) => ({ text: `Lunch break ${i}.${k}`, state: 'Away' }));
       const sample = await measure(meter, () => send({ method: 'POST', path: BASE(target), body }));
       if (i >= 3) samples.push(sample);
@@ -95,8 +96,7 @@ try {
     const head = encodeEntry(partitionKey('bench-account'), entry, randomUUID(), Date.now()).head;
     const headBytes = itemBytes(head);
     // The floor with and without the entry, pairs alternating which goes first.
-    let fresh = 0;
-    const floorAccount = () => `floor-${size}-${fresh++}-${randomUUID().slice(0, 8)}`;
+    const floorAccount = accounts(`floor-${size}`);
     const [withEntry, withoutEntry] = await interleave(meter, n, 3, () => {
       const a = floorPlan(tableName, floorAccount(), size);
       const b = floorPlan(tableName, floorAccount(), size, TRANSACTION_ITEMS, { history: false });
@@ -114,15 +114,15 @@ try {
   const stream = await startChangeStream({ endpoint, credentials: localCredentials, tableName, bus: sink, from: 'LATEST' });
   const writers = Number(values.writers);
   const writes = Number(values.writes);
-  const accounts = Array.from({ length: writers }, (_, w) => `lag-${w}-${randomUUID().slice(0, 6)}`);
+  const writerAccounts = Array.from({ length: writers }, accounts('lag'));
   const started = Date.now();
-  await Promise.all(accounts.map(async (a) => {
+  await Promise.all(writerAccounts.map(async (a) => {
     for (let i = 0; i < writes; i++) await send({ method: 'POST', path: BASE(a), body: { text: `Lag ${i}`, state: 'Away' } });
   }));
   const wrote = Date.now() - started;
   await stream.drain();
   await stream.stop();
-  const mine = sink.events.filter((e) => accounts.includes(e.accountId));
+  const mine = sink.events.filter((e) => writerAccounts.includes(e.accountId));
   const lags = mine.map((e) => e.publishedAt - Date.parse(String(e.detail.at)));
   const lag = summarize(lags);
   result.events = { writers, writes: writers * writes, events: mine.length, writesPerSecond: round((writers * writes) / (wrote / 1000), 1), lagMs: { p50: lag.p50, p99: lag.p99, max: lag.max } };

@@ -24,6 +24,7 @@ import { startLocalServer } from '../../infra/local/server.js';
 import { ensureTable } from '../../infra/local/table.js';
 import { ensureConsoleBuilt } from '../../web/server/build.js';
 import { launchChromium } from '../web/harness-browser.js';
+import { median } from './stats.js';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -35,10 +36,6 @@ const { values } = parseArgs({ options: { screenshot: { type: 'string' }, runs: 
 const runs = Math.max(1, Number(values.runs));
 const reasonCount = Math.min(1000, Math.max(1, Number(values.reasons)));
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
-};
 const round = (x: number) => Math.round(x * 10) / 10;
 
 // 1. The page's JavaScript as a server would send it, gzipped.

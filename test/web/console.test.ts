@@ -1,6 +1,6 @@
 // The admin console in a real browser (Debian's Chromium) against the real local
 // server and DynamoDB Local: every action an admin takes, checked through the API.
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { consoleInChromium, newAccount, saveScreenshots, shownTexts, signIn } from './harness.js';
 
@@ -150,12 +150,16 @@ describe('the admin console', { timeout: 60_000 }, () => {
     const drawn = (await shownTexts(page)).length;
     expect(drawn).toBeLessThan(60);
     expect(await row(page, 'R60').count()).toBe(0);
+    // The rule below a row goes only under the last reason, not under whichever row is drawn last.
+    const ruleBelow = (li: Locator) => li.evaluate((el) => (globalThis as any).getComputedStyle(el).borderBottomWidth as string);
+    expect(await ruleBelow(page.locator('ol.reasons > li').last())).toBe('1px');
 
     // The row being edited stays drawn, its typed text kept, while the page scrolls far from it.
     await page.getByLabel('Text of “R02”').fill('R02 half typed');
     await page.evaluate(() => (globalThis as any).scrollTo(0, (globalThis as any).document.documentElement.scrollHeight));
     await row(page, 'R60').waitFor();
     expect(await row(page, 'R60').getAttribute('aria-posinset')).toBe('60');
+    expect(await ruleBelow(row(page, 'R60'))).toBe('0px');
     expect(await row(page, 'R30').count()).toBe(0);
     expect(await page.getByLabel('Text of “R02”').inputValue()).toBe('R02 half typed');
     await page.getByLabel('Text of “R02”').press('Escape');

@@ -86,22 +86,24 @@ function useWindowedRows(reasons: Reason[], keep: (number | undefined)[] = []) {
     initialRect: { width: window.innerWidth, height: window.innerHeight },
   });
   const listStyle: CSSProperties = { position: 'relative', height: virtualizer.getTotalSize() };
-  return { list, listStyle, virtualizer, rows: virtualizer.getVirtualItems() };
+  // Each drawn row: its index in the list and its offset from the list's top (the virtualizer's start counts from the page's).
+  const rows = virtualizer.getVirtualItems().map(({ index, start }) => ({ index, top: start - virtualizer.options.scrollMargin }));
+  return { list, listStyle, virtualizer, rows };
 }
 
-/** Where a drawn row sits in the list, and what tells assistive technology its place among all rows (most are not in the DOM). */
+/** Where a drawn row sits in the list (data-last: the last reason, whose rule styles.css leaves out), and what tells assistive technology its place among all rows (most are not in the DOM). */
 function rowPlace(index: number, of: number) {
-  return { 'data-index': index, 'aria-posinset': index + 1, 'aria-setsize': of };
+  return { 'data-index': index, 'data-last': index === of - 1 || undefined, 'aria-posinset': index + 1, 'aria-setsize': of };
 }
 
 function ReadOnlyReasons({ reasons }: { reasons: Reason[] }) {
   const { list, listStyle, virtualizer, rows } = useWindowedRows(reasons);
   return (
     <ol className="reasons windowed" aria-label="Status reasons" ref={list} style={listStyle}>
-      {rows.map(({ index, start }) => {
+      {rows.map(({ index, top }) => {
         const reason = reasons[index]!;
         return (
-          <li key={reason.id} ref={virtualizer.measureElement} className={`reason${reason.enabled ? '' : ' disabled'}`} data-id={reason.id} {...rowPlace(index, reasons.length)} style={{ top: start - virtualizer.options.scrollMargin }}>
+          <li key={reason.id} ref={virtualizer.measureElement} className={`reason${reason.enabled ? '' : ' disabled'}`} data-id={reason.id} {...rowPlace(index, reasons.length)} style={{ top }}>
             <span className="text">{reason.text}</span>
             <StateTag state={reason.state} />
             <span className="enabled-label">{reason.enabled ? 'Enabled' : 'Disabled'}</span>
@@ -182,13 +184,13 @@ function SortableReasons({ reasons, wholeIds, onSave, onDelete, onReorder }: Lis
             if (!staysInList) setFocusedId(undefined);
           }}
         >
-          {rows.map(({ index, start }) => (
+          {rows.map(({ index, top }) => (
             <SortableRow
               key={reasons[index]!.id}
               reason={reasons[index]!}
               index={index}
               of={reasons.length}
-              top={start - virtualizer.options.scrollMargin}
+              top={top}
               measure={virtualizer.measureElement}
               onSave={onSave}
               onDelete={onDelete}
