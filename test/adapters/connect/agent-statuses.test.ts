@@ -373,6 +373,28 @@ describe('TagResource, UntagResource, ListTagsForResource', () => {
     expect((await livePerson(account)).revision).toBe(revision);
   });
 
+  it('counts a tag key in characters, not UTF-16 units, in CreateAgentStatus, TagResource and UntagResource', async () => {
+    // 𠀀 (U+20000) is a letter, so Connect's key pattern allows it, and two UTF-16 units.
+    const [key128, key129] = ['𠀀'.repeat(128), '𠀀'.repeat(129)];
+    const account = newAccount();
+    const { AgentStatusARN } = await create({ InstanceId: account, Tags: { [key128]: 'created' } });
+    await client.send(new TagResourceCommand({ resourceArn: AgentStatusARN, tags: { [key128]: 'tagged' } }));
+    expect((await client.send(new ListTagsForResourceCommand({ resourceArn: AgentStatusARN }))).tags).toEqual({ [key128]: 'tagged' });
+    const revision = (await livePerson(account)).revision;
+    for (const request of [
+      () => create({ InstanceId: account, Name: 'Other', Tags: { [key129]: 'v' } }),
+      () => client.send(new TagResourceCommand({ resourceArn: AgentStatusARN, tags: { [key129]: 'v' } })),
+      () => client.send(new UntagResourceCommand({ resourceArn: AgentStatusARN, tagKeys: [key129] })),
+    ]) {
+      const error = await failure(request());
+      expect(error).toBeInstanceOf(InvalidParameterException);
+      expect(error.message).toMatch(/1–128 characters \((key #1 has|got) 129\)/);
+    }
+    expect((await livePerson(account)).revision).toBe(revision);
+    await client.send(new UntagResourceCommand({ resourceArn: AgentStatusARN, tagKeys: [key128] }));
+    expect((await client.send(new ListTagsForResourceCommand({ resourceArn: AgentStatusARN }))).tags).toEqual({});
+  });
+
   it('refuses an aws: key in CreateAgentStatus and UntagResource, and more than 50 tags after a TagResource', async () => {
     const account = newAccount();
     expect(await failure(create({ InstanceId: account, Tags: { 'aws:x': 'y' } }))).toBeInstanceOf(InvalidParameterException);

@@ -49,6 +49,18 @@ describe('named bad requests', () => {
     await nothingWritten(account);
   });
 
+  it('a tag key counts characters, not UTF-16 units: 128 emoji are kept, 129 refused naming 129', async () => {
+    const account = newAccount();
+    const key = '😀'.repeat(128);
+    const kept = await post(account, { body: { text: 'A', state: 'Away', tags: { [key]: 'v' } } });
+    expect(kept.status).toBe(200);
+    expect(kept.body.tags).toEqual({ [key]: 'v' });
+    const refused = await post(account, { body: { text: 'B', state: 'Away', tags: { [key + '😀']: 'v' } } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ path: 'tags', message: 'keys must be 1–128 characters (key #1 has 129)' }]);
+    expect((await listStatusReasons(table().store(), account)).revision).toBe(1);
+  });
+
   it('a repeated text inside one array names the repeat and the first', async () => {
     const account = newAccount();
     const res = await post(account, { body: [{ text: 'Lunch', state: 'Away' }, { text: 'Break', state: 'Away' }, { text: ' LUNCH', state: 'Online' }] });
