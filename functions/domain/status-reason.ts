@@ -91,6 +91,12 @@ const codePoints = (s: string): number => {
   return n;
 };
 
+/** A tag key's length in characters (code points, as every text is counted) when it is outside 1–tagKeyMax; undefined when it fits. */
+export const tagKeyLengthOutOfBounds = (key: string): number | undefined => {
+  const length = codePoints(key);
+  return length < 1 || length > LIMITS.tagKeyMax ? length : undefined;
+};
+
 /**
  * A UTF-16 surrogate without its partner. JSON can carry one (`"\ud800"`), but
  * DynamoDB documents its strings as UTF-8, which has no encoding for it
@@ -172,9 +178,10 @@ export const tagsSchema = z
     if (keys.length > LIMITS.tagsMax)
       ctx.issues.push({ code: 'custom', input: ctx.value, message: `must have at most ${LIMITS.tagsMax} pairs (got ${keys.length})` });
     for (const key of keys) {
-      if (key.length < 1 || key.length > LIMITS.tagKeyMax) {
+      const outOfBounds = tagKeyLengthOutOfBounds(key);
+      if (outOfBounds !== undefined) {
         // Named by position, not by the key itself: the key may be empty or very long.
-        ctx.issues.push({ code: 'custom', input: key, message: `keys must be 1–${LIMITS.tagKeyMax} characters (key #${keys.indexOf(key) + 1} has ${key.length})` });
+        ctx.issues.push({ code: 'custom', input: key, message: `keys must be 1–${LIMITS.tagKeyMax} characters (key #${keys.indexOf(key) + 1} has ${outOfBounds})` });
       } else if (!isWellFormed(key)) {
         ctx.issues.push({ code: 'custom', input: key, message: `keys ${WELL_FORMED_RULE} (key #${keys.indexOf(key) + 1})` });
       }

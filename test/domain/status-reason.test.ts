@@ -74,6 +74,11 @@ describe('parseCreateBody', () => {
     expect(() => parseCreateBody({ text: 'A', state: 'Away', tags: { ['k'.repeat(128)]: 'v'.repeat(256) } })).not.toThrow();
   });
 
+  it('counts tag key length in characters, not UTF-16 units', () => {
+    expect(() => parseCreateBody({ text: 'A', state: 'Away', tags: { ['😀'.repeat(128)]: 'v' } })).not.toThrow();
+    expect(fails({ text: 'A', state: 'Away', tags: { ['😀'.repeat(129)]: 'v' } }).errors).toEqual([{ path: 'tags', message: 'keys must be 1–128 characters (key #1 has 129)' }]);
+  });
+
   it('names the element of an array that is wrong, every one of them', () => {
     const error = fails([{ text: 'ok', state: 'Away' }, { text: '', state: 'Away' }, { text: 'x', state: 'Gone', extra: 1 }]);
     expect(error.errors.map((e) => e.path).sort()).toEqual(['[1].text', '[2].extra', '[2].state']);

@@ -11,6 +11,7 @@ import {
   LIMITS,
   RESERVED_MAP_KEY_RULE,
   RESERVED_MAP_KEYS,
+  tagKeyLengthOutOfBounds,
   tagsSchema,
   textSchema,
   WELL_FORMED_RULE,
@@ -87,9 +88,10 @@ export function checkTagKeys(keys: string[]): FieldError[] {
     errors.push({ path: 'tagKeys', message: `must name 1–${CONNECT_LIMITS.untagKeysMax} tag keys (got ${keys.length})` });
   }
   keys.forEach((key, index) => {
+    const outOfBounds = tagKeyLengthOutOfBounds(key);
     const problem =
-      key.length < 1 || key.length > LIMITS.tagKeyMax
-        ? `must be 1–${LIMITS.tagKeyMax} characters (got ${key.length})`
+      outOfBounds !== undefined
+        ? `must be 1–${LIMITS.tagKeyMax} characters (got ${outOfBounds})`
         : RESERVED_MAP_KEYS.includes(key)
           ? `is not allowed: a key ${RESERVED_MAP_KEY_RULE}`
           : tagKeyProblem(key);

@@ -58,6 +58,10 @@ function decode(segment: string, name: string): string {
   }
 }
 
+/** A 400 for `X-HTTP-Method-Override` where it does not belong, naming the header and its rule. */
+const overrideRefused = (rule: string, override: string) =>
+  new HttpError(400, `X-HTTP-Method-Override ${rule} (got ${JSON.stringify(override.slice(0, 40))}).`, [{ path: 'X-HTTP-Method-Override', message: rule }]);
+
 /** Matches the route, honouring `X-HTTP-Method-Override` on POST to an item. */
 export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined {
   const match = BASE_PATH.exec(routedPath(event));
@@ -66,20 +70,14 @@ export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined
   let method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
   const override = event.headers?.['x-http-method-override']?.trim().toUpperCase();
   if (id === REORDER_SEGMENT && method === 'POST') {
-    if (override) {
-      throw new HttpError(400, `X-HTTP-Method-Override does not apply to POST ${REORDER_SEGMENT} (got ${override}).`, [
-        { path: 'X-HTTP-Method-Override', message: `does not apply to POST ${REORDER_SEGMENT}` },
-      ]);
-    }
+    if (override) throw overrideRefused(`does not apply to POST ${REORDER_SEGMENT}`, override);
     return { operation: 'reorder', params: { accountId: accountIdOf(account!) } };
   }
   if (id === CHANGES_SEGMENT) return method === 'GET' && !override ? { operation: 'changes', params: { accountId: accountIdOf(account!) } } : undefined;
-  if (override && method === 'POST' && id !== undefined) {
-    if (override !== 'PUT' && override !== 'DELETE') {
-      throw new HttpError(400, `X-HTTP-Method-Override must be PUT or DELETE (got ${override}).`, [
-        { path: 'X-HTTP-Method-Override', message: 'must be PUT or DELETE' },
-      ]);
-    }
+  if (override && method === 'POST') {
+    // On the collection a client that meant to replace or delete but dropped the id would otherwise create.
+    if (id === undefined) throw overrideRefused('applies only to POST base/{id}, not to POST base', override);
+    if (override !== 'PUT' && override !== 'DELETE') throw overrideRefused('must be PUT or DELETE', override);
     method = override;
   }
   const operation = OPERATIONS[id === undefined ? 'collection' : 'item']![method];

@@ -142,7 +142,7 @@ const parameters = {
   methodOverride: {
     name: 'X-HTTP-Method-Override',
     in: 'header',
-    description: 'On POST to a status reason: `PUT` replaces it (the body is a replacement), `DELETE` deletes it.',
+    description: 'Only on POST to a status reason (`base/{id}`): `PUT` replaces it (the body is a replacement), `DELETE` deletes it. On POST to the collection or to reorder it is a 400.',
     schema: { type: 'string', enum: ['PUT', 'DELETE'] },
   },
 } as const;

@@ -29,14 +29,24 @@ import { connectClient, failure } from './helpers.js';
 
 let api: LocalHttp;
 let client: ConnectClient;
+/** What the store of `clockedApi` takes as the time (ms): a test sets it before each write. */
+let clock = 0;
+let clockedApi: LocalHttp;
+let clockedClient: ConnectClient;
 beforeAll(async () => {
-  const store = (await createTestTable()).store();
+  const table = await createTestTable();
+  const store = table.store();
   api = await startLocalHttp(() => store);
   client = connectClient(api.server, { maxAttempts: 1 });
+  const clocked = table.store({ now: () => clock });
+  clockedApi = await startLocalHttp(() => clocked);
+  clockedClient = connectClient(clockedApi.server, { maxAttempts: 1 });
 });
 afterAll(async () => {
   client?.destroy();
+  clockedClient?.destroy();
   await api?.close();
+  await clockedApi?.close();
 });
 
 const arnOf = (instance: string, id: string | number) => `arn:aws:connect:us-east-1:000000000000:instance/${instance}/agent-state/${id}`;
@@ -185,13 +195,11 @@ describe('UpdateAgentStatus', () => {
     const account = newAccount();
     const { AgentStatusId } = await create({ InstanceId: account, Name: 'Lunch', DisplayOrder: 2 });
     const before = await lpItem(account, AgentStatusId!);
-    const beforeTime = (await describeStatus(account, AgentStatusId!)).AgentStatus!.LastModifiedTime!;
     const out = await client.send(new UpdateAgentStatusCommand({ InstanceId: account, AgentStatusId, Name: ' Dinner ', Description: 'late', State: 'DISABLED', DisplayOrder: 9 }));
     expect(out.$metadata.httpStatusCode).toBe(200);
     expect(await lpItem(account, AgentStatusId!)).toEqual({ ...before, text: 'Dinner', description: 'late', enabled: false, order: 9 });
     const after = (await describeStatus(account, AgentStatusId!)).AgentStatus!;
-    expect(after).toMatchObject({ Name: 'Dinner', Description: 'late', State: 'DISABLED', DisplayOrder: 9 });
-    expect(after.LastModifiedTime!.getTime()).toBeGreaterThanOrEqual(beforeTime.getTime());
+    expect(after).toMatchObject({ Name: 'Dinner', Description: 'late', State: 'DISABLED', DisplayOrder: 9 }); // LastModifiedTime: below
     // Fields left out keep their values; the LivePerson state is never touched.
     await client.send(new UpdateAgentStatusCommand({ InstanceId: account, AgentStatusId, State: 'ENABLED' }));
     expect(await lpItem(account, AgentStatusId!)).toEqual({ ...before, text: 'Dinner', description: 'late', enabled: true, order: 9 });
@@ -235,6 +243,43 @@ describe('UpdateAgentStatus', () => {
       expect(await failure(client.send(new UpdateAgentStatusCommand({ InstanceId: account, AgentStatusId: id, Name: 'x' })))).toBeInstanceOf(ResourceNotFoundException);
     }
     expect((await livePerson(account)).revision).toBe(revision + 1);
+  });
+});
+
+describe('LastModifiedTime', () => {
+  it('is the time of the last write to the reason: create, UpdateAgentStatus, LivePerson PUT, a reorder that moves it, TagResource, UntagResource', async () => {
+    const account = newAccount();
+    const lastModified = async (id: string) =>
+      (await clockedClient.send(new DescribeAgentStatusCommand({ InstanceId: account, AgentStatusId: id }))).AgentStatus!.LastModifiedTime!.getTime();
+    const lp = async (method: string, suffix: string, body: unknown) => {
+      const res = await clockedApi.http(`${BASE(account)}${suffix}`, { method, token: await clockedApi.tokenFor(account), body });
+      expect(res.status).toBe(200);
+    };
+    // A minute ago, on a whole second (LastModifiedTime travels as epoch seconds), then a second later each write.
+    const start = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    clock = start;
+    const createIn = (Name: string, DisplayOrder: number) => clockedClient.send(new CreateAgentStatusCommand({ InstanceId: account, Name, State: 'ENABLED', DisplayOrder }));
+    const { AgentStatusId: id, AgentStatusARN: arn } = await createIn('Lunch', 1);
+    const { AgentStatusId: other } = await createIn('Break', 2);
+    const { AgentStatusId: third } = await createIn('Gym', 3);
+    expect(await lastModified(id!)).toBe(start);
+
+    const writes: [string, () => Promise<unknown>][] = [
+      ['UpdateAgentStatus', () => clockedClient.send(new UpdateAgentStatusCommand({ InstanceId: account, AgentStatusId: id, Description: 'late' }))],
+      ['LivePerson PUT', () => lp('PUT', `/${id}`, { text: 'Dinner', state: 'Away' })],
+      // The longest run already in order (Break, Gym) stays: the reorder writes Lunch alone.
+      ['a reorder that moves it', () => lp('POST', '/reorder', { ids: [Number(other), Number(third), Number(id)] })],
+      ['TagResource', () => clockedClient.send(new TagResourceCommand({ resourceArn: arn, tags: { team: 'a' } }))],
+      ['UntagResource', () => clockedClient.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ['team'] }))],
+    ];
+    for (const [what, write] of writes) {
+      clock += 1000;
+      await write();
+      expect(await lastModified(id!), what).toBe(clock);
+    }
+    // A reason none of these wrote keeps the time of its creation.
+    expect(await lastModified(other!)).toBe(start);
+    expect(await lastModified(third!)).toBe(start);
   });
 });
 
@@ -371,6 +416,28 @@ describe('TagResource, UntagResource, ListTagsForResource', () => {
     expect(error).toBeInstanceOf(InvalidParameterException);
     expect(error.message).toMatch(message);
     expect((await livePerson(account)).revision).toBe(revision);
+  });
+
+  it('counts a tag key in characters, not UTF-16 units, in CreateAgentStatus, TagResource and UntagResource', async () => {
+    // 𠀀 (U+20000) is a letter, so Connect's key pattern allows it, and two UTF-16 units.
+    const [key128, key129] = ['𠀀'.repeat(128), '𠀀'.repeat(129)];
+    const account = newAccount();
+    const { AgentStatusARN } = await create({ InstanceId: account, Tags: { [key128]: 'created' } });
+    await client.send(new TagResourceCommand({ resourceArn: AgentStatusARN, tags: { [key128]: 'tagged' } }));
+    expect((await client.send(new ListTagsForResourceCommand({ resourceArn: AgentStatusARN }))).tags).toEqual({ [key128]: 'tagged' });
+    const revision = (await livePerson(account)).revision;
+    for (const request of [
+      () => create({ InstanceId: account, Name: 'Other', Tags: { [key129]: 'v' } }),
+      () => client.send(new TagResourceCommand({ resourceArn: AgentStatusARN, tags: { [key129]: 'v' } })),
+      () => client.send(new UntagResourceCommand({ resourceArn: AgentStatusARN, tagKeys: [key129] })),
+    ]) {
+      const error = await failure(request());
+      expect(error).toBeInstanceOf(InvalidParameterException);
+      expect(error.message).toMatch(/1–128 characters \((key #1 has|got) 129\)/);
+    }
+    expect((await livePerson(account)).revision).toBe(revision);
+    await client.send(new UntagResourceCommand({ resourceArn: AgentStatusARN, tagKeys: [key128] }));
+    expect((await client.send(new ListTagsForResourceCommand({ resourceArn: AgentStatusARN }))).tags).toEqual({});
   });
 
   it('refuses an aws: key in CreateAgentStatus and UntagResource, and more than 50 tags after a TagResource', async () => {

@@ -37,6 +37,30 @@ describe('named bad requests', () => {
     await nothingWritten(account);
   });
 
+  // The override applies only to base/{id}: a client meaning to delete or replace
+  // that dropped the id must not create instead.
+  it.each(['DELETE', 'PUT', 'GET', 'PATCH'])('X-HTTP-Method-Override: %s on the collection is a 400 naming the header', async (override) => {
+    const account = newAccount();
+    const res = await post(account, { body: { text: 'A', state: 'Away' }, headers: { 'x-http-method-override': override } });
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/X-HTTP-Method-Override/);
+    expect(res.body.message).toContain('base/{id}');
+    expect(res.body.errors).toEqual([{ path: 'X-HTTP-Method-Override', message: expect.stringContaining('base/{id}') }]);
+    await nothingWritten(account);
+  });
+
+  it('a tag key counts characters, not UTF-16 units: 128 emoji are kept, 129 refused naming 129', async () => {
+    const account = newAccount();
+    const key = '😀'.repeat(128);
+    const kept = await post(account, { body: { text: 'A', state: 'Away', tags: { [key]: 'v' } } });
+    expect(kept.status).toBe(200);
+    expect(kept.body.tags).toEqual({ [key]: 'v' });
+    const refused = await post(account, { body: { text: 'B', state: 'Away', tags: { [key + '😀']: 'v' } } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ path: 'tags', message: 'keys must be 1–128 characters (key #1 has 129)' }]);
+    expect((await listStatusReasons(table().store(), account)).revision).toBe(1);
+  });
+
   it('a repeated text inside one array names the repeat and the first', async () => {
     const account = newAccount();
     const res = await post(account, { body: [{ text: 'Lunch', state: 'Away' }, { text: 'Break', state: 'Away' }, { text: ' LUNCH', state: 'Online' }] });
@@ -141,6 +165,8 @@ describe('property: arbitrary bodies and headers never give a 5xx', () => {
       fc.asyncProperty(body, headers, query, async (raw, hdrs, q) => {
         const res = await post(account, { rawBody: raw, headers: hdrs as Record<string, string>, ...(q && { query: q as Record<string, string> }) });
         expect(res.status).not.toBeGreaterThanOrEqual(500);
+        // The override applies only to base/{id}: on the collection it is refused, whatever the rest.
+        if (hdrs['x-http-method-override']) expect(res.status).toBe(400);
         if (res.status === 200) successes++;
         else {
           expect(res.status).toBeGreaterThanOrEqual(400);

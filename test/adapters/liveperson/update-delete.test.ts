@@ -34,6 +34,20 @@ describe('PUT', () => {
     expect(res2.headers['ac-revision']).toBe('3');
   });
 
+  it('cannot remove description or tags: null is a 400 naming the field; "" and {} are stored and answered', async () => {
+    const account = newAccount();
+    const [a] = await seed(account, [{ text: 'Lunch', state: 'Away', description: 'eat', tags: { k: 'v' } }]);
+    for (const field of ['description', 'tags']) {
+      const refused = await put(account, a!.id, { text: 'Lunch', state: 'Away', [field]: null });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual([field]);
+    }
+    const emptied = await put(account, a!.id, { text: 'Lunch', state: 'Away', description: '', tags: {} });
+    expect(emptied.status).toBe(200);
+    expect(emptied.body).toEqual({ ...a, description: '', tags: {} });
+    expect((await getOne(account, a!.id)).body).toEqual({ ...a, description: '', tags: {} });
+  });
+
   it('accepts an id in the body equal to the path id, and refuses another one', async () => {
     const account = newAccount();
     const [a, b] = await seed(account, [
