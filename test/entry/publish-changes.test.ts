@@ -68,6 +68,17 @@ describe('publishChangeRecords', () => {
     expect(JSON.parse(outcome.published[0]!.detail)).toEqual({ ...keptEntry, accountId: a });
     expect(JSON.parse(outcome.published[1]!.detail)).toEqual({ revision: 1, at: new Date(AT).toISOString(), accountId: b, truncated: true, counts: { included: 0 } });
   });
+
+  it('stops at a history head it cannot read and reports it, after putting the entries before it, so it is retried and then dead-lettered, never skipped', async () => {
+    const [a, b] = [newAccount(), newAccount()];
+    const { token: _, ...unreadable } = encoded(b, entryOf(1)).head;
+    const records = [headInsert('10', encoded(a, entryOf(1)).head), headInsert('11', unreadable), headInsert('12', encoded(a, entryOf(2)).head)];
+    const bus = acceptingBus();
+    const outcome = await publishChangeRecords(records, { feed, bus });
+    expect(outcome.batchItemFailures).toEqual([{ itemIdentifier: '11' }]);
+    expect(revisions(outcome.published)).toEqual([`${a}@1`]);
+    expect(revisions(bus.events)).toEqual([`${a}@1`]);
+  });
 });
 
 describe('eventBridgeBus', () => {
