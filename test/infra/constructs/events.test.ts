@@ -37,7 +37,7 @@ describe('Events', { timeout: BUILD_TIMEOUT_MS }, () => {
   });
 
   it('makes a bus the publisher may put on, and tells the publisher the bus and the table', () => {
-    const { t, events } = build();
+    const { stack, t, events } = build();
     const [busId, ...otherBuses] = Object.keys(t.findResources('AWS::Events::EventBus'));
     expect(otherBuses).toEqual([]);
     const [tableId] = Object.keys(t.findResources('AWS::DynamoDB::GlobalTable'));
@@ -49,12 +49,14 @@ describe('Events', { timeout: BUILD_TIMEOUT_MS }, () => {
     expect(fn.Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: tableId });
     const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Sid?: string }[]);
     const actions = statements.flatMap((s) => [s.Action].flat());
-    expect(actions).toContain('events:PutEvents');
+    // PutEvents on that bus only.
+    expect(statements.filter((s) => [s.Action].flat().includes('events:PutEvents')).map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [busId, 'Arn'] }]);
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:Query']));
     // No write to the table, and Resource "*" only for ListStreams.
     expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
     for (const s of statements.filter((s) => s.Resource === '*')) expect(s.Action).toBe('dynamodb:ListStreams');
-    expect(events.bus).toBeDefined();
+    // The construct's `bus` (the stack's ChangeEventBusName output) is that bus.
+    expect(stack.resolve(events.bus.eventBusName)).toEqual({ Ref: busId });
   });
 
   it('keeps dead letters 14 days, encrypted, SSL only', () => {
