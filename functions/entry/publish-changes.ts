@@ -9,11 +9,14 @@
 // Records are put in that order, one PutEvents call after another, and a call
 // never holds two entries of one account, so a later revision of an account is
 // only sent once its earlier one was accepted. On the first entry EventBridge
-// refuses (or a call that fails, or an entry that cannot be read), the batch
-// stops and reports that record as its first failure (ReportBatchItemFailures):
-// Lambda sends it again from there, so every entry goes out at least once and
-// in order; entries after it may go out twice. `npm start` runs this same code
-// over DynamoDB Local's stream (infra/local/change-stream.ts).
+// refuses (or a call that fails, or an entry or head that cannot be read), the
+// batch stops and reports that record as its first failure
+// (ReportBatchItemFailures): Lambda sends it again from there, so every entry
+// goes out at least once and in order; entries after it may go out twice. A
+// record still failing after the mapping's retries goes to the dead-letter
+// queue, which is alarmed on (infra/constructs/events.ts): none is dropped
+// unseen. `npm start` runs this same code over DynamoDB Local's stream
+// (infra/local/change-stream.ts).
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
@@ -88,14 +91,18 @@ export async function publishChangeRecords(records: readonly StreamRecord[], dep
     return undefined;
   };
 
+  /** A record that cannot go out: the entries before it go out first, and the batch resumes from the earliest that failed. */
+  const stopAt = async (sequenceNumber: string | undefined): Promise<PublishOutcome> => failAt((await flush()) ?? sequenceNumber);
+
   for (const record of records) {
     const sequenceNumber = record.dynamodb?.SequenceNumber;
     // The mapping's filter lets only head inserts through; anything else (a local poller sees every record) is not an entry.
     if (!isHeadInsert(record)) continue;
     const announced = announcedEntry(record);
     if (!announced) {
-      logger.error('A history head in the stream is not readable; it is skipped', { sequenceNumber });
-      continue;
+      // Reported, not skipped: retried, then sent to the dead-letter queue, whose alarm says an entry was not published.
+      logger.error('A history head in the stream is not readable; the batch resumes from it', { sequenceNumber });
+      return stopAt(sequenceNumber);
     }
     let detail: string;
     try {
@@ -103,7 +110,7 @@ export async function publishChangeRecords(records: readonly StreamRecord[], dep
       detail = entry ? changeEventDetail(announced.accountId, entry, maxBytes) : expiredEventDetail(announced.accountId, announced.revision, announced.at);
     } catch (error) {
       logger.warn('Reading a change entry failed; the batch resumes from it', { error: error as Error, accountId: announced.accountId, revision: announced.revision });
-      return failAt((await flush()) ?? sequenceNumber);
+      return stopAt(sequenceNumber);
     }
     const ready: Ready = { sequenceNumber: sequenceNumber ?? '', event: { accountId: announced.accountId, revision: announced.revision, detail }, bytes: eventEntryBytes(detail) };
     const sameAccount = call.some((r) => r.event.accountId === ready.event.accountId);

@@ -33,7 +33,8 @@ import { FlatScope } from './flat-logical-ids.js';
  * - `bisectBatchOnError`: when the function itself fails (a timeout, a crash,
  *   memory) rather than reporting an entry, the batch is halved and retried, so
  *   one record that kills the function is cornered and only it reaches the
- *   dead-letter queue. Entries EventBridge refuses are reported as batch item
+ *   dead-letter queue. Records the publisher cannot publish (an entry
+ *   EventBridge refuses, one it cannot read) are reported as batch item
  *   failures instead (Lambda resumes from the first one: order is kept).
  * - `retryAttempts` 10, `maxRecordAge` 1 day (the stream's retention): a record
  *   still failing after that goes to the dead-letter queue (its shard and

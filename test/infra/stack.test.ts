@@ -489,6 +489,22 @@ describe('AgentStatusReasonsStack', () => {
       }
     });
 
+    it('alarms on the change events\' dead-letter queue at its first message, and notifies on it', () => {
+      const queueId = logicalId(stack.events.deadLetterQueue);
+      const watching = alarms().filter((a) => JSON.stringify(a.Properties.Dimensions ?? a.Properties.Metrics ?? '').includes(`"${queueId}"`));
+      expect(watching).toHaveLength(1);
+      expect(watching[0]!.Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        AlarmActions: [expect.anything()],
+      });
+    });
+
     it.each([
       ['OutcomeUnknownAlarm', 'WritesOutcomeUnknown'],
       ['LeaseTakeoversAlarm', 'LeaseTakeovers'],

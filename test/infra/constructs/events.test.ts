@@ -37,19 +37,26 @@ describe('Events', { timeout: BUILD_TIMEOUT_MS }, () => {
   });
 
   it('makes a bus the publisher may put on, and tells the publisher the bus and the table', () => {
-    const { t, events } = build();
-    t.resourceCountIs('AWS::Events::EventBus', 1);
+    const { stack, t, events } = build();
+    const [busId, ...otherBuses] = Object.keys(t.findResources('AWS::Events::EventBus'));
+    expect(otherBuses).toEqual([]);
+    const [tableId] = Object.keys(t.findResources('AWS::DynamoDB::GlobalTable'));
     const fn = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => JSON.stringify(f).includes('EVENT_BUS_NAME')) as Resource;
     expect(fn.Properties.Timeout).toBe(PUBLISHER_TIMEOUT_SECONDS);
     expect(Object.keys(fn.Properties.Environment.Variables).sort()).toEqual(['EVENT_BUS_NAME', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'TABLE_NAME']);
+    // The bus it puts on is the one this construct made; the table it reads parts from, the one it was given.
+    expect(fn.Properties.Environment.Variables.EVENT_BUS_NAME).toEqual({ Ref: busId });
+    expect(fn.Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: tableId });
     const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => (p as Resource).Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Sid?: string }[]);
     const actions = statements.flatMap((s) => [s.Action].flat());
-    expect(actions).toContain('events:PutEvents');
+    // PutEvents on that bus only.
+    expect(statements.filter((s) => [s.Action].flat().includes('events:PutEvents')).map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': [busId, 'Arn'] }]);
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'dynamodb:Query']));
     // No write to the table, and Resource "*" only for ListStreams.
     expect(actions.filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a))).toEqual([]);
     for (const s of statements.filter((s) => s.Resource === '*')) expect(s.Action).toBe('dynamodb:ListStreams');
-    expect(events.bus).toBeDefined();
+    // The construct's `bus` (the stack's ChangeEventBusName output) is that bus.
+    expect(stack.resolve(events.bus.eventBusName)).toEqual({ Ref: busId });
   });
 
   it('keeps dead letters 14 days, encrypted, SSL only', () => {
