@@ -3,7 +3,9 @@
 // (GetRecords), hands the records to the same publishing code the deployed
 // publisher runs (functions/entry/publish-changes.ts: the same filter, the same
 // order, the same truncation), and on a reported failure reads the shard again
-// from that record, as Lambda does. The bus is a local sink: it logs one line
+// from that record, as Lambda does, up to the deployed mapping's retry limit
+// (then, where AWS would send it to the dead-letter queue, it is told to
+// `onDeadLetter` and skipped). The bus is a local sink: it logs one line
 // per event and keeps the events for `GET /dev/events` (loopback only) and for
 // tests, and, when given a file, appends them to it as JSON lines.
 import { appendFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { publishChangeRecords, type ChangeBus, type ChangeEvent } from '../../functions/entry/publish-changes.js';
 import { ChangeFeed, type StreamRecord } from '../../functions/store/change-feed.js';
+import { STREAM_SETTINGS } from '../stream-settings.js';
 
 /** An event as the local sink keeps it. */
 export interface PublishedEvent {
@@ -65,6 +68,10 @@ export interface ChangeStreamOptions {
   idleMs?: number;
   /** Told about a failed poll or publish (it is retried). */
   onError?: (error: unknown) => void;
+  /** How many times a record the publisher reports failed is tried again before it is skipped; default the deployed mapping's (STREAM_SETTINGS.retryAttempts). */
+  retryAttempts?: number;
+  /** Told about a record skipped after its retries: where AWS would send it to the dead-letter queue. */
+  onDeadLetter?: (record: { shardId: string; sequenceNumber: string; attempts: number }) => void;
 }
 
 export interface ChangeStream {
@@ -80,6 +87,8 @@ interface ShardState {
   /** The last record published (to read on after an expired iterator). */
   last: string | undefined;
   closed: boolean;
+  /** The record the publisher last reported failed, and how many times in a row. */
+  failing?: { sequenceNumber: string; attempts: number };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -94,6 +103,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
   if (!streamArn) throw new Error(`table ${options.tableName} has no stream: create it with StreamSpecification NEW_IMAGE (infra/local/table.ts)`);
   const feed = new ChangeFeed(dynamo, options.tableName);
   const idleMs = options.idleMs ?? 50;
+  const retryAttempts = options.retryAttempts ?? STREAM_SETTINGS.retryAttempts;
   const shards = new Map<string, ShardState>();
   let first = true;
   let stopped = false;
@@ -133,10 +143,22 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
       const outcome = await publishChangeRecords(records, { feed, bus: options.bus });
       const failed = outcome.batchItemFailures[0]?.itemIdentifier;
       if (failed) {
-        // As Lambda does: the batch again from the first failure.
-        shard.iterator = await iterator(shard.id, 'AT_SEQUENCE_NUMBER', failed);
+        const attempts = shard.failing?.sequenceNumber === failed ? shard.failing.attempts + 1 : 1;
+        if (attempts <= retryAttempts) {
+          // As Lambda does: the batch again from the first failure, after a pause that grows.
+          shard.failing = { sequenceNumber: failed, attempts };
+          shard.iterator = await iterator(shard.id, 'AT_SEQUENCE_NUMBER', failed);
+          await sleep(Math.min(idleMs * 2 ** (attempts - 1), 2_000));
+          return true;
+        }
+        // Out of retries: AWS sends it to the dead-letter queue and the shard moves on past it.
+        options.onDeadLetter?.({ shardId: shard.id, sequenceNumber: failed, attempts: attempts - 1 });
+        shard.failing = undefined;
+        shard.last = failed;
+        shard.iterator = await iterator(shard.id, 'AFTER_SEQUENCE_NUMBER', failed);
         return true;
       }
+      shard.failing = undefined;
       shard.last = records[records.length - 1]!.dynamodb?.SequenceNumber ?? shard.last;
     }
     shard.iterator = out.NextShardIterator;

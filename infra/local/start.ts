@@ -51,6 +51,8 @@ const changeStream = await startChangeStream({
   // What is written from now on (a restart does not publish the stream's last 24 hours again).
   from: 'LATEST',
   onError: (error) => process.stderr.write(`change events: ${(error as Error).message}; retrying\n`),
+  onDeadLetter: ({ sequenceNumber, attempts }) =>
+    process.stderr.write(`change events: record ${sequenceNumber} still failed after ${attempts} retries; skipped (in AWS: the dead-letter queue and its alarm)\n`),
 });
 
 // Imported only now: the handler reads its configuration from the environment set above.
