@@ -24,7 +24,7 @@ import { createdChange, type ChangeEntry } from '../../functions/domain/changes.
 import { bucketKey, bucketOf, liveKey, META_SK, partitionKey, textDigest } from '../../functions/store/layout.js';
 import { localCredentials } from '../../infra/local/dynamodb-local.js';
 import { BASE, httpEvent, lambdaContext } from '../support/events.js';
-import { instrument, itemBytes, measure, perOp, unionLength, type MeterSnapshot, type Meter, type PerOp, type Sample } from './meter.js';
+import { instrument, itemBytes, measure, perOp, type MeterSnapshot, type Meter, type PerOp, type Sample } from './meter.js';
 import { summarize, type Summary } from './stats.js';
 
 const BATCH_SIZE = 25;
@@ -455,20 +455,19 @@ export interface ConcurrencyResult extends ConcurrencyOptions {
   wcuPerCreate: number;
   rcuPerCreate: number;
   commands: Record<string, number>;
-  /** Share of the run's time during which some writer held the lease (from its acquire's answer to its commit's answer). */
-  leaseHeldShare: number;
-  /** Median time a writer held the lease, ms. */
-  leaseHoldP50: number;
+  /** The time between one commit's answer and the next's, ms: p50 and p90 (a turn of the line). */
+  turnP50: number;
+  turnP90: number;
 }
 
-/** The lease's busy intervals, from the calls: a successful acquire's answer to the next commit's (or release's) answer. */
-function leaseIntervals(calls: MeterSnapshot['calls']): Array<[number, number]> {
-  const acquires = calls.filter((c) => c.ok && c.update?.startsWith('SET lockToken')).map((c) => c.end).sort((a, b) => a - b);
-  // A commit, or the release of a write that did not commit.
-  const ends = (c: MeterSnapshot['calls'][number]) => c.name === 'TransactWriteItemsCommand' || (!!c.update && (c.update.startsWith('REMOVE lockToken') || c.update.startsWith('SET nextId = lockFrom')));
-  const commits = calls.filter((c) => c.ok && ends(c)).map((c) => c.end).sort((a, b) => a - b);
-  // One writer at a time: the k-th acquire pairs with the k-th commit.
-  return acquires.slice(0, commits.length).map((start, i) => [start, commits[i]!] as [number, number]);
+/**
+ * The time from each commit's answer to the next one's: a turn of the line,
+ * the next writer's learning that the lease is its own included (a lease is
+ * handed on in the commit, so the line has no acquire call to time it by).
+ */
+function turnsBetweenCommits(calls: MeterSnapshot['calls']): number[] {
+  const commits = calls.filter((c) => c.ok && c.name === 'TransactWriteItemsCommand').map((c) => c.end).sort((a, b) => a - b);
+  return commits.slice(1).map((end, i) => end - commits[i]!);
 }
 
 /** N writers creating on one account at once, through the handler. */
@@ -510,7 +509,7 @@ export async function benchConcurrency(s: Subject, { writers, createsPerWriter, 
   // Answers other than 200, the refusals that were sent again included.
   const failed = Object.entries(statuses).reduce((n, [status, count]) => (status === '200' ? n : n + count), 0);
   const retries = snap.calls.filter((c) => !c.ok && c.update?.startsWith('SET lockToken')).length;
-  const held = leaseIntervals(snap.calls);
+  const turns = summarize(turnsBetweenCommits(snap.calls));
   return {
     writers,
     createsPerWriter,
@@ -529,7 +528,7 @@ export async function benchConcurrency(s: Subject, { writers, createsPerWriter, 
     wcuPerCreate: snap.wcu / creates,
     rcuPerCreate: snap.rcu / creates,
     commands: Object.fromEntries(Object.entries(snap.commands).map(([k, v]) => [k, v / creates])),
-    leaseHeldShare: unionLength(held) / (seconds * 1000),
-    leaseHoldP50: summarize(held.map(([a, b]) => b - a)).p50,
+    turnP50: turns.p50,
+    turnP90: turns.p90,
   };
 }
