@@ -19,8 +19,9 @@ export function freshRecord(ctx: StoreContext, item: Record<string, unknown> | u
 
 /**
  * The first answer to a keyed write, for its repeat; the same key with another
- * request is refused (with `revision`, the account's as read with the record). Async on purpose: a caller that returns it from inside a
- * `try` does not catch that refusal (it is not the write's failure).
+ * request is refused (with `revision`, the account's as read with the record).
+ * Async on purpose: a caller that returns it from inside a `try` does not
+ * catch that refusal (it is not the write's failure).
  */
 export async function replay(ctx: StoreContext, accountId: string, record: RecordItem, key: IdempotencyKey, revision?: number): Promise<WriteOutcome> {
   if (record.fingerprint !== key.fingerprint) {
