@@ -25,8 +25,6 @@ import { ENTRIES, serviceFunction } from './functions.js';
 import { FlatScope } from './flat-logical-ids.js';
 import { STREAM_SETTINGS } from '../stream-settings.js';
 
-export { STREAM_SETTINGS };
-
 /** The publisher's timeout: a batch of 100 large entries reads their parts and makes 10 calls. */
 export const PUBLISHER_TIMEOUT_SECONDS = 60;
 

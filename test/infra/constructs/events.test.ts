@@ -1,7 +1,8 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { Data } from '../../../infra/constructs/data.js';
-import { Events, PUBLISHER_TIMEOUT_SECONDS, STREAM_SETTINGS } from '../../../infra/constructs/events.js';
+import { Events, PUBLISHER_TIMEOUT_SECONDS } from '../../../infra/constructs/events.js';
+import { STREAM_SETTINGS } from '../../../infra/stream-settings.js';
 import { FIXTURE_ENTRY, BUILD_TIMEOUT_MS } from '../helpers.js';
 import { bareStack } from './support.js';
 
