@@ -11,6 +11,7 @@ import type { ChangeEntry } from '../../functions/domain/changes.js';
 import { eventBridgeBus, publishChangeRecords, type ChangeBus, type ChangeEvent } from '../../functions/entry/publish-changes.js';
 import { ChangeFeed, type StreamRecord } from '../../functions/store/change-feed.js';
 import { encodeEntry } from '../../functions/store/history.js';
+import { partitionKey } from '../../functions/store/layout.js';
 import { createTestTable, newAccount, type TestTable } from '../support/dynamo.js';
 
 let table: TestTable;
@@ -40,7 +41,7 @@ const headInsert = (sequenceNumber: string, head: Record<string, unknown>): Stre
   dynamodb: { Keys: { pk: { S: head.pk as string }, sk: { S: head.sk as string } }, NewImage: streamImage(head), SequenceNumber: sequenceNumber },
 });
 /** An entry as the store encodes it (its parts, for a large one, are the caller's to write or not). */
-const encoded = (accountId: string, entry: ChangeEntry) => encodeEntry(`ACCOUNT#${accountId}`, entry, randomBytes(4).toString('hex'), AT);
+const encoded = (accountId: string, entry: ChangeEntry) => encodeEntry(partitionKey(accountId), entry, randomBytes(4).toString('hex'), AT);
 
 /** A bus that accepts everything and keeps what it was given. */
 const acceptingBus = (): ChangeBus & { events: ChangeEvent[] } => {
