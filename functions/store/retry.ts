@@ -4,7 +4,12 @@
 // Backoff And Jitter") for throttling, 5xx and lost answers. The SDK's own
 // retries are off (maxAttempts 1): its retry quota runs dry in an error storm,
 // and only the store knows whether a call is safe to send again and how to
-// recognise its own applied-but-lost effect.
+// recognise its own applied-but-lost effect. An attempt cut for taking too
+// long gives the next one twice the time (up to 4 times the first): an engine
+// that is slow because it is queued still runs the cut attempt, and resending
+// on the same short limit only lengthens its queue until no attempt ever gets
+// through (seen on DynamoDB Local under a busy CI machine: 40 writers of one
+// account all answered 503 after a minute).
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeadlineExceeded, retryCause } from './errors.js';
 import type { RetryCause, StoreEventListener } from './events.js';
@@ -54,17 +59,19 @@ export class Calls {
     let last: RetryCause | 'not-sent' = 'not-sent';
     // Sticky: once an attempt may have been applied, the call may have been, whatever later attempts say.
     let mayHaveApplied = false;
+    let limit = this.options.attemptMs;
     for (let attempt = 0; ; attempt++) {
       const left = deadline - now();
       if (left <= 0) throw new DeadlineExceeded(operation, last, mayHaveApplied);
+      const signal = AbortSignal.timeout(Math.max(1, Math.min(limit, left)));
       try {
-        const signal = AbortSignal.timeout(Math.max(1, Math.min(this.options.attemptMs, left)));
         return (await this.doc.send(command as never, { abortSignal: signal })) as T;
       } catch (error) {
         const cause = retryCause(error);
         if (!cause) throw error;
         last = cause;
         if (cause === 'no-answer' || cause === 'server-error') mayHaveApplied = true;
+        if (signal.aborted) limit = Math.min(limit * 2, this.options.attemptMs * 4);
         if (attempt + 1 >= attempts) throw new DeadlineExceeded(operation, last, mayHaveApplied);
         onEvent({ type: 'retry', operation, cause, attempt: attempt + 1 });
         const wait = backoffDelay(Math.min(attempt, 8), cause === 'throttled' ? this.options.throttleBackoff : this.options.backoff);

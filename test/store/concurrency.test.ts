@@ -15,10 +15,13 @@ beforeAll(async () => {
 /**
  * A handler with its own DynamoDB client, like a separate Lambda container.
  * These tests are about correctness under contention, not latency: writers may
- * wait longer for the account's lease than the 8 s default allows a live request.
+ * wait longer for the account's lease than the 8 s default allows a live request,
+ * and one call may wait longer than the 2 s default (DynamoDB Local runs the
+ * writes of one item one at a time; on a busy CI machine 80 of them at once
+ * queued past 2 s).
  */
 const container = () => {
-  const store = new DynamoStatusReasonStore({ client: localClient(), tableName: table.tableName, leaseWaitMs: 60_000, leaseQueueMax: 100, requestMs: 60_000 });
+  const store = new DynamoStatusReasonStore({ client: localClient(), tableName: table.tableName, leaseWaitMs: 60_000, leaseQueueMax: 100, requestMs: 60_000, attemptMs: 4_000 });
   return createLivePersonHandler({ store: () => store });
 };
 

@@ -257,3 +257,26 @@ describe('6. an error storm', () => {
 function isLegacyCommit(input: Record<string, any>): boolean {
   return typeof input.UpdateExpression === 'string' && input.UpdateExpression.includes('revision = :revision');
 }
+
+describe('7. an engine slow because it is queued', () => {
+  it('a read whose every attempt takes 700 ms gets through with a 300 ms first limit: each cut attempt gives the next twice the time', async () => {
+    const account = newAccount();
+    await createStatusReasons(table.store(), account, reasons(1, 'queued'));
+    // Every GetItem waits 700 ms at the engine (as behind a queue), then is forwarded.
+    const { store, faults, events } = faulty(rules([{ operation: 'GetItem', fault: { kind: 'delay', ms: 700 } }]), { attemptMs: 300, requestMs: 3_000 });
+    expect(await store.revision(account)).toBe(1);
+    // Limits of 300, 600 and 1,200 ms: the third attempt is the first one not cut. On one limit, every attempt was cut until the deadline.
+    expect(events.filter((e) => e.type === 'retry' && e.operation === 'GetItem').map((e) => e.type === 'retry' && e.cause)).toEqual(['no-answer', 'no-answer']);
+    expect(faults.tally.calls.GetItem).toBe(3);
+  });
+
+  it('the limit stops growing at four times the first: a call slower than that still ends at its deadline', async () => {
+    const account = newAccount();
+    const { store, faults } = faulty(rules([{ operation: 'GetItem', fault: { kind: 'delay', ms: 1_500 } }]), { attemptMs: 300, requestMs: 3_500 });
+    const error = await failure(store.revision(account));
+    expect(error?.kind).toBe('busy');
+    // 300, 600, 1,200 and then 1,200 again until the deadline: at most five attempts in 3.5 s.
+    expect(faults.tally.calls.GetItem).toBeGreaterThanOrEqual(4);
+    expect(faults.tally.calls.GetItem).toBeLessThanOrEqual(5);
+  });
+});
