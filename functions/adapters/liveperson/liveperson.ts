@@ -312,7 +312,8 @@ export function createLivePersonHandler({ store, listCopies = new ListCopies<str
     .use(
       jwtClaims({
         accountOf: (event) => route(event).params.accountId,
-        scopesOf: (event) => (WRITES.has(route(event).operation) ? [WRITE_SCOPE] : [READ_SCOPE, WRITE_SCOPE]),
+        // SPEC §1: the write scope for writes, the read scope for reads (a write-only token reads nothing).
+        scopesOf: (event) => [WRITES.has(route(event).operation) ? WRITE_SCOPE : READ_SCOPE],
         ...(tokenRules && { rules: tokenRules }),
       }),
     )

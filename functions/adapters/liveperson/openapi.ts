@@ -302,7 +302,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: `The token's \`account\` claim must be the path's account; its \`scope\` must hold \`${WRITE_SCOPE}\` for writes, \`${READ_SCOPE}\` or \`${WRITE_SCOPE}\` for reads.`,
+          description: `The token's \`account\` claim must be the path's account; its \`scope\` must hold \`${WRITE_SCOPE}\` for writes, \`${READ_SCOPE}\` for reads.`,
         },
       },
       schemas: {

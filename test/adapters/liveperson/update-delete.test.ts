@@ -352,12 +352,15 @@ describe('scopes and accounts', () => {
     await expectRefused(account, overridden, 403, before);
   });
 
-  it('a write-only token can read too', async () => {
+  it('a write-only token writes but reads nothing (SPEC §1: the read scope for reads)', async () => {
     const account = newAccount();
     const [a] = await seed(account, [{ text: 'Lunch', state: 'Away' }]);
     const writeOnly = { claims: claims(account, 'status-reasons:write') };
-    expect((await list(account, writeOnly)).status).toBe(200);
-    expect((await getOne(account, a!.id, writeOnly)).status).toBe(200);
+    for (const res of [await list(account, writeOnly), await getOne(account, a!.id, writeOnly), await list(account, { ...writeOnly, query: { include_deleted: 'true' } })]) {
+      expect(res.status).toBe(403);
+      expect(res.body.message).toMatch(/status-reasons:read/);
+      expect(JSON.stringify(res.body)).not.toContain('Lunch');
+    }
     expect((await put(account, a!.id, { text: 'x', state: 'Away' }, writeOnly)).status).toBe(200);
   });
 
