@@ -137,13 +137,31 @@ export function historyClient(endpoint: string): DynamoDBClient {
 type Handler = ReturnType<typeof createLivePersonHandler>;
 
 async function answer(handler: Handler, event: ReturnType<typeof httpEvent>): Promise<any> {
-  const result = await handler(event, lambdaContext());
+  return body(event, await handler(event, lambdaContext()));
+}
+
+/** The answer's JSON; anything but a 200 fails the bench, saying which request got what. */
+function body(event: ReturnType<typeof httpEvent>, result: Awaited<ReturnType<Handler>>): any {
   if (result.statusCode !== 200) throw new Error(`history bench: ${event.requestContext.http.method} ${event.rawPath} answered ${result.statusCode}: ${String(result.body).slice(0, 300)}`);
   return result.body ? JSON.parse(result.body) : undefined;
 }
 
+/**
+ * `answer` for setting accounts up: a refusal that says nothing was written (503, 429) is sent
+ * again after its Retry-After, as a client would; on a slow machine DynamoDB Local sometimes
+ * outlasts a request's deadline, and the setup is not what is measured.
+ */
+async function settled(handler: Handler, event: () => ReturnType<typeof httpEvent>): Promise<any> {
+  for (let tries = 1; ; tries++) {
+    const request = event();
+    const result = await handler(request, lambdaContext());
+    if ((result.statusCode !== 503 && result.statusCode !== 429) || tries === 5) return body(request, result);
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(result.headers?.['retry-after'] ?? 1)));
+  }
+}
+
 async function build(handler: Handler, accountId: string, plan: AccountPlan): Promise<void> {
-  const create = (items: object[]) => answer(handler, httpEvent({ method: 'POST', path: BASE(accountId), body: items }));
+  const create = (items: object[]) => settled(handler, () => httpEvent({ method: 'POST', path: BASE(accountId), body: items }));
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
   for (let i = 0; i < plan.deleted; i += CHUNK) await create(range(i, Math.min(i + CHUNK, plan.deleted)).map((k) => ({ text: `Gone ${k}`, state: 'Away', deleted: true })));
   for (let i = 0; i < plan.live; i += CHUNK) await create(range(i, Math.min(i + CHUNK, plan.live)).map((k) => ({ text: `Live ${k}`, state: 'Away' })));
