@@ -89,6 +89,22 @@ export interface LeaseOptions {
   pollNextMaxMs: number;
 }
 
+/** A first guess at how long a turn takes, before any commit measured one. */
+export const DEFAULT_HOLD_MS = 30;
+
+/**
+ * The turn estimate a commit keeps (`holdMs`), from the one it found and how
+ * long this turn took (`held`): a moving average in which one slow turn (a
+ * large write, a retried call, a cold start) counts as at most twice the
+ * estimate, an account's first one too. Waiters sleep by it: an estimate too
+ * long leaves a lease handed to a sleeping waiter idle, and that idle time is
+ * measured as a long turn again; one too short costs a waiter one more read.
+ */
+export function nextHoldMs(previous: number | undefined, held: number): number {
+  const estimate = previous ?? DEFAULT_HOLD_MS;
+  return Math.round(estimate * 0.8 + Math.min(Math.max(held, 0), 2 * estimate) * 0.2);
+}
+
 /** A writer in the line, as `#META.line` holds it. */
 export interface Waiter {
   token: string;

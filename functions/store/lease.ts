@@ -27,7 +27,7 @@ import { DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } fro
 import type { StoreEventListener } from './events.js';
 import { META_SK, partitionKey, toMeta } from './layout.js';
 import { fenceLease, leaveLine, releaseLease, type LeaseContext } from './lease-end.js';
-import { encodePlace, keyTag, lineOf, marksOf, newToken, num, orphaned, plain, type Lease, type LeaseOptions, type Waiter } from './lease-line.js';
+import { DEFAULT_HOLD_MS, encodePlace, keyTag, lineOf, marksOf, newToken, num, orphaned, plain, type Lease, type LeaseOptions, type Waiter } from './lease-line.js';
 import { sleep, type Calls } from './retry.js';
 
 export { endLease, FENCE_MARK_MS, type LeaseEnd } from './lease-end.js';
@@ -36,6 +36,7 @@ export {
   keyTag,
   lineOf,
   newToken,
+  nextHoldMs,
   plain,
   updateMeta,
   type Lease,
@@ -54,8 +55,6 @@ function refusal(kind: 'in_progress' | 'overloaded' | 'busy', message: string, v
 
 const IN_PROGRESS = 'A request with this idempotency key is still running; try again shortly.';
 
-/** A first guess at how long a turn takes, before any commit measured one. */
-const DEFAULT_HOLD_MS = 30;
 
 interface Seen {
   /** `#META` as an update or read saw it. */

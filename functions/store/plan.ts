@@ -29,7 +29,7 @@ import {
   type Meta,
   type PendingOrder,
 } from './layout.js';
-import { endLease, type Lease } from './lease.js';
+import { endLease, nextHoldMs, type Lease } from './lease.js';
 import { cleanDirty, dropOldest, purgeDropped } from './purge.js';
 import type { Target } from './read-path.js';
 
@@ -136,10 +136,8 @@ export async function planCommit(
   values[':wrote'] = [...reasons.map((r) => (r.deleted ? -r.id : r.id)), ...updatedIds];
   values[':token'] = lease.token;
   // How long a turn takes (from being given the lease to this commit), for the waiters' timing.
-  const held = Math.max(0, now - lease.since);
   set.push('holdMs = :holdMs');
-  // One slow turn (a large write, a retried call) counts as at most twice the usual: waiters sleep by it.
-  values[':holdMs'] = Math.round(lease.holdMs === undefined ? held : lease.holdMs * 0.8 + Math.min(held, 2 * lease.holdMs) * 0.2);
+  values[':holdMs'] = nextHoldMs(lease.holdMs, now - lease.since);
   // The lease goes to the oldest waiter this writer knows of, its ids after this write's.
   const end = endLease(lease, meta.nextId, now, settings.leaseMs);
   const metaUpdate = {

@@ -15,7 +15,7 @@ import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, listStatusReasons } from '../../functions/domain/status-reasons.js';
 import type { StoreEvent } from '../../functions/store/events.js';
-import { encodePlace, keyTag, plain } from '../../functions/store/lease-line.js';
+import { DEFAULT_HOLD_MS, encodePlace, keyTag, nextHoldMs, plain } from '../../functions/store/lease-line.js';
 import { META_SK, partitionKey } from '../../functions/store/layout.js';
 import { faultyClient, isLeaseTake, rules, type DynamoCall } from '../support/fault-layer.js';
 import { itemBytes } from '../bench/meter.js';
@@ -166,6 +166,26 @@ describe('waiting for the lease', () => {
     expect(after.lockToken).toBe('another-writer');
     await freeLease(account);
     expect((await listStatusReasons(table.store(), account)).items).toEqual([]);
+  });
+});
+
+describe('the turn estimate waiters sleep by (holdMs)', () => {
+  it('moves a fifth of the way to each turn, a slow one counting as at most twice the estimate', () => {
+    expect(nextHoldMs(30, 10)).toBe(26);
+    expect(nextHoldMs(30, 45)).toBe(33);
+    expect(nextHoldMs(30, 5_000)).toBe(36);
+    // An account's first turn too: a cold start's 5 s must not set it (waiters would sleep past their turns).
+    expect(nextHoldMs(undefined, 5_000)).toBe(Math.round(DEFAULT_HOLD_MS * 1.2));
+    expect(nextHoldMs(undefined, 0)).toBe(Math.round(DEFAULT_HOLD_MS * 0.8));
+  });
+
+  it("an account's first write, slow under its lease, leaves an estimate near the first guess", async () => {
+    const account = newAccount();
+    // The read beside the lease takes 400 ms: the write commits that long after it took the lease.
+    const { client } = faultyClient(dynamoEndpoint(), rules([{ operation: 'TransactGetItems', fault: { kind: 'delay', ms: 400 }, times: 1 }]));
+    await createStatusReasons(new DynamoStatusReasonStore({ client, tableName: table.tableName }), account, reason('Slow'));
+    // Before, the first turn was kept as it was (about 400), and 20 writers arriving next slept 8 s at 4 creates/s.
+    expect((await meta(account)).holdMs).toBeLessThanOrEqual(DEFAULT_HOLD_MS * 1.2);
   });
 });
 
