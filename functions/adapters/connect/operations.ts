@@ -24,6 +24,7 @@ import {
   searchMatcher,
   searchNodeCount,
   connectSchemas,
+  unknownArn,
   type ArnContext,
 } from './agent-status.js';
 import { openNextToken, sealNextToken, type NextTokenScope } from './next-token.js';
@@ -80,7 +81,7 @@ function target(request: ConnectRequest): { instanceId: string; id: number } {
   }
   const arn = decoded(request.params.resourceArn, 'resourceArn');
   const named = parseAgentStatusArn(arn, request.arn);
-  if (!named || !ACCOUNT_ID.test(named.instanceId)) throw notFound(`No agent status of this service has the ARN ${arn.slice(0, 300)}.`);
+  if (!named) throw unknownArn(arn);
   return { instanceId: named.instanceId, id: agentStatusId(named.id, named.instanceId) };
 }
 
