@@ -56,11 +56,12 @@ export const CONNECT_ERRORS = {
 } as const;
 export type ConnectErrorType = keyof typeof CONNECT_ERRORS;
 
-/** A failure that already knows its Connect error type. */
+/** A failure that already knows its Connect error type (and, when it was found in the account's data, the revision it was found at). */
 export class ConnectError extends Error {
   constructor(
     readonly type: ConnectErrorType,
     message: string,
+    readonly revision?: number,
   ) {
     super(message);
     this.name = 'ConnectError';

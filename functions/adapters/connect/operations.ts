@@ -64,7 +64,7 @@ function checkInstanceId(instanceId: unknown): string {
   return instanceId;
 }
 
-const notFound = (message: string) => new ConnectError('ResourceNotFoundException', message);
+const notFound = (message: string, revision?: number) => new ConnectError('ResourceNotFoundException', message, revision);
 
 /** An AgentStatusId is a reason's id; anything else names no agent status. */
 function agentStatusId(raw: string, instanceId: string): number {
@@ -90,7 +90,7 @@ async function orNotFound<T>(work: Promise<T>, instanceId: string, id: number): 
   try {
     return await work;
   } catch (error) {
-    if (isDomainError(error) && error.kind === 'not_found') throw notFound(`No agent status ${id} in instance ${instanceId}.`);
+    if (isDomainError(error) && error.kind === 'not_found') throw notFound(`No agent status ${id} in instance ${instanceId}.`, error.revision);
     throw error;
   }
 }
