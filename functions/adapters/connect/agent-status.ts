@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import { describeValue, type FieldError } from '../../domain/errors.js';
 import {
+  ACCOUNT_ID,
   descriptionSchema,
   fieldErrors,
   isWellFormed,
@@ -55,11 +56,12 @@ export const CONNECT_ERRORS = {
 } as const;
 export type ConnectErrorType = keyof typeof CONNECT_ERRORS;
 
-/** A failure that already knows its Connect error type. */
+/** A failure that already knows its Connect error type (and, when it was found in the account's data, the revision it was found at). */
 export class ConnectError extends Error {
   constructor(
     readonly type: ConnectErrorType,
     message: string,
+    readonly revision?: number,
   ) {
     super(message);
     this.name = 'ConnectError';
@@ -308,16 +310,27 @@ const ANY_ARN = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$/;
 const AGENT_STATUS_ARN = /^arn:([^:]+):connect:([^:]*):([^:]*):instance\/([^/]+)\/agent-state\/([^/]+)$/;
 
 /**
- * The instance and agent status an ARN names, when it is one of this service's
- * agent status ARNs; a string that is not an ARN at all is an InvalidParameterException.
+ * The parts of an agent status ARN whose InstanceId is an account id, whatever
+ * its region and AWS account; undefined for any other ARN (it names no agent
+ * status: ResourceNotFoundException); a string that is not an ARN at all is an
+ * InvalidParameterException. The grant check and the operations both read ARNs so.
  */
-export function parseAgentStatusArn(arn: string, context: ArnContext): { instanceId: string; id: string } | undefined {
+export function agentStatusArnParts(arn: string): { partition: string; region: string; account: string; instanceId: string; id: string } | undefined {
   if (!ANY_ARN.test(arn)) throw invalidParameter([{ path: 'resourceArn', message: `${describeValue(arn)} is not an ARN` }]);
   const match = AGENT_STATUS_ARN.exec(arn);
-  if (!match) return undefined;
+  if (!match || !ACCOUNT_ID.test(match[4]!)) return undefined;
   const [, partition, region, account, instanceId, id] = match as unknown as [string, string, string, string, string, string];
-  if (partition !== partitionOf(context.region) || region !== context.region || account !== context.awsAccount) return undefined;
-  return { instanceId, id };
+  return { partition, region, account, instanceId, id };
+}
+
+/** The answer to an ARN that names no agent status of this service. */
+export const unknownArn = (arn: string) => new ConnectError('ResourceNotFoundException', `No agent status of this service has the ARN ${arn.slice(0, 300)}.`);
+
+/** The instance and agent status an ARN names, when it is one of this service's agent status ARNs (this region and AWS account). */
+export function parseAgentStatusArn(arn: string, context: ArnContext): { instanceId: string; id: string } | undefined {
+  const parts = agentStatusArnParts(arn);
+  if (!parts || parts.partition !== partitionOf(context.region) || parts.region !== context.region || parts.account !== context.awsAccount) return undefined;
+  return { instanceId: parts.instanceId, id: parts.id };
 }
 
 /**

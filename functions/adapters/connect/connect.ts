@@ -51,8 +51,14 @@ export function connectError(type: ConnectErrorType, message: string): HttpResul
   return json(CONNECT_ERRORS[type], { Message: message }, { 'x-amzn-ErrorType': type });
 }
 
+/** A refusal found in the account's data carries the revision it was found at, as every answer that reached the data does. */
+function atRevision(answer: HttpResult, revision: number | undefined): HttpResult {
+  if (revision !== undefined) answer.headers = { ...answer.headers, 'ac-revision': String(revision) };
+  return answer;
+}
+
 export function renderConnectError(error: unknown): HttpResult | undefined {
-  if (error instanceof ConnectError) return connectError(error.type, error.message);
+  if (error instanceof ConnectError) return atRevision(connectError(error.type, error.message), error.revision);
   if (error instanceof HttpError) {
     if (error.statusCode === 404) return connectError('ResourceNotFoundException', error.message);
     if (error.statusCode === 401 || error.statusCode === 403) return connectError('AccessDeniedException', error.message);
@@ -62,11 +68,11 @@ export function renderConnectError(error: unknown): HttpResult | undefined {
   if (isDomainError(error)) {
     if (error.kind === 'duplicate') {
       const first = error.errors[0];
-      return connectError('DuplicateResourceException', first ? `An agent status with this Name already exists: ${first.message}.` : error.message);
+      return atRevision(connectError('DuplicateResourceException', first ? `An agent status with this Name already exists: ${first.message}.` : error.message), error.revision);
     }
     const answer = connectError(ERROR_OF[error.kind], error.message);
     if (error.retryAfterSeconds !== undefined) answer.headers = { ...answer.headers, 'retry-after': String(error.retryAfterSeconds) };
-    return answer;
+    return atRevision(answer, error.revision);
   }
   return undefined;
 }

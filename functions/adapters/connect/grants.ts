@@ -11,6 +11,7 @@
 // Without CONNECT_INSTANCE_GRANTS (npm start, tests) nothing is checked.
 import type { Context } from 'aws-lambda';
 import { ConnectError, connectError } from './connect.js';
+import { agentStatusArnParts, unknownArn } from './agent-status.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../../domain/status-reason.js';
 import { CONNECT_GRANTS_ENV, matchConnectRoute, type ConnectGrant, type ConnectRoute } from './routes.js';
 import { routedPath } from '../../platform/http/routed-path.js';
@@ -117,12 +118,12 @@ function instanceInBody(event: HttpEvent): string {
   return accountIdOrRefuse(instanceId, 'InstanceId');
 }
 
-/** `arn:<partition>:connect:<region>:<account>:instance/<InstanceId>/agent-state/<id>` → InstanceId. */
+/** `arn:<partition>:connect:<region>:<account>:instance/<InstanceId>/agent-state/<id>` → InstanceId; any other ARN names no agent status (as the operations answer it). */
 function instanceInArn(segment: string): string {
   const arn = decoded(segment, 'resourceArn');
-  const match = /^arn:[^:]+:connect:[^:]*:[^:]*:instance\/([^/]+)\/agent-state\/[^/]+$/.exec(arn);
-  if (!match) throw new ConnectError('InvalidParameterException', 'Invalid parameter: resourceArn must be an agent status ARN (arn:aws:connect:<region>:<account>:instance/<InstanceId>/agent-state/<id>).');
-  return accountIdOrRefuse(match[1]!, "resourceArn's InstanceId");
+  const parts = agentStatusArnParts(arn);
+  if (!parts) throw unknownArn(arn);
+  return parts.instanceId;
 }
 
 function instanceOf(event: HttpEvent, route: ConnectRoute, params: Record<string, string>): string {

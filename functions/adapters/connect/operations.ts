@@ -24,6 +24,7 @@ import {
   searchMatcher,
   searchNodeCount,
   connectSchemas,
+  unknownArn,
   type ArnContext,
 } from './agent-status.js';
 import { openNextToken, sealNextToken, type NextTokenScope } from './next-token.js';
@@ -63,7 +64,7 @@ function checkInstanceId(instanceId: unknown): string {
   return instanceId;
 }
 
-const notFound = (message: string) => new ConnectError('ResourceNotFoundException', message);
+const notFound = (message: string, revision?: number) => new ConnectError('ResourceNotFoundException', message, revision);
 
 /** An AgentStatusId is a reason's id; anything else names no agent status. */
 function agentStatusId(raw: string, instanceId: string): number {
@@ -80,7 +81,7 @@ function target(request: ConnectRequest): { instanceId: string; id: number } {
   }
   const arn = decoded(request.params.resourceArn, 'resourceArn');
   const named = parseAgentStatusArn(arn, request.arn);
-  if (!named || !ACCOUNT_ID.test(named.instanceId)) throw notFound(`No agent status of this service has the ARN ${arn.slice(0, 300)}.`);
+  if (!named) throw unknownArn(arn);
   return { instanceId: named.instanceId, id: agentStatusId(named.id, named.instanceId) };
 }
 
@@ -89,7 +90,7 @@ async function orNotFound<T>(work: Promise<T>, instanceId: string, id: number): 
   try {
     return await work;
   } catch (error) {
-    if (isDomainError(error) && error.kind === 'not_found') throw notFound(`No agent status ${id} in instance ${instanceId}.`);
+    if (isDomainError(error) && error.kind === 'not_found') throw notFound(`No agent status ${id} in instance ${instanceId}.`, error.revision);
     throw error;
   }
 }

@@ -118,6 +118,28 @@ describe('every operation', () => {
   );
 });
 
+describe('ac-revision on refusals', () => {
+  // docs/connect-api.md: answers carry ac-revision once they reached the account's data, refusals too (as the LivePerson API's do).
+  it('a refusal found in the account\'s data (a Name taken, an unknown status, one tag too many) carries the revision it was found at', async () => {
+    const account = newAccount();
+    const { AgentStatusId } = await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Taken', State: 'ENABLED', Tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'])) }));
+    const revision = String(await revisionOf(account));
+    const refusals: [string, Parameters<typeof rawRequest>[1]][] = [
+      ['DuplicateResourceException', { method: 'PUT', path: `/agent-status/${account}`, body: JSON.stringify({ Name: 'taken', State: 'ENABLED' }) }],
+      ['ResourceNotFoundException', { method: 'GET', path: `/agent-status/${account}/999` }],
+      ['ResourceNotFoundException', { method: 'POST', path: `/agent-status/${account}/999`, body: JSON.stringify({ Name: 'x' }) }],
+      ['ResourceNotFoundException', { method: 'GET', path: `/tags/${encodeURIComponent(arnOf(account, 999))}` }],
+      ['InvalidParameterException', { method: 'POST', path: `/tags/${encodeURIComponent(arnOf(account, AgentStatusId!))}`, body: JSON.stringify({ tags: { extra: 'v' } }) }],
+    ];
+    for (const [type, request] of refusals) {
+      const answer = await rawRequest(server(), request);
+      expect(answer.headers.get('x-amzn-ErrorType')).toBe(type);
+      expect(answer.headers.get('ac-revision')).toBe(revision);
+    }
+    expect(String(await revisionOf(account))).toBe(revision);
+  });
+});
+
 describe('requests the SDK does not send', () => {
   it.each([
     ['UpdateAgentStatus with an unknown field', 'POST', (a: string) => `/agent-status/${a}/1`, '{"Name": "x", "Color": "red"}', /Color is not a known field/],

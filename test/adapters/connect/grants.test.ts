@@ -89,13 +89,23 @@ describe('the grant check on each Connect route', () => {
     ['a search body whose InstanceId is not a string', { method: 'POST', path: '/search-agent-statuses', body: { InstanceId: ['inst-1'] } }, 'InvalidParameterException', /InstanceId is required/],
     ['a search body that is an array', { method: 'POST', path: '/search-agent-statuses', body: [{ InstanceId: 'inst-1' }] }, 'InvalidParameterException', /InstanceId is required/],
     ['a search body over 256 KiB', { method: 'POST', path: '/search-agent-statuses', rawBody: JSON.stringify({ InstanceId: 'inst-1', pad: 'x'.repeat(300_000) }) }, 'InvalidRequestException', /larger than/],
-    ['a resourceArn that is not an agent status ARN', { method: 'GET', path: `/tags/${encodeURIComponent('arn:aws:connect:eu-west-1:1:instance/inst-1/queue/5')}` }, 'InvalidParameterException', /resourceArn must be an agent status ARN/],
+    ['a resourceArn that is not an ARN', { method: 'GET', path: `/tags/${encodeURIComponent('inst-1/agent-state/5')}` }, 'InvalidParameterException', /resourceArn "inst-1\/agent-state\/5" is not an ARN/],
     ['a resourceArn in bad URL encoding', { method: 'GET', path: '/tags/arn%E0%A4%A' }, 'InvalidParameterException', /resourceArn is not valid URL encoding/],
     ['an InstanceId that is not an account id', { method: 'GET', path: '/agent-status/-bad' }, 'InvalidParameterException', /InstanceId must be/],
   ])('%s: a 4xx naming what is wrong', async (_, options, type, message) => {
     const answer = await gate(signedBy(SESSION, options));
     expect(answer).toMatchObject({ status: 400, type });
     expect(answer!.message).toMatch(message);
+  });
+
+  // SPEC §2: an unknown ARN is ResourceNotFoundException, with the grant check on (in AWS) as without it (npm start).
+  it.each([
+    ['of another resource type', 'arn:aws:connect:eu-west-1:111122223333:instance/inst-1/queue/5'],
+    ['of another service', 'arn:aws:s3:::bucket/inst-1/agent-state/5'],
+    ['whose InstanceId is no account id', `arn:aws:connect:eu-west-1:111122223333:instance/${'x'.repeat(65)}/agent-state/5`],
+  ])('an ARN %s names no agent status: 404 ResourceNotFoundException, as without the grant check', async (_, arn) => {
+    const answer = await gate(signedBy(SESSION, { method: 'GET', path: `/tags/${encodeURIComponent(arn)}` }));
+    expect(answer).toEqual({ status: 404, type: 'ResourceNotFoundException', message: `No agent status of this service has the ARN ${arn}.` });
   });
 
   it('a path no Connect route has is refused (fail closed): 404 ResourceNotFoundException', async () => {
