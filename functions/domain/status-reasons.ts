@@ -68,10 +68,12 @@ function checkRevision(state: AccountState, ifMatch: number | undefined): void {
   }
 }
 
+// A limit is the request's as a whole: its field error has the empty path (SPEC §1: a 400 says what and where).
 function capError(active: number, adding: number): DomainError {
   return new DomainError(
     'limit',
     `An account can hold at most ${LIMITS.activeReasonsPerAccount} status reasons that are not deleted; it has ${active} and this request adds ${adding}.`,
+    [{ path: '', message: `would make ${active + adding} status reasons that are not deleted; an account can hold at most ${LIMITS.activeReasonsPerAccount}` }],
   );
 }
 
@@ -82,6 +84,7 @@ function checkBudget(state: AccountState, liveBytesAfter: number): void {
       'limit',
       `An account's status reasons that are not deleted may take at most ${LIMITS.liveBytesMax} bytes in a list answer; ` +
         `they take ${state.liveBytes} and this request would make it ${liveBytesAfter}. Shorten descriptions or tags, or delete reasons.`,
+      [{ path: '', message: `would make the status reasons that are not deleted take ${liveBytesAfter} bytes in a list answer; at most ${LIMITS.liveBytesMax} bytes` }],
     );
   }
 }

@@ -79,6 +79,7 @@ describe('the history of deleted reasons', () => {
     }
     expect(refused.statusCode).toBe(400);
     expect(JSON.parse(refused.body!).message).toMatch(/may take at most 3000000 bytes/);
+    expect(JSON.parse(refused.body!).errors).toEqual([{ path: '', message: expect.stringMatching(/at most 3000000 bytes/) }]);
     const m = await meta(account);
     expect(m.liveBytes).toBeLessThanOrEqual(LIMITS.liveBytesMax);
     expect(m.historyBytes).toBeLessThanOrEqual(LIMITS.historyBytesMax);

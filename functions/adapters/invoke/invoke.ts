@@ -148,7 +148,9 @@ function within(field: 'items' | 'item', error: unknown): unknown {
   const errors = error.errors.map((e) => ({ ...e, path: e.path === '' ? field : e.path.startsWith('[') ? `${field}${e.path}` : `${field}.${e.path}` }));
   const first = errors[0]!;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  const message = error.kind === 'duplicate' ? `Status reason texts must be unique per account: ${first.path} ${first.message}${more}.` : summarise(errors);
+  // Only the messages built from field errors name paths; a limit's says what it is in its own words.
+  const message =
+    error.kind === 'duplicate' ? `Status reason texts must be unique per account: ${first.path} ${first.message}${more}.` : error.kind === 'invalid' ? summarise(errors) : error.message;
   const moved = new DomainError(error.kind, message, errors);
   moved.revision = error.revision;
   return moved;

@@ -69,7 +69,9 @@ export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined
   const [, account, id] = match;
   let method = (event.requestContext?.http?.method ?? 'GET').toUpperCase();
   const override = event.headers?.['x-http-method-override']?.trim().toUpperCase();
-  if (id === REORDER_SEGMENT && method === 'POST') {
+  // `reorder` names no reason: a method other than POST on it is an unknown route, as on `changes`.
+  if (id === REORDER_SEGMENT) {
+    if (method !== 'POST') return undefined;
     if (override) throw overrideRefused(`does not apply to POST ${REORDER_SEGMENT}`, override);
     return { operation: 'reorder', params: { accountId: accountIdOf(account!) } };
   }

@@ -78,7 +78,9 @@ describe('createStatusReasons', () => {
       const answer = await create(account, Array.from({ length: 100 }, (_, i) => ({ text: `r${batch}-${i}`, state: 'Away' })));
       expect(answer).toMatchObject({ revision: String(batch + 1) });
     }
-    expect(await create(account, [{ text: 'one more', state: 'Away' }])).toEqual({ error: { type: 'LimitExceeded', message: expect.stringMatching(/at most 1000/) } });
+    expect(await create(account, [{ text: 'one more', state: 'Away' }])).toEqual({
+      error: { type: 'LimitExceeded', message: expect.stringMatching(/^An account can hold at most 1000/), errors: [{ path: 'items', message: expect.stringMatching(/at most 1000/) }] },
+    });
     expect((await listStatusReasons(store, account)).revision).toBe(10);
   });
 });

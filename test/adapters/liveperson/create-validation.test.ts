@@ -121,6 +121,8 @@ describe('named bad requests', () => {
     const over = await post(account, { body: { text: 'one too many', state: 'Away' } });
     expect(over.status).toBe(400);
     expect(over.body.message).toMatch(/at most 1000 status reasons/);
+    // SPEC §1: a 400's body says what and where; the cap is the body's as a whole.
+    expect(over.body.errors).toEqual([{ path: '', message: expect.stringMatching(/at most 1000/) }]);
     expect(over.headers['ac-revision']).toBe('10');
     // A deleted one does not count.
     expect((await post(account, { body: { text: 'archived', state: 'Away', deleted: true } })).status).toBe(200);

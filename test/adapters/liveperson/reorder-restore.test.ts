@@ -84,6 +84,11 @@ describe('POST base/reorder', () => {
     const before = await state(account);
     const deeper = await call(handler(), { method: 'POST', path: `${BASE(account)}/reorder/now`, body: { ids: [a!.id] } });
     await expectRefused(account, deeper, 404, before);
+    // reorder is a route for POST only: another method on it is an unknown route (as on base/changes), not a bad reason id.
+    for (const method of ['GET', 'PUT', 'DELETE'] as const) {
+      const other = await call(handler(), { method, path: `${BASE(account)}/reorder`, ...(method === 'PUT' && { body: { text: 'A', state: 'Away' } }) });
+      await expectRefused(account, other, 404, before);
+    }
     await expectRefused(account, await reorder(account, { ids: [a!.id] }, {}, { claims: null }), 401, before);
     await expectRefused(account, await reorder(account, { ids: [a!.id] }, {}, { claims: { account, scope: 'status-reasons:read' } }), 403, before);
   });

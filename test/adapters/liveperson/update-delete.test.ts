@@ -424,6 +424,7 @@ describe('cap', () => {
     const res = await put(account, first!.id, { text: first!.text, state: 'Away', deleted: false });
     await expectRefused(account, res, 400, before);
     expect(res.body.message).toMatch(/1000/);
+    expect(res.body.errors).toEqual([{ path: '', message: expect.stringMatching(/at most 1000/) }]);
 
     // A PUT that keeps it deleted finds nothing (only a restore applies to a deleted reason); un-deleting once room is made works.
     expect((await put(account, first!.id, { text: first!.text, state: 'Online' })).status).toBe(404);
