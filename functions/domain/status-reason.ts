@@ -241,12 +241,17 @@ export const reorderBodySchema = z.strictObject({ ids: reorderIdsSchema }, typed
  */
 export function parseReplacement(body: unknown, id: number): Replacement {
   const replacement = parseOrThrow(replacementSchema, body);
+  checkReplacementId(replacement, id);
+  return replacement;
+}
+
+/** A replacement's `id`, when sent, must be the id of the reason it replaces (the path's, or a direct invoke's `id`). */
+export function checkReplacementId(replacement: Pick<Replacement, 'id'>, id: number): void {
   if (replacement.id !== undefined && replacement.id !== id) {
-    throw new DomainError('invalid', `Invalid request: id ${describeValue(replacement.id)} does not match the path's id ${id}.`, [
-      { path: 'id', message: `must equal the path's id ${id}` },
+    throw new DomainError('invalid', `Invalid request: id ${describeValue(replacement.id)} is not the id of the reason it replaces, ${id}.`, [
+      { path: 'id', message: `must equal the id of the reason it replaces, ${id}` },
     ]);
   }
-  return replacement;
 }
 
 /** A create body: one object, or an array of 1–100 of them. */

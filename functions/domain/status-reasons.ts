@@ -6,8 +6,9 @@
 // The rules of status reasons: uniqueness, the per-account cap and storage
 // budget, ordering, revisions. Every adapter (LivePerson, Connect, direct invoke)
 // calls these; none of it knows HTTP or DynamoDB.
-import { describeValue, DomainError, type FieldError } from './errors.js';
+import { DomainError, type FieldError } from './errors.js';
 import {
+  checkReplacementId,
   LIMITS,
   publicReason,
   summarise,
@@ -326,11 +327,7 @@ export async function replaceStatusReason(
   replacement: Replacement,
   options: WriteOptions = {},
 ): Promise<Written & { item: StatusReason }> {
-  if (replacement.id !== undefined && replacement.id !== id) {
-    throw new DomainError('invalid', `Invalid request: id ${describeValue(replacement.id)} does not match the path's id ${id}.`, [
-      { path: 'id', message: `must equal the path's id ${id}` },
-    ]);
-  }
+  checkReplacementId(replacement, id);
   return modifyStatusReason(
     store,
     accountId,

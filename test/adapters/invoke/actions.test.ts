@@ -71,7 +71,7 @@ describe('replaceStatusReason', () => {
     const invalid = await failure(replaceStatusReason(lambda, FUNCTION, { accountId, id: gym.id, item: { text: '', state: 'Back soon' as never, id: 7 } }), 'InvalidRequest');
     expect(invalid.errors.map((e) => e.path).sort()).toEqual(['item.state', 'item.text']);
     const mismatch = await failure(replaceStatusReason(lambda, FUNCTION, { accountId, id: gym.id, item: { text: 'x', state: 'Away', id: gym.id + 1 } }), 'InvalidRequest');
-    expect(mismatch.errors).toEqual([{ path: 'item.id', message: expect.stringMatching(/path's id/) }]);
+    expect(mismatch.errors).toEqual([{ path: 'item.id', message: expect.stringMatching(/id of the reason it replaces/) }]);
     await failure(replaceStatusReason(lambda, FUNCTION, { accountId, id: 999, item: { text: 'x', state: 'Away' } }), 'NotFound');
     await failure(replaceStatusReason(lambda, FUNCTION, { accountId, id: gym.id, item: { text: 'x', state: 'Away' }, ifMatch: 1 }), 'RevisionConflict');
     expect((await listStatusReasons(lambda, FUNCTION, { accountId })).revision).toBe('2');
