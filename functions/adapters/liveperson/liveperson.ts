@@ -75,7 +75,8 @@ export function matchLivePersonRoute(event: HttpEvent): MatchedRoute | undefined
     if (override) throw overrideRefused(`does not apply to POST ${REORDER_SEGMENT}`, override);
     return { operation: 'reorder', params: { accountId: accountIdOf(account!) } };
   }
-  if (id === CHANGES_SEGMENT) return method === 'GET' && !override ? { operation: 'changes', params: { accountId: accountIdOf(account!) } } : undefined;
+  // The override applies to POST only: a GET ignores it, as on the collection and an item.
+  if (id === CHANGES_SEGMENT) return method === 'GET' ? { operation: 'changes', params: { accountId: accountIdOf(account!) } } : undefined;
   if (override && method === 'POST') {
     // On the collection a client that meant to replace or delete but dropped the id would otherwise create.
     if (id === undefined) throw overrideRefused('applies only to POST base/{id}, not to POST base', override);

@@ -73,6 +73,8 @@ describe('GET base/changes', () => {
     }
     expect((await call(http(), { method: 'DELETE', path })).status).toBe(404);
     expect((await call(http(), { method: 'GET', path })).body).toEqual({ revision: 0, changes: [], more: false });
+    // The override applies to POST only; a GET ignores it, here as on base and base/{id}.
+    expect((await call(http(), { method: 'GET', path, headers: { 'x-http-method-override': 'DELETE' } })).body).toEqual({ revision: 0, changes: [], more: false });
   });
 
   it('410 with oldestRevision below the kept history; a read scope suffices, another account is 403', async () => {
