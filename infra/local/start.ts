@@ -12,11 +12,17 @@ import { loadOrCreateKeys, signToken } from './jwt.js';
 import { DATA_DIR } from './paths.js';
 import { LocalEventSink, startChangeStream } from './change-stream.js';
 import { startLocalServer } from './server.js';
+import { localEnvProblems } from './start-env.js';
 import { createSigV4Verifier } from './sigv4.js';
 import { ensureTable } from './table.js';
 import { DEFAULT_RESOURCE_SERVER } from '../../functions/platform/http/middlewares/jwt-claims.js';
 import { ensureConsoleBuilt } from '../../web/server/build.js';
 
+const problems = localEnvProblems(process.env);
+if (problems.length) {
+  process.stderr.write(`npm start: ${problems.join('\nnpm start: ')}\n`);
+  process.exit(2);
+}
 const port = Number(process.env.PORT ?? 3000);
 process.env.AWS_ACCESS_KEY_ID ??= 'local';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'local';

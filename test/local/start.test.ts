@@ -87,6 +87,16 @@ describe('npm start', () => {
     expect(output).toMatch(/curl -s -X POST 'http:\/\/127\.0\.0\.1:\d+\/api\/account\/123\/configuration\/le-agents\/status-reasons'/);
   });
 
+  it('refuses a mistyped numeric setting before starting anything, naming it (exit 2)', async () => {
+    const failed = await run('npm', ['start'], { cwd: ROOT, env: { ...process.env, PORT: '', HISTORY_MAX_BYTES: '16MiB' } }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toContain('PORT="" must be a port number');
+    expect(failed?.stderr).toContain('HISTORY_MAX_BYTES="16MiB" must be a whole number of bytes');
+  });
+
   it('starts its own DynamoDB Local, with its files under DATA_DIR', async () => {
     expect(await groupCommands(child!)).toContain('java');
     expect(existsSync(path.join(dataDir, 'dynamodb'))).toBe(true);
