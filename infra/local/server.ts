@@ -3,6 +3,7 @@
 // authorizer, functions/entry/authorizer.ts, run here against the local issuer
 // and key; SigV4 for the Connect routes), and hands the Lambda handler the same
 // payload-2.0 event.
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -179,7 +180,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
       const query: Record<string, string> = {};
       for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-      const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? '');
+      // A body that is not UTF-8 goes base64-encoded, as a binary one does: decoded here it would reach the handler with U+FFFD in place of its bad bytes.
+      const isText = body.length === 0 || (TEXT_TYPES.test(headers['content-type'] ?? '') && isUtf8(body));
       const now = new Date();
       const event: HttpEvent = {
         version: '2.0',

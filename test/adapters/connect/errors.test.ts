@@ -157,6 +157,15 @@ describe('requests the SDK does not send', () => {
     expect(await revisionOf(account)).toBe(1);
   });
 
+  it('answers InvalidRequestException for a signed body that is not valid UTF-8, and writes nothing', async () => {
+    const account = newAccount();
+    const res = await rawRequest(server(), { method: 'PUT', path: `/agent-status/${account}`, body: Buffer.from('{"Name":"Caf\xe9","State":"ENABLED"}', 'latin1') });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
+    expect(res.body.Message).toBe('The request body is not valid UTF-8: the sequence at byte 12 (0xe9) is ill-formed.');
+    expect(await revisionOf(account)).toBe(0);
+  });
+
   it('answers InvalidRequestException for SearchCriteria nested 10,000 deep (within the body limit), without a stack overflow', async () => {
     const depth = 10_000;
     const body = `{"InstanceId": "a", "SearchCriteria": ${'{"AndConditions": ['.repeat(depth)}{}${']}'.repeat(depth)}}`;

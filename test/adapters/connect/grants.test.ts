@@ -85,6 +85,7 @@ describe('the grant check on each Connect route', () => {
 
   it.each<[string, ConnectEventOptions, string, RegExp]>([
     ['a search body that is not JSON', { method: 'POST', path: '/search-agent-statuses', rawBody: '{"InstanceId":' }, 'InvalidRequestException', /not valid JSON/],
+    ['a search body that is not valid UTF-8', { method: 'POST', path: '/search-agent-statuses', bytes: Buffer.from('{"InstanceId":"inst-1","x":"\xff"}', 'latin1') }, 'InvalidRequestException', /not valid UTF-8: the sequence at byte 28 \(0xff\)/],
     ['a search body without InstanceId', { method: 'POST', path: '/search-agent-statuses', body: { MaxResults: 5 } }, 'InvalidParameterException', /InstanceId is required/],
     ['a search body whose InstanceId is not a string', { method: 'POST', path: '/search-agent-statuses', body: { InstanceId: ['inst-1'] } }, 'InvalidParameterException', /InstanceId is required/],
     ['a search body that is an array', { method: 'POST', path: '/search-agent-statuses', body: [{ InstanceId: 'inst-1' }] }, 'InvalidParameterException', /InstanceId is required/],
