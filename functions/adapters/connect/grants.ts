@@ -10,7 +10,7 @@
 // neither IAM policies nor the function's environment grow with instances.
 // Without CONNECT_INSTANCE_GRANTS (npm start, tests) nothing is checked.
 import type { Context } from 'aws-lambda';
-import { ConnectError, renderConnectError } from './connect.js';
+import { ConnectError, noOperation, renderConnectError } from './connect.js';
 import { agentStatusArnParts, unknownArn } from './agent-status.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../../domain/status-reason.js';
 import { CONNECT_GRANTS_ENV, matchConnectRoute, type ConnectGrant, type ConnectRoute } from './routes.js';
@@ -151,7 +151,7 @@ async function checkGrant(event: HttpEvent, grants: ConnectGrants): Promise<void
   const method = (event.requestContext?.http?.method ?? '').toUpperCase();
   const matched = matchConnectRoute(method, routedPath(event));
   // Fail closed: a route this list does not know is not one a grant covers.
-  if (!matched) throw new ConnectError('ResourceNotFoundException', `No operation at ${method} ${event.rawPath ?? '/'}.`);
+  if (!matched) throw noOperation(method, event);
   const { route, params } = matched;
   const callerArn = (event.requestContext?.authorizer as { iam?: { userArn?: unknown } } | undefined)?.iam?.userArn;
   if (typeof callerArn !== 'string') throw new ConnectError('AccessDeniedException', 'The request must be signed with AWS Signature Version 4.');
