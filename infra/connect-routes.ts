@@ -1,13 +1,15 @@
 // The Amazon Connect part of the stack: one IAM-authorized HTTP API route per
 // entry of CONNECT_ROUTES (functions/adapters/connect/routes.ts, which also says where
-// each route's InstanceId is), and the key that seals Connect's NextTokens.
+// each route's InstanceId is) and of CONNECT_CATCH_ALL_ROUTES (every other method
+// and path under the Connect prefixes, answered by the function with
+// ResourceNotFoundException), and the key that seals Connect's NextTokens.
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { HttpApi, HttpMethod, HttpRoute, HttpRouteIntegration } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { CONNECT_ROUTES, NEXT_TOKEN_SECRET_ARN_ENV } from '../functions/adapters/connect/routes.js';
+import { CONNECT_CATCH_ALL_ROUTES, CONNECT_ROUTES, NEXT_TOKEN_SECRET_ARN_ENV } from '../functions/adapters/connect/routes.js';
 
 
 export interface ConnectRoutesProps {
@@ -36,6 +38,6 @@ export function addConnectRoutes(scope: Construct, { api, integration, fn }: Con
   });
 
   const authorizer = new HttpIamAuthorizer();
-  const routes = CONNECT_ROUTES.flatMap((route) => api.addRoutes({ path: route.path, methods: [route.method as HttpMethod], integration, authorizer }));
+  const routes = [...CONNECT_ROUTES, ...CONNECT_CATCH_ALL_ROUTES].flatMap((route) => api.addRoutes({ path: route.path, methods: [route.method as HttpMethod], integration, authorizer }));
   return { routes, nextTokenSecret: secret };
 }

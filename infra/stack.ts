@@ -25,7 +25,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
+import { CONNECT_CATCH_ALL_ROUTES, CONNECT_ROUTES } from '../functions/adapters/connect/routes.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../functions/domain/status-reason.js';
 import { Api, connectRouteArns, grantPrincipalArn, jwtAuthorizer } from './constructs/api.js';
 import { TenantAuthorizer } from './constructs/authorizer.js';
@@ -345,8 +345,9 @@ export class AgentStatusReasonsStack extends Stack {
 
   /**
    * Lets a role or user use the Connect routes for these instances (accounts) and
-   * no others: `execute-api:Invoke` on the Connect routes (the same eight ARNs
-   * whatever the instances, so the grantee's policy does not grow with them),
+   * no others: `execute-api:Invoke` on the Connect routes and their catch-alls
+   * (the same seven ARNs whatever the instances, so the grantee's policy does
+   * not grow with them),
    * and a `GRANT#<principal>` item in the table naming the instances, which
    * the HTTP function checks every Connect request against. Grants made with
    * `npm run tenants -- grant` need no deploy; the grantee still needs this
@@ -361,11 +362,12 @@ export class AgentStatusReasonsStack extends Stack {
   }
 
   /**
-   * `execute-api:Invoke` on every Connect route, any instance: what a principal
-   * whose instances are granted in the table (`npm run tenants -- grant`) needs
-   * from IAM. The function's check decides the instances.
+   * `execute-api:Invoke` on every Connect route, any instance, and on their
+   * catch-alls (a path no operation has is then the function's 404, not IAM's
+   * 403): what a principal whose instances are granted in the table
+   * (`npm run tenants -- grant`) needs from IAM. The function's check decides the instances.
    */
   grantConnectRoutes(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: connectRouteArns(this.api, CONNECT_ROUTES, ['*']) });
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: connectRouteArns(this.api, [...CONNECT_ROUTES, ...CONNECT_CATCH_ALL_ROUTES], ['*']) });
   }
 }

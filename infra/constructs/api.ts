@@ -17,7 +17,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { ConnectRoute } from '../../functions/adapters/connect/routes.js';
+import type { CatchAllRoute, ConnectRoute } from '../../functions/adapters/connect/routes.js';
 import { addConnectRoutes } from '../connect-routes.js';
 import { FlatScope } from './flat-logical-ids.js';
 
@@ -51,17 +51,25 @@ export const ACCESS_LOG_FIELDS = {
   iamUserArn: '$context.identity.userArn',
 } as const;
 
-/** The execute-api ARNs a grant of `instanceIds` covers on `routes` (per-instance grants). */
-export function connectRouteArns(api: IHttpApi, routes: readonly ConnectRoute[], instanceIds: readonly string[]): string[] {
+/**
+ * The execute-api ARNs a grant of `instanceIds` covers on `routes` (per-instance
+ * grants): CONNECT_ROUTES, and CONNECT_CATCH_ALL_ROUTES so that a granted caller
+ * reaches the function's 404 for a path no operation has rather than IAM's 403.
+ */
+export function connectRouteArns(api: IHttpApi, routes: readonly Pick<ConnectRoute | CatchAllRoute, 'method' | 'path'>[], instanceIds: readonly string[]): string[] {
   const anySegment = (path: string) => path.replace(/\{\w+\+?\}/g, '*');
-  const arns = routes.flatMap((route) =>
-    route.instanceIdIn === 'path'
+  const grants = routes.flatMap(({ method, path }) => {
+    const action = method === 'ANY' ? '*' : method;
+    return path.includes('{InstanceId}')
       ? // IAM sees the instance: one ARN per instance; `/*` after it stays within that instance's paths.
-        instanceIds.map((id) => api.arnForExecuteApi(route.method, anySegment(route.path.replace('{InstanceId}', id)), STAGE_NAME))
-      : // The instance is in the body or inside an ARN: IAM grants the route, the function checks the instance.
-        [api.arnForExecuteApi(route.method, anySegment(route.path), STAGE_NAME)],
-  );
-  return [...new Set(arns)];
+        instanceIds.map((id) => ({ method: action, path: anySegment(path.replace('{InstanceId}', id)) }))
+      : // The instance is in the body or inside an ARN (or nowhere): IAM grants the path, the function checks the instance.
+        [{ method: action, path: anySegment(path) }];
+  });
+  // A path granted for every method (a catch-all's) covers that path's single-method grants.
+  const everyMethod = new Set(grants.filter((grant) => grant.method === '*').map((grant) => grant.path));
+  const kept = grants.filter((grant) => grant.method === '*' || !everyMethod.has(grant.path));
+  return [...new Set(kept.map((grant) => api.arnForExecuteApi(grant.method, grant.path, STAGE_NAME)))];
 }
 
 /**

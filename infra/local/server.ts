@@ -3,12 +3,13 @@
 // authorizer, functions/entry/authorizer.ts, run here against the local issuer
 // and key; SigV4 for the Connect routes), and hands the Lambda handler the same
 // payload-2.0 event.
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isLoopback, serveConsole, signInDev } from '../../web/server/serve.js';
 import type { Context } from 'aws-lambda';
-import { CONNECT_ROUTES, routePattern } from '../../functions/adapters/connect/routes.js';
+import { CONNECT_CATCH_ALL_ROUTES, CONNECT_ROUTES, routePattern } from '../../functions/adapters/connect/routes.js';
 import type { HttpEvent, HttpResult } from '../../functions/platform/http/types.js';
 import { createAuthorizer, simpleResponse, type Authorization as AuthorizerDecision } from '../../functions/entry/authorizer.js';
 import { tokenRulesFromEnv } from '../../functions/platform/http/middlewares/jwt-claims.js';
@@ -24,12 +25,13 @@ export interface RouteDefinition {
 
 const LIVEPERSON = '/api/account/{accountId}/configuration/le-agents/status-reasons';
 
-/** The API's routes, as the CDK stack declares them. */
+/** The API's routes, as the CDK stack declares them; a route with the request's method before an `ANY` one, as API Gateway prefers it. */
 export const ROUTES: readonly RouteDefinition[] = [
   { method: 'POST', path: LIVEPERSON, authorization: 'jwt' },
   { method: 'GET', path: LIVEPERSON, authorization: 'jwt' },
   ...['GET', 'PUT', 'DELETE', 'POST'].map((method) => ({ method, path: `${LIVEPERSON}/{statusReasonId}`, authorization: 'jwt' as const })),
   ...CONNECT_ROUTES.map(({ method, path }) => ({ method, path, authorization: 'iam' as const })),
+  ...CONNECT_CATCH_ALL_ROUTES.map(({ method, path }) => ({ method, path, authorization: 'iam' as const })),
 ];
 
 /** A request as the IAM check sees it: what SigV4 signs. */
@@ -151,7 +153,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         return res.end(JSON.stringify(events));
       }
-      const route = compiled.find((r) => r.method === method && r.regex.test(url.pathname));
+      const route = compiled.find((r) => (r.method === method || r.method === 'ANY') && r.regex.test(url.pathname));
       if (!route && options.consoleDir && (method === 'GET' || method === 'HEAD') && serveConsole(options.consoleDir, url.pathname, method, res, options.consoleConnectSources)) return;
       if (!route) return gatewayError(res, 404, 'Not Found');
       const body = await readBody(req, maxBodyBytes);
@@ -179,7 +181,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
       const query: Record<string, string> = {};
       for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
-      const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? '');
+      // A body that is not UTF-8 goes base64-encoded, as a binary one does: decoded here it would reach the handler with U+FFFD in place of its bad bytes.
+      const isText = body.length === 0 || (TEXT_TYPES.test(headers['content-type'] ?? '') && isUtf8(body));
       const now = new Date();
       const event: HttpEvent = {
         version: '2.0',

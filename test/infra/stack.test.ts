@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { CONNECT_ROUTES } from '../../functions/adapters/connect/routes.js';
+import { CONNECT_CATCH_ALL_ROUTES, CONNECT_ROUTES } from '../../functions/adapters/connect/routes.js';
 import { NEXT_TOKEN_SECRET_ARN_ENV } from '../../functions/adapters/connect/routes.js';
 import {
   ACCESS_LOG_FIELDS,
@@ -268,7 +268,7 @@ describe('AgentStatusReasonsStack', () => {
     it('the HTTP function may be invoked by API Gateway, from this API only, and by nothing else', () => {
       const [apiId] = only(template.findResources('AWS::ApiGatewayV2::Api'));
       const permissions = permissionsOf(template, httpId);
-      expect(permissions.length).toBe(6 + CONNECT_ROUTES.length); // one per route: six LivePerson ones and the Connect ones
+      expect(permissions.length).toBe(6 + CONNECT_ROUTES.length + CONNECT_CATCH_ALL_ROUTES.length); // one per route: six LivePerson ones, the Connect ones and their catch-alls
       for (const p of permissions) {
         expect(p.Properties.Principal).toBe('apigateway.amazonaws.com');
         expect(p.Properties.Action).toBe('lambda:InvokeFunction');
@@ -310,7 +310,7 @@ describe('AgentStatusReasonsStack', () => {
       [`PUT ${STATUS_REASON_PATH}`, 'CUSTOM'],
       [`DELETE ${STATUS_REASON_PATH}`, 'CUSTOM'],
       [`POST ${STATUS_REASON_PATH}`, 'CUSTOM'],
-      ...CONNECT_ROUTES.map(({ method, path }): [string, 'AWS_IAM'] => [`${method} ${path}`, 'AWS_IAM']),
+      ...[...CONNECT_ROUTES, ...CONNECT_CATCH_ALL_ROUTES].map(({ method, path }): [string, 'AWS_IAM'] => [`${method} ${path}`, 'AWS_IAM']),
     ];
 
     it('has exactly the LivePerson and Connect routes, with their authorization types', () => {
@@ -329,6 +329,14 @@ describe('AgentStatusReasonsStack', () => {
         'POST /tags/{resourceArn+}',
         'DELETE /tags/{resourceArn+}',
         'GET /tags/{resourceArn+}',
+        // Every other method and path under the Connect prefixes: to the function (ResourceNotFoundException), not API Gateway's bare 404.
+        'ANY /agent-status',
+        'ANY /agent-status/{InstanceId}',
+        'ANY /agent-status/{InstanceId}/{AgentStatusId+}',
+        'ANY /search-agent-statuses',
+        'ANY /search-agent-statuses/{proxy+}',
+        'ANY /tags',
+        'ANY /tags/{resourceArn+}',
       ]);
       const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as Resource[];
       const actual = routes.map((r) => [r.Properties.RouteKey, r.Properties.AuthorizationType]);
@@ -338,6 +346,21 @@ describe('AgentStatusReasonsStack', () => {
         if (r.Properties.AuthorizationType === 'CUSTOM') expect(r.Properties.AuthorizerId).toEqual({ Ref: authorizerId });
         else expect(r.Properties).not.toHaveProperty('AuthorizerId');
       }
+    });
+
+    it('names each path variable as every other route names that level under the same parent (API Gateway refuses two names there: ConflictException)', () => {
+      const names = new Map<string, Set<string>>();
+      for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as Resource[]) {
+        const segments = (route.Properties.RouteKey as string).split(' ')[1]!.split('/');
+        segments.forEach((segment, i) => {
+          const variable = /^\{(\w+)\+?\}$/.exec(segment)?.[1];
+          if (!variable) return;
+          const parent = segments.slice(0, i).join('/');
+          names.set(parent, (names.get(parent) ?? new Set()).add(variable));
+        });
+      }
+      expect(names.size).toBeGreaterThan(0);
+      for (const [parent, variables] of names) expect([...variables], parent).toHaveLength(1);
     });
 
     it('is an HTTP API whose one Lambda integration uses payload format 2.0', () => {
@@ -735,7 +758,7 @@ describe('AgentStatusReasonsStack', () => {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: logicalId(granted.api) }, rest]],
     });
 
-    it('grants execute-api:Invoke on the eight Connect routes, whatever the instances (the policy does not grow with them)', () => {
+    it('grants execute-api:Invoke on every method and path under the Connect prefixes (the routes and their catch-alls), whatever the instances (the policy does not grow with them)', () => {
       const statements = statementsOf(policiesOfRole(t, callerId));
       expect(statements).toHaveLength(1);
       expect(statements[0]!.Action).toBe('execute-api:Invoke');
@@ -743,14 +766,13 @@ describe('AgentStatusReasonsStack', () => {
       expect(sorted(asArray(statements[0]!.Resource as unknown[]))).toEqual(
         sorted(
           [
-            '/$default/PUT/agent-status/*',
-            '/$default/GET/agent-status/*',
-            '/$default/GET/agent-status/*/*',
-            '/$default/POST/agent-status/*/*',
-            '/$default/POST/search-agent-statuses',
-            '/$default/POST/tags/*',
-            '/$default/DELETE/tags/*',
-            '/$default/GET/tags/*',
+            '/$default/*/agent-status',
+            '/$default/*/agent-status/*',
+            '/$default/*/agent-status/*/*',
+            '/$default/*/search-agent-statuses',
+            '/$default/*/search-agent-statuses/*',
+            '/$default/*/tags',
+            '/$default/*/tags/*',
           ].map(executeApiArn),
         ),
       );

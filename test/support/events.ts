@@ -12,15 +12,17 @@ export interface EventOptions {
   body?: unknown;
   /** A raw body string, sent as is. */
   rawBody?: string;
+  /** A body of raw bytes, delivered base64-encoded (`isBase64Encoded`), as API Gateway delivers a body it does not take for text. */
+  bytes?: Uint8Array;
   headers?: Record<string, string>;
   query?: Record<string, string>;
   /** JWT claims the authorizer verified; `null` for none (an unauthenticated event). */
   claims?: Record<string, string> | null;
 }
 
-export function httpEvent({ method, path, body, rawBody, headers = {}, query, claims }: EventOptions): HttpEvent {
+export function httpEvent({ method, path, body, rawBody, bytes, headers = {}, query, claims }: EventOptions): HttpEvent {
   const account = /\/api\/account\/([^/]+)\//.exec(path)?.[1] ?? 'none';
-  const text = rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+  const text = bytes ? Buffer.from(bytes).toString('base64') : (rawBody ?? (body === undefined ? undefined : JSON.stringify(body)));
   const verified = claims === undefined ? { account, scope: ALL_SCOPES } : claims;
   const now = new Date();
   return {
@@ -31,7 +33,7 @@ export function httpEvent({ method, path, body, rawBody, headers = {}, query, cl
     headers: { ...(text !== undefined && { 'content-type': 'application/json' }), ...headers },
     ...(query && { queryStringParameters: query }),
     ...(text !== undefined && { body: text }),
-    isBase64Encoded: false,
+    isBase64Encoded: bytes !== undefined,
     requestContext: {
       accountId: '000000000000',
       apiId: 'test',
@@ -56,6 +58,7 @@ export interface ConnectEventOptions {
   path: string;
   body?: unknown;
   rawBody?: string;
+  bytes?: Uint8Array;
   headers?: Record<string, string>;
   /** Whether API Gateway's IAM authorizer verified the request. */
   signed?: boolean;
@@ -63,8 +66,8 @@ export interface ConnectEventOptions {
 }
 
 /** An API Gateway event for the Connect route, as the IAM-authorized route delivers it. */
-export function connectEvent({ method = 'PUT', path, body, rawBody, headers, signed = true, stage }: ConnectEventOptions): HttpEvent {
-  const event = httpEvent({ method, path, body, rawBody, headers, claims: null });
+export function connectEvent({ method = 'PUT', path, body, rawBody, bytes, headers, signed = true, stage }: ConnectEventOptions): HttpEvent {
+  const event = httpEvent({ method, path, body, rawBody, bytes, headers, claims: null });
   if (signed) event.requestContext.authorizer = IAM as unknown as HttpEvent['requestContext']['authorizer'];
   if (stage) event.requestContext.stage = stage;
   return event;

@@ -25,7 +25,8 @@ export interface HttpRequest {
   /** An Authorization header as it is (instead of a bearer token). */
   authorization?: string;
   body?: unknown;
-  rawBody?: string;
+  /** A body sent as it is (bytes included). */
+  rawBody?: string | Uint8Array;
   headers?: Record<string, string>;
 }
 

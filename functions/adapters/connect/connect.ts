@@ -51,6 +51,11 @@ export function connectError(type: ConnectErrorType, message: string): HttpResul
   return json(CONNECT_ERRORS[type], { Message: message }, { 'x-amzn-ErrorType': type });
 }
 
+/** The answer to a method and path no operation has (the catch-all routes bring them here): ResourceNotFoundException, as Connect's own. */
+export function noOperation(method: string, event: HttpEvent): ConnectError {
+  return new ConnectError('ResourceNotFoundException', `No operation at ${method} ${describeValue(event.rawPath ?? '/', 200)}.`);
+}
+
 /** A refusal found in the account's data carries the revision it was found at, as every answer that reached the data does. */
 function atRevision(answer: HttpResult, revision: number | undefined): HttpResult {
   if (revision !== undefined) answer.headers = { ...answer.headers, 'ac-revision': String(revision) };
@@ -146,7 +151,7 @@ export function createConnectHandler({
       before: ({ event }) => {
         const method = (event.requestContext?.http?.method ?? '').toUpperCase();
         const matched = matchConnectRoute(method, routedPath(event));
-        if (!matched) throw new ConnectError('ResourceNotFoundException', `No operation at ${method} ${describeValue(event.rawPath ?? '/', 200)}.`);
+        if (!matched) throw noOperation(method, event);
         event.route = { operation: matched.route.operation, params: matched.params };
       },
     })

@@ -10,7 +10,7 @@
 // neither IAM policies nor the function's environment grow with instances.
 // Without CONNECT_INSTANCE_GRANTS (npm start, tests) nothing is checked.
 import type { Context } from 'aws-lambda';
-import { ConnectError, connectError } from './connect.js';
+import { ConnectError, noOperation, renderConnectError } from './connect.js';
 import { agentStatusArnParts, unknownArn } from './agent-status.js';
 import { ACCOUNT_ID, ACCOUNT_ID_RULE } from '../../domain/status-reason.js';
 import { CONNECT_GRANTS_ENV, matchConnectRoute, type ConnectGrant, type ConnectRoute } from './routes.js';
@@ -107,9 +107,10 @@ function accountIdOrRefuse(value: string, where: string): string {
 function instanceInBody(event: HttpEvent): string {
   const bytes = bodyBytes(event);
   if (bytes.length > MAX_BODY_BYTES) throw new ConnectError('InvalidRequestException', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  const text = utf8Text(bytes);
   let body: unknown;
   try {
-    body = JSON.parse(utf8Text(bytes));
+    body = JSON.parse(text);
   } catch {
     throw new ConnectError('InvalidRequestException', 'The request body is not valid JSON: it must be a JSON object with an InstanceId.');
   }
@@ -150,7 +151,7 @@ async function checkGrant(event: HttpEvent, grants: ConnectGrants): Promise<void
   const method = (event.requestContext?.http?.method ?? '').toUpperCase();
   const matched = matchConnectRoute(method, routedPath(event));
   // Fail closed: a route this list does not know is not one a grant covers.
-  if (!matched) throw new ConnectError('ResourceNotFoundException', `No operation at ${method} ${event.rawPath ?? '/'}.`);
+  if (!matched) throw noOperation(method, event);
   const { route, params } = matched;
   const callerArn = (event.requestContext?.authorizer as { iam?: { userArn?: unknown } } | undefined)?.iam?.userArn;
   if (typeof callerArn !== 'string') throw new ConnectError('AccessDeniedException', 'The request must be signed with AWS Signature Version 4.');
@@ -167,8 +168,9 @@ export async function refuseUngranted(event: HttpEvent, context: Context, grants
     await checkGrant(event, grants);
     return undefined;
   } catch (error) {
-    if (!(error instanceof ConnectError)) throw error;
-    const answer = connectError(error.type, error.message);
+    // Connect's answer to the adapter's refusals (a ConnectError, or an HttpError of the body's decoding) as the adapter renders them.
+    const answer = renderConnectError(error);
+    if (!answer) throw error;
     answer.headers = { ...answer.headers, 'x-amzn-RequestId': context.awsRequestId };
     return answer;
   }

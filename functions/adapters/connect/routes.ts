@@ -55,6 +55,32 @@ export const CONNECT_ROUTES: readonly ConnectRoute[] = [
   { operation: 'ListTagsForResource', method: 'GET', path: TAGS_PATH, instanceIdIn: 'resourceArn', write: false, body: false },
 ];
 
+/** A route that takes every method API Gateway's more specific routes leave: `ANY <path>`. */
+export interface CatchAllRoute {
+  method: 'ANY';
+  path: string;
+}
+
+/**
+ * Every other method and path under the Connect prefixes (CONNECT_PATH_PREFIX),
+ * routed to the function, which answers them ResourceNotFoundException (SPEC §2):
+ * without them API Gateway answers a request no route matches itself, a bare
+ * 404 `{"message":"Not Found"}` without `x-amzn-ErrorType`, which the SDK reports
+ * as an `Unknown` error. A route of CONNECT_ROUTES wins over these (API Gateway
+ * prefers a route with the request's method over `ANY`). Each greedy variable
+ * has the name CONNECT_ROUTES give that level: API Gateway refuses two names at
+ * one level of a path.
+ */
+export const CONNECT_CATCH_ALL_ROUTES: readonly CatchAllRoute[] = [
+  '/agent-status',
+  AGENT_STATUSES_PATH,
+  '/agent-status/{InstanceId}/{AgentStatusId+}',
+  SEARCH_AGENT_STATUSES_PATH,
+  '/search-agent-statuses/{proxy+}',
+  '/tags',
+  TAGS_PATH,
+].map((path) => ({ method: 'ANY', path }));
+
 /** The environment variable that turns the per-instance check on: `table` (the grants are the table's GRANT# items). */
 export const CONNECT_GRANTS_ENV = 'CONNECT_INSTANCE_GRANTS';
 

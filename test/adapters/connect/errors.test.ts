@@ -11,6 +11,7 @@ import {
   InvalidRequestException,
   ListAgentStatusesCommand,
   ListTagsForResourceCommand,
+  ResourceNotFoundException,
   SearchAgentStatusesCommand,
   TagResourceCommand,
   ThrottlingException,
@@ -140,6 +141,84 @@ describe('ac-revision on refusals', () => {
   });
 });
 
+describe('methods and paths no operation has, through the gateway (SPEC §2: unknown path)', () => {
+  // API Gateway answers a request no route matches itself ({"message":"Not Found"}, no x-amzn-ErrorType: an `Unknown` error in the SDK);
+  // the catch-all routes hand every method and path under the Connect prefixes to the function instead.
+  const unknown = (account: string): [string, string][] => [
+    ['DELETE', `/agent-status/${account}/1`],
+    ['GET', `/agent-status/${account}/1/x`],
+    ['PATCH', `/agent-status/${account}`],
+    ['GET', '/agent-status'],
+    ['GET', '/search-agent-statuses'],
+    ['POST', '/search-agent-statuses/x'],
+    ['PATCH', '/tags/x'],
+    ['PUT', `/tags/${encodeURIComponent(arnOf(account, 1))}`],
+    ['GET', '/tags'],
+  ];
+
+  it('a signed request is ResourceNotFoundException (404) in Connect\'s shape, and writes nothing', async () => {
+    const account = newAccount();
+    await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
+    for (const [method, path] of unknown(account)) {
+      const res = await rawRequest(server(), { method, path, body: method === 'GET' ? '' : '{}' });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('x-amzn-errortype'), `${method} ${path}`).toBe('ResourceNotFoundException');
+      expect(res.headers.get('x-amzn-requestid'), `${method} ${path}`).toEqual(expect.any(String));
+      expect(res.body, `${method} ${path}`).toEqual({ Message: `No operation at ${method} ${JSON.stringify(path)}.` });
+    }
+    expect(await revisionOf(account)).toBe(1);
+  });
+
+  it('the SDK reports it as ResourceNotFoundException (before the catch-alls: an error named Unknown)', async () => {
+    const account = newAccount();
+    const { AgentStatusId } = await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
+    const deleting = connectClient(server(), { maxAttempts: 1 });
+    // DescribeAgentStatus sent as DELETE (changed before the SDK signs it): a method no route of that path has.
+    deleting.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { method: string }).method = 'DELETE';
+        return next(args);
+      },
+      { step: 'build', name: 'deleteInstead' },
+    );
+    try {
+      const error = await failure(deleting.send(new DescribeAgentStatusCommand({ InstanceId: account, AgentStatusId })));
+      expect(error).toBeInstanceOf(ResourceNotFoundException);
+      expect(error.$metadata.httpStatusCode).toBe(404);
+    } finally {
+      deleting.destroy();
+    }
+    expect(await revisionOf(account)).toBe(1);
+  });
+
+  it('an unsigned one is still refused by the gateway (403) before the function', async () => {
+    const account = newAccount();
+    for (const [method, path] of unknown(account)) {
+      const res = await rawRequest(server(), { method, path, sign: false });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(res.body, `${method} ${path}`).toEqual({ message: 'Forbidden' });
+    }
+  });
+
+  it('the routes of the operations still win over the catch-alls', async () => {
+    const account = newAccount();
+    const { AgentStatusId } = await client().send(new CreateAgentStatusCommand({ InstanceId: account, Name: 'Existing', State: 'ENABLED' }));
+    const resourceArn = encodeURIComponent(arnOf(account, AgentStatusId!));
+    for (const [method, path, body] of [
+      ['GET', `/agent-status/${account}`, ''],
+      ['GET', `/agent-status/${account}/${AgentStatusId}`, ''],
+      ['POST', `/agent-status/${account}/${AgentStatusId}`, '{"Name":"Renamed"}'],
+      ['POST', '/search-agent-statuses', JSON.stringify({ InstanceId: account })],
+      ['POST', `/tags/${resourceArn}`, '{"tags":{"a":"b"}}'],
+      ['GET', `/tags/${resourceArn}`, ''],
+      ['DELETE', `/tags/${resourceArn}?tagKeys=a`, ''],
+    ] as const) {
+      const res = await rawRequest(server(), { method, path, body });
+      expect(res.status, `${method} ${path}`).toBe(200);
+    }
+  });
+});
+
 describe('requests the SDK does not send', () => {
   it.each([
     ['UpdateAgentStatus with an unknown field', 'POST', (a: string) => `/agent-status/${a}/1`, '{"Name": "x", "Color": "red"}', /Color is not a known field/],
@@ -155,6 +234,15 @@ describe('requests the SDK does not send', () => {
     expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
     expect(res.body.Message).toMatch(message);
     expect(await revisionOf(account)).toBe(1);
+  });
+
+  it('answers InvalidRequestException for a signed body that is not valid UTF-8, and writes nothing', async () => {
+    const account = newAccount();
+    const res = await rawRequest(server(), { method: 'PUT', path: `/agent-status/${account}`, body: Buffer.from('{"Name":"Caf\xe9","State":"ENABLED"}', 'latin1') });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
+    expect(res.body.Message).toBe('The request body is not valid UTF-8: the sequence at byte 12 (0xe9) is ill-formed.');
+    expect(await revisionOf(account)).toBe(0);
   });
 
   it('answers InvalidRequestException for SearchCriteria nested 10,000 deep (within the body limit), without a stack overflow', async () => {

@@ -85,6 +85,7 @@ describe('the grant check on each Connect route', () => {
 
   it.each<[string, ConnectEventOptions, string, RegExp]>([
     ['a search body that is not JSON', { method: 'POST', path: '/search-agent-statuses', rawBody: '{"InstanceId":' }, 'InvalidRequestException', /not valid JSON/],
+    ['a search body that is not valid UTF-8', { method: 'POST', path: '/search-agent-statuses', bytes: Buffer.from('{"InstanceId":"inst-1","x":"\xff"}', 'latin1') }, 'InvalidRequestException', /not valid UTF-8: the sequence at byte 28 \(0xff\)/],
     ['a search body without InstanceId', { method: 'POST', path: '/search-agent-statuses', body: { MaxResults: 5 } }, 'InvalidParameterException', /InstanceId is required/],
     ['a search body whose InstanceId is not a string', { method: 'POST', path: '/search-agent-statuses', body: { InstanceId: ['inst-1'] } }, 'InvalidParameterException', /InstanceId is required/],
     ['a search body that is an array', { method: 'POST', path: '/search-agent-statuses', body: [{ InstanceId: 'inst-1' }] }, 'InvalidParameterException', /InstanceId is required/],
@@ -108,9 +109,19 @@ describe('the grant check on each Connect route', () => {
     expect(answer).toEqual({ status: 404, type: 'ResourceNotFoundException', message: `No agent status of this service has the ARN ${arn}.` });
   });
 
-  it('a path no Connect route has is refused (fail closed): 404 ResourceNotFoundException', async () => {
-    expect(await gate(signedBy(SESSION, { method: 'PATCH', path: '/agent-status/inst-1' }))).toMatchObject({ status: 404, type: 'ResourceNotFoundException' });
-    expect(await gate(signedBy(SESSION, { method: 'GET', path: '/agent-status/inst-1/5/x' }))).toMatchObject({ status: 404, type: 'ResourceNotFoundException' });
+  // The catch-all routes bring these to the function (SPEC §2: an unknown path is ResourceNotFoundException, with the grant check on as without it).
+  it.each([
+    ['PATCH', '/agent-status/inst-1'],
+    ['GET', '/agent-status/inst-1/5/x'],
+    ['DELETE', '/agent-status/inst-1/5'],
+    ['GET', '/agent-status'],
+    ['GET', '/search-agent-statuses'],
+    ['PATCH', '/tags/x'],
+    ['GET', '/tags'],
+  ])('%s %s, which no Connect route has, is refused (fail closed): 404 ResourceNotFoundException, whatever the caller is granted', async (method, path) => {
+    const answer = { status: 404, type: 'ResourceNotFoundException', message: `No operation at ${method} "${path}".` };
+    expect(await gate(signedBy(SESSION, { method, path }))).toEqual(answer);
+    expect(await gate(signedBy('arn:aws:sts::999999999999:assumed-role/intruder/s', { method, path }))).toEqual(answer);
   });
 
   it('reads a base64-encoded body the way the adapter does', async () => {

@@ -74,6 +74,15 @@ describe('routing', () => {
     expect(res.body).toEqual({ Message: expect.any(String) });
   });
 
+  it('refuses a body that is not valid UTF-8 (InvalidRequestException naming the byte) and writes nothing', async () => {
+    const account = newAccount();
+    const res = await send({ path: `/agent-status/${account}`, headers: { 'content-type': 'application/json' }, bytes: Buffer.from('{"Name":"Caf\xe9","State":"ENABLED"}', 'latin1') });
+    expect(res.status).toBe(400);
+    expect(res.headers['x-amzn-ErrorType']).toBe('InvalidRequestException');
+    expect(res.body).toEqual({ Message: 'The request body is not valid UTF-8: the sequence at byte 12 (0xe9) is ill-formed.' });
+    expect((await listStatusReasons(store, account, { includeDeleted: true })).revision).toBe(0);
+  });
+
   it('leaves the LivePerson routes to the LivePerson adapter', async () => {
     const account = newAccount();
     const res = await call(handler, { method: 'POST', path: BASE(account), body: { text: 'Lunch', state: 'Away' } });

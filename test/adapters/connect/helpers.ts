@@ -66,12 +66,12 @@ export async function failure(promise: Promise<unknown>): Promise<ConnectService
 export interface RawRequest {
   method?: string;
   path: string;
-  body?: string;
+  body?: string | Uint8Array;
   headers?: Record<string, string>;
   /** Signing: credentials, service and date; `false` sends it unsigned. */
   sign?: false | { accessKeyId?: string; secretAccessKey?: string; service?: string; date?: Date };
   /** Changes the request after it was signed. */
-  tamper?: (request: { path: string; body: string; headers: Record<string, string> }) => void;
+  tamper?: (request: { path: string; body: string | Uint8Array; headers: Record<string, string> }) => void;
 }
 
 export interface RawAnswer {
@@ -83,7 +83,7 @@ export interface RawAnswer {
 /** A request signed (or not) the way the SDK signs, sent with fetch. */
 export async function rawRequest(server: LocalServer, { method = 'PUT', path: requestPath, body = '', headers = {}, sign = {}, tamper }: RawRequest): Promise<RawAnswer> {
   const url = new URL(server.url);
-  let request: { path: string; body: string; headers: Record<string, string> } = { path: requestPath, body, headers: { host: url.host, 'content-type': 'application/json', ...headers } };
+  let request: { path: string; body: string | Uint8Array; headers: Record<string, string> } = { path: requestPath, body, headers: { host: url.host, 'content-type': 'application/json', ...headers } };
   if (sign) {
     const signer = new SignatureV4({
       credentials: { accessKeyId: sign.accessKeyId ?? 'local', secretAccessKey: sign.secretAccessKey ?? 'local' },

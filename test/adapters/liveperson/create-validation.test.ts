@@ -22,6 +22,7 @@ describe('named bad requests', () => {
     ['101 items', { body: Array.from({ length: 101 }, (_, i) => ({ text: `t${i}`, state: 'Away' })) }, 400, ''],
     ['an empty array', { body: [] }, 400, ''],
     ['a body that is not JSON', { rawBody: '{"text": "A", ' }, 400, ''],
+    ['a body that is not valid UTF-8', { bytes: Buffer.from('{"text":"Caf\xff","state":"Away"}', 'latin1') }, 400, ''],
     ['no body', { rawBody: '' }, 400, ''],
     ['a body over 256 KiB', { body: { text: 'A', state: 'Away', description: 'x'.repeat(256 * 1024) } }, 413, undefined],
     ['a text/plain body', { rawBody: '{"text":"A","state":"Away"}', headers: { 'content-type': 'text/plain' } }, 415, undefined],
@@ -34,6 +35,14 @@ describe('named bad requests', () => {
     expect(typeof res.body.message).toBe('string');
     expect(res.body.message.length).toBeGreaterThan(10);
     if (path !== undefined) expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    await nothingWritten(account);
+  });
+
+  it('a body that is not valid UTF-8 is refused naming the body and the byte, not stored with U+FFFD', async () => {
+    const account = newAccount();
+    const res = await post(account, { bytes: Buffer.from('{"text":"Caf\xff","state":"Away"}', 'latin1') });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ message: 'The request body is not valid UTF-8: the sequence at byte 12 (0xff) is ill-formed.', errors: [{ path: '', message: 'is not valid UTF-8 (ill-formed at byte 12)' }] });
     await nothingWritten(account);
   });
 

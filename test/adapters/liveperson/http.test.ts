@@ -227,6 +227,15 @@ describe('requests the gateway or the handler refuse', () => {
     expect(await stateOf(account)).toEqual({ revision: '0', items: [] });
   });
 
+  it('answers 400 for a body that is not valid UTF-8 and writes nothing (not stored with U+FFFD)', async () => {
+    const account = newAccount();
+    const token = await tokenFor(account);
+    const res = await http(BASE(account), { method: 'POST', token, rawBody: Buffer.from('{"text":"Caf\xff","state":"Away"}', 'latin1') });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ message: expect.stringContaining('not valid UTF-8'), errors: [{ path: '', message: 'is not valid UTF-8 (ill-formed at byte 12)' }] });
+    expect(await stateOf(account)).toEqual({ revision: '0', items: [] });
+  });
+
   // A bad input never yields a 500 (SPEC §4). The handler answers these 400 (see
   // read.test.ts); the local server must hand them over instead of failing first.
   it('answers 400 (not 500) for an id with broken percent-encoding', async () => {

@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { BUILD_TIMEOUT_MS } from '../helpers.js';
 import { describe, expect, it } from 'vitest';
-import { CONNECT_ROUTES } from '../../../functions/adapters/connect/routes.js';
+import { CONNECT_CATCH_ALL_ROUTES, CONNECT_ROUTES } from '../../../functions/adapters/connect/routes.js';
 import { connectRouteArns } from '../../../infra/constructs/api.js';
 import { bareStack, withApi } from './support.js';
 
@@ -13,7 +13,7 @@ describe('Api', { timeout: BUILD_TIMEOUT_MS }, () => {
     const t = Template.fromStack(stack);
     const routes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')) as { Properties: { AuthorizationType: string } }[];
     expect(routes.filter((r) => r.Properties.AuthorizationType === 'JWT')).toHaveLength(6);
-    expect(routes.filter((r) => r.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(CONNECT_ROUTES.length);
+    expect(routes.filter((r) => r.Properties.AuthorizationType === 'AWS_IAM')).toHaveLength(CONNECT_ROUTES.length + CONNECT_CATCH_ALL_ROUTES.length);
     t.resourceCountIs('AWS::ApiGatewayV2::Integration', 1);
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { JwtConfiguration: { Issuer: 'https://idp.example.com/', Audience: ['aud'] } });
   });
@@ -32,6 +32,24 @@ describe('Api', { timeout: BUILD_TIMEOUT_MS }, () => {
     expect(arns.filter((a) => a.includes('/agent-status/1'))).toHaveLength(4);
     expect(arns.filter((a) => a.includes('/agent-status/2'))).toHaveLength(4);
     expect(arns).toHaveLength(8 + 4);
+  });
+
+  it('with the catch-alls, names every method under each instance\'s paths and under the other prefixes, leaving out the ARNs those cover', () => {
+    const { stack, api } = withApi();
+    const arns = connectRouteArns(api.api, [...CONNECT_ROUTES, ...CONNECT_CATCH_ALL_ROUTES], ['1', '2']).map((a) => (stack.resolve(a) as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1));
+    expect(arns.sort()).toEqual(
+      [
+        '/$default/*/agent-status',
+        '/$default/*/agent-status/1',
+        '/$default/*/agent-status/1/*',
+        '/$default/*/agent-status/2',
+        '/$default/*/agent-status/2/*',
+        '/$default/*/search-agent-statuses',
+        '/$default/*/search-agent-statuses/*',
+        '/$default/*/tags',
+        '/$default/*/tags/*',
+      ].sort(),
+    );
   });
 
   describe('custom domain', () => {
