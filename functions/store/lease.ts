@@ -55,7 +55,6 @@ function refusal(kind: 'in_progress' | 'overloaded' | 'busy', message: string, v
 
 const IN_PROGRESS = 'A request with this idempotency key is still running; try again shortly.';
 
-
 interface Seen {
   /** `#META` as an update or read saw it. */
   view: Record<string, unknown>;
