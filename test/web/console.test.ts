@@ -221,6 +221,53 @@ describe('the admin console', { timeout: 60_000 }, () => {
     expect(await deleted.getByText('No deleted reasons.').count()).toBe(1);
   });
 
+  test('keyboard only: after Undo, Close, Restore, Add and a state change that leaves the filter, focus stays in the page (not lost to the body)', async () => {
+    const account = await accountWith([
+      { text: 'Lunch', state: 'Away' },
+      { text: 'Meeting', state: 'Occupied' },
+      { text: 'Coaching', state: 'Away' },
+    ]);
+    const page = await signIn(ui.context, ui.server.url, account);
+    // What a screen reader would name the focused element by (the body when focus was lost).
+    const focused = () => page.evaluate(() => {
+      const active = (globalThis as any).document.activeElement;
+      return active?.getAttribute('aria-label') ?? active?.labels?.[0]?.textContent ?? active?.textContent?.trim().slice(0, 40);
+    });
+    const press = async (name: string, key = 'Enter') => {
+      await page.getByRole('button', { name, exact: true }).focus();
+      await page.keyboard.press(key);
+    };
+
+    await press('Delete “Lunch”');
+    await expect.poll(focused).toBe('Undo');
+    await page.keyboard.press('Enter'); // Undo
+    await expect.poll(() => shownTexts(page)).toEqual(['Lunch', 'Meeting', 'Coaching']);
+    await expect.poll(focused).toBe('Text of “Lunch”');
+
+    await press('Delete “Meeting”');
+    await page.getByRole('button', { name: 'Undo' }).waitFor();
+    await press('Close');
+    await expect.poll(focused).toBe('Reasons (2)');
+
+    await page.getByLabel('Show deleted').check();
+    await press('Restore “Meeting”');
+    await expect.poll(() => shownTexts(page)).toEqual(['Lunch', 'Meeting', 'Coaching']);
+    await expect.poll(focused).toBe('Text of “Meeting”');
+    await page.getByLabel('Show deleted').uncheck();
+
+    await page.getByRole('button', { name: /^Away/ }).click();
+    await page.getByLabel('State of “Coaching”').focus();
+    await page.getByLabel('State of “Coaching”').selectOption('Online');
+    await expect.poll(() => shownTexts(page)).toEqual(['Lunch']);
+    await expect.poll(focused).toBe('Reasons (3)');
+    await page.getByRole('button', { name: /^All/ }).click();
+
+    await page.getByLabel('New reasons, one per line').fill('Training');
+    await press('Add');
+    await expect.poll(() => shownTexts(page)).toEqual(['Training', 'Lunch', 'Meeting', 'Coaching']);
+    await expect.poll(focused).toBe('New reasons, one per line');
+  });
+
   test('two admins at once: the second admin’s write gets 409, the page says what changed and reloads, and the retry succeeds', async () => {
     const account = await accountWith([
       { text: 'Lunch', state: 'Away' },

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { STATE_LABEL, STATES, type Reason, type ReasonList, type State } from './api.js';
 import { useAnnounce } from './announcer.js';
 import { lineErrors, linesOf, type LineError } from './model.js';
@@ -21,6 +21,12 @@ export function AddReasons({ create }: Props) {
   const stateId = useId();
   const hintId = useId();
   const errorsId = useId();
+  const box = useRef<HTMLTextAreaElement>(null);
+  // The Add button is disabled while it works, which drops the focus: give it to the box (its errors or a fresh start).
+  const done = () => {
+    setPending(false);
+    if (!document.activeElement || document.activeElement === document.body) box.current?.focus();
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -46,14 +52,14 @@ export function AddReasons({ create }: Props) {
         if (outcome.error) {
           setErrors(lineErrors(outcome.error.errors.length ? outcome.error.errors : [{ path: '', message: outcome.error.message }], lines, batch));
         }
-        setPending(false);
+        done();
         if (created.length) announce(`Added ${created.length} reasons; the rest were not added.`);
         return;
       }
       created.push(...outcome.result.items);
     }
     setValue('');
-    setPending(false);
+    done();
     announce(created.length === 1 ? `Added “${created[0]!.text}”.` : `Added ${created.length} reasons.`);
   };
 
@@ -67,6 +73,7 @@ export function AddReasons({ create }: Props) {
         </p>
         <textarea
           id={textId}
+          ref={box}
           value={value}
           rows={Math.min(8, Math.max(3, value.split('\n').length + 1))}
           onChange={(e) => setValue(e.target.value)}

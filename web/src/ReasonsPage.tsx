@@ -60,6 +60,7 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
   const [failure, setFailure] = useState<string>();
   const [undo, setUndo] = useState<Reason>();
   const [view, setView] = useState<'reasons' | 'history'>('reasons');
+  const focusLost = useFocusLostTo();
   const queryKey = useMemo(() => ['reasons', session.account, includeDeleted] as const, [session.account, includeDeleted]);
 
   const query = useQuery({
@@ -147,9 +148,11 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
         (current, { revision, item }) => withItems(current, revision, [item], includeDeleted),
       );
       if (outcome.ok) announce(`Saved: ${what}.`);
+      // A state change inside a filter takes the row (and the focus in it) out of view.
+      if (outcome.ok && fields.state && filter !== 'all' && fields.state !== filter) focusLost.request();
       return outcome.ok ? undefined : outcome.error?.message;
     },
-    [write, api, includeDeleted, announce],
+    [write, api, includeDeleted, announce, filter, focusLost],
   );
 
   const remove = useCallback(
@@ -170,10 +173,11 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
       if (outcome.ok) {
         setUndo((shown) => (shown?.id === reason.id ? undefined : shown));
         announce(`Restored “${reason.text}”.`);
+        focusLost.request(reason.id);
       }
       return outcome.ok ? undefined : outcome.error?.message;
     },
-    [write, api, includeDeleted, announce],
+    [write, api, includeDeleted, announce, focusLost],
   );
 
   const reorder = useCallback(
@@ -278,7 +282,7 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
         {view === 'reasons' && (
           <section aria-labelledby="list-title" className="list-section">
             <div className="list-head">
-              <h2 id="list-title">Reasons{list ? ` (${live.length})` : ''}</h2>
+              <h2 id="list-title" tabIndex={-1} ref={focusLost.fallback}>Reasons{list ? ` (${live.length})` : ''}</h2>
               <div className="filters" role="group" aria-labelledby={filterGroup}>
                 <span id={filterGroup} className="visually-hidden">
                   Show reasons by state
@@ -326,9 +330,41 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
         )}
       </main>
 
-      {undo && <UndoToast reason={undo} onUndo={() => restore(undo)} onClose={() => setUndo(undefined)} />}
+      {undo && <UndoToast reason={undo} onUndo={() => restore(undo)} onClose={() => {
+            setUndo(undefined);
+            focusLost.request();
+          }} />}
     </div>
   );
+}
+
+/** Frames to wait for a restored row to be drawn before the focus goes to the list's heading instead. */
+const FOCUS_FRAMES = 10;
+
+/**
+ * Where the keyboard's focus goes when the element that had it leaves the page
+ * (the Undo bar closed, a Restore button's row gone, a row filtered out): the
+ * reason's text field when its row is drawn, else the list's heading. Only when
+ * the focus is lost: an admin who has moved on keeps their place.
+ */
+function useFocusLostTo() {
+  const fallback = useRef<HTMLHeadingElement>(null);
+  const request = useCallback((id?: number) => {
+    // The element with focus now may leave the page a render or two later (the Undo bar, a filtered-out row).
+    const from = document.activeElement;
+    let frames = 0;
+    const tryFocus = () => {
+      const active = document.activeElement;
+      const lost = !active || active === document.body || (active === from && !from.isConnected);
+      if (!lost && active !== from) return;
+      const field = id === undefined ? null : document.querySelector<HTMLElement>(`ol.reasons li[data-id="${id}"] input.text`);
+      if (lost && (field || id === undefined)) return (field ?? fallback.current)?.focus();
+      if (++frames < FOCUS_FRAMES) return void requestAnimationFrame(tryFocus);
+      if (lost) fallback.current?.focus();
+    };
+    requestAnimationFrame(tryFocus);
+  }, []);
+  return useMemo(() => ({ fallback, request }), [request]);
 }
 
 function UndoToast({ reason, onUndo, onClose }: { reason: Reason; onUndo: () => Promise<string | undefined>; onClose: () => void }) {
