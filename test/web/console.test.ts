@@ -342,6 +342,29 @@ describe('the admin console', { timeout: 60_000 }, () => {
     expect(listReads).toBe(0);
   });
 
+  test('a rename typed while a poll brings another admin’s rename of the same reason is not saved over it unseen: the row says what changed', async () => {
+    const account = await accountWith([{ text: 'Lunch', state: 'Away' }]);
+    const page = await signIn(ui.context, ui.server.url, account);
+    const shown = Number(await page.getByTestId('revision').textContent());
+    const field = page.locator('ol.reasons input.text').first();
+    await field.fill('Lunch (mine)');
+    const { body: items } = await ui.server.api(account, '');
+    expect((await ui.server.api(account, `/${items[0].id}`, { method: 'PUT', body: { text: 'Lunch (theirs)', state: 'Away' } })).status).toBe(200);
+    await expect.poll(async () => Number(await page.getByTestId('revision').textContent()), { timeout: 15_000 }).toBe(shown + 1);
+    expect(await field.inputValue()).toBe('Lunch (mine)');
+
+    await field.press('Enter');
+    const message = page.locator('ol.reasons .row-error');
+    await expect.poll(async () => (await message.allTextContents()).join(' ')).toMatch(/someone else renamed “Lunch” to “Lunch \(theirs\)”/);
+    expect(await field.getAttribute('aria-invalid')).toBe('true');
+    expect((await listed(account))[0]!.text).toBe('Lunch (theirs)');
+
+    // Told, the admin can still save theirs (Enter) or take the other one (Escape).
+    await field.press('Enter');
+    await expect.poll(async () => (await listed(account))[0]!.text).toBe('Lunch (mine)');
+    await expect.poll(() => message.count()).toBe(0);
+  });
+
   test('a read-only sign-in sees the list and no edit controls', async () => {
     const account = await accountWith([{ text: 'Lunch', state: 'Occupied' }]);
     const page = await signIn(ui.context, ui.server.url, account, 'read');

@@ -230,6 +230,8 @@ const SortableRow = memo(function SortableRow({ reason, index, of, top, measure,
     [setNodeRef, measure],
   );
   const [draft, setDraft] = useState<string>();
+  // The text the draft was typed over: a poll may bring another admin's rename while the admin types.
+  const draftOver = useRef<string>(undefined);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   // A state or enabled change shows at once; the row goes back to the stored value if the write is refused.
@@ -254,12 +256,21 @@ const SortableRow = memo(function SortableRow({ reason, index, of, top, measure,
     if (draft === undefined || saving.current) return;
     const text = draft.trim();
     if (text === reason.text) return setDraft(undefined);
+    if (draftOver.current !== undefined && draftOver.current !== reason.text) {
+      // Saving now would replace a rename the field never showed; the admin decides, told (as a 409 would tell them).
+      setError(`Not saved: while you typed, someone else renamed “${draftOver.current}” to “${reason.text}”. Enter (or leaving the field) saves yours anyway; Escape keeps theirs.`);
+      draftOver.current = reason.text;
+      return;
+    }
     if (!text) {
       setError('A reason needs a text. Press Escape to keep the old one.');
       return;
     }
     const message = await run(() => onSave(reason, { text }, `rename “${reason.text}” to “${text}”`));
-    if (!message) setDraft(undefined);
+    if (!message) {
+      setDraft(undefined);
+      draftOver.current = undefined;
+    }
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
@@ -268,6 +279,7 @@ const SortableRow = memo(function SortableRow({ reason, index, of, top, measure,
       void commitText();
     } else if (event.key === 'Escape' && draft !== undefined) {
       setDraft(undefined);
+      draftOver.current = undefined;
       setError(undefined);
     }
   };
@@ -291,7 +303,10 @@ const SortableRow = memo(function SortableRow({ reason, index, of, top, measure,
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? errorId : undefined}
         maxLength={127}
-        onChange={(e) => setDraft(e.target.value)}
+        onChange={(e) => {
+          if (draft === undefined) draftOver.current = reason.text;
+          setDraft(e.target.value);
+        }}
         onKeyDown={onKeyDown}
         onBlur={() => void commitText()}
       />
