@@ -137,3 +137,16 @@ test('the keyboard reaches every control in order', { timeout: 60_000 }, async (
   expect(focused).toContain('select:State of “Lunch”');
   expect(focused).toContain('button:Delete “Lunch”');
 });
+
+test('every control of a row names its reason (a screen reader tabbing through rows hears which one)', async () => {
+  const account = await seeded();
+  const page = await signIn(ui.context, ui.server.url, account);
+  await expect.poll(() => shownTexts(page)).toHaveLength(4);
+  const row = page.locator('ol.reasons > li').filter({ has: page.getByRole('textbox', { name: 'Text of “Lunch”' }) });
+  for (const role of ['button', 'textbox', 'combobox', 'checkbox'] as const) {
+    const controls = row.getByRole(role);
+    expect(await controls.count(), role).toBeGreaterThan(0);
+    // Playwright's role locator matches on the accessible name, as assistive technology computes it.
+    expect(await row.getByRole(role, { name: /“Lunch”/ }).count(), `every ${role} names “Lunch”`).toBe(await controls.count());
+  }
+});

@@ -330,6 +330,8 @@ const SortableRow = memo(function SortableRow({ reason, index, of, top, measure,
         <input
           type="checkbox"
           checked={enabled}
+          // The visible word first (label in name), then which reason: every row's checkbox would otherwise be just "Enabled".
+          aria-label={`Enabled: “${reason.text}”`}
           onChange={(e) => {
             const next = e.target.checked;
             setPending((shown) => ({ ...shown, enabled: next }));
