@@ -95,10 +95,13 @@ describe('the history view', { timeout: 90_000 }, () => {
     expect(requests).toContain('?since=5&limit=20');
     expect(await entryText(page, 25)).toContain('text: “Reason 23” → “Reason 24”');
 
-    await page.getByRole('button', { name: 'Show older changes' }).click();
+    // By keyboard: the focus goes to the first of the older entries (not to the body, as the button goes away).
+    await page.getByRole('button', { name: 'Show older changes' }).focus();
+    await page.keyboard.press('Enter');
     await expect.poll(() => revisionsShown(page)).toEqual(Array.from({ length: 25 }, (_, i) => 25 - i));
     expect(requests).toContain('?since=0&limit=5');
     expect(await page.getByRole('button', { name: 'Show older changes' }).count()).toBe(0);
+    await expect.poll(() => page.evaluate(() => (globalThis as any).document.activeElement?.dataset?.revision)).toBe('5');
     expect(await page.getByText('no longer kept').count()).toBe(0);
   });
 

@@ -44,6 +44,15 @@ export function History({ api, revision }: { api: StatusReasonsApi; revision: nu
   const [busy, setBusy] = useState(false);
   const latest = useRef<Loaded | undefined>(undefined);
   latest.current = loaded;
+  // The first of the entries *Show older changes* brought: the focus goes there (the button may be gone, and the admin asked to read them).
+  const [focusRevision, setFocusRevision] = useState<number>();
+  const olderButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (focusRevision === undefined) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && active !== olderButton.current) return;
+    document.querySelector<HTMLElement>(`li.entry[data-revision="${focusRevision}"]`)?.focus();
+  }, [focusRevision]);
 
   /** Loads (since, until]; on a 410 loads what is kept and remembers where it starts. */
   const loadKept = useCallback(
@@ -96,6 +105,7 @@ export function History({ api, revision }: { api: StatusReasonsApi; revision: nu
       if (!shown || shown.since === 0) return;
       const page = await loadKept(Math.max(0, shown.since - PAGE), shown.since);
       setLoaded((now) => now && { ...now, entries: [...now.entries, ...page.entries.reverse()], since: page.since, ...(page.oldestKept !== undefined && { oldestKept: page.oldestKept }) });
+      if (page.entries.length) setFocusRevision(Math.max(...page.entries.map((entry) => entry.revision)));
     });
 
   const gone = loaded?.oldestKept !== undefined;
@@ -124,7 +134,8 @@ export function History({ api, revision }: { api: StatusReasonsApi; revision: nu
       )}
       {loaded && gone && <p className="placeholder history-gone">History before revision {loaded.oldestKept} is no longer kept.</p>}
       {loaded && loaded.since > 0 && !gone && (
-        <button type="button" onClick={() => void showOlder()} disabled={busy}>
+        // aria-disabled, not disabled: a disabled button drops the keyboard's focus on the body.
+        <button type="button" ref={olderButton} onClick={() => void (busy || showOlder())} aria-disabled={busy || undefined}>
           Show older changes
         </button>
       )}
@@ -138,7 +149,7 @@ function Entry({ entry }: { entry: HistoryEntry }) {
   const changes = all ? entry.changes : entry.changes.slice(0, CHANGES_SHOWN);
   const at = new Date(entry.at);
   return (
-    <li className="entry" data-revision={entry.revision}>
+    <li className="entry" data-revision={entry.revision} tabIndex={-1}>
       <p className="entry-head">
         <strong>Revision {entry.revision}</strong> · <time dateTime={entry.at}>{Number.isNaN(at.getTime()) ? entry.at : at.toLocaleString()}</time> · <span className="actor">{who}</span>{' '}
         <span className="via">via {via}</span>
