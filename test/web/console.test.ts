@@ -268,6 +268,19 @@ describe('the admin console', { timeout: 60_000 }, () => {
     await expect.poll(focused).toBe('New reasons, one per line');
   });
 
+  test('an Undo the API refuses (the text taken meanwhile) says why, as an alert a screen reader reads', async () => {
+    const account = await accountWith([{ text: 'Lunch', state: 'Away' }]);
+    const page = await signIn(ui.context, ui.server.url, account);
+    await page.getByRole('button', { name: 'Delete “Lunch”' }).click();
+    const undo = page.getByRole('button', { name: 'Undo' });
+    await undo.waitFor();
+    // Through the page's own reload first (the poll or a 409), so the Undo meets the API's refusal, not a conflict.
+    expect((await ui.server.api(account, '', { method: 'POST', body: { text: 'lunch', state: 'Away' } })).status).toBe(200);
+    await expect.poll(() => shownTexts(page), { timeout: 15_000 }).toEqual(['lunch']);
+    await undo.click();
+    await expect.poll(async () => (await page.getByRole('alert').allTextContents()).join(' ')).toMatch(/Not restored: .*already the text/);
+  });
+
   test('two admins at once: the second admin’s write gets 409, the page says what changed and reloads, and the retry succeeds', async () => {
     const account = await accountWith([
       { text: 'Lunch', state: 'Away' },

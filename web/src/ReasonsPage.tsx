@@ -374,7 +374,12 @@ function UndoToast({ reason, onUndo, onClose }: { reason: Reason; onUndo: () => 
   return (
     <div className="toast" role="region" aria-label="Deleted">
       <p>
-        Deleted “{reason.text}”.{error && <span className="error"> Not restored: {error}</span>}
+        Deleted “{reason.text}”.{error && (
+          <span className="error" role="alert">
+            {' '}
+            Not restored: {error}
+          </span>
+        )}
       </p>
       <button
         ref={undoButton}
