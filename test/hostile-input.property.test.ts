@@ -22,6 +22,8 @@ let handler: Handler;
 let invoke: InvokeEntry;
 let account: string;
 let reasonId: number;
+/** Every reason of the account as a JSON list: the valid reorder. */
+let allIds: string;
 let arn: string;
 
 async function lp(method: string, path: string, rawBody: string | undefined, headers: Record<string, string> = {}, query?: Record<string, string>) {
@@ -47,7 +49,11 @@ beforeAll(async () => {
   expect(created.status).toBe(200);
   reasonId = JSON.parse(created.body).id;
   arn = `arn:aws:connect:us-east-1:123456789012:instance/${account}/agent-state/${reasonId}`;
-  expect(await revision()).toBe('1');
+  // A second reason, so that no hostile fragment (`[1]` is one) is a whole reorder list.
+  const other = await lp('POST', BASE(account), JSON.stringify({ text: 'Training', state: 'Away' }));
+  expect(other.status).toBe(200);
+  allIds = `[${reasonId},${JSON.parse(other.body).id}]`;
+  expect(await revision()).toBe('2');
 });
 
 // ------------------------------------------------------------ hostile values
@@ -124,8 +130,8 @@ describe('LivePerson routes refuse hostile input with a 4xx and write nothing', 
     fc.record({ route: fc.constant('POST array itself'), body: hostile }),
     fc.record({ route: fc.constant('PUT'), body: putBody }),
     fc.record({ route: fc.constant('POST override PUT'), body: putBody }),
-    // `[ID]` becomes the account's one reason: without the spoiled field the reorder would apply.
-    fc.record({ route: fc.constant('POST reorder'), body: spoiled({ ids: '[ID]' }, ['ids']) }),
+    // `[IDS]` becomes the account's reasons: without the spoiled field the reorder would apply.
+    fc.record({ route: fc.constant('POST reorder'), body: spoiled({ ids: '[IDS]' }, ['ids']) }),
   );
 
   it('in bodies, with and without Idempotency-Key', async () => {
@@ -139,7 +145,7 @@ describe('LivePerson routes refuse hostile input with a 4xx and write nothing', 
             : route === 'POST override PUT'
               ? await lp('POST', item(), body, { ...headers, 'x-http-method-override': 'PUT' })
               : route === 'POST reorder'
-                ? await lp('POST', `${BASE(account)}/reorder`, body.replaceAll('[ID]', `[${reasonId}]`), headers)
+                ? await lp('POST', `${BASE(account)}/reorder`, body.replaceAll('[IDS]', allIds), headers)
                 : await lp('POST', BASE(account), body, headers);
         expectLivePersonRefusal(res, route);
         expect(await revision()).toBe(base);
@@ -293,7 +299,7 @@ describe('direct invoke actions answer hostile payloads with a typed error and w
     const base = await revision();
     await fc.assert(
       fc.asyncProperty(payload, idempotencyKey, async (text, key) => {
-        let event: unknown = JSON.parse(text.replaceAll('"accountId":""', `"accountId":${JSON.stringify(account)}`).replaceAll('"id":ID', `"id":${reasonId}`).replaceAll('[IDS]', `[${reasonId}]`));
+        let event: unknown = JSON.parse(text.replaceAll('"accountId":""', `"accountId":${JSON.stringify(account)}`).replaceAll('"id":ID', `"id":${reasonId}`).replaceAll('[IDS]', allIds));
         // Not String(action): a deeply nested array's toString recurses past the stack.
         const action = typeof event === 'object' && event !== null ? (event as { action?: unknown }).action : undefined;
         const writes = typeof action === 'string' && /^(create|replace|delete|reorder)/.test(action);
