@@ -3,8 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { listStatusReasons } from '../../functions/domain/status-reasons.js';
-import { BASE, call } from '../support/events.js';
-import { createTestTable, localClient, newAccount, type TestTable } from '../support/dynamo.js';
+import { BASE, call, notOk } from '../support/events.js';
+import { CONTENDED_BUDGETS, createTestTable, localClient, newAccount, type TestTable } from '../support/dynamo.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 
 let table: TestTable;
@@ -18,10 +18,12 @@ beforeAll(async () => {
  * wait longer for the account's lease than the 8 s default allows a live request,
  * and one call may wait longer than the 2 s default (DynamoDB Local runs the
  * writes of one item one at a time; on a busy CI machine 80 of them at once
- * queued past 2 s).
+ * queued past 2 s). In the full suite, with every test file's requests on the
+ * one DynamoDB Local, the 40 creates below took 35-39 s here, and on CI one of
+ * them answered 503 under budgets of 60 s; the budgets leave 3 times that.
  */
 const container = () => {
-  const store = new DynamoStatusReasonStore({ client: localClient(), tableName: table.tableName, leaseWaitMs: 60_000, leaseQueueMax: 100, requestMs: 60_000, attemptMs: 4_000 });
+  const store = new DynamoStatusReasonStore({ client: localClient(), tableName: table.tableName, ...CONTENDED_BUDGETS });
   return createLivePersonHandler({ store: () => store });
 };
 
@@ -35,7 +37,7 @@ describe('parallel writers on one account', () => {
     const answers = await Promise.all(
       requests.map((body, w) => call(containers[w % containers.length]!, { method: 'POST', path: BASE(account), body })),
     );
-    expect(answers.map((a) => a.status)).toEqual(Array(40).fill(200));
+    expect(notOk(answers)).toEqual([]);
     const revisions = answers.map((a) => Number(a.headers['ac-revision'])).sort((a, b) => a - b);
     expect(revisions).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const ids = answers.flatMap((a) => a.body.map((r: { id: number }) => r.id));
@@ -47,8 +49,8 @@ describe('parallel writers on one account', () => {
     const listed = await listStatusReasons(table.store(), account);
     expect(listed.revision).toBe(40);
     expect(listed.items.map((r) => r.id).sort((a, b) => a - b)).toEqual([...ids].sort((a, b) => a - b));
-    // About 6 s alone; 20-30 s in the full suite on a 2-core machine (DynamoDB Local shared), against the default 30 s.
-  }, 120_000);
+    // About 6 s alone; 30-40 s in the full suite on a 2-core machine (DynamoDB Local shared), against the default 30 s.
+  }, 240_000);
 
   it('12 racing creates of the same text (differing in case and spaces): exactly one succeeds', async () => {
     const account = newAccount();

@@ -14,6 +14,21 @@ export function localClient(): DynamoDBClient {
   return new DynamoDBClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', credentials: localCredentials });
 }
 
+/**
+ * Store budgets for tests of correctness under contention (dozens of writers on
+ * one account), not of latency: in the full suite every test file's requests
+ * share the one DynamoDB Local, and a write that is 40th in an account's line
+ * can wait most of a minute there. The lease outlasts the longest request, as
+ * the store requires; one call may take 20 s before it is sent again.
+ */
+export const CONTENDED_BUDGETS = {
+  leaseWaitMs: 150_000,
+  leaseQueueMax: 100,
+  requestMs: 150_000,
+  leaseMs: 180_000,
+  attemptMs: 20_000,
+} satisfies Partial<DynamoStoreOptions>;
+
 export interface TestTable {
   client: DynamoDBClient;
   tableName: string;

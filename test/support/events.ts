@@ -95,6 +95,10 @@ export interface Answer {
   body: any;
 }
 
+/** The answers that are not 200, each with its status and body: empty when all are (and a failure says which and why). */
+export const notOk = (answers: readonly Answer[]): string[] =>
+  answers.flatMap((a, i) => (a.status === 200 ? [] : [`#${i}: ${a.status} ${JSON.stringify(a.body)}`]));
+
 export async function call(handler: (event: HttpEvent, context: Context) => Promise<HttpResult>, options: EventOptions): Promise<Answer> {
   const result = await handler(httpEvent(options), lambdaContext());
   return {

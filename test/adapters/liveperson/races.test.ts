@@ -5,8 +5,8 @@ import { isDomainError } from '../../../functions/domain/errors.js';
 import type { StatusReasonStore } from '../../../functions/domain/store.js';
 import { createLivePersonHandler } from '../../../functions/adapters/liveperson/liveperson.js';
 import { textKey } from '../../../functions/domain/status-reason.js';
-import type { Answer } from '../../support/events.js';
-import { createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
+import { notOk, type Answer } from '../../support/events.js';
+import { CONTENDED_BUDGETS, createTestTable, newAccount, type TestTable } from '../../support/dynamo.js';
 import { livePersonRequests, type Reason } from '../../support/liveperson.js';
 
 let table: TestTable;
@@ -16,7 +16,7 @@ beforeAll(async () => {
   // These tests are about correctness under contention, not latency: on DynamoDB
   // Local (a shared, busy machine) 50 writers queueing for one account's lease can
   // wait longer than the 8 s a live request waits by default (they would get 503).
-  const store = table.store({ leaseWaitMs: 60_000, leaseQueueMax: 100, requestMs: 60_000 });
+  const store = table.store(CONTENDED_BUDGETS);
   handler = createLivePersonHandler({ store: () => recording(store) });
 });
 
@@ -85,7 +85,7 @@ describe('concurrent writes on one account', () => {
     const answers = await Promise.all([...updates, ...creates, ...deletes]);
 
     // Nothing here breaks a rule: every write must succeed.
-    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    expect(notOk(answers)).toEqual([]);
     const k = expectRevisionSequence(answers, r0);
     expect(k).toBe(50);
 
@@ -100,7 +100,8 @@ describe('concurrent writes on one account', () => {
     reasons.slice(20).forEach((r) => expect(byId.get(r.id)).toMatchObject({ text: r.text, deleted: true }));
     // Each create's answer is what is stored.
     for (const a of answers.slice(20, 40)) expect(byId.get(a.body.id)).toEqual(a.body);
-  }, 60_000);
+    // About 7 s alone, 6-30 s in the full suite on a 2-core machine (DynamoDB Local shared).
+  }, 240_000);
 
   it('(a′) a mix where some writes break the rules: only rule-explained 4xx, revisions r0+1..r0+k', async () => {
     const account = newAccount();
