@@ -378,6 +378,40 @@ describe('the admin console', { timeout: 60_000 }, () => {
     await expect.poll(() => message.count()).toBe(0);
   });
 
+  test('a rename being typed when a poll brings another admin’s delete of that reason, or a state the filter hides, is not lost silently: the page says what was not saved', async () => {
+    const account = await accountWith([
+      { text: 'Lunch', state: 'Away' },
+      { text: 'Meeting', state: 'Occupied' },
+    ]);
+    const page = await signIn(ui.context, ui.server.url, account);
+    const { body: items } = await ui.server.api(account, '');
+    const idOf = (text: string) => items.find((r: { text: string }) => r.text === text).id;
+    const failure = page.locator('section.failure[role="alert"]');
+
+    await page.getByLabel('Text of “Lunch”').fill('Lunch break');
+    expect((await ui.server.api(account, `/${idOf('Lunch')}`, { method: 'DELETE' })).status).toBe(200);
+    await expect.poll(() => shownTexts(page), { timeout: 15_000 }).toEqual(['Meeting']);
+    expect(await failure.textContent()).toMatch(/Not saved: while you were renaming “Lunch” to “Lunch break”, someone else deleted it\./);
+    // The field that had the focus is gone: the focus goes to the list's heading, not the body.
+    expect(await page.evaluate(() => (globalThis as any).document.activeElement?.id)).toBe('list-title');
+    expect((await listed(account, '?include_deleted=true')).map((r) => [r.text, r.deleted])).toEqual([['Lunch', true], ['Meeting', false]]);
+    await failure.getByRole('button', { name: 'Dismiss' }).click();
+
+    await page.getByRole('button', { name: /^Back soon/ }).click();
+    await page.getByLabel('Text of “Meeting”').fill('Team meeting');
+    expect((await ui.server.api(account, `/${idOf('Meeting')}`, { method: 'PUT', body: { text: 'Meeting', state: 'Online' } })).status).toBe(200);
+    await expect.poll(() => shownTexts(page), { timeout: 15_000 }).toEqual([]);
+    expect(await failure.textContent()).toMatch(/Not saved: while you were renaming “Meeting” to “Team meeting”, someone else made it Online, which this filter hides\./);
+    await failure.getByRole('button', { name: 'Dismiss' }).click();
+
+    // The admin's own doing is not reported: a filter that hides the row being typed in (leaving the field saves it).
+    await page.getByRole('button', { name: /^All/ }).click();
+    await page.getByLabel('Text of “Meeting”').fill('Stand-up');
+    await page.getByRole('button', { name: /^Away/ }).click();
+    await expect.poll(async () => (await listed(account)).map((r) => r.text)).toEqual(['Stand-up']);
+    expect(await failure.count()).toBe(0);
+  });
+
   test('a read-only sign-in sees the list and no edit controls', async () => {
     const account = await accountWith([{ text: 'Lunch', state: 'Occupied' }]);
     const page = await signIn(ui.context, ui.server.url, account, 'read');

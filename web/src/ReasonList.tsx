@@ -15,11 +15,20 @@ import { restrictToVerticalAxis } from './restrict.js';
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from '@dnd-kit/sortable';
 import { CSS } from '@dnd-kit/utilities';
 import { defaultRangeExtractor, useWindowVirtualizer, type Range, type Virtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useId, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
 import { STATE_LABEL, STATES, type Reason, type State } from './api.js';
 import { moveInWhole } from './model.js';
 
 type Save = (reason: Reason, fields: Partial<Pick<Reason, 'text' | 'state' | 'enabled'>>, what: string) => Promise<string | undefined>;
+
+/** A row's text typed and not yet saved (`to`), over the reason as the row showed it then. */
+export interface Draft {
+  from: string;
+  to: string;
+  state: State;
+}
+/** Told whenever a row's unsaved text changes (undefined: none left, saved or dropped). */
+export type DraftListener = (id: number, draft: Draft | undefined) => void;
 
 interface ListProps {
   reasons: Reason[];
@@ -29,6 +38,7 @@ interface ListProps {
   onSave: Save;
   onDelete: (reason: Reason) => Promise<string | undefined>;
   onReorder: (ids: number[], moved: Reason, position: number, of: number) => Promise<void>;
+  onDraft: DraftListener;
 }
 
 const instructions: ScreenReaderInstructions = {
@@ -114,7 +124,7 @@ function ReadOnlyReasons({ reasons }: { reasons: Reason[] }) {
   );
 }
 
-function SortableReasons({ reasons, wholeIds, onSave, onDelete, onReorder }: ListProps) {
+function SortableReasons({ reasons, wholeIds, onSave, onDelete, onReorder, onDraft }: ListProps) {
   const sensors = useSensors(
     useSensor(PointerSensor, { activationConstraint: { distance: 4 } }),
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
@@ -194,6 +204,7 @@ function SortableReasons({ reasons, wholeIds, onSave, onDelete, onReorder }: Lis
               measure={virtualizer.measureElement}
               onSave={onSave}
               onDelete={onDelete}
+              onDraft={onDraft}
             />
           ))}
         </ol>
@@ -217,10 +228,11 @@ interface RowProps {
   measure: Virtualizer<Window, HTMLLIElement>['measureElement'];
   onSave: Save;
   onDelete: (reason: Reason) => Promise<string | undefined>;
+  onDraft: DraftListener;
 }
 
 // Memoized on stable props: a change to one reason (or a move) redraws only the rows it touches.
-const SortableRow = memo(function SortableRow({ reason, index, of, top, measure, onSave, onDelete }: RowProps) {
+const SortableRow = memo(function SortableRow({ reason, index, of, top, measure, onSave, onDelete, onDraft }: RowProps) {
   const { attributes, listeners, setNodeRef, setActivatorNodeRef, transform, transition, isDragging } = useSortable({ id: reason.id });
   const rowRef = useCallback(
     (node: HTMLLIElement | null) => {
@@ -240,6 +252,8 @@ const SortableRow = memo(function SortableRow({ reason, index, of, top, measure,
   const enabled = pending.enabled ?? reason.enabled;
   const errorId = useId();
   const saving = useRef(false);
+  // The page keeps what is typed here, to say so if a poll takes the row away (another admin deleted it).
+  useEffect(() => onDraft(reason.id, draft === undefined ? undefined : { from: reason.text, to: draft, state: reason.state }), [onDraft, reason.id, reason.text, reason.state, draft]);
 
   const run = async (action: () => Promise<string | undefined>) => {
     saving.current = true;

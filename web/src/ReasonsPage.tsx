@@ -6,7 +6,7 @@ import type { Session } from './auth.js';
 import { AddReasons } from './AddReasons.js';
 import { describeChanges, inOrder, withEntries, withItems, withReordered } from './model.js';
 import { History } from './History.js';
-import { ReasonList as ReasonListView, DeletedReasons } from './ReasonList.js';
+import { ReasonList as ReasonListView, DeletedReasons, type Draft } from './ReasonList.js';
 
 /** How often the list is checked for other admins' changes while the tab is visible (`changes?since=`: one small read when nothing changed). */
 const POLL_MS = 5_000;
@@ -61,6 +61,14 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
   const [undo, setUndo] = useState<Reason>();
   const [view, setView] = useState<'reasons' | 'history'>('reasons');
   const focusLost = useFocusLostTo();
+  // Rows' unsaved texts by reason id (a row reports its own), and a way to set one aside while this admin's own write takes the row away.
+  const drafts = useRef(new Map<number, Draft>());
+  const onDraft = useCallback((id: number, draft: Draft | undefined) => void (draft ? drafts.current.set(id, draft) : drafts.current.delete(id)), []);
+  const setAside = useCallback((id: number) => {
+    const draft = drafts.current.get(id);
+    drafts.current.delete(id);
+    return () => void (draft && !drafts.current.has(id) && drafts.current.set(id, draft));
+  }, []);
   const queryKey = useMemo(() => ['reasons', session.account, includeDeleted] as const, [session.account, includeDeleted]);
 
   const query = useQuery({
@@ -142,29 +150,34 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
 
   const save = useCallback(
     async (reason: Reason, fields: Partial<Pick<Reason, 'text' | 'state' | 'enabled'>>, what: string) => {
+      // This admin's own state change may take the row out of the filter: nobody else's doing.
+      const putBack = fields.state && fields.state !== reason.state ? setAside(reason.id) : undefined;
       const outcome = await write(
         what,
         (ifMatch) => api.replace(reason.id, { text: fields.text ?? reason.text, state: fields.state ?? reason.state, enabled: fields.enabled ?? reason.enabled }, ifMatch),
         (current, { revision, item }) => withItems(current, revision, [item], includeDeleted),
       );
       if (outcome.ok) announce(`Saved: ${what}.`);
+      else putBack?.();
       // A state change inside a filter takes the row (and the focus in it) out of view.
       if (outcome.ok && fields.state && filter !== 'all' && fields.state !== filter) focusLost.request();
       return outcome.ok ? undefined : outcome.error?.message;
     },
-    [write, api, includeDeleted, announce, filter, focusLost],
+    [write, api, includeDeleted, announce, filter, focusLost, setAside],
   );
 
   const remove = useCallback(
     async (reason: Reason) => {
+      const putBack = setAside(reason.id);
       const outcome = await write(`delete “${reason.text}”`, (ifMatch) => api.remove(reason.id, ifMatch), (current, { revision, item }) => withItems(current, revision, [item], includeDeleted));
+      if (!outcome.ok) putBack();
       if (outcome.ok) {
         setUndo(outcome.result.item);
         announce(`Deleted “${reason.text}”. Undo is available.`);
       }
       return outcome.ok ? undefined : outcome.error?.message;
     },
-    [write, api, includeDeleted, announce],
+    [write, api, includeDeleted, announce, setAside],
   );
 
   const restore = useCallback(
@@ -206,6 +219,28 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
       ),
     [write, api, includeDeleted],
   );
+
+  // A row whose text was being typed, gone because of another admin's write a poll brought (a delete, or a state this filter hides):
+  // its draft went with it, so say what was not saved rather than lose it silently.
+  useEffect(() => {
+    if (!list) return;
+    const shown = new Set(visible.map((item) => item.id));
+    const lost: string[] = [];
+    for (const [id, draft] of drafts.current) {
+      if (shown.has(id)) continue;
+      // Its row is no longer drawn, and what was typed in it is gone with it.
+      drafts.current.delete(id);
+      const now = list.items.find((item) => item.id === id);
+      const gone = !now || now.deleted;
+      // Hidden by a filter this admin chose, the reason unchanged: their own doing (leaving the field saved the text).
+      if (!gone && now.state === draft.state) continue;
+      const what = gone ? 'deleted it' : `made it ${STATE_LABEL[now.state]}, which this filter hides`;
+      lost.push(`while you were renaming “${draft.from}” to “${draft.to.trim()}”, someone else ${what}`);
+    }
+    if (!lost.length) return;
+    setFailure(`Not saved: ${lost.join('; ')}.`);
+    focusLost.request();
+  }, [list, visible, focusLost]);
 
   const filterGroup = useId();
 
@@ -323,6 +358,7 @@ export function ReasonsPage({ session, onSignOut }: { session: Session; onSignOu
                 onSave={save}
                 onDelete={remove}
                 onReorder={reorder}
+                onDraft={onDraft}
               />
             )}
             {list && includeDeleted && <DeletedReasons reasons={deleted} canWrite={session.canWrite} onRestore={restore} />}
