@@ -5,12 +5,13 @@
 // the oldest change-history entries past their age or byte limit (history.ts
 // `planPurge`). Nothing here writes: each function returns the deletes and the
 // bounds its commit carries. May import the store's batch types, context,
-// history, layout and queries only.
+// history, layout, queries and retry only.
 import type { TransactItem, WriteRequestItem } from './batch.js';
-import type { StoreContext, WriteSettings } from './context.js';
+import { busy, type StoreContext, type WriteSettings } from './context.js';
 import { entryKeys, headKey, mustPurge, planPurge, PURGE_READ, toHead, type Head, type KeepLimits } from './history.js';
 import { deletedKey, liveKey, LOG_PREFIX, logKey, type DirtyRange, type Meta } from './layout.js';
 import { queryAll } from './queries.js';
+import { backoffDelay, sleep } from './retry.js';
 
 /**
  * The dirty ranges after this commit, and the deletes that clean them. Ids of
@@ -41,12 +42,32 @@ export function cleanDirty(
   return { dirty: dirty.filter((r) => r.from < r.to), cleanup, budget };
 }
 
+/** Log entries read per Query while dropping. */
+const LOG_PAGE = 200;
+
+/** Where the history's floor goes, what the kept history then weighs, and how many kept deleted reasons it drops. */
+interface Dropping {
+  historyFloor: number;
+  historyBytes: number;
+  dropped: number;
+}
+
 /**
  * Moves the history's floor past the longest-deleted reasons until the
  * history fits its budget (`max`) again: the deletion log from its floor, then
  * this write's own entries (`items`, the commit's actions). Reads only as much
  * of the log as it drops. `dropped`: how many deleted reasons stop being kept
  * (those this write restores are not counted again).
+ *
+ * The log must be read as `meta`'s commit left it. That commit may still be
+ * applying when this write (handed the lease in it) reads: a Query is
+ * read-committed per item, so a reason it restored can still show its entry
+ * (dropped again, the kept count would go one too low) and one it deleted not
+ * yet show its own (the floor would pass it uncounted). Either leaves
+ * `deletedKept` wrong for good, and every list with the deleted reasons would
+ * then answer 503. So a read that shows an entry of a reason `meta` wrote live,
+ * or that reaches the log's end with other than `deletedKept` entries, is read
+ * again; out of time, the write is refused as busy (nothing written).
  */
 export async function dropOldest(
   ctx: StoreContext,
@@ -56,7 +77,18 @@ export async function dropOldest(
   items: readonly TransactItem[],
   max: number,
   deadline: number,
-): Promise<{ historyFloor: number; historyBytes: number; dropped: number }> {
+): Promise<Dropping> {
+  for (let attempt = 0; ; attempt++) {
+    const dropping = await walkLog(ctx, pk, meta, historyBytes, items, max, deadline);
+    if (dropping) return dropping;
+    const wait = backoffDelay(Math.min(attempt, 6), { baseMs: 10, maxMs: 250 });
+    if (ctx.now() + wait >= deadline) throw busy('The last write to this account was still being applied when this one read its history; nothing was changed. Try again shortly.');
+    await sleep(wait);
+  }
+}
+
+/** One pass of `dropOldest` (its arguments); undefined when what it read is not the log as `meta` wrote it. */
+async function walkLog(...[ctx, pk, meta, historyBytes, items, max, deadline]: Parameters<typeof dropOldest>): Promise<Dropping | undefined> {
   let { historyFloor } = meta;
   let bytes = historyBytes;
   let dropped = 0;
@@ -67,14 +99,26 @@ export async function dropOldest(
     if (item && (item.sk as string).startsWith(LOG_PREFIX)) pending.set(item.seq as number, item.size as number);
   }
   const removed = new Set(items.flatMap((a) => (a.Delete && (a.Delete.Key!.sk as string).startsWith(LOG_PREFIX) ? [a.Delete.Key!.sk as string] : [])));
+  // Live at `meta`'s revision: none of them has a log entry then.
+  const liveAtMeta = new Set(meta.wrote.filter((id) => id > 0));
+  // Entries read from the floor on, every one of them, while the walk has not stopped short of the log's end.
+  let read = 0;
+  const atEnd = () => meta.deletedKept === undefined || read === meta.deletedKept;
   while (bytes > max && historyFloor < meta.deleteSeq) {
-    const page = await queryAll(ctx, pk, { from: logKey(historyFloor), to: logKey(meta.deleteSeq - 1), limit: 200 }, deadline);
+    const page = await queryAll(ctx, pk, { from: logKey(historyFloor), to: logKey(meta.deleteSeq - 1), limit: LOG_PAGE }, deadline);
+    if (page.some((entry) => liveAtMeta.has(entry.reasonId as number))) return undefined;
     if (!page.length) {
+      if (!atEnd()) return undefined;
       historyFloor = meta.deleteSeq;
       break;
     }
+    let stoppedShort = false;
     for (const entry of page) {
-      if (bytes <= max) break;
+      if (bytes <= max) {
+        stoppedShort = true;
+        break;
+      }
+      read++;
       const seq = entry.seq as number;
       if (!removed.has(entry.sk as string)) {
         bytes -= pending.get(seq) ?? (entry.size as number);
@@ -82,6 +126,7 @@ export async function dropOldest(
       }
       historyFloor = seq + 1;
     }
+    if (!stoppedShort && page.length < LOG_PAGE && !atEnd()) return undefined;
   }
   for (const [seq, size] of [...pending].sort(([a], [b]) => a - b)) {
     if (bytes <= max) break;

@@ -13,6 +13,7 @@ import { deletedKey, liveKey, META_SK, partitionKey } from '../../functions/stor
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DocumentedDynamo, type DocumentedOptions, type TransactionPlan } from '../support/documented-dynamo.js';
 import { faultyClient, isCommit, rules } from '../support/fault-layer.js';
+import { lineOf } from '../../functions/store/lease-line.js';
 import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
 
 let table: TestTable;
@@ -271,4 +272,93 @@ describe('a read answers only a state whose every item it read at that revision'
     expect(model.tally.transactGetsCancelled).toBeGreaterThan(0);
     expect({ revision: got.revision, text: got.item.text }).toEqual({ revision: 2, text: 'After' });
   });
+});
+
+describe('the deletion log as the commit before wrote it', () => {
+  // "Cccc…" is 40 characters longer than "a": the history's budget is set so that the second write below must drop.
+  const long = `C${'c'.repeat(40)}`;
+
+  /**
+   * Reasons "a", "b" and "Cccc…" (ids 1-3), `deleted` deleted, and a history budget of
+   * what they take plus `slack` bytes. Then, with every commit of the account in flight
+   * 1 s and its deletion-log changes showing only at its end: `first` and `second` wait
+   * in line behind a third write, so that `first`'s commit hands `second` the lease while
+   * the log does not show that commit's change yet. Answers the account's #META and its
+   * list with the deleted reasons, read afterwards.
+   */
+  async function handedOnWhileTheLogApplies(deleted: number[], slack: number, first: (store: DynamoStatusReasonStore, account: string) => Promise<unknown>, second: (store: DynamoStatusReasonStore, account: string) => Promise<unknown>) {
+    const account = newAccount();
+    const doc = DynamoDBDocumentClient.from(table.client);
+    const meta = async () => (await doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: META_SK }, ConsistentRead: true }))).Item!;
+    const plain = table.store();
+    await createStatusReasons(plain, account, [...reason('a'), ...reason('b'), ...reason(long)]);
+    for (const id of deleted) await deleteStatusReason(plain, account, id);
+    const historyBytesMax = ((await meta()).historyBytes as number) + slack;
+
+    const model = new DocumentedDynamo({ endpoint: dynamoEndpoint() });
+    models.push(model);
+    const plan = ({ input }: { input: Record<string, any> }) =>
+      isCommit(input) && JSON.stringify(input).includes(partitionKey(account)) ? { seed: 1, windowMs: 1_000, late: (key: Record<string, any>) => String(key.sk?.S).startsWith('X#') } : { seed: 1, windowMs: 0 };
+    const client = () => {
+      const { client, faults } = faultyClient(dynamoEndpoint(), undefined, model);
+      faults.plan = plan;
+      return client;
+    };
+    const store = (c = client()) => new DynamoStatusReasonStore({ client: c, tableName: table.tableName, historyBytesMax, requestMs: 8_000, attemptMs: 4_000, leaseWaitMs: 8_000 });
+    const waiting = async (n: number) => {
+      while (lineOf(await meta()).length < n) await sleep(5);
+    };
+    // The third write holds the lease while `first`, then `second`, take their places in line:
+    // `first`'s view of the line names `second`, so its commit hands the lease on.
+    let writes: Promise<unknown>[] = [];
+    const { client: holder } = faultyClient(
+      dynamoEndpoint(),
+      rules([
+        {
+          operation: 'TransactWriteItems',
+          when: isCommit,
+          times: 1,
+          fault: {
+            kind: 'interleave',
+            run: async () => {
+              writes.push(first(store(), account));
+              await waiting(1);
+              writes.push(second(store(), account));
+              await waiting(2);
+            },
+          },
+        },
+      ]),
+    );
+    await createStatusReasons(store(holder), account, reason('x'));
+    await Promise.all(writes);
+    expect(model.tally.readsMasked).toBeGreaterThan(0); // `second` read the log before `first`'s change to it showed
+    const listed = await listStatusReasons(table.store({ requestMs: 3_000 }), account, { includeDeleted: true });
+    return { meta: await meta(), listed: { revision: listed.revision, reasons: listed.items.map((r) => [r.text, r.deleted]).sort() }, deletedSize: async (id: number) => (await doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: deletedKey(id) }, ConsistentRead: true }))).Item!.size };
+  }
+
+  it('a write that drops while the restore before it still shows the restored reason in the log: the kept count stays true, lists with the deleted ones still answer', async () => {
+    // "a" and "b" deleted; "a" restored, then "Cccc…" deleted: {b, Cccc…} is over budget, "b" goes.
+    const { meta, listed, deletedSize } = await handedOnWhileTheLogApplies(
+      [1, 2],
+      5,
+      (store, account) => replaceStatusReason(store, account, 1, { text: 'a', state: 'Away', deleted: false }),
+      (store, account) => deleteStatusReason(store, account, 3),
+    );
+    expect(listed).toEqual({ revision: 6, reasons: [[long, true], ['a', false], ['x', false]] });
+    expect({ deletedKept: meta.deletedKept, historyBytes: meta.historyBytes }).toEqual({ deletedKept: 1, historyBytes: await deletedSize(3) });
+  }, 30_000);
+
+  it('a write that drops to the log’s end while the delete before it does not show its entry yet: the kept count stays true, lists with the deleted ones still answer', async () => {
+    // "a" deleted; "b" deleted (over budget: "a" goes), then "Cccc…" deleted: {b, Cccc…} is over budget, and
+    // so is "Cccc…" alone: both go, the walk reaching the log's end.
+    const { meta, listed } = await handedOnWhileTheLogApplies(
+      [1],
+      5,
+      (store, account) => deleteStatusReason(store, account, 2),
+      (store, account) => deleteStatusReason(store, account, 3),
+    );
+    expect(listed).toEqual({ revision: 5, reasons: [['x', false]] });
+    expect({ deletedKept: meta.deletedKept, historyBytes: meta.historyBytes }).toEqual({ deletedKept: 0, historyBytes: 0 });
+  }, 30_000);
 });
