@@ -101,14 +101,14 @@ async function walkLog(...[ctx, pk, meta, historyBytes, items, max, deadline]: P
   const removed = new Set(items.flatMap((a) => (a.Delete && (a.Delete.Key!.sk as string).startsWith(LOG_PREFIX) ? [a.Delete.Key!.sk as string] : [])));
   // Live at `meta`'s revision: none of them has a log entry then.
   const liveAtMeta = new Set(meta.wrote.filter((id) => id > 0));
-  // Entries read from the floor on, every one of them, while the walk has not stopped short of the log's end.
+  // Entries read from the floor on; at the log's end they must be every kept one `meta` counts.
   let read = 0;
-  const atEnd = () => meta.deletedKept === undefined || read === meta.deletedKept;
+  const sawEveryKept = () => meta.deletedKept === undefined || read === meta.deletedKept;
   while (bytes > max && historyFloor < meta.deleteSeq) {
     const page = await queryAll(ctx, pk, { from: logKey(historyFloor), to: logKey(meta.deleteSeq - 1), limit: LOG_PAGE }, deadline);
     if (page.some((entry) => liveAtMeta.has(entry.reasonId as number))) return undefined;
     if (!page.length) {
-      if (!atEnd()) return undefined;
+      if (!sawEveryKept()) return undefined;
       historyFloor = meta.deleteSeq;
       break;
     }
@@ -126,7 +126,7 @@ async function walkLog(...[ctx, pk, meta, historyBytes, items, max, deadline]: P
       }
       historyFloor = seq + 1;
     }
-    if (!stoppedShort && page.length < LOG_PAGE && !atEnd()) return undefined;
+    if (!stoppedShort && page.length < LOG_PAGE && !sawEveryKept()) return undefined;
   }
   for (const [seq, size] of [...pending].sort(([a], [b]) => a - b)) {
     if (bytes <= max) break;
