@@ -22,8 +22,10 @@
 //
 // The local server (infra/local/server.ts) runs `createAuthorizer` against its
 // own issuer and key.
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { DynamoClient } from '../aws/dynamodb.js';
+import { retryingReads } from '../aws/json-client.js';
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { logger } from '../platform/logger.js';
@@ -113,10 +115,10 @@ export function simpleResponse(decision: Authorization): APIGatewaySimpleAuthori
 }
 
 /** A machine client's account, from its `CLIENT#<client id>` item (written by `npm run tenants -- add` or the stack). */
-export function clientAccountsInTable(client: DynamoDBClient, tableName: string): (clientId: string) => Promise<string | undefined> {
+export function clientAccountsInTable(client: DynamoClient, tableName: string): (clientId: string) => Promise<string | undefined> {
   return async (clientId) => {
     const { pk, sk } = clientKey(clientId);
-    const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ProjectionExpression: '#a', ExpressionAttributeNames: { '#a': CLIENT_ACCOUNT_ATTRIBUTE } }));
+    const { Item } = await client.call<GetItemCommandOutput>('GetItem', { TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ProjectionExpression: '#a', ExpressionAttributeNames: { '#a': CLIENT_ACCOUNT_ATTRIBUTE } });
     return Item?.[CLIENT_ACCOUNT_ATTRIBUTE]?.S;
   };
 }
@@ -126,7 +128,7 @@ export function authorizerFromEnv(env: Record<string, string | undefined> = proc
   const issuer = env[TOKEN_ISSUER_ENV];
   if (!issuer) throw new Error(`${TOKEN_ISSUER_ENV} is not set`);
   if (!env.TABLE_NAME) throw new Error('TABLE_NAME is not set');
-  const dynamo = new DynamoDBClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 1_000 }) });
+  const dynamo = new DynamoClient({ requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 1_000 }) }).use(retryingReads());
   return createAuthorizer({
     issuer,
     // jose keeps the keys per container and refetches on an unknown `kid` (at most every 30 s).

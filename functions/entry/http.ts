@@ -3,7 +3,7 @@
 // (the store, metrics, grants), wires the store's events to the logger and
 // metrics, and hands events to an adapter. Nothing imports an entry point. May
 // import: adapters/liveperson, adapters/connect, adapters/invoke, domain, store,
-// platform.
+// platform, aws.
 //
 // The HTTP function's entry point: events from API Gateway only, the LivePerson
 // routes (JWT) and the Connect routes (IAM). It trusts what API Gateway put in
@@ -12,7 +12,7 @@
 // Direct invokes go to the other function, functions/entry/invoke.ts.
 import type { Context } from 'aws-lambda';
 import { CONNECT_PATH_PREFIX, createConnectHandler } from '../adapters/connect/connect.js';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { retryingReads } from '../aws/json-client.js';
 import { cachedGrants, grantsCheckedFromEnv, refuseUngranted, type ConnectGrants } from '../adapters/connect/grants.js';
 import type { StoreFactory } from '../domain/store.js';
 import { createLivePersonHandler } from '../adapters/liveperson/liveperson.js';
@@ -20,7 +20,7 @@ import { routedPath } from '../platform/http/routed-path.js';
 import type { HttpEvent, HttpResult } from '../platform/http/types.js';
 import { measureWrites } from '../platform/metrics.js';
 import { grantReadsInTable } from '../store/connect-grants.js';
-import { defaultStore, dynamoHttpHandler } from './store-from-env.js';
+import { defaultStore, dynamoClientFromEnv } from './store-from-env.js';
 
 export type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
@@ -38,8 +38,8 @@ export function connectGrantsFromEnv(env: Record<string, string | undefined> = p
   let grants: ConnectGrants | undefined;
   const table = () =>
     (grants ??= cachedGrants(
-      // The SDK's own retries here (unlike the store's client): a grant read is a plain GetItem.
-      grantReadsInTable(new DynamoDBClient({ ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }), region: env.AWS_REGION ?? 'us-east-1', requestHandler: dynamoHttpHandler() }), tableName),
+      // Retried here as the SDK would (unlike the store's calls): a grant read is a plain read.
+      grantReadsInTable(dynamoClientFromEnv(env).use(retryingReads()), tableName),
     ));
   return { anyGranted: (principal) => table().anyGranted(principal), isGranted: (principal, instanceId) => table().isGranted(principal, instanceId) };
 }

@@ -6,7 +6,9 @@
 // a user signing in (the admin console) it is the user's `custom:account`
 // attribute, which only an administrator can set, and the write scope stays in
 // the token only for members of the writers' group.
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { GetItemCommandOutput } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../aws/dynamodb.js';
+import { retryingReads } from '../aws/json-client.js';
 import type { BasePreTokenGenerationV3TriggerEvent } from 'aws-lambda';
 import { DEFAULT_ACCOUNT_CLAIM, DEFAULT_RESOURCE_SERVER, tokenRulesFromEnv } from '../platform/http/middlewares/jwt-claims.js';
 import { logger } from '../platform/logger.js';
@@ -29,10 +31,10 @@ const SCOPES_OF_SERVICE = { read: 'status-reasons:read', write: 'status-reasons:
 const isScope = (scope: string, name: string) => scope === name || scope.endsWith(`/${name}`);
 
 /** The mapping as the stack writes it: one item per client in the table. */
-export function accountsInTable(client: DynamoDBClient, tableName: string): (clientId: string) => Promise<string | undefined> {
+export function accountsInTable(client: DynamoClient, tableName: string): (clientId: string) => Promise<string | undefined> {
   return async (clientId) => {
     const { pk, sk } = clientKey(clientId);
-    const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ProjectionExpression: CLIENT_ACCOUNT_ATTRIBUTE }));
+    const { Item } = await client.call<GetItemCommandOutput>('GetItem', { TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ProjectionExpression: CLIENT_ACCOUNT_ATTRIBUTE });
     return Item?.[CLIENT_ACCOUNT_ATTRIBUTE]?.S;
   };
 }
@@ -90,7 +92,7 @@ let cached: ReturnType<typeof createPreTokenGeneration> | undefined;
 /** The deployed trigger: the table and the claim name from its environment. */
 export const handler = (event: PreTokenGenerationEvent) => {
   cached ??= createPreTokenGeneration({
-    accountOf: accountsInTable(new DynamoDBClient({}), process.env.TABLE_NAME ?? ''),
+    accountOf: accountsInTable(new DynamoClient().use(retryingReads()), process.env.TABLE_NAME ?? ''),
     accountClaim: tokenRulesFromEnv().accountClaim,
     writerGroup: process.env[WRITER_GROUP_ENV] || DEFAULT_WRITER_GROUP,
     resourceServer: tokenRulesFromEnv().resourceServer ?? DEFAULT_RESOURCE_SERVER,

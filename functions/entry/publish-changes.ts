@@ -17,7 +17,8 @@
 // queue, which is alarmed on (infra/constructs/events.ts): none is dropped
 // unseen. `npm start` runs this same code over DynamoDB Local's stream
 // (infra/local/change-stream.ts).
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../aws/dynamodb.js';
+import { retryingReads } from '../aws/json-client.js';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { changeEventDetail, EVENT_DETAIL_TYPE, EVENT_ENTRY_MAX_BYTES, EVENT_SOURCE, eventEntryBytes, expiredEventDetail, PUT_EVENTS_MAX_ENTRIES } from '../domain/change-events.js';
@@ -155,7 +156,7 @@ export const handler: PublishChangesEntry = (event) => {
     if (!TABLE_NAME || !EVENT_BUS_NAME) throw new Error('TABLE_NAME and EVENT_BUS_NAME must be set');
     deployed = createPublishChangesEntry({
       // The SDK's own retries (unlike the store, which retries within a request's deadline): a failed read only delays the batch.
-      feed: new ChangeFeed(new DynamoDBClient({ ...(DYNAMODB_ENDPOINT && { endpoint: DYNAMODB_ENDPOINT }) }), TABLE_NAME),
+      feed: new ChangeFeed(new DynamoClient({ ...(DYNAMODB_ENDPOINT && { endpoint: DYNAMODB_ENDPOINT }) }).use(retryingReads()), TABLE_NAME),
       bus: eventBridgeBus(new EventBridgeClient({}), EVENT_BUS_NAME),
     });
   }

@@ -1,6 +1,6 @@
 // The store the deployed function (and the local server) uses, built once per
 // container from the environment.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../aws/dynamodb.js';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { HttpHandler } from '@smithy/protocol-http';
 import type { StoreFactory } from '../domain/store.js';
@@ -25,14 +25,15 @@ export interface StoreEnvironment {
 /** The HTTP layer under the DynamoDB client: the fault simulation wraps it, nothing else changes. */
 export const dynamoHttpHandler = () => new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 2_500 });
 
-export function dynamoClientFromEnv(env: StoreEnvironment = process.env, requestHandler: HttpHandler = dynamoHttpHandler()): DynamoDBClient {
-  return new DynamoDBClient({
+/**
+ * The functions' DynamoDB client. It does not retry: the store retries every
+ * call itself, within the request's deadline (store/retry.ts), since only the
+ * store knows how to recognise a conditional write's own lost-but-applied effect.
+ */
+export function dynamoClientFromEnv(env: StoreEnvironment = process.env, requestHandler: HttpHandler = dynamoHttpHandler()): DynamoClient {
+  return new DynamoClient({
     ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }),
     region: env.AWS_REGION ?? 'us-east-1',
-    // The store retries every call itself, within the request's deadline (store/retry.ts):
-    // the SDK's retry quota runs dry in an error storm, and only the store knows
-    // how to recognise a conditional write's own lost-but-applied effect.
-    maxAttempts: 1,
     requestHandler,
   });
 }

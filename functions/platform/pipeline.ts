@@ -1,7 +1,7 @@
 // Room: functions/platform/. What every adapter and entry point shares: the
 // middy pipeline and the request's deadline, the logger, metrics, the HTTP event
-// types and middlewares, the machine-client constants. May import: domain,
-// store/events.ts.
+// types and middlewares, the machine-client constants, the NextToken secret. May import: domain,
+// store/events.ts, aws.
 //
 // Where every adapter's middy pipeline starts (LivePerson, Connect, direct invoke).
 import middy from '@middy/core';

@@ -4,8 +4,8 @@
 // after its answer). Also the shapes of a batch request and of a transaction's
 // action, and the one turned into the other. May import the store's context,
 // errors and retry only.
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { BatchWriteCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '../aws/dynamodb.js';
+import type { BatchWriteCommandInput, TransactWriteCommandInput } from '../aws/dynamodb.js';
 import type { StoreContext } from './context.js';
 import { DeadlineExceeded } from './errors.js';
 import { backoffDelay, sleep } from './retry.js';

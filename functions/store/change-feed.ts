@@ -4,8 +4,7 @@
 // from the table (they were written before the commit and are still there
 // unless the keep-limits dropped the entry meanwhile). It reads only; the
 // publisher (functions/entry/publish-changes.ts) decides what goes out.
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DocumentClient, QueryCommand, type DynamoClient } from '../aws/dynamodb.js';
 import type { ChangeEntry } from '../domain/changes.js';
 import { decodeEntry, HEAD_PREFIX, partKey, type Head } from './history.js';
 
@@ -62,13 +61,13 @@ export function announcedEntry(record: StreamRecord): AnnouncedEntry | undefined
 
 /** Reads the entries that stream records announce. */
 export class ChangeFeed {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: DocumentClient;
 
   constructor(
-    client: DynamoDBClient,
+    client: DynamoClient,
     private readonly tableName: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client);
+    this.doc = new DocumentClient(client);
   }
 
   /**

@@ -4,7 +4,7 @@
 // the start means a write dropped them meanwhile (history_gone). May import the
 // domain's types and errors, and the store's context, history, layout, queries
 // and read path only.
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '../aws/dynamodb.js';
 import type { ChangeEntry } from '../domain/changes.js';
 import { DomainError } from '../domain/errors.js';
 import type { ChangesPage } from '../domain/store.js';

@@ -7,7 +7,7 @@
 // outcome unknown (`CommitUnknown`). Also the removal of a failed write's
 // history parts. May import the domain's types, and the store's batch, context,
 // errors, history (types), lease and records only.
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '../aws/dynamodb.js';
 import type { IdempotencyKey, WriteOutcome } from '../domain/store.js';
 import { batchWrite, type TransactItem } from './batch.js';
 import { busy, type StoreContext } from './context.js';

@@ -14,7 +14,8 @@
 //
 // The principal is the form `principalOf` derives from the verified caller (a
 // role or a user by name: `arn:aws:iam::<account>:role/<name>`).
-import { GetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, GetItemCommandOutput, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import type { DynamoClient } from '../aws/dynamodb.js';
 
 export const GRANT_PARTITION_PREFIX = 'GRANT#';
 export const GRANT_INSTANCE_PREFIX = 'INSTANCE#';
@@ -36,33 +37,35 @@ export interface GrantReads {
   stackGranted(principal: string): Promise<ReadonlySet<string>>;
 }
 
-export function grantReadsInTable(client: DynamoDBClient, tableName: string): GrantReads {
+export function grantReadsInTable(client: DynamoClient, tableName: string): GrantReads {
   const key = ({ pk, sk }: { pk: string; sk: string }) => ({ pk: { S: pk }, sk: { S: sk } });
   return {
     async anyGranted(principal) {
-      const { Items } = await client.send(
-        new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: grantPartition(principal) } }, ProjectionExpression: 'pk', Limit: 1 }),
-      );
+      const { Items } = await client.call<QueryCommandOutput>('Query', {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: grantPartition(principal) } },
+        ProjectionExpression: 'pk',
+        Limit: 1,
+      });
       return (Items?.length ?? 0) > 0;
     },
     async instanceGranted(principal, instanceId) {
-      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: key(instanceGrantKey(principal, instanceId)), ProjectionExpression: 'pk' }));
+      const { Item } = await client.call<GetItemCommandOutput>('GetItem', { TableName: tableName, Key: key(instanceGrantKey(principal, instanceId)), ProjectionExpression: 'pk' });
       return Item !== undefined;
     },
     async stackGranted(principal) {
       const instances = new Set<string>();
       let start: Record<string, AttributeValue> | undefined;
       do {
-        const page: QueryCommandOutput = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :stack)',
-            ExpressionAttributeValues: { ':pk': { S: grantPartition(principal) }, ':stack': { S: STACK_GRANT_SORT_PREFIX } },
-            ProjectionExpression: '#i',
-            ExpressionAttributeNames: { '#i': GRANT_INSTANCES_ATTRIBUTE },
-            ExclusiveStartKey: start,
-          }),
-        );
+        const page = await client.call<QueryCommandOutput>('Query', {
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :stack)',
+          ExpressionAttributeValues: { ':pk': { S: grantPartition(principal) }, ':stack': { S: STACK_GRANT_SORT_PREFIX } },
+          ProjectionExpression: '#i',
+          ExpressionAttributeNames: { '#i': GRANT_INSTANCES_ATTRIBUTE },
+          ...(start && { ExclusiveStartKey: start }),
+        });
         for (const item of page.Items ?? []) for (const instance of item[GRANT_INSTANCES_ATTRIBUTE]?.SS ?? []) instances.add(instance);
         start = page.LastEvaluatedKey;
       } while (start);

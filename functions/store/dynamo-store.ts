@@ -7,7 +7,7 @@
 // for every call's deadline and retries (retry.ts, errors.ts). It reports what
 // happens (retries, waits, takeovers) through the `onEvent` listener its owner
 // passes in (functions/entry/store-from-env.ts wires it to logs and metrics).
-// May import: domain. Inside the room no module imports this facade.
+// May import: domain, aws. Inside the room no module imports this facade.
 //
 // A write:
 //  1. takes the account's lease (lease.ts), which allocates its ids; in parallel,
@@ -29,8 +29,7 @@
 // the first attempt; past the deadline, the lease is fenced (freed on condition
 // that it is still ours) to settle whether it was applied before any "nothing
 // was changed" is said.
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DocumentClient, type DynamoClient } from '../aws/dynamodb.js';
 import { LIMITS, type StoredReason } from '../domain/status-reason.js';
 import type { AccountState, ChangesPage, RequestScope, StatusReasonStore, WriteDecision, WriteOutcome, WriteRequest } from '../domain/store.js';
 import { batchWrite, type WriteRequestItem } from './batch.js';
@@ -50,7 +49,7 @@ export type { StoreEvent } from './events.js';
 export { readAtRevision } from './read-path.js';
 
 export interface DynamoStoreOptions {
-  client: DynamoDBClient | DynamoDBDocumentClient;
+  client: DynamoClient | DocumentClient;
   tableName: string;
   /** How long a write lease lasts; must exceed the longest request (the Lambda timeout). */
   leaseMs?: number;
@@ -89,7 +88,7 @@ export interface DynamoStoreOptions {
 }
 
 export class DynamoStatusReasonStore implements StatusReasonStore {
-  readonly doc: DynamoDBDocumentClient;
+  readonly doc: DocumentClient;
   readonly table: string;
   /** Every DynamoDB call goes through it. */
   readonly calls: Calls;
@@ -98,10 +97,7 @@ export class DynamoStatusReasonStore implements StatusReasonStore {
   private readonly requestMs: number;
 
   constructor(options: DynamoStoreOptions) {
-    this.doc =
-      options.client instanceof DynamoDBDocumentClient
-        ? options.client
-        : DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = options.client instanceof DocumentClient ? options.client : new DocumentClient(options.client);
     this.table = options.tableName;
     this.requestMs = options.requestMs ?? 9_000;
     const onEvent = options.onEvent ?? (() => {});

@@ -22,7 +22,7 @@
 // a full line (16 waiters and the holder) must leave `#META` under 1 KB, so a
 // place is one short string and a key is known by an 8-character tag.
 import { createHash, randomBytes } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '../aws/dynamodb.js';
 import { isConditionFailure, refusedItem } from './errors.js';
 import type { Meta } from './layout.js';
 import { META_SK, partitionKey } from './layout.js';

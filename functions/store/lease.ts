@@ -21,7 +21,7 @@
 // Lost answers: an arrival or take whose answer is lost is sent again; the
 // lease's token shows whether an earlier attempt made this writer the holder.
 // Tokens are random, so only the writer that wrote one can see it there.
-import { GetCommand, TransactGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand, UpdateCommand } from '../aws/dynamodb.js';
 import { DomainError } from '../domain/errors.js';
 import { DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } from './errors.js';
 import type { StoreEventListener } from './events.js';

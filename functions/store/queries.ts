@@ -3,7 +3,7 @@
 // `Calls` (so with the request's deadline and retries). Neither checks a
 // revision: that is the read path's job (read-path.ts). May import the store's
 // context and layout only.
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '../aws/dynamodb.js';
 import type { StoreContext } from './context.js';
 import { META_SK, toMeta, type Meta } from './layout.js';
 

@@ -6,7 +6,7 @@
 // shows the revision `#META` names. A read that runs out of time changed
 // nothing and answers busy. May import the domain's types, and the store's
 // context, errors, layout, queries, records and retry only.
-import { GetCommand, TransactGetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactGetCommand } from '../aws/dynamodb.js';
 import type { StoredReason } from '../domain/status-reason.js';
 import { busy, type StoreContext } from './context.js';
 import { DeadlineExceeded, nothingChanged } from './errors.js';

@@ -1,16 +1,16 @@
 // Every DynamoDB call the store makes goes through `Calls.send`: one deadline
 // per request, a time limit per attempt inside it, and retries with bounded
 // exponential backoff and full jitter (AWS Architecture Blog, "Exponential
-// Backoff And Jitter") for throttling, 5xx and lost answers. The SDK's own
-// retries are off (maxAttempts 1): its retry quota runs dry in an error storm,
-// and only the store knows whether a call is safe to send again and how to
+// Backoff And Jitter") for throttling, 5xx and lost answers. The client makes
+// one attempt per call (functions/aws/; the SDK's retry quota, when the store
+// used the SDK, ran dry in an error storm), and only the store knows whether a call is safe to send again and how to
 // recognise its own applied-but-lost effect. An attempt cut for taking too
 // long gives the next one twice the time (up to 4 times the first): an engine
 // that is slow because it is queued still runs the cut attempt, and resending
 // on the same short limit only lengthens its queue until no attempt ever gets
 // through (seen on DynamoDB Local under a busy CI machine: 40 writers of one
 // account all answered 503 after a minute).
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DocumentClient, DocumentCommand } from '../aws/dynamodb.js';
 import { DeadlineExceeded, retryCause } from './errors.js';
 import type { RetryCause, StoreEventListener } from './events.js';
 
@@ -36,12 +36,12 @@ export interface CallOptions {
   now: () => number;
 }
 
-/** A lib-dynamodb command (their types do not unify; each call site knows its output). */
-type Sendable = object;
+/** A document command (their types do not unify; each call site knows its output). */
+type Sendable = DocumentCommand<object, unknown>;
 
 export class Calls {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
+    private readonly doc: DocumentClient,
     private readonly options: CallOptions,
   ) {}
 

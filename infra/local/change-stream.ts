@@ -8,6 +8,7 @@
 // `onDeadLetter` and skipped). The bus is a local sink: it logs one line
 // per event and keeps the events for `GET /dev/events` (loopback only) and for
 // tests, and, when given a file, appends them to it as JSON lines.
+import { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { appendFileSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -101,7 +102,7 @@ export async function startChangeStream(options: ChangeStreamOptions): Promise<C
   const described = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
   const streamArn = described.Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${options.tableName} has no stream: create it with StreamSpecification NEW_IMAGE (infra/local/table.ts)`);
-  const feed = new ChangeFeed(dynamo, options.tableName);
+  const feed = new ChangeFeed(new DynamoClient(config), options.tableName);
   const idleMs = options.idleMs ?? 50;
   const retryAttempts = options.retryAttempts ?? STREAM_SETTINGS.retryAttempts;
   const shards = new Map<string, ShardState>();

@@ -7,6 +7,7 @@
 // EVENTS_FILE set, appended to that file as JSON lines.
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { startDynamoDbLocal } from './dynamodb-local.js';
 import { loadOrCreateKeys, signToken } from './jwt.js';
 import { DATA_DIR } from './paths.js';
@@ -71,7 +72,7 @@ const server = await startLocalServer({
   handler,
   keys,
   // Machine clients registered in the local table (CLIENT#<client id> items) act for their account, as in AWS.
-  accountOfClient: clientAccountsInTable(new DynamoDBClient({ endpoint, region: process.env.AWS_REGION }), process.env.TABLE_NAME),
+  accountOfClient: clientAccountsInTable(new DynamoClient({ endpoint, region: process.env.AWS_REGION }), process.env.TABLE_NAME),
   port,
   verifyIam: createSigV4Verifier(),
   // The console asks /config.json how to sign in: here, the dev sign-in (tokens minted as `npm run token` does).

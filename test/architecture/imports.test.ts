@@ -20,14 +20,15 @@ interface Room {
 }
 
 const ROOMS: Room[] = [
-  { folder: 'entry', main: 'http.ts', mayImport: ['adapters/liveperson', 'adapters/connect', 'adapters/invoke', 'domain', 'store', 'platform'] },
+  { folder: 'entry', main: 'http.ts', mayImport: ['adapters/liveperson', 'adapters/connect', 'adapters/invoke', 'domain', 'store', 'platform', 'aws'] },
   { folder: 'adapters/liveperson', main: 'liveperson.ts', mayImport: ['domain', 'platform'] },
   { folder: 'adapters/connect', main: 'connect.ts', mayImport: ['domain', 'platform'] },
   { folder: 'adapters/invoke', main: 'invoke.ts', mayImport: ['domain', 'platform'] },
   { folder: 'client', main: 'status-reasons.ts', mayImport: ['domain', 'adapters/invoke/protocol.ts'] },
-  { folder: 'platform', main: 'pipeline.ts', mayImport: ['domain', 'store/events.ts'] },
-  { folder: 'store', main: 'dynamo-store.ts', mayImport: ['domain'] },
+  { folder: 'platform', main: 'pipeline.ts', mayImport: ['domain', 'store/events.ts', 'aws'] },
+  { folder: 'store', main: 'dynamo-store.ts', mayImport: ['domain', 'aws'] },
   { folder: 'domain', main: 'status-reasons.ts', mayImport: [] },
+  { folder: 'aws', main: 'json-client.ts', mayImport: [] },
 ];
 
 function sourceFiles(dir: string): string[] {

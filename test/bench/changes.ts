@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
@@ -39,13 +40,16 @@ const runs = Number(values.runs);
 const loadAtStart = os.loadavg()[0]!;
 const engine = process.env.DYNAMODB_ENDPOINT ? undefined : await startDynamoDbLocal();
 const endpoint = process.env.DYNAMODB_ENDPOINT ?? engine!.endpoint;
-const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
+const client = new DynamoClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
+/** The SDK's client: the table, the test's own reads, the floor's calls (counted by the same meter). */
+const sdk = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials });
 const tableName = `bench-changes-${randomUUID().slice(0, 8)}`;
-await ensureTable(client, tableName);
+await ensureTable(sdk, tableName);
 const meter = instrument(client);
+meter.attach(sdk);
 const store = new DynamoStatusReasonStore({ client, tableName, leaseMs: 20_000 });
 const handler = createLivePersonHandler({ store: (scope) => store.scoped(scope) });
-const doc = DynamoDBDocumentClient.from(client);
+const doc = DynamoDBDocumentClient.from(sdk);
 const send = async (options: Parameters<typeof httpEvent>[0]) => {
   const result = await handler(httpEvent(options), lambdaContext());
   if ((result.statusCode ?? 200) !== 200) throw new Error(`${options.method} ${options.path} answered ${result.statusCode}: ${result.body}`);
@@ -100,7 +104,7 @@ try {
     const [withEntry, withoutEntry] = await interleave(meter, n, 3, () => {
       const a = floorPlan(tableName, floorAccount(), size);
       const b = floorPlan(tableName, floorAccount(), size, TRANSACTION_ITEMS, { history: false });
-      return [() => runFloor(client, a), () => runFloor(client, b)];
+      return [() => runFloor(sdk, a), () => runFloor(sdk, b)];
     });
     const floorSide = (s: Sample[]) => ({ p50Ms: p50(s), p99Ms: round(summarize(s.map((x) => x.ms)).p99), wcu: meanOf(s, (x) => x.meter.wcu), requests: meanOf(s, (x) => x.meter.requests) });
     const floor = { withHistory: floorSide(withEntry), withoutHistory: floorSide(withoutEntry), pairedP50Ratio: round(summarize(withEntry.map((x, i) => x.ms / withoutEntry[i]!.ms)).p50, 3) };
@@ -129,6 +133,7 @@ try {
   console.log('events', JSON.stringify(result.events));
 } finally {
   client.destroy();
+  sdk.destroy();
   await engine?.stop();
 }
 result.machine = machine(loadAtStart);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../../functions/aws/dynamodb.js';
 import type { Page } from 'playwright-core';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { localCredentials, startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
@@ -50,9 +51,10 @@ const engine = await startDynamoDbLocal();
 const client = new DynamoDBClient({ endpoint: engine.endpoint, region: 'us-east-1', credentials: localCredentials });
 const tableName = `console-bench-${randomUUID()}`;
 await ensureTable(client, tableName);
+const lean = new DynamoClient({ endpoint: engine.endpoint, region: 'us-east-1', credentials: localCredentials });
 const keysDir = mkdtempSync(path.join(tmpdir(), 'console-bench-keys-'));
 const keys = await loadOrCreateKeys(keysDir);
-const store = new DynamoStatusReasonStore({ client, tableName });
+const store = new DynamoStatusReasonStore({ client: lean, tableName });
 const server = await startLocalServer({ handler: createHandler(() => store), keys, port: 0, documents: { '/config.json': { signIn: 'dev' } }, consoleDir: dist });
 const browser = await launchChromium();
 
@@ -228,6 +230,7 @@ try {
   await browser.close();
   await server.close();
   client.destroy();
+  lean.destroy();
   await engine.stop();
   rmSync(keysDir, { recursive: true, force: true });
 }

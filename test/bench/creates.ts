@@ -17,7 +17,8 @@ import { createLivePersonHandler } from '../../functions/adapters/liveperson/liv
 import type { HttpEvent, HttpHandler } from '../../functions/platform/http/types.js';
 import { textKey, wireSize, type StatusReason } from '../../functions/domain/status-reason.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions, type StoreEvent } from '../../functions/store/dynamo-store.js';
-import { dynamoClientFromEnv } from '../../functions/entry/store-from-env.js';
+import { dynamoClientFromEnv, dynamoHttpHandler } from '../../functions/entry/store-from-env.js';
+import type { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { newToken } from '../../functions/store/lease.js';
 import { encodeEntry } from '../../functions/store/history.js';
 import { createdChange, type ChangeEntry } from '../../functions/domain/changes.js';
@@ -34,15 +35,23 @@ export const TRANSACTION_ITEMS = 4;
 /** The threshold comparison's other side: every create it runs (up to 24 reasons) inside the commit. */
 export const INLINE_ALL = 24;
 
-/** A client configured like the deployed one (functions/entry/store-from-env.ts), pointed at DynamoDB Local. */
-export function benchClient(endpoint: string): DynamoDBClient {
+/** The functions' client configured like the deployed one (functions/entry/store-from-env.ts), pointed at DynamoDB Local. */
+export function benchClient(endpoint: string): DynamoClient {
   process.env.AWS_ACCESS_KEY_ID ??= localCredentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY ??= localCredentials.secretAccessKey;
   return dynamoClientFromEnv({ DYNAMODB_ENDPOINT: endpoint, AWS_REGION: 'us-east-1' });
 }
 
+/** The AWS SDK's client, on the same HTTP settings, pointed at DynamoDB Local: the floor's calls, the meter's sizing reads, tables. */
+export function benchSdkClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials, maxAttempts: 1, requestHandler: dynamoHttpHandler() });
+}
+
 export interface Subject {
-  client: DynamoDBClient;
+  /** The store's client (the functions'). */
+  client: DynamoClient;
+  /** The SDK's client for the floor's calls, counted by the same meter. */
+  floor: DynamoDBClient;
   tableName: string;
   meter: Meter;
   /** Counts the store's events. */
@@ -54,8 +63,9 @@ export interface Subject {
  * The handler on a store over `client` (instrumented on first use; `sizer`, an
  * uninstrumented client on the same endpoint, lets the meter size transaction items).
  */
-export function subject(client: DynamoDBClient, tableName: string, storeOptions: Partial<DynamoStoreOptions> = {}, sizer?: DynamoDBClient): Subject {
+export function subject(client: DynamoClient, floor: DynamoDBClient, tableName: string, storeOptions: Partial<DynamoStoreOptions> = {}, sizer?: DynamoDBClient): Subject {
   const meter = instrument(client, sizer);
+  meter.attach(floor);
   const events: Subject['events'] = {
     'lease-wait': 0,
     'lease-taken-over': 0,
@@ -67,7 +77,7 @@ export function subject(client: DynamoDBClient, tableName: string, storeOptions:
   };
   const store = new DynamoStatusReasonStore({ client, tableName, leaseMs: LEASE_MS, ...storeOptions, onEvent: (e) => void events[e.type]++ });
   const handler = createLivePersonHandler({ store: () => store });
-  return { client, tableName, meter, events, handler };
+  return { client, floor, tableName, meter, events, handler };
 }
 
 const reasonText = (i: number) => `Reason ${i} of the benchmark`;
@@ -371,7 +381,7 @@ export async function benchCreates(s: Subject, { sizes, runs, warmup, log = () =
       const event = createEvent(nextAccount(), size);
       const context = lambdaContext();
       const plan = floorPlan(s.tableName, nextAccount(), size);
-      return [() => runHandler(s.handler, event, context), () => runFloor(s.client, plan)];
+      return [() => runHandler(s.handler, event, context), () => runFloor(s.floor, plan)];
     });
     const handler = side(handlerSamples, size);
     const floor = side(floorSamples, size);
@@ -386,7 +396,7 @@ export async function benchCreates(s: Subject, { sizes, runs, warmup, log = () =
       ratioP99: handler.latency.p99 / floor.latency.p99,
       pairedRatioMedian: paired,
       minimumRequests: minimumRequests(size),
-      floorRule: await floorByRule(s.client, floorPlan(s.tableName, nextAccount(), size)),
+      floorRule: await floorByRule(s.floor, floorPlan(s.tableName, nextAccount(), size)),
     };
     log(`  ${size} reasons: handler p50 ${handler.latency.p50.toFixed(2)} ms, floor p50 ${floor.latency.p50.toFixed(2)} ms, ratio ${result.ratioP50.toFixed(2)}; WCU handler ${handler.wcu.toFixed(2)}, floor ${floor.wcu.toFixed(2)}, floor by rule ${result.floorRule.wcu}`);
     results.push(result);

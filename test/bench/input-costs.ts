@@ -12,6 +12,7 @@
 //   INPUT_COSTS_ROUNDS   timed rounds per shape (15)
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { startDynamoDbLocal, localCredentials } from '../../infra/local/dynamodb-local.js';
 import { ensureTable } from '../../infra/local/table.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     const client = new DynamoDBClient({ endpoint: engine.endpoint, region: 'us-east-1', credentials: localCredentials });
     const tableName = `input-costs-${randomUUID()}`;
     await ensureTable(client, tableName);
-    const store = new DynamoStatusReasonStore({ client, tableName });
+    const store = new DynamoStatusReasonStore({ client: new DynamoClient({ endpoint: engine.endpoint, region: 'us-east-1', credentials: localCredentials }), tableName });
     const handler = createHandler(() => store, { connectGrants: undefined });
     const send = async (event: ReturnType<typeof httpEvent>) => {
       const result = await handler(event, lambdaContext());

@@ -20,6 +20,7 @@
 // "cache" sizing uses the latest copy of the item any answer carried instead.
 import { performance } from 'node:perf_hooks';
 import { BatchGetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../../functions/aws/dynamodb.js';
 
 /** The benchmark table's key attributes (infra/local/table.ts). */
 const KEY_NAMES = ['pk', 'sk'] as const;
@@ -74,6 +75,8 @@ export interface Meter {
   snapshot(): MeterSnapshot;
   /** How sizes of items a call does not carry are found (default "read" when a sizer client was given). */
   sizing: Sizing;
+  /** Counts another client's calls in this meter too (the floor's SDK client beside the handler's client). */
+  attach(client: DynamoDBClient | DynamoClient): void;
 }
 
 const empty = (): MeterSnapshot => ({
@@ -176,13 +179,13 @@ const capacityOf = (value: unknown): number | undefined => {
   return list.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
 };
 
-const meters = new WeakMap<DynamoDBClient, Meter>();
+const meters = new WeakMap<DynamoDBClient | DynamoClient, Meter>();
 
 /**
  * Adds the benchmark's middleware to a client (once) and returns its meter.
  * `sizer`: a second client on the same endpoint, not instrumented, for the sizing reads.
  */
-export function instrument(client: DynamoDBClient, sizer?: DynamoDBClient): Meter {
+export function instrument(client: DynamoDBClient | DynamoClient, sizer?: DynamoDBClient): Meter {
   const existing = meters.get(client);
   if (existing) return existing;
   let state = empty();
@@ -229,12 +232,10 @@ export function instrument(client: DynamoDBClient, sizer?: DynamoDBClient): Mete
   const sizesNow = async (keys: string[]): Promise<Map<string, number>> =>
     meter.sizing === 'read' && sizer ? readSizes(keys) : new Map(keys.map((k) => [k, known.get(k) ?? 0]));
 
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = context.commandName ?? 'unknown';
+  /** Counts one call (`name` as the SDK names its command) and its units; `run` sends it and answers its output. */
+  const metered = async (name: string, input: Record<string, unknown>, run: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> => {
       state.requests++;
       state.commands[name] = (state.commands[name] ?? 0) + 1;
-      const input = args.input as Record<string, unknown>;
       input.ReturnConsumedCapacity = 'TOTAL';
       const record: CallRecord = { name, start: performance.now(), end: 0, ok: false };
       if (typeof input.UpdateExpression === 'string') record.update = input.UpdateExpression.slice(0, 24);
@@ -245,10 +246,10 @@ export function instrument(client: DynamoDBClient, sizer?: DynamoDBClient): Mete
       const actions = name === TRANSACTION_WRITE ? transactActions(input) : [];
       const before = actions.length ? await sizesNow(actions.map((a) => a.key)) : undefined;
       try {
-        const result = await next(args);
+        const result = await run();
         record.ok = true;
         record.end = performance.now();
-        const output = result.output as { ConsumedCapacity?: unknown; Attributes?: Record<string, unknown>; Item?: Record<string, unknown>; Responses?: Array<{ Item?: Record<string, unknown> }> };
+        const output = result as { ConsumedCapacity?: unknown; Attributes?: Record<string, unknown>; Item?: Record<string, unknown>; Responses?: Array<{ Item?: Record<string, unknown> }> };
         if (name === TRANSACTION_WRITE) {
           const updated = actions.filter((a) => a.kind === 'Update').map((a) => a.key);
           const after = updated.length ? await sizesNow(updated) : new Map<string, number>();
@@ -288,25 +289,44 @@ export function instrument(client: DynamoDBClient, sizer?: DynamoDBClient): Mete
         }
         throw error;
       }
-    },
-    { step: 'initialize', name: 'benchMeter', priority: 'high' },
-  );
+  };
 
-  // Low priority in the deserialize step: inside the deserializer, so it times the HTTP exchange only.
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      state.attempts++;
-      const start = performance.now();
-      try {
-        return await next(args);
-      } finally {
-        state.wire.push([start, performance.now()]);
-      }
-    },
-    { step: 'deserialize', name: 'benchWire', priority: 'low' },
-  );
+  const wire = async <T>(run: () => Promise<T>): Promise<T> => {
+    state.attempts++;
+    const start = performance.now();
+    try {
+      return await run();
+    } finally {
+      state.wire.push([start, performance.now()]);
+    }
+  };
+
+  const attach = (client: DynamoDBClient | DynamoClient) => {
+  if (meters.has(client)) return;
+  meters.set(client, meter);
+  if (client instanceof DynamoClient) {
+    // The functions' client (functions/aws/): the wire timing innermost, the meter around it. It makes one attempt per call.
+    client.use((next) => (call, options) => wire(() => next(call, options)));
+    client.use((next) => (call, options) => metered(`${call.operation}Command`, call.input, () => next(call, options)));
+  } else {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        let result: Awaited<ReturnType<typeof next>> | undefined;
+        await metered(context.commandName ?? 'unknown', args.input as Record<string, unknown>, async () => {
+          result = await next(args);
+          return result.output as unknown as Record<string, unknown>;
+        });
+        return result!;
+      },
+      { step: 'initialize', name: 'benchMeter', priority: 'high' },
+    );
+    // Low priority in the deserialize step: inside the deserializer, so it times the HTTP exchange only.
+    client.middlewareStack.add((next) => (args) => wire(() => next(args)), { step: 'deserialize', name: 'benchWire', priority: 'low' });
+  }
+  };
 
   const meter: Meter = {
+    attach,
     sizing: sizer ? 'read' : 'cache',
     reset: () => {
       state = empty();
@@ -319,7 +339,7 @@ export function instrument(client: DynamoDBClient, sizer?: DynamoDBClient): Mete
       calls: [...state.calls],
     }),
   };
-  meters.set(client, meter);
+  attach(client);
   return meter;
 }
 

@@ -24,6 +24,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { BatchWriteCommand, DynamoDBDocumentClient, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
@@ -35,7 +36,7 @@ import { startDynamoDbLocal } from '../../infra/local/dynamodb-local.js';
 import { ensureTable } from '../../infra/local/table.js';
 import { lambdaContext } from '../support/events.js';
 import { BUNDLE_OPTIONS } from './cold.js';
-import { accounts, benchClient, createBody, createEvent, floorPlan, runFloor, subject } from './creates.js';
+import { accounts, benchClient, benchSdkClient, createBody, createEvent, floorPlan, runFloor, subject } from './creates.js';
 import { summarize } from './stats.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -111,9 +112,10 @@ function table(columns: Array<{ title: string; times: Map<string, number>; per: 
 async function profileCreates(size: number, creates: number): Promise<void> {
   const engine = await startDynamoDbLocal();
   const client = benchClient(engine.endpoint);
+  const floor = benchSdkClient(engine.endpoint);
   try {
-    await ensureTable(client, 'profile');
-    const s = subject(client, 'profile');
+    await ensureTable(floor, 'profile');
+    const s = subject(client, floor, 'profile');
     const next = accounts('p');
     const session = new Session();
     session.connect();
@@ -124,7 +126,7 @@ async function profileCreates(size: number, creates: number): Promise<void> {
       const result = await s.handler(createEvent(next(), size), lambdaContext());
       if (result.statusCode !== 200) throw new Error(String(result.body));
     };
-    const runFloorOnce = () => runFloor(client, floorPlan('profile', next(), size));
+    const runFloorOnce = () => runFloor(floor, floorPlan('profile', next(), size));
     // Warm both paths so the profile sees steady state, not JIT warm-up.
     for (let i = 0; i < 40; i++) {
       await runHandler();
@@ -163,6 +165,7 @@ async function profileCreates(size: number, creates: number): Promise<void> {
     for (const [k, v] of top) console.log(`  ${(v / creates).toFixed(3)}  ${k}`);
   } finally {
     client.destroy();
+    floor.destroy();
     await engine.stop();
   }
 }
@@ -225,35 +228,33 @@ async function profileImport(runs: number): Promise<void> {
   }
 }
 
-/** A client whose every call is answered at once with what DynamoDB answers a create on a fresh account. */
-function stubClient(): DynamoDBClient {
+/** An HTTP handler that answers every call at once with what DynamoDB answers a create on a fresh account. */
+function stubHandler() {
   const answers: Record<string, string> = {
     UpdateItem: '{}',
     Query: '{"Count":0,"Items":[],"ScannedCount":0}',
     BatchWriteItem: '{"UnprocessedItems":{}}',
   };
-  return new DynamoDBClient({
-    endpoint: 'http://127.0.0.1:1',
-    region: 'us-east-1',
-    credentials: localCredentials,
-    requestHandler: {
-      async handle(request: HttpRequest) {
-        const op = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
-        const body = Buffer.from(answers[op] ?? '{}');
-        return {
-          response: new HttpResponse({ statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(body.length) }, body: Readable.from([body]) }),
-        };
-      },
-      updateHttpClientConfig() {},
-      httpHandlerConfigs: () => ({}),
-    } as never,
-  });
+  return {
+    async handle(request: HttpRequest) {
+      const op = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+      const body = Buffer.from(answers[op] ?? '{}');
+      return {
+        response: new HttpResponse({ statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(body.length) }, body: Readable.from([body]) }),
+      };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+  } as never;
 }
 
+const stubbed = { endpoint: 'http://127.0.0.1:1', region: 'us-east-1', credentials: localCredentials };
+
 async function profileLayers(sizes: number[], iterations: number): Promise<void> {
-  const client = stubClient();
+  // The floor and the lib-dynamodb layer on the SDK's client; the store on the functions' own (functions/aws/).
+  const client = new DynamoDBClient({ ...stubbed, requestHandler: stubHandler() });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  const store = new DynamoStatusReasonStore({ client, tableName: 'stub' });
+  const store = new DynamoStatusReasonStore({ client: new DynamoClient({ ...stubbed, requestHandler: stubHandler() }), tableName: 'stub' });
   const handler = createLivePersonHandler({ store: () => store });
   const next = accounts('l');
   console.log(`\n### Node-side cost of one create, by layer (DynamoDB answered instantly by a stub; median of ${iterations} runs, µs)\n`);
@@ -334,8 +335,12 @@ async function profileDeps(runs: number): Promise<void> {
     ['@aws-lambda-powertools/logger (one Logger made)', "import { Logger } from '@aws-lambda-powertools/logger'; export const l = new Logger({ serviceName: 'x' });"],
     ['DynamoDB client + 4 commands', "export { DynamoDBClient, UpdateItemCommand, QueryCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';"],
     [
-      'what the store loads (client, lib-dynamodb, node-http-handler)',
+      'what the store used to load (the SDK: client, lib-dynamodb, node-http-handler)',
       "export { DynamoDBDocumentClient, UpdateCommand, QueryCommand, BatchWriteCommand, BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb'; export { DynamoDBClient } from '@aws-sdk/client-dynamodb'; export { NodeHttpHandler } from '@smithy/node-http-handler';",
+    ],
+    [
+      "what the store loads (functions/aws/: SigV4, util-dynamodb, node-http-handler)",
+      "export { DocumentClient, DynamoClient, UpdateCommand, QueryCommand, BatchWriteCommand, TransactWriteCommand } from './functions/aws/dynamodb.js'; export { NodeHttpHandler } from '@smithy/node-http-handler';",
     ],
     ['@aws-sdk/client-dynamodb (export *)', "export * from '@aws-sdk/client-dynamodb';"],
   ];

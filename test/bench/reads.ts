@@ -18,7 +18,7 @@
 // limits are not emulated.
 import { FloodTally, takingTurns, type FloodReport } from './open-loop.js';
 import { fileURLToPath } from 'node:url';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { createLivePersonHandler } from '../../functions/adapters/liveperson/liveperson.js';
 import { ListCopies } from '../../functions/platform/list-copies.js';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
@@ -83,7 +83,7 @@ export const READS_TARGETS = { copyOver304Max: 1.2, copyRcuMax: 1, floodRatioMax
 type Handler = ReturnType<typeof createLivePersonHandler>;
 
 /** A LivePerson handler with store defaults over `client`; `copies: false` keeps no copy. */
-export function livePerson(client: DynamoDBClient, tableName: string, copies = true): Handler {
+export function livePerson(client: DynamoClient, tableName: string, copies = true): Handler {
   const store = new DynamoStatusReasonStore({ client, tableName });
   return createLivePersonHandler({ store: (scope) => store.scoped(scope), ...(!copies && { listCopies: new ListCopies<string>(0) }) });
 }

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureTable } from '../../infra/local/table.js';
 import { benchFirstCreate, benchImports, benchMemory, buildBundles, type BundleInfo, type Bundles } from './cold.js';
-import { benchClient, benchConcurrency, benchCreates, benchThreshold, INLINE_ALL, subject, type CreateResult } from './creates.js';
+import { benchClient, benchSdkClient, benchConcurrency, benchCreates, benchThreshold, INLINE_ALL, subject, type CreateResult } from './creates.js';
 import { benchFlood, type FloodOptions } from './flood.js';
 import { benchHistory, HISTORY_DEFAULTS, type HistoryOptions } from './history.js';
 import { benchReads, READS_DEFAULTS, type ReadsOptions } from './reads.js';
@@ -66,13 +66,14 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
   const o: SuiteOptions = { ...DEFAULTS, ...partial };
   const loadAtStart = os.loadavg()[0]!;
   const client = benchClient(endpoint);
+  const floor = benchSdkClient(endpoint);
   // Uninstrumented: the meter's sizing reads of transaction items.
-  const sizer = benchClient(endpoint);
+  const sizer = benchSdkClient(endpoint);
   const tableName = `bench-${randomUUID().slice(0, 8)}`;
   const tmp = path.join(os.tmpdir(), `asr-bench-${process.pid}-${randomUUID().slice(0, 6)}`);
   try {
-    await ensureTable(client, tableName);
-    const s = subject(client, tableName, {}, sizer);
+    await ensureTable(floor, tableName);
+    const s = subject(client, floor, tableName, {}, sizer);
 
     let creates: CreateResult[] = [];
     if (!o.skip.includes('creates')) {
@@ -83,8 +84,8 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
     let threshold;
     if (!o.skip.includes('threshold')) {
       o.log(`transactionItems ${INLINE_ALL} vs 0 (${o.runs} runs, ${o.warmup} warm-up) ...`);
-      const batchOnly = subject(client, tableName, { transactionItems: 0 });
-      const inlineAll = subject(client, tableName, { transactionItems: INLINE_ALL });
+      const batchOnly = subject(client, floor, tableName, { transactionItems: 0 });
+      const inlineAll = subject(client, floor, tableName, { transactionItems: INLINE_ALL });
       threshold = await benchThreshold(inlineAll, batchOnly, { sizes: o.thresholdSizes, runs: o.runs, warmup: o.warmup, log: o.log });
     }
 
@@ -151,6 +152,7 @@ export async function runSuite(endpoint: string, partial: Partial<SuiteOptions> 
     return { ...partialResults, targets: { ...TARGETS, met: targetsMet(partialResults) } };
   } finally {
     client.destroy();
+    floor.destroy();
     sizer.destroy();
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -38,11 +38,11 @@ afterAll(() => {
 
 const register = async (clientId: string, account: string) => {
   const { pk, sk } = clientKey(clientId);
-  await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: pk }, sk: { S: sk }, [CLIENT_ACCOUNT_ATTRIBUTE]: { S: account } } }));
+  await table.sdk.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: pk }, sk: { S: sk }, [CLIENT_ACCOUNT_ATTRIBUTE]: { S: account } } }));
 };
 const unregister = async (clientId: string) => {
   const { pk, sk } = clientKey(clientId);
-  await table.client.send(new DeleteItemCommand({ TableName: table.tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
+  await table.sdk.send(new DeleteItemCommand({ TableName: table.tableName, Key: { pk: { S: pk }, sk: { S: sk } } }));
 };
 
 const authorizer = (overrides: Partial<AuthorizerOptions> = {}) =>

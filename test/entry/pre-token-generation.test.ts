@@ -28,7 +28,7 @@ function clientCredentialsEvent(clientId: string, scopes = ['agent-status-reason
 let table: TestTable;
 const register = async (clientId: string, account: string) => {
   const { pk, sk } = clientKey(clientId);
-  await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: pk }, sk: { S: sk }, [CLIENT_ACCOUNT_ATTRIBUTE]: { S: account } } }));
+  await table.sdk.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: pk }, sk: { S: sk }, [CLIENT_ACCOUNT_ATTRIBUTE]: { S: account } } }));
 };
 beforeAll(async () => {
   table = await createTestTable();

@@ -59,7 +59,7 @@ describe('publishChangeRecords', () => {
     const dropped = encoded(b, entryOf(1, randomBytes(12_000).toString('hex')));
     expect(kept.parts.length).toBeGreaterThan(0);
     expect(dropped.parts.length).toBeGreaterThan(0);
-    const doc = DynamoDBDocumentClient.from(table.client);
+    const doc = DynamoDBDocumentClient.from(table.sdk);
     for (const part of kept.parts) await doc.send(new PutCommand({ TableName: table.tableName, Item: part }));
 
     const bus = acceptingBus();

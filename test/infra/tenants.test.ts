@@ -16,7 +16,7 @@ let table: TestTable;
 beforeAll(async () => {
   table = await createTestTable();
 });
-const run = (...argv: string[]) => main([...argv, '--table', table.tableName], { dynamo: table.client });
+const run = (...argv: string[]) => main([...argv, '--table', table.tableName], { dynamo: table.sdk });
 
 describe('npm run tenants: grants', () => {
   it('grant, grants, revoke: what the HTTP function then allows', async () => {
@@ -48,16 +48,16 @@ describe('npm run tenants: tenants', () => {
   it('needs the pool for add, remove and list, and a valid account for add', async () => {
     await expect(run('add', '123')).rejects.toThrow(/needs the user pool/);
     await expect(run('list')).rejects.toThrow(/needs the user pool/);
-    await expect(main(['add', 'not ok', '--table', 't', '--user-pool-id', 'p'], { dynamo: table.client })).rejects.toThrow(/account "not ok" must be/);
+    await expect(main(['add', 'not ok', '--table', 't', '--user-pool-id', 'p'], { dynamo: table.sdk })).rejects.toThrow(/account "not ok" must be/);
   });
 
   it('refuses to remove an app client that is not a tenant (no CLIENT# item), and reads the account of one that is', async () => {
     const cognito = { send: async () => ({}) } as never;
-    await expect(main(['remove', 'console-client', '--table', table.tableName, '--user-pool-id', 'p'], { dynamo: table.client, cognito })).rejects.toThrow(/not a tenant of this stage/);
+    await expect(main(['remove', 'console-client', '--table', table.tableName, '--user-pool-id', 'p'], { dynamo: table.sdk, cognito })).rejects.toThrow(/not a tenant of this stage/);
     const account = newAccount();
     const { pk, sk } = clientKey('tenant-client');
-    await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: pk }, sk: { S: sk }, [CLIENT_ACCOUNT_ATTRIBUTE]: { S: account } } }));
-    expect(await main(['remove', 'tenant-client', '--table', table.tableName, '--user-pool-id', 'p'], { dynamo: table.client, cognito })).toEqual({ clientId: 'tenant-client', account });
+    await table.sdk.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: pk }, sk: { S: sk }, [CLIENT_ACCOUNT_ATTRIBUTE]: { S: account } } }));
+    expect(await main(['remove', 'tenant-client', '--table', table.tableName, '--user-pool-id', 'p'], { dynamo: table.sdk, cognito })).toEqual({ clientId: 'tenant-client', account });
   });
 
   it('finds the table and pool in a cdk outputs file, and says what is wrong with one', () => {

@@ -165,7 +165,7 @@ describe('change events from DynamoDB Local\'s stream', () => {
     });
     try {
       // A history head without its token: the publisher cannot read it (only a bug of our own writer could make one).
-      await DynamoDBDocumentClient.from(own.client).send(new PutCommand({ TableName: own.tableName, Item: { pk: partitionKey(account), sk: headKey(99), rev: 99, at: Date.now() } }));
+      await DynamoDBDocumentClient.from(own.sdk).send(new PutCommand({ TableName: own.tableName, Item: { pk: partitionKey(account), sk: headKey(99), rev: 99, at: Date.now() } }));
       await createStatusReasons(ownStore, account, [reason('After it')]);
       await poller.drain();
     } finally {

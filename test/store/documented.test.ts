@@ -4,6 +4,7 @@
 // transactions touching such an item are cancelled (TransactionConflict), and
 // reads are read-committed per item, so a commit's items may become visible one
 // by one. DynamoDB Local shows none of it.
+import { DocumentClient, UpdateCommand as LeanUpdateCommand } from '../../functions/aws/dynamodb.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../functions/domain/errors.js';
 import type { NewReason } from '../../functions/domain/status-reason.js';
@@ -46,7 +47,7 @@ function documented(
 
 /** Waits until the engine itself (read past the model) holds `revision` for the account: its commit is applied, its window open. */
 async function applied(account: string, revision: number): Promise<void> {
-  const doc = DynamoDBDocumentClient.from(table.client);
+  const doc = DynamoDBDocumentClient.from(table.sdk);
   for (;;) {
     const out = await doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: META_SK }, ConsistentRead: true }));
     if (out.Item?.revision === revision) return;
@@ -99,13 +100,13 @@ describe('the owner of the lease reads without #META', () => {
       // Each UpdateItem of #META by the prober stays in flight 40 ms.
       { writeHoldMs: ({ input }) => (String(input.UpdateExpression ?? '').includes('probe') ? 40 : 0) },
     );
-    const doc = DynamoDBDocumentClient.from(client);
+    const doc = new DocumentClient(client);
     let probing = true;
     // Two probers back to back: some write of #META is always in flight.
     const probe = async () => {
       while (probing) {
         // Refused while the commit is in flight (TransactionConflict): it writes again, as an arrival would.
-        await doc.send(new UpdateCommand({ TableName: table.tableName, Key: metaKey, UpdateExpression: 'SET probe = :p', ExpressionAttributeValues: { ':p': Date.now() } })).catch(() => sleep(5));
+        await doc.send(new LeanUpdateCommand({ TableName: table.tableName, Key: metaKey, UpdateExpression: 'SET probe = :p', ExpressionAttributeValues: { ':p': Date.now() } })).catch(() => sleep(5));
       }
     };
     const probers = [probe(), sleep(20).then(probe)];
@@ -288,7 +289,7 @@ describe('the deletion log as the commit before wrote it', () => {
    */
   async function handedOnWhileTheLogApplies(deleted: number[], slack: number, first: (store: DynamoStatusReasonStore, account: string) => Promise<unknown>, second: (store: DynamoStatusReasonStore, account: string) => Promise<unknown>) {
     const account = newAccount();
-    const doc = DynamoDBDocumentClient.from(table.client);
+    const doc = DynamoDBDocumentClient.from(table.sdk);
     const meta = async () => (await doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: META_SK }, ConsistentRead: true }))).Item!;
     const plain = table.store();
     await createStatusReasons(plain, account, [...reason('a'), ...reason('b'), ...reason(long)]);

@@ -138,7 +138,7 @@ describe('2. a commit that was applied but whose answer was lost', () => {
     ]);
     const { store, events } = faulty(policy, { leaseMs: 60_000 });
     // Marks of earlier fences: one older than a minute (pruned by this fence), one recent (kept).
-    const doc = DynamoDBDocumentClient.from(table.client);
+    const doc = DynamoDBDocumentClient.from(table.sdk);
     const metaKey = { pk: partitionKey(account), sk: META_SK };
     await doc.send(new PutCommand({ TableName: table.tableName, Item: { ...metaKey, fenced: { old: Date.now() - 120_000, recent: Date.now() - 1_000 } } }));
     const error = await failure(createStatusReasons(store, account, reasons(1, 'Never')));

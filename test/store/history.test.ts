@@ -15,7 +15,7 @@ let table: TestTable;
 let doc: DynamoDBDocumentClient;
 beforeAll(async () => {
   table = await createTestTable();
-  doc = DynamoDBDocumentClient.from(table.client);
+  doc = DynamoDBDocumentClient.from(table.sdk);
 });
 
 /** Lambda's limit on a synchronous result (the whole result object, as JSON). */

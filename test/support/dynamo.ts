@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { beforeAll, inject } from 'vitest';
 import { ensureTable } from '../../infra/local/table.js';
 import { localCredentials } from '../../infra/local/dynamodb-local.js';
@@ -10,7 +11,13 @@ import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../function
 
 export const dynamoEndpoint = () => inject('dynamoEndpoint');
 
-export function localClient(): DynamoDBClient {
+/** The functions' own DynamoDB client (functions/aws/), on the test engine. */
+export function localClient(): DynamoClient {
+  return new DynamoClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', credentials: localCredentials });
+}
+
+/** The AWS SDK's client on the test engine: for a test's own reads and writes of items (and creating tables). */
+export function localSdkClient(): DynamoDBClient {
   return new DynamoDBClient({ endpoint: dynamoEndpoint(), region: 'us-east-1', credentials: localCredentials });
 }
 
@@ -30,17 +37,22 @@ export const CONTENDED_BUDGETS = {
 } satisfies Partial<DynamoStoreOptions>;
 
 export interface TestTable {
-  client: DynamoDBClient;
+  /** The functions' client, for stores and the functions' table readers. */
+  client: DynamoClient;
+  /** The SDK's client, for the test's own look at the items. */
+  sdk: DynamoDBClient;
   tableName: string;
   store(options?: Partial<DynamoStoreOptions>): DynamoStatusReasonStore;
 }
 
 export async function createTestTable(): Promise<TestTable> {
   const client = localClient();
+  const sdk = localSdkClient();
   const tableName = `test-${randomUUID()}`;
-  await ensureTable(client, tableName);
+  await ensureTable(sdk, tableName);
   return {
     client,
+    sdk,
     tableName,
     store: (options = {}) => new DynamoStatusReasonStore({ client, tableName, ...options }),
   };
@@ -56,7 +68,7 @@ export function testTableWithDocuments(): { table: () => TestTable; doc: () => D
   let doc: DynamoDBDocumentClient | undefined;
   beforeAll(async () => {
     table = await createTestTable();
-    doc = DynamoDBDocumentClient.from(table.client);
+    doc = DynamoDBDocumentClient.from(table.sdk);
   });
   return { table: () => table!, doc: () => doc! };
 }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand, DeleteCommand, BatchGetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DocumentedDynamo } from './documented-dynamo.js';
-import { faultyClient, type FaultLayer } from './fault-layer.js';
+import { faultySdkClient, type FaultLayer } from './fault-layer.js';
 import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from './dynamo.js';
 
 let table: TestTable;
@@ -18,7 +18,7 @@ beforeAll(async () => {
   table = await createTestTable();
   model = new DocumentedDynamo({ endpoint: dynamoEndpoint() });
   const open = () => {
-    const { client, faults } = faultyClient(dynamoEndpoint(), undefined, model);
+    const { client, faults } = faultySdkClient(dynamoEndpoint(), undefined, model);
     return { doc: DynamoDBDocumentClient.from(client), faults };
   };
   writer = open();
@@ -43,7 +43,7 @@ const codes = (error: any) => (error.CancellationReasons as { Code: string }[]).
 
 /** Seeds `n` items `#I#0..n-1` with v: 'old', and starts a transaction that sets them to 'new' (not awaited). */
 async function startTransaction(pk: string, n: number, extra: Record<string, any>[] = []) {
-  for (let i = 0; i < n; i++) await table.client.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: `#I#${i}`, v: 'old', i } }) as never);
+  for (let i = 0; i < n; i++) await table.sdk.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: `#I#${i}`, v: 'old', i } }) as never);
   const started = Date.now();
   const done = writer.doc.send(
     new TransactWriteCommand({
@@ -99,7 +99,7 @@ describe('conflicts with a transaction in flight', () => {
 
   it("counts a transaction's ConditionCheck items as held: an UpdateItem on one is refused", async () => {
     const pk = newAccount();
-    await table.client.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: '#C', v: 1 } }) as never);
+    await table.sdk.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: '#C', v: 1 } }) as never);
     const { done } = await startTransaction(pk, 1, [{ ConditionCheck: { TableName: table.tableName, Key: { pk, sk: '#C' }, ConditionExpression: 'attribute_exists(pk)' } }]);
     const error = await failure(other.doc.send(new UpdateCommand({ TableName: table.tableName, Key: { pk, sk: '#C' }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': 2 } })));
     expect(error.name).toBe('TransactionConflictException');
@@ -122,10 +122,10 @@ describe('conflicts with a transaction in flight', () => {
   it('with writeHoldMs, keeps a single write in flight that long: a TransactGetItems of its item meanwhile is cancelled, and answers once it landed', async () => {
     const pk = newAccount();
     const holding = new DocumentedDynamo({ endpoint: dynamoEndpoint(), writeHoldMs: ({ operation, input }) => (operation === 'UpdateItem' && input.Key?.sk?.S === '#W' ? 400 : 0) });
-    const { client } = faultyClient(dynamoEndpoint(), undefined, holding);
+    const { client } = faultySdkClient(dynamoEndpoint(), undefined, holding);
     const doc = DynamoDBDocumentClient.from(client);
     try {
-      await table.client.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: '#W', v: 'old' } }) as never);
+      await table.sdk.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: '#W', v: 'old' } }) as never);
       const started = Date.now();
       const write = doc.send(new UpdateCommand({ TableName: table.tableName, Key: { pk, sk: '#W' }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': 'new' } }));
       await sleep(50);
@@ -199,7 +199,7 @@ describe('read-committed reads while a transaction applies', () => {
       let answered = false;
       void done.then(() => (answered = true));
       // Once the engine has applied it (read past the model), the half-applied state shows, and stays until the answer.
-      const engine = async () => (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { pk, sk: '#I#0' }, ConsistentRead: true }) as never) as { Item?: Record<string, any> }).Item?.v;
+      const engine = async () => (await table.sdk.send(new GetCommand({ TableName: table.tableName, Key: { pk, sk: '#I#0' }, ConsistentRead: true }) as never) as { Item?: Record<string, any> }).Item?.v;
       while ((await engine()) !== 'new') await sleep(5);
       const during = (await queryValues(pk, 3)).values;
       expect(answered).toBe(false);
@@ -216,7 +216,7 @@ describe('read-committed reads while a transaction applies', () => {
     const n = 4;
     // A long window: the first of its 6 items appears ~430 ms after the engine applied it.
     writer.faults.plan = () => ({ windowMs: 3_000, seed: 42 });
-    await table.client.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: '#I#4', v: 'doomed', i: 4 } }) as never);
+    await table.sdk.send(new PutCommand({ TableName: table.tableName, Item: { pk, sk: '#I#4', v: 'doomed', i: 4 } }) as never);
     const { done } = await startTransaction(pk, n, [
       { Delete: { TableName: table.tableName, Key: { pk, sk: '#I#4' } } },
       { Put: { TableName: table.tableName, Item: { pk, sk: '#I#5', v: 'born', i: 5 } } },

@@ -22,6 +22,8 @@
 // (conflicts) and reads that see a transaction's items appear one by one.
 import { Readable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoClient } from '../../functions/aws/dynamodb.js';
+import { localCredentials } from '../../infra/local/dynamodb-local.js';
 import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
 import type { HttpHandlerOptions } from '@smithy/types';
 import { dynamoClientFromEnv, dynamoHttpHandler } from '../../functions/entry/store-from-env.js';
@@ -249,9 +251,16 @@ export class FaultLayer implements HttpHandler<HttpHandlerOptions> {
  * A DynamoDB client configured as the function's (functions/entry/store-from-env.ts), pointed
  * at the test engine, with the fault layer under it.
  */
-export function faultyClient(endpoint: string, policy?: FaultPolicy, documented?: DocumentedDynamo): { client: DynamoDBClient; faults: FaultLayer } {
+export function faultyClient(endpoint: string, policy?: FaultPolicy, documented?: DocumentedDynamo): { client: DynamoClient; faults: FaultLayer } {
   const faults = new FaultLayer(dynamoHttpHandler(), policy, documented);
   const client = dynamoClientFromEnv({ DYNAMODB_ENDPOINT: endpoint, AWS_REGION: 'us-east-1' }, faults);
+  return { client, faults };
+}
+
+/** The AWS SDK's client on the same fault layer: for the layer's own tests, which send calls the functions never make. */
+export function faultySdkClient(endpoint: string, policy?: FaultPolicy, documented?: DocumentedDynamo): { client: DynamoDBClient; faults: FaultLayer } {
+  const faults = new FaultLayer(dynamoHttpHandler(), policy, documented);
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: localCredentials, maxAttempts: 1, requestHandler: faults });
   return { client, faults };
 }
 

@@ -1,7 +1,6 @@
 // A store whose every DynamoDB call fails before it is sent, for the adapters'
 // tests of how a failing store is answered. (Faults between the SDK and the real
 // engine, for the store's own tests and the simulation: fault-layer.ts.)
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoStatusReasonStore } from '../../functions/store/dynamo-store.js';
 import { localClient } from './dynamo.js';
 
@@ -19,12 +18,9 @@ export const throttlingError = () =>
  */
 export function failingStore(tableName: string, error: () => Error): DynamoStatusReasonStore {
   const client = localClient();
-  client.middlewareStack.add(
-    () => async () => {
-      throw error();
-    },
-    { step: 'initialize', name: 'injectFailure' },
-  );
+  client.use(() => async () => {
+    throw error();
+  });
   return new DynamoStatusReasonStore({
     client,
     tableName,

@@ -23,8 +23,7 @@ import type { StoredReason } from '../../domain/status-reason.js';
 import { json, type HttpEvent, type HttpHandler, type HttpResult } from '../../platform/http/types.js';
 import { CONNECT_ERRORS, CONNECT_LIMITS, ConnectError, nestsDeeperThan, type ConnectErrorType } from './agent-status.js';
 import { LOCAL_NEXT_TOKEN_SECRET } from './next-token.js';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { secretVersions, type SecretVersions } from '../../platform/secret-versions.js';
+import { secretsManagerClient, secretVersions, type SecretVersions } from '../../platform/secret-versions.js';
 import { OPERATIONS } from './operations.js';
 import { CONNECT_ROUTES, matchConnectRoute, NEXT_TOKEN_SECRET_ARN_ENV, type ConnectOperation, type ConnectRoute } from './routes.js';
 
@@ -116,7 +115,7 @@ export function nextTokenKeysFromEnv(env: Record<string, string | undefined> = p
   if (arn) {
     // The client is made on the first request that pages: writes and reads by id never need it.
     let keys: (() => Promise<SecretVersions>) | undefined;
-    return () => (keys ??= secretVersions(new SecretsManagerClient({}), arn))();
+    return () => (keys ??= secretVersions(secretsManagerClient(), arn))();
   }
   return async () => ({ current: env.CONNECT_NEXT_TOKEN_SECRET || LOCAL_NEXT_TOKEN_SECRET });
 }

@@ -154,8 +154,8 @@ describe('through the HTTP entry, with a real store', () => {
   });
 
   const put = (key: { pk: string; sk: string }, extra: Record<string, { SS: string[] }> = {}) =>
-    table.client.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: key.pk }, sk: { S: key.sk }, ...extra } }));
-  const remove = (key: { pk: string; sk: string }) => table.client.send(new DeleteItemCommand({ TableName: table.tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }));
+    table.sdk.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: key.pk }, sk: { S: key.sk }, ...extra } }));
+  const remove = (key: { pk: string; sk: string }) => table.sdk.send(new DeleteItemCommand({ TableName: table.tableName, Key: { pk: { S: key.pk }, sk: { S: key.sk } } }));
   const fromTable = (ttlMs: number) => cachedGrants(grantReadsInTable(table.client, table.tableName), ttlMs);
   const principalFor = (name: string) => `arn:aws:iam::111122223333:role/${name}`;
   const sessionOf = (name: string) => `arn:aws:sts::111122223333:assumed-role/${name}/s`;

@@ -30,7 +30,7 @@ async function send(method: string, path: string, body: unknown, headers: Record
 }
 
 async function recordBytes(account: string, key: string): Promise<number> {
-  const out = await table.client.send(new GetItemCommand({ TableName: table.tableName, Key: { pk: { S: `ACCOUNT#${account}` }, sk: { S: `K#${key}` } }, ConsistentRead: true }));
+  const out = await table.sdk.send(new GetItemCommand({ TableName: table.tableName, Key: { pk: { S: `ACCOUNT#${account}` }, sk: { S: `K#${key}` } }, ConsistentRead: true }));
   expect(out.Item, `record ${key}`).toBeDefined();
   return itemBytes(out.Item as Record<string, unknown>);
 }

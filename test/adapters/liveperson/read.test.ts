@@ -242,7 +242,7 @@ describe('large lists', () => {
     }));
 
     // The premise: DynamoDB needs more than one Query page for this partition.
-    const firstPage = await table().client.send(
+    const firstPage = await table().sdk.send(
       new QueryCommand({
         TableName: table().tableName,
         KeyConditionExpression: 'pk = :pk',
