@@ -194,7 +194,8 @@ export class AwsJsonClient {
     try {
       parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {
-      if (response.statusCode < 300) throw new AwsServiceError('SerializationException', `${operation}: the answer is not JSON`, response.statusCode, header(response, 'x-amzn-requestid'), {});
+      // A success we cannot read is an answer lost: the call may have been applied.
+      if (response.statusCode < 300) throw new AwsServiceError('ResponseUnreadable', `${operation}: the answer is not JSON`, response.statusCode, header(response, 'x-amzn-requestid'), {});
     }
     if (response.statusCode >= 300) {
       const name = errorName(parsed, header(response, 'x-amzn-errortype'), response.statusCode);

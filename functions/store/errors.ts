@@ -13,8 +13,8 @@ const THROTTLES = new Set([
   'TransactionConflictException',
 ]);
 const SERVER_ERRORS = new Set(['InternalServerError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException']);
-/** Node's and the SDK's names for a request that got no answer: it may have been applied. */
-const NO_ANSWER_NAMES = new Set(['AbortError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+/** Node's, the SDK's and functions/aws/'s names for a request that got no answer it could read: it may have been applied. */
+const NO_ANSWER_NAMES = new Set(['AbortError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ResponseUnreadable']);
 const NO_ANSWER_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 
 const nameOf = (error: unknown): string | undefined =>

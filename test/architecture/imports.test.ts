@@ -5,7 +5,9 @@
 // the comments to the table below, and finds any circle between files.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { build } from 'esbuild';
 import ts from 'typescript';
+import { LAMBDA_BUNDLE, LAMBDA_BUNDLE_EXTERNALS } from '../../infra/bundling.js';
 import { describe, expect, it } from 'vitest';
 
 const FUNCTIONS = path.resolve(import.meta.dirname, '../../functions');
@@ -130,5 +132,26 @@ describe('the CDK app (infra/app.ts)', () => {
     const reached = reachableFrom(path.join(REPO, 'infra/app.ts'));
     expect(reached).toContain('functions/platform/cognito-pool.ts');
     expect(reached.filter((file) => file.startsWith('functions/entry/') || file === 'functions/platform/logger.ts' || file === 'functions/platform/metrics.ts')).toEqual([]);
+  });
+});
+
+// The functions on a request's path call AWS through functions/aws/, not the SDK's service clients,
+// which cost a cold start most of its bundle and import (docs/performance.md, "Cold start").
+describe('the bundles of the functions that answer requests', () => {
+  const SDK_CLIENT = /node_modules\/(@aws-sdk\/(client-[^/]+|lib-dynamodb|credential-provider[^/]*)|@smithy\/(smithy-client|middleware-[^/]+))\//;
+  it.each(['http.ts', 'invoke.ts', 'authorizer.ts', 'pre-token-generation.ts'])('%s holds no SDK service client, document client or credential chain', async (entry) => {
+    const { metafile } = await build({
+      entryPoints: [path.join(FUNCTIONS, 'entry', entry)],
+      bundle: true,
+      write: false,
+      outdir: 'out',
+      platform: 'node',
+      format: 'esm',
+      mainFields: [...LAMBDA_BUNDLE.mainFields],
+      external: [...LAMBDA_BUNDLE_EXTERNALS],
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(Object.keys(metafile.inputs).filter((input) => SDK_CLIENT.test(input))).toEqual([]);
   });
 });

@@ -212,6 +212,36 @@ describe('Secrets Manager through the functions’ client, against a stand-in', 
   });
 });
 
+describe('an answer that cannot be read', () => {
+  it('is a lost answer to the store (the call may have been applied), whether cut off or not JSON', async () => {
+    let truncated = true;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        if (truncated) {
+          // Headers and half an answer, then the connection drops.
+          res.write('{"Item":{"pk"');
+          setTimeout(() => res.socket?.destroy(), 20);
+        } else res.end('<html>proxy error</html>');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const client = new AwsJsonClient({ service: 'dynamodb', targetPrefix: 'DynamoDB_20120810', jsonVersion: '1.0' }, { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials });
+    try {
+      const cut = await failure(client.call('GetItem', { TableName: 't', Key: {} }));
+      expect(retryCause(cut)).toBe('no-answer');
+      truncated = false;
+      const garbled = await failure(client.call('GetItem', { TableName: 't', Key: {} }));
+      expect(garbled.name).toBe('ResponseUnreadable');
+      expect(retryCause(garbled)).toBe('no-answer');
+    } finally {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 describe('where the client points and what it signs with', () => {
   it('takes the regional endpoint by default (China’s regions on their own domain)', () => {
     expect(regionalEndpoint('dynamodb', 'eu-west-1')).toBe('https://dynamodb.eu-west-1.amazonaws.com');
