@@ -155,7 +155,7 @@ export const handler: PublishChangesEntry = (event) => {
     const { TABLE_NAME, EVENT_BUS_NAME, DYNAMODB_ENDPOINT } = process.env;
     if (!TABLE_NAME || !EVENT_BUS_NAME) throw new Error('TABLE_NAME and EVENT_BUS_NAME must be set');
     deployed = createPublishChangesEntry({
-      // The SDK's own retries (unlike the store, which retries within a request's deadline): a failed read only delays the batch.
+      // Reads retried as the SDK's standard mode would (unlike the store, which retries within a request's deadline): a failed read only delays the batch.
       feed: new ChangeFeed(new DynamoClient({ ...(DYNAMODB_ENDPOINT && { endpoint: DYNAMODB_ENDPOINT }) }).use(retryingReads()), TABLE_NAME),
       bus: eventBridgeBus(new EventBridgeClient({}), EVENT_BUS_NAME),
     });

@@ -3,8 +3,9 @@
 // exponential backoff and full jitter (AWS Architecture Blog, "Exponential
 // Backoff And Jitter") for throttling, 5xx and lost answers. The client makes
 // one attempt per call (functions/aws/; the SDK's retry quota, when the store
-// used the SDK, ran dry in an error storm), and only the store knows whether a call is safe to send again and how to
-// recognise its own applied-but-lost effect. An attempt cut for taking too
+// used the SDK, ran dry in an error storm), and only the store knows whether a
+// call is safe to send again and how to recognise its own applied-but-lost
+// effect. An attempt cut for taking too
 // long gives the next one twice the time (up to 4 times the first): an engine
 // that is slow because it is queued still runs the cut attempt, and resending
 // on the same short limit only lengthens its queue until no attempt ever gets

@@ -234,61 +234,61 @@ export function instrument(client: DynamoDBClient | DynamoClient, sizer?: Dynamo
 
   /** Counts one call (`name` as the SDK names its command) and its units; `run` sends it and answers its output. */
   const metered = async (name: string, input: Record<string, unknown>, run: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> => {
-      state.requests++;
-      state.commands[name] = (state.commands[name] ?? 0) + 1;
-      input.ReturnConsumedCapacity = 'TOTAL';
-      const record: CallRecord = { name, start: performance.now(), end: 0, ok: false };
-      if (typeof input.UpdateExpression === 'string') record.update = input.UpdateExpression.slice(0, 24);
-      state.calls.push(record);
-      const table = typeof input.TableName === 'string' ? input.TableName : '';
-      const key = input.Key ? keyString(table, input.Key as Record<string, unknown>) : undefined;
+    state.requests++;
+    state.commands[name] = (state.commands[name] ?? 0) + 1;
+    input.ReturnConsumedCapacity = 'TOTAL';
+    const record: CallRecord = { name, start: performance.now(), end: 0, ok: false };
+    if (typeof input.UpdateExpression === 'string') record.update = input.UpdateExpression.slice(0, 24);
+    state.calls.push(record);
+    const table = typeof input.TableName === 'string' ? input.TableName : '';
+    const key = input.Key ? keyString(table, input.Key as Record<string, unknown>) : undefined;
 
-      const actions = name === TRANSACTION_WRITE ? transactActions(input) : [];
-      const before = actions.length ? await sizesNow(actions.map((a) => a.key)) : undefined;
-      try {
-        const result = await run();
-        record.ok = true;
-        record.end = performance.now();
-        const output = result as { ConsumedCapacity?: unknown; Attributes?: Record<string, unknown>; Item?: Record<string, unknown>; Responses?: Array<{ Item?: Record<string, unknown> }> };
-        if (name === TRANSACTION_WRITE) {
-          const updated = actions.filter((a) => a.kind === 'Update').map((a) => a.key);
-          const after = updated.length ? await sizesNow(updated) : new Map<string, number>();
-          let wcu = 0;
-          for (const a of actions) {
-            const old = before!.get(a.key) ?? 0;
-            const bytes = a.kind === 'Put' ? Math.max(a.bytes!, old) : a.kind === 'Update' ? Math.max(old, after.get(a.key) ?? 0) : old;
-            wcu += 2 * writeUnits(bytes);
-            if (a.kind === 'Put') known.set(a.key, a.bytes!);
-          }
-          state.computedCalls++;
-          add(name, { wcu });
-        } else if (name === TRANSACTION_GET) {
-          // A transactional read: 2 units per 4 KB of each item (an item not found: the minimum, 2).
-          const rcu = (output.Responses ?? []).reduce((n, r) => n + 2 * readUnits(r.Item ? itemBytes(r.Item) : 0), 0);
-          state.computedCalls++;
-          add(name, { rcu });
-        } else {
-          const units = capacityOf(output.ConsumedCapacity);
-          if (units === undefined) state.unreported++;
-          else add(name, READS.has(name) ? { rcu: units } : { wcu: units });
-          // ALL_OLD answers show the item as it was; refusals of later calls may need its size.
-          if (key && output.Attributes) known.set(key, itemBytes(output.Attributes));
-          if (key && output.Item) known.set(key, itemBytes(output.Item));
+    const actions = name === TRANSACTION_WRITE ? transactActions(input) : [];
+    const before = actions.length ? await sizesNow(actions.map((a) => a.key)) : undefined;
+    try {
+      const result = await run();
+      record.ok = true;
+      record.end = performance.now();
+      const output = result as { ConsumedCapacity?: unknown; Attributes?: Record<string, unknown>; Item?: Record<string, unknown>; Responses?: Array<{ Item?: Record<string, unknown> }> };
+      if (name === TRANSACTION_WRITE) {
+        const updated = actions.filter((a) => a.kind === 'Update').map((a) => a.key);
+        const after = updated.length ? await sizesNow(updated) : new Map<string, number>();
+        let wcu = 0;
+        for (const a of actions) {
+          const old = before!.get(a.key) ?? 0;
+          const bytes = a.kind === 'Put' ? Math.max(a.bytes!, old) : a.kind === 'Update' ? Math.max(old, after.get(a.key) ?? 0) : old;
+          wcu += 2 * writeUnits(bytes);
+          if (a.kind === 'Put') known.set(a.key, a.bytes!);
         }
-        return result;
-      } catch (error) {
-        record.end = performance.now();
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-          state.conditionFailures++;
-          // Billed by the size of the item the condition was checked on.
-          const seen = (error as { Item?: Record<string, unknown> }).Item;
-          const bytes = seen ? itemBytes(seen) : key ? ((await sizesNow([key])).get(key) ?? 0) : 0;
-          if (key && seen) known.set(key, bytes);
-          state.computedCalls++;
-          add(`${name} (refused)`, { wcu: writeUnits(bytes) });
-        }
-        throw error;
+        state.computedCalls++;
+        add(name, { wcu });
+      } else if (name === TRANSACTION_GET) {
+        // A transactional read: 2 units per 4 KB of each item (an item not found: the minimum, 2).
+        const rcu = (output.Responses ?? []).reduce((n, r) => n + 2 * readUnits(r.Item ? itemBytes(r.Item) : 0), 0);
+        state.computedCalls++;
+        add(name, { rcu });
+      } else {
+        const units = capacityOf(output.ConsumedCapacity);
+        if (units === undefined) state.unreported++;
+        else add(name, READS.has(name) ? { rcu: units } : { wcu: units });
+        // ALL_OLD answers show the item as it was; refusals of later calls may need its size.
+        if (key && output.Attributes) known.set(key, itemBytes(output.Attributes));
+        if (key && output.Item) known.set(key, itemBytes(output.Item));
       }
+      return result;
+    } catch (error) {
+      record.end = performance.now();
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+        state.conditionFailures++;
+        // Billed by the size of the item the condition was checked on.
+        const seen = (error as { Item?: Record<string, unknown> }).Item;
+        const bytes = seen ? itemBytes(seen) : key ? ((await sizesNow([key])).get(key) ?? 0) : 0;
+        if (key && seen) known.set(key, bytes);
+        state.computedCalls++;
+        add(`${name} (refused)`, { wcu: writeUnits(bytes) });
+      }
+      throw error;
+    }
   };
 
   const wire = async <T>(run: () => Promise<T>): Promise<T> => {
@@ -302,27 +302,27 @@ export function instrument(client: DynamoDBClient | DynamoClient, sizer?: Dynamo
   };
 
   const attach = (client: DynamoDBClient | DynamoClient) => {
-  if (meters.has(client)) return;
-  meters.set(client, meter);
-  if (client instanceof DynamoClient) {
-    // The functions' client (functions/aws/): the wire timing innermost, the meter around it. It makes one attempt per call.
-    client.use((next) => (call, options) => wire(() => next(call, options)));
-    client.use((next) => (call, options) => metered(`${call.operation}Command`, call.input, () => next(call, options)));
-  } else {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        let result: Awaited<ReturnType<typeof next>> | undefined;
-        await metered(context.commandName ?? 'unknown', args.input as Record<string, unknown>, async () => {
-          result = await next(args);
-          return result.output as unknown as Record<string, unknown>;
-        });
-        return result!;
-      },
-      { step: 'initialize', name: 'benchMeter', priority: 'high' },
-    );
-    // Low priority in the deserialize step: inside the deserializer, so it times the HTTP exchange only.
-    client.middlewareStack.add((next) => (args) => wire(() => next(args)), { step: 'deserialize', name: 'benchWire', priority: 'low' });
-  }
+    if (meters.has(client)) return;
+    meters.set(client, meter);
+    if (client instanceof DynamoClient) {
+      // The functions' client (functions/aws/): the wire timing innermost, the meter around it. It makes one attempt per call.
+      client.use((next) => (call, options) => wire(() => next(call, options)));
+      client.use((next) => (call, options) => metered(`${call.operation}Command`, call.input, () => next(call, options)));
+    } else {
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          let result: Awaited<ReturnType<typeof next>> | undefined;
+          await metered(context.commandName ?? 'unknown', args.input as Record<string, unknown>, async () => {
+            result = await next(args);
+            return result.output as unknown as Record<string, unknown>;
+          });
+          return result!;
+        },
+        { step: 'initialize', name: 'benchMeter', priority: 'high' },
+      );
+      // Low priority in the deserialize step: inside the deserializer, so it times the HTTP exchange only.
+      client.middlewareStack.add((next) => (args) => wire(() => next(args)), { step: 'deserialize', name: 'benchWire', priority: 'low' });
+    }
   };
 
   const meter: Meter = {
