@@ -21,7 +21,7 @@ import {
 } from './status-reason.js';
 import { planReorder } from './reorder.js';
 import { createdChange, reorderedChange, replacedChange, revertChanges, UNATTRIBUTED, type Change, type ChangeEntry, type ChangeOrigin, type ChangeRecord } from './changes.js';
-import type { AccountState, ChangesPage, IdempotencyKey, OrderChange, StatusReasonStore } from './store.js';
+import type { AccountState, ChangesPage, CreateCommand, IdempotencyKey, OrderChange, StatusReasonStore, WriteDecision } from './store.js';
 
 export interface WriteOptions {
   /** The revision the caller last saw; the write is refused if it is no longer current. */
@@ -33,7 +33,7 @@ export interface WriteOptions {
 }
 
 /** The write's history entry, at the revision after the state's. */
-const entryOf = (state: AccountState, options: WriteOptions, changes: Change[]): ChangeRecord => {
+const entryOf = (state: AccountState, options: Pick<WriteOptions, 'origin'>, changes: Change[]): ChangeRecord => {
   const { via, actor } = options.origin ?? UNATTRIBUTED;
   return { revision: state.revision + 1, via, actor, changes };
 };
@@ -114,51 +114,66 @@ const created = (item: NewReason, id: number, order: number): StatusReason => ({
   ...(item.tags !== undefined && { tags: item.tags }),
 });
 
+/** The text keys a create's decision asks about (`AccountState.holderOf`): those of its items that are not deleted. */
+export const createTextKeys = (command: CreateCommand): string[] => command.items.filter((item) => !item.deleted).map((item) => textKey(item.text));
+
+/** The rules of a create, on the account's state and the ids it was given: its plan, history entry and answer, or a refusal. */
+export function decideCreate(command: CreateCommand, state: AccountState, ids: number[]): WriteDecision {
+  const { items } = command;
+  const single = command.single ?? false;
+  return onState(state, () => {
+    checkRevision(state, command.ifMatch);
+
+    const errors: FieldError[] = [];
+    const firstInRequest = new Map<string, number>();
+    items.forEach((item, index) => {
+      if (item.deleted) return;
+      const key = textKey(item.text);
+      const holder = state.holderOf(key);
+      const earlier = firstInRequest.get(key);
+      if (holder !== undefined) errors.push({ path: at(single, index, 'text'), message: `"${item.text}" is already the text of status reason ${holder}` });
+      else if (earlier !== undefined) errors.push({ path: at(single, index, 'text'), message: `"${item.text}" repeats the text of [${earlier}]` });
+      else firstInRequest.set(key, index);
+    });
+    if (errors.length) throw duplicateError(errors);
+
+    const adding = items.filter((item) => !item.deleted).length;
+    if (state.liveCount + adding > LIMITS.activeReasonsPerAccount) throw capError(state.liveCount, adding);
+
+    // Items without an order come before every existing reason, in request order.
+    // Never below the lowest order a caller may send (or a GET answer could not be
+    // PUT back): with no room left they share LIMITS.orderMin, and ids keep them in request order.
+    const unordered = items.filter((item) => item.order === undefined).length;
+    let next = Math.min(state.lowestOrder ?? unordered + 1, (command.unorderedAtMost ?? LIMITS.orderMax) + 1) - unordered;
+    const orders = items.map((item) => item.order ?? Math.max(LIMITS.orderMin, next++));
+    const reasons = items.map((item, index) => created(item, ids[index]!, orders[index]!));
+
+    let liveBytes = state.liveBytes;
+    for (const reason of reasons) if (!reason.deleted) liveBytes += wireSize(reason);
+    checkBudget(state, liveBytes);
+
+    const answer: CreateAnswer = { ids, orders };
+    return { plan: { kind: 'create' as const, reasons }, answer, entry: entryOf(state, command, reasons.map(createdChange)) };
+  });
+}
+
 export async function createStatusReasons(
   store: StatusReasonStore,
   accountId: string,
   items: NewReason[],
   options: CreateOptions = {},
 ): Promise<Written & { items: StatusReason[] }> {
-  const single = options.single ?? false;
-  const keys = items.map((item) => textKey(item.text));
-  const textKeys = keys.filter((_, index) => !items[index]!.deleted);
-  const outcome = await store.write(accountId, { newIds: items.length, idempotency: options.idempotency, textKeys }, (state, ids) =>
-    onState(state, () => {
-      checkRevision(state, options.ifMatch);
-
-      const errors: FieldError[] = [];
-      const firstInRequest = new Map<string, number>();
-      items.forEach((item, index) => {
-        if (item.deleted) return;
-        const key = keys[index]!;
-        const holder = state.holderOf(key);
-        const earlier = firstInRequest.get(key);
-        if (holder !== undefined) errors.push({ path: at(single, index, 'text'), message: `"${item.text}" is already the text of status reason ${holder}` });
-        else if (earlier !== undefined) errors.push({ path: at(single, index, 'text'), message: `"${item.text}" repeats the text of [${earlier}]` });
-        else firstInRequest.set(key, index);
-      });
-      if (errors.length) throw duplicateError(errors);
-
-      const adding = items.filter((item) => !item.deleted).length;
-      if (state.liveCount + adding > LIMITS.activeReasonsPerAccount) throw capError(state.liveCount, adding);
-
-      // Items without an order come before every existing reason, in request order.
-      // Never below the lowest order a caller may send (or a GET answer could not be
-      // PUT back): with no room left they share LIMITS.orderMin, and ids keep them in request order.
-      const unordered = items.filter((item) => item.order === undefined).length;
-      let next = Math.min(state.lowestOrder ?? unordered + 1, (options.unorderedAtMost ?? LIMITS.orderMax) + 1) - unordered;
-      const orders = items.map((item) => item.order ?? Math.max(LIMITS.orderMin, next++));
-      const reasons = items.map((item, index) => created(item, ids[index]!, orders[index]!));
-
-      let liveBytes = state.liveBytes;
-      for (const reason of reasons) if (!reason.deleted) liveBytes += wireSize(reason);
-      checkBudget(state, liveBytes);
-
-      const answer: CreateAnswer = { ids, orders };
-      return { plan: { kind: 'create' as const, reasons }, answer, entry: entryOf(state, options, reasons.map(createdChange)) };
-    }),
-  );
+  const command: CreateCommand = {
+    kind: 'create',
+    items,
+    ...(options.single !== undefined && { single: options.single }),
+    ...(options.unorderedAtMost !== undefined && { unorderedAtMost: options.unorderedAtMost }),
+    ...(options.ifMatch !== undefined && { ifMatch: options.ifMatch }),
+    ...(options.origin !== undefined && { origin: options.origin }),
+  };
+  const textKeys = createTextKeys(command);
+  const request = { newIds: items.length, idempotency: options.idempotency, textKeys, command };
+  const outcome = await store.write(accountId, request, (state, ids) => decideCreate(command, state, ids));
   const { ids, orders } = outcome.answer as CreateAnswer;
   return { revision: outcome.revision, replayed: outcome.replayed, items: items.map((item, index) => created(item, ids[index]!, orders[index]!)) };
 }

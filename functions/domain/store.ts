@@ -1,6 +1,6 @@
 // The port the domain reads and writes through. Only `functions/store/` implements it.
-import type { ChangeEntry, ChangeRecord } from './changes.js';
-import type { StatusReason, StoredReason } from './status-reason.js';
+import type { ChangeEntry, ChangeOrigin, ChangeRecord } from './changes.js';
+import type { NewReason, StatusReason, StoredReason } from './status-reason.js';
 
 /** What one request gives the store to work in: the time by which it must have answered. */
 export interface RequestScope {
@@ -59,6 +59,22 @@ export interface IdempotencyKey {
   fingerprint: string;
 }
 
+/**
+ * A create as data: what `createStatusReasons` asks, in a form another writer
+ * can judge. The store may hand a create that waits for the account's lease to
+ * the writer holding it, which decides it (`decideCreate`, status-reasons.ts)
+ * on the state its own write left, with its own revision and history entry,
+ * in its own commit (group commit, functions/store/group.ts).
+ */
+export interface CreateCommand {
+  kind: 'create';
+  items: NewReason[];
+  single?: boolean;
+  unorderedAtMost?: number;
+  ifMatch?: number;
+  origin?: ChangeOrigin;
+}
+
 export interface WriteRequest {
   /** How many fresh ids the write needs. */
   newIds: number;
@@ -69,6 +85,8 @@ export interface WriteRequest {
   /** Hand the decision every non-deleted reason (`AccountState.liveReasons`): at most the cap, whatever the history. */
   readLive?: boolean;
   idempotency?: IdempotencyKey;
+  /** The write as data, when it is a create: the store may have another writer judge it (see `CreateCommand`). */
+  command?: CreateCommand;
 }
 
 export interface WriteDecision {

@@ -52,4 +52,6 @@ export const METRIC = {
   lostAnswersRecovered: 'LostAnswersRecovered',
   /** A repeated idempotency key answered with the first answer, writing nothing. */
   idempotentReplays: 'IdempotentReplays',
+  /** Waiting creates a commit carried besides its own write (group commit): how many, per commit. */
+  groupedWrites: 'GroupedWrites',
 } as const;

@@ -74,6 +74,9 @@ export function recordStoreEvent(event: StoreEvent): void {
       return count(METRIC.lostAnswersRecovered);
     case 'idempotent-replay':
       return count(METRIC.idempotentReplays);
+    case 'write-grouped':
+      metrics.addMetric(METRIC.groupedWrites, MetricUnit.Count, event.members);
+      return;
     case 'outcome-unknown':
       // Counted where the write's answer is decided (measureWrites), once per write.
       return;

@@ -27,6 +27,15 @@ export class CommitUnknown extends Error {
   }
 }
 
+/** A commit that carried waiters' creates was refused because one of them left the line meanwhile: nothing was applied. */
+export class MemberLeft extends Error {
+  /** `#META` as the refusal showed it: the line as it is now. */
+  constructor(readonly seen: Record<string, unknown>) {
+    super('a waiter of the group left the line');
+    this.name = 'MemberLeft';
+  }
+}
+
 /**
  * Sends the commit. DynamoDB applies a TransactWriteItems sent again with the
  * same ClientRequestToken only once, and answers it as the first, so retries
@@ -34,7 +43,10 @@ export class CommitUnknown extends Error {
  * busy), or the key was committed by another request (nothing applied: its
  * record answers). Out of time with an attempt that may have landed: the lease
  * is fenced (`fence`) to find out. Undefined: committed. The idempotency
- * record, if any, is the last action.
+ * record, if any, is the last action. `group`: the commit carries waiters'
+ * creates (group.ts); refused with the lease still ours, one of them left the
+ * line (MemberLeft). `clientToken`: the commit's ClientRequestToken, the
+ * lease's token unless an earlier commit of this lease was refused.
  */
 export async function commit(
   ctx: StoreContext,
@@ -45,13 +57,17 @@ export async function commit(
   key: IdempotencyKey | undefined,
   giveBack: boolean,
   deadline: number,
+  group = false,
+  clientToken = lease.token,
 ): Promise<WriteOutcome | undefined> {
-  const command = new TransactWriteCommand({ TransactItems: actions, ClientRequestToken: lease.token });
+  const command = new TransactWriteCommand({ TransactItems: actions, ClientRequestToken: clientToken });
   try {
     await ctx.calls.send('TransactWriteItems', command, deadline);
     return undefined;
   } catch (error) {
     if (isConditionFailure(error)) {
+      const seen = plain(refusedItem(error, 0));
+      if (group && cancellationCodes(error)[0] === 'ConditionalCheckFailed' && seen?.lockToken === lease.token) throw new MemberLeft(seen);
       const keyIndex = actions.length - 1;
       if (key && cancellationCodes(error)[keyIndex] === 'ConditionalCheckFailed') {
         const seen = plain(refusedItem(error, keyIndex));

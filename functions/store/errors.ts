@@ -65,6 +65,10 @@ export function retryCause(error: unknown): RetryCause | undefined {
 }
 
 /** What a caller is told when the store ran out of time before it wrote anything. */
+/** What a write whose outcome could not be found out answers (500). */
+export const OUTCOME_UNKNOWN_MESSAGE =
+  'The write may or may not have been applied: DynamoDB did not answer in time. Send it again with the same idempotency key to find out, or read the status reasons.';
+
 export function nothingChanged(error: DeadlineExceeded): string {
   return error.lastFailure === 'throttled'
     ? 'DynamoDB stayed throttled; nothing was changed. Try again shortly.'

@@ -23,6 +23,8 @@ export type StoreEvent =
   | { type: 'retry'; operation: string; cause: RetryCause; attempt: number }
   /** A call whose answer was lost had in fact been applied, and the store found out (no unknown outcome). */
   | { type: 'lost-answer-recovered'; operation: string }
+  /** A commit carried the creates of `members` waiters besides its own write (group commit). */
+  | { type: 'write-grouped'; accountId: string; members: number }
   /** A repeated idempotency key answered the first answer without writing. */
   | { type: 'idempotent-replay'; accountId: string }
   /** A write ended with its outcome unknown (answered 500). Worth an alarm. */

@@ -2,9 +2,11 @@
 // `pk = ACCOUNT#<accountId>`; the sort keys:
 //
 //   #META           the account: revision, id allocation, what the rules need
-//                   (counts, sizes, lowest order), the history's bounds, and
-//                   the write lease (lease.ts). Its size does not grow with the
-//                   account.
+//                   (counts, sizes, lowest order), the history's bounds, the
+//                   write lease and its line (lease.ts), and the answers of the
+//                   creates the last commit carried (group.ts). Its size does
+//                   not grow with the account: under 1 KB, up to about 4 KB
+//                   while creates that may be carried wait in the line.
 //   #R#<id>         a reason that is not deleted.
 //   #T#<nn>         one of 16 buckets of text digests: digest → the id of the
 //                   live reason with that text (uniqueness).

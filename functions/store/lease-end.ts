@@ -99,21 +99,30 @@ export async function releaseLease(ctx: LeaseContext, accountId: string, lease: 
 /**
  * A waiter that gives up leaves the line. If it was handed the lease at the
  * last moment, it hands it on (or frees it), having written nothing.
+ * `grouped`: a holder may have judged its create (group.ts), so it leaves only
+ * if its place is still there; returns `#META` as it was when the place was
+ * gone already (a holder's commit carried the write: its answer is there or
+ * in the history), else undefined (it left, and nothing of it can land).
  */
-export async function leaveLine(ctx: LeaseContext, accountId: string, token: string, deadline: number): Promise<void> {
+export async function leaveLine(ctx: LeaseContext, accountId: string, token: string, deadline: number, grouped = false): Promise<Record<string, unknown> | undefined> {
   const outcome = await conditionalMetaUpdate(
     ctx.calls,
     ctx.table,
     accountId,
     {
       UpdateExpression: 'REMOVE line.#me',
-      ConditionExpression: 'attribute_exists(line) AND (attribute_not_exists(lockToken) OR lockToken <> :token)',
+      ConditionExpression: `attribute_exists(line) AND (attribute_not_exists(lockToken) OR lockToken <> :token)${grouped ? ' AND attribute_exists(line.#me)' : ''}`,
       ExpressionAttributeNames: { '#me': token },
       ExpressionAttributeValues: { ':token': token },
     },
     deadline,
   );
-  if (!outcome.applied && outcome.seen.lockToken === token) await releaseLease(ctx, accountId, { token, line: lineOf(outcome.seen) }, true, deadline);
+  if (outcome.applied) return undefined;
+  if (outcome.seen.lockToken === token) {
+    await releaseLease(ctx, accountId, { token, line: lineOf(outcome.seen) }, true, deadline);
+    return undefined;
+  }
+  return grouped && !lineOf(outcome.seen).some((w) => w.token === token) ? outcome.seen : undefined;
 }
 
 /**

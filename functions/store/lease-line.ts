@@ -118,6 +118,13 @@ export interface Waiter {
   ids: number;
   /** Its idempotency key's tag (`keyTag`), '' for none. */
   key: string;
+  /**
+   * A create another writer may judge while it waits (group commit, group.ts):
+   * the text buckets its decision reads, and the create as data (JSON of a
+   * `CreateCommand`). Undefined for any other write.
+   */
+  group?: number[];
+  command?: string;
 }
 
 export interface Lease {
@@ -150,17 +157,28 @@ export interface Lease {
  * A place in the line as one string, base 36: `since.untilAfter.deadlineAfter.ids.keyTag`
  * (the give-up time and the deadline as ms after arriving). About 20 bytes, 28
  * with a key, against some 50 for a list of numbers: 17 places fit in `#META`'s KB.
+ * A create that may be carried adds `.g` and its buckets in hex, then `|` and
+ * its request (at most GROUP_COMMAND_MAX bytes, group.ts).
  */
 export const encodePlace = (w: Omit<Waiter, 'token'>): string =>
-  [w.since, Math.max(0, w.until - w.since), Math.max(0, w.deadline - w.until), w.ids].map((n) => Math.round(n).toString(36)).join('.') + `.${w.key}`;
+  [w.since, Math.max(0, w.until - w.since), Math.max(0, w.deadline - w.until), w.ids].map((n) => Math.round(n).toString(36)).join('.') +
+  `.${w.key}` +
+  (w.group && w.command !== undefined ? `.g${w.group.map((b) => b.toString(16)).join('')}|${w.command}` : '');
 
 function decodePlace(token: string, value: unknown): Waiter | undefined {
   if (typeof value !== 'string') return undefined;
-  const [since, untilAfter, deadlineAfter, ids, key = ''] = value.split('.');
+  const bar = value.indexOf('|');
+  const fields = bar < 0 ? value : value.slice(0, bar);
+  const [since, untilAfter, deadlineAfter, ids, key = '', group] = fields.split('.');
   const n = [since, untilAfter, deadlineAfter, ids].map((part) => parseInt(part ?? '', 36));
   if (n.some((x) => !Number.isFinite(x))) return undefined;
   const [s, u, d, i] = n as [number, number, number, number];
-  return { token, since: s, until: s + u, deadline: s + u + d, ids: i, key };
+  const waiter: Waiter = { token, since: s, until: s + u, deadline: s + u + d, ids: i, key };
+  if (group?.startsWith('g') && bar >= 0) {
+    waiter.group = [...group.slice(1)].map((c) => parseInt(c, 16)).filter((b) => Number.isFinite(b));
+    waiter.command = value.slice(bar + 1);
+  }
+  return waiter;
 }
 
 /** The line as `#META` holds it, oldest first. */

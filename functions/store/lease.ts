@@ -18,12 +18,20 @@
 // (TransactionConflict), and `#META` is in every commit: waiters that wrote to
 // it while they waited would both pay for those writes and hold commits up.
 //
+// A small create that waits carries its request in its place, and the holder
+// may commit it with its own write (group commit, group.ts): such a waiter
+// learns from a read of `#META` that its place is gone and finds its answer
+// there or in the history; when it gives up, it leaves only if its place is
+// still there.
+//
 // Lost answers: an arrival or take whose answer is lost is sent again; the
 // lease's token shows whether an earlier attempt made this writer the holder.
 // Tokens are random, so only the writer that wrote one can see it there.
 import { GetCommand, TransactGetCommand, UpdateCommand } from '../aws/dynamodb.js';
 import { DomainError } from '../domain/errors.js';
-import { DeadlineExceeded, isConditionFailure, nothingChanged, refusedItem } from './errors.js';
+import type { WriteOutcome } from '../domain/store.js';
+import { DeadlineExceeded, isConditionFailure, nothingChanged, OUTCOME_UNKNOWN_MESSAGE, refusedItem } from './errors.js';
+import { answerFromHistory, answerIn, judged, type Answered, type Intent } from './group.js';
 import type { StoreEventListener } from './events.js';
 import { META_SK, partitionKey, toMeta } from './layout.js';
 import { fenceLease, leaveLine, releaseLease, type LeaseContext } from './lease-end.js';
@@ -87,14 +95,26 @@ export class AccountLeases {
    * will read under the lease; a waiter next in line reads them with `#META`
    * and hands them back in `Lease.along` when that read showed it the lease.
    */
-  async acquire(accountId: string, newIds: number, key: string | undefined, deadline: number, contended = false, along: readonly string[] = []): Promise<Lease> {
+  async acquire(
+    accountId: string,
+    newIds: number,
+    key: string | undefined,
+    deadline: number,
+    contended = false,
+    along: readonly string[] = [],
+    intent?: Intent,
+  ): Promise<Lease | Answered> {
     const token = newToken();
     const tag = keyTag(key);
     const started = this.now();
     // A waiter stops waiting while a turn could still be used: its read and commit need time too.
     const giveUpAt = Math.min(deadline - Math.min(1_000, (deadline - started) / 4), started + this.options.waitMs);
-    const me: Waiter = { token, since: started, until: giveUpAt, deadline, ids: newIds, key: tag };
+    const me: Waiter = { token, since: started, until: giveUpAt, deadline, ids: newIds, key: tag, ...(intent && { group: intent.buckets, command: intent.command }) };
     let inLine = false;
+    // Whether a holder may judge this write: its place (once it arrives: an arrival whose answer was lost may have) carries its create.
+    const grouped = intent !== undefined;
+    // The account's revision when it arrived: its history entry, if a holder carried it, comes after.
+    let arrivedAt = 0;
     try {
       // Where writers rarely meet, one conditional take (it works on an account never written to);
       // where they just met, arriving at once saves the refused take.
@@ -105,9 +125,16 @@ export class AccountLeases {
       }
       inLine = true;
       let seen: Seen = arrival;
+      arrivedAt = num(arrival.view.revision) ?? 0;
       for (;;) {
         const view = seen.view;
         const now = this.now();
+        if (grouped && view.lockToken !== token && judged(view, token)) {
+          const answered = await this.groupAnswer(accountId, view, token, arrivedAt, deadline);
+          if (answered) return answered;
+          inLine = false; // gone from the line, written nowhere
+          throw refusal('busy', 'Other writes to this account kept it busy; nothing was changed. Try again shortly.', view);
+        }
         if (view.lockToken === token) {
           // Handed over by the writer before: the lease, its ids and its view of the line are ours.
           this.onEvent({ type: 'lease-wait', accountId, waitedMs: now - started, taken: true });
@@ -131,17 +158,68 @@ export class AccountLeases {
           this.onEvent({ type: 'lease-wait', accountId, waitedMs: now - started, taken: false });
           throw refusal('busy', 'Other writes to this account kept it busy; nothing was changed. Try again shortly.', view);
         }
-        const { ms, next } = this.pollDelay(view, token, now);
+        const { ms, next } = this.pollDelay(view, token, now, grouped);
         await sleep(Math.max(1, Math.min(ms, giveUpAt - now)));
         // Next in line: one snapshot of #META and the write's items, unless the last one was cancelled.
         seen = next && along.length && !seen.cancelled ? await this.lookWith(accountId, along, view, deadline) : { view: await this.look(accountId, deadline) };
       }
     } catch (error) {
       const mayHaveArrived = error instanceof DeadlineExceeded && error.mayHaveApplied;
-      if (inLine || mayHaveArrived) await leaveLine(this.ctx, accountId, token, deadline + 500).catch(() => {});
+      if (grouped && (inLine || mayHaveArrived)) {
+        // A holder may have carried this write: it answers as that commit did, or leaves knowing that none can.
+        const answered = await this.leaveGrouped(accountId, token, giveUpAt, arrivedAt, deadline);
+        if (answered) return answered;
+      } else if (inLine || mayHaveArrived) {
+        await leaveLine(this.ctx, accountId, token, deadline + 500).catch(() => {});
+      }
       if (error instanceof DeadlineExceeded) throw new DomainError('busy', nothingChanged(error));
       throw error;
     }
+  }
+
+  /**
+   * A grouped waiter that stops waiting: it leaves the line unless a holder's
+   * commit took its place already (then it answers as that commit did). When
+   * leaving gets no answer, one read tells, once it has waited past its
+   * give-up time (no commit can carry it after that); otherwise the outcome is
+   * unknown.
+   */
+  private async leaveGrouped(accountId: string, token: string, until: number, arrivedAt: number, deadline: number): Promise<Answered | undefined> {
+    let view: Record<string, unknown> | undefined;
+    try {
+      view = await leaveLine(this.ctx, accountId, token, deadline + 500, true);
+    } catch {
+      const seen = this.now() >= until ? await this.look(accountId, deadline + 800).catch(() => undefined) : undefined;
+      if (!seen) throw this.unknown(accountId);
+      view = judged(seen, token) ? seen : undefined;
+    }
+    return view && (await this.groupAnswer(accountId, view, token, arrivedAt, deadline + 800));
+  }
+
+  /**
+   * The answer of a grouped waiter whose place is gone (`view`): in `#META`, or
+   * in its history entry. Neither there while the history since it arrived is
+   * whole: its place went otherwise (a commit removes the places of waiters long
+   * past their give-up time), and nothing of it was written.
+   */
+  private async groupAnswer(accountId: string, view: Record<string, unknown>, token: string, arrivedAt: number, deadline: number): Promise<Answered | undefined> {
+    const inMeta = answerIn(view, token);
+    if (inMeta) return { answered: inMeta };
+    let found: { answer: WriteOutcome | undefined; searched: boolean };
+    try {
+      found = await answerFromHistory(this.ctx, partitionKey(accountId), token, arrivedAt, deadline);
+    } catch {
+      throw this.unknown(accountId);
+    }
+    if (found.answer) return { answered: found.answer };
+    const oldest = num(view.changesOldest);
+    if (!found.searched || (oldest !== undefined && oldest > arrivedAt + 1)) throw this.unknown(accountId);
+    return undefined;
+  }
+
+  private unknown(accountId: string): DomainError {
+    this.onEvent({ type: 'outcome-unknown', accountId, operation: 'TransactWriteItems' });
+    return new DomainError('outcome_unknown', OUTCOME_UNKNOWN_MESSAGE);
   }
 
   /** Whether `token` is the oldest waiter of the line still waiting (the lease is free: it may take it). */
@@ -159,9 +237,11 @@ export class AccountLeases {
    * vary, and a lease handed to a waiter that sleeps lies idle until it reads):
    * it reads after k + 1 − √k turns, and again by what it then sees. Once its
    * moment has passed the next in line looks again every quarter of a turn (at
-   * most every `pollNextMaxMs`), the others once a turn.
+   * most every `pollNextMaxMs`), the others once a turn. A grouped waiter
+   * (group.ts) that is not next reads when the turn after the current one
+   * should have ended, and then once a turn: a holder carries it in one of them.
    */
-  private pollDelay(view: Record<string, unknown>, token: string, now: number): { ms: number; next: boolean } {
+  private pollDelay(view: Record<string, unknown>, token: string, now: number, grouped: boolean): { ms: number; next: boolean } {
     const { pollMinMs, pollMaxMs, pollNextMaxMs } = this.options;
     const turn = Math.min(Math.max(num(view.holdMs) ?? DEFAULT_HOLD_MS, 2), 1_000);
     const ahead = lineOf(view).filter((w) => w.token !== token && w.token !== view.lockToken && w.until >= now);
@@ -169,6 +249,11 @@ export class AccountLeases {
     const before = mine ? ahead.filter((w) => w.since < mine.since || (w.since === mine.since && w.token < token)).length : ahead.length;
     // Free: the oldest live waiter takes it now, the others look again once it should have.
     if (view.lockToken === undefined) return { ms: Math.min(pollMinMs + turn * (before - Math.sqrt(before)), pollMaxMs), next: before === 0 };
+    if (grouped && before > 0) {
+      // A holder is likely to carry it in the next commit or the one after: it reads once that should be done.
+      const groupDue = (num(view.lockSince) ?? now) + 2 * turn;
+      return { ms: Math.min(Math.max(groupDue > now ? groupDue - now : turn, pollMinMs), pollMaxMs), next: false };
+    }
     const due = (num(view.lockSince) ?? now) + turn * (before + 1 - Math.sqrt(before));
     // Past it: the next in line looks again every quarter of a turn, the others once a turn.
     const ms = due > now ? due - now : before === 0 ? Math.min(Math.max(turn / 4, pollMinMs), pollNextMaxMs) : turn;

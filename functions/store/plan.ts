@@ -59,6 +59,8 @@ export async function planCommit(
   deadline: number,
   /** Live reasons the commit also updates in place (an inline reorder), for `wrote`. */
   updatedIds: readonly number[] = [],
+  /** Waiters whose creates the commit carries (group.ts): their places go, on condition that they are still there, and their answers are written. */
+  group?: { tokens: readonly string[]; answered: Record<string, unknown> },
 ): Promise<CommitPlan> {
   const now = ctx.now();
   const texts = new BucketChanges();
@@ -140,11 +142,24 @@ export async function planCommit(
   values[':holdMs'] = nextHoldMs(lease.holdMs, now - lease.since);
   // The lease goes to the oldest waiter this writer knows of, its ids after this write's.
   const end = endLease(lease, meta.nextId, now, settings.leaseMs);
+  // The answers of the waiters this commit carries; a commit that carries none clears the last ones (group.ts: answerFromHistory).
+  const conditions = ['lockToken = :token'];
+  if (group?.tokens.length) {
+    set.push('answered = :answered');
+    values[':answered'] = group.answered;
+    group.tokens.forEach((token, i) => {
+      end.names[`#gm${i}`] = token;
+      end.remove.push(`line.#gm${i}`);
+      conditions.push(`attribute_exists(line.#gm${i})`);
+    });
+  } else {
+    end.remove.push('answered');
+  }
   const metaUpdate = {
     TableName: ctx.table,
     Key: { pk, sk: META_SK },
     UpdateExpression: `SET ${[...set, ...end.set].join(', ')} REMOVE ${end.remove.join(', ')}`,
-    ConditionExpression: 'lockToken = :token',
+    ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: end.names,
     ExpressionAttributeValues: { ...values, ...end.values },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,

@@ -72,6 +72,7 @@ export function subject(client: DynamoClient, floor: DynamoDBClient, tableName: 
     'lease-queue-full': 0,
     retry: 0,
     'lost-answer-recovered': 0,
+    'write-grouped': 0,
     'idempotent-replay': 0,
     'outcome-unknown': 0,
   };

@@ -142,6 +142,7 @@ describe('store events, flushed with the invocation that saw them', () => {
       { type: 'retry', operation: 'Query', cause: 'server-error', attempt: 1 },
       { type: 'retry', operation: 'UpdateItem', cause: 'no-answer', attempt: 1 },
       { type: 'lost-answer-recovered', operation: 'UpdateItem' },
+      { type: 'write-grouped', accountId: '7', members: 4 },
       { type: 'outcome-unknown', accountId: '7', operation: 'UpdateItem' },
     ];
     await http(() => scriptedStore(() => ({ replayed: false }), events), { method: 'POST', path: BASE('7'), body: { text: 'x', state: 'Away' } });
@@ -155,6 +156,7 @@ describe('store events, flushed with the invocation that saw them', () => {
       [STORE_RETRIES['server-error']]: 1,
       [STORE_RETRIES['no-answer']]: 1,
       [METRIC.lostAnswersRecovered]: 1,
+      [METRIC.groupedWrites]: 4,
       // outcome-unknown is counted by the write's answer (here: applied), not twice
       [METRIC.writesApplied]: 1,
     });

@@ -73,7 +73,7 @@ function line(r: SimulationReport): string {
     `seed ${r.seed}: ${r.operations} operations, ${r.attempts} answers (200 ${pct(a['200'], r.attempts)}, 4xx ${pct(a['4xx'] + a['409'] + a['429'], r.attempts)}, ` +
     `503 ${pct(a['503'], r.attempts)}, 500 ${pct(a['500'], r.attempts)}, of which ${r.crashAnswers} crashes), ${r.dynamoCalls} DynamoDB calls, faults ${JSON.stringify(r.faults)}, ` +
     `${r.unknownWrites} unknown outcomes, ${r.history.entries} history entries, ${r.history.events ?? 'no'} change events, ${r.anomalies.length} anomalies, ${(r.durationMs / 1000).toFixed(1)} s\n` +
-    `  by API ${JSON.stringify(r.apis)}; by kind (sent/applied) ${Object.entries(r.kinds).map(([k, v]) => `${k} ${v!.sent}/${v!.applied}`).join(', ')}; ${r.listsFromCopy} lists answered from a container's copy; documented model ${r.documented ? JSON.stringify(r.documented) : 'off'}`
+    `  by API ${JSON.stringify(r.apis)}; by kind (sent/applied) ${Object.entries(r.kinds).map(([k, v]) => `${k} ${v!.sent}/${v!.applied}`).join(', ')}; ${r.listsFromCopy} lists answered from a container's copy; ${r.carried.creates} creates carried by ${r.carried.commits} group commits; documented model ${r.documented ? JSON.stringify(r.documented) : 'off'}`
   );
 }
 
@@ -143,6 +143,7 @@ const total = reports.reduce(
     t.anomalies += r.anomalies.length;
     t.unknown += r.unknownWrites;
     t.crashAnswers += r.crashAnswers;
+    t.carried += r.carried.creates;
     for (const [k, v] of Object.entries(r.answers)) t.answers[k] = (t.answers[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.faults)) t.faults[k] = (t.faults[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.documented ?? {})) t.documented[k] = (t.documented[k] ?? 0) + v;
@@ -155,6 +156,7 @@ const total = reports.reduce(
     anomalies: 0,
     unknown: 0,
     crashAnswers: 0,
+    carried: 0,
     answers: {} as Record<string, number>,
     faults: {} as Record<string, number>,
     documented: {} as Record<string, number>,
@@ -167,7 +169,7 @@ if (reports.length > 1) {
     `\nall ${reports.length} seeds: ${total.operations} operations, ${total.attempts} answers: 200 ${pct(a['200']!, total.attempts)}, ` +
       `4xx ${pct(a['4xx']! + a['409']! + a['429']!, total.attempts)} (409 ${a['409']}, 429 ${a['429']}), 503 ${pct(a['503']!, total.attempts)}, ` +
       `500 ${pct(a['500']!, total.attempts)} (${a['500']}, of which ${total.crashAnswers} crashes); faults ${JSON.stringify(total.faults)}; by API ${JSON.stringify(total.apis)}; ` +
-      `documented model ${values.documented !== '0' ? JSON.stringify(total.documented) : 'off'}; ${total.unknown} unknown outcomes; ${total.anomalies} anomalies`,
+      `documented model ${values.documented !== '0' ? JSON.stringify(total.documented) : 'off'}; ${total.carried} creates carried by group commits; ${total.unknown} unknown outcomes; ${total.anomalies} anomalies`,
   );
 }
 if (values.json) console.log(JSON.stringify({ total, reports }, null, 2));

@@ -116,6 +116,8 @@ export interface SimulationReport {
   crashAnswers: number;
   /** Lists (of any API) answered from a container's copy after one revision read; the checker holds them like every other list. */
   listsFromCopy: number;
+  /** Creates a holder's commit carried besides its own write (group commit), and in how many commits. */
+  carried: { commits: number; creates: number };
   /** Writes whose outcome stayed unknown (answered 500, not resolved by a resend). */
   unknownWrites: number;
   /** History entries read at the end, and change events published (undefined when events were off), over every account. */
@@ -194,7 +196,7 @@ interface Container {
   destroy(): Promise<void>;
 }
 
-type Shared = { keys: LocalKeys; documented: DocumentedDynamo | undefined };
+type Shared = { keys: LocalKeys; documented: DocumentedDynamo | undefined; carried: { commits: number; creates: number } };
 
 /** An error the way Node reports a connection reset: what a client that lost an answer sees (the SDK retries it). */
 const lostAnswer = () => Object.assign(new Error('socket hang up (the simulated client lost the answer)'), { code: 'ECONNRESET', name: 'Error' });
@@ -215,7 +217,13 @@ function lambda(options: SimulationOptions, worker: number, withFaults: boolean,
       trace({ t: c.started, ms: c.ended - c.started, w: worker, op: spot.op, att: spot.attempt, call: c.operation, fault: c.fault, outcome: c.outcome, ...callDetail(c.input) });
   }
   const store = new DynamoStatusReasonStore({
-    ...(trace && { onEvent: (event) => trace({ t: Date.now(), w: worker, op: spot.op, att: spot.attempt, event }) }),
+    onEvent: (event) => {
+      if (event.type === 'write-grouped') {
+        shared.carried.commits++;
+        shared.carried.creates += event.members;
+      }
+      trace?.({ t: Date.now(), w: worker, op: spot.op, att: spot.attempt, event });
+    },
     client,
     tableName: options.tableName,
     leaseMs: options.leaseMs,
@@ -558,6 +566,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const shared = {
     keys: await loadOrCreateKeys(mkdtempSync(path.join(tmpdir(), 'chaos-keys-'))),
     documented: options.documented === false ? undefined : new DocumentedDynamo({ endpoint: options.endpoint }),
+    carried: { commits: 0, creates: 0 },
   };
   // Change events as npm start publishes them: from now on (the table may be shared with other runs: only these accounts count).
   const sink = new LocalEventSink();
@@ -669,6 +678,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     dynamoCalls,
     crashAnswers,
     listsFromCopy,
+    carried: shared.carried,
     unknownWrites,
     history: {
       entries: [...histories.values()].reduce((n, h) => n + h.entries.length, 0),

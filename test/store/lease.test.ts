@@ -6,7 +6,7 @@
 // in progress, and a take whose answer was lost is recognised as the writer's
 // own. The lease "holder" here is often a #META item written by the test, as a
 // writer in another container (or one that crashed) would leave it.
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../functions/platform/logger.js';
 import { DynamoStatusReasonStore, type DynamoStoreOptions } from '../../functions/store/dynamo-store.js';
@@ -16,10 +16,11 @@ import type { NewReason } from '../../functions/domain/status-reason.js';
 import { createStatusReasons, listStatusReasons } from '../../functions/domain/status-reasons.js';
 import type { StoreEvent } from '../../functions/store/events.js';
 import { DEFAULT_HOLD_MS, encodePlace, keyTag, nextHoldMs, plain } from '../../functions/store/lease-line.js';
-import { META_SK, partitionKey } from '../../functions/store/layout.js';
+import { META_SK } from '../../functions/store/layout.js';
 import { faultyClient, isLeaseTake, rules, type DynamoCall } from '../support/fault-layer.js';
 import { itemBytes } from '../bench/meter.js';
-import { createTestTable, dynamoEndpoint, newAccount, type TestTable } from '../support/dynamo.js';
+import { createTestTable, dynamoEndpoint, newAccount, readMetaItem, setMetaItem, type TestTable } from '../support/dynamo.js';
+import { freeLeaseItem, holdLeaseItem } from '../support/lease.js';
 
 let table: TestTable;
 let doc: DynamoDBDocumentClient;
@@ -32,42 +33,17 @@ const reason = (text: string): NewReason[] => [{ text, state: 'Away', enabled: t
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as DomainError);
 
-/** Sets attributes of the account's #META item directly. */
-async function setMeta(account: string, values: Record<string, unknown>, remove: string[] = [], names?: Record<string, string>): Promise<void> {
-  const keys = Object.keys(values);
-  const set = keys.length ? `SET ${keys.map((n) => `${n} = :${n}`).join(', ')}` : '';
-  await doc.send(
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: { pk: partitionKey(account), sk: META_SK },
-      UpdateExpression: [set, remove.length ? `REMOVE ${remove.join(', ')}` : ''].join(' ').trim(),
-      ...(keys.length && { ExpressionAttributeValues: Object.fromEntries(keys.map((n) => [`:${n}`, values[n]])) }),
-      ...(names && { ExpressionAttributeNames: names }),
-    }),
-  );
-}
+const setMeta = (account: string, values: Record<string, unknown>, remove: string[] = [], names?: Record<string, string>) =>
+  setMetaItem(doc, table.tableName, account, values, remove, names);
 
 /** A place in the line as #META holds it (`encodePlace`). */
 const place = (since: number, until: number) => encodePlace({ since, until, deadline: until + 1_000, ids: 1, key: '' });
 
-const meta = async (account: string) =>
-  (await doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: partitionKey(account), sk: META_SK }, ConsistentRead: true }))).Item!;
+const meta = (account: string) => readMetaItem(doc, table.tableName, account);
 
 /** Another writer holds the lease until the test frees it. */
-const holdLease = (account: string, extra: Record<string, unknown> = {}) =>
-  setMeta(account, {
-    lockToken: 'another-writer',
-    lockExpires: Date.now() + 60_000,
-    lockFrom: 1,
-    lockN: 0,
-    lockKey: '',
-    lockSince: Date.now(),
-    nextId: 1,
-    ...extra,
-    // A holder keeps its place in the line until it commits.
-    line: { 'another-writer': place(Date.now(), Date.now() + 60_000), ...((extra.line as object | undefined) ?? {}) },
-  });
-const freeLease = (account: string) => setMeta(account, {}, ['lockToken', 'lockExpires', 'lockFrom', 'lockN', 'lockKey', 'lockSince', 'line.#another'], { '#another': 'another-writer' });
+const holdLease = (account: string, extra: Record<string, unknown> = {}) => holdLeaseItem(doc, table.tableName, account, extra);
+const freeLease = (account: string) => freeLeaseItem(doc, table.tableName, account);
 /** The waiters' places in the line (not the test's holder's). */
 const placesOf = async (account: string) => Object.keys(((await meta(account)).line ?? {}) as Record<string, unknown>).filter((t) => t !== 'another-writer');
 
@@ -112,9 +88,10 @@ describe('waiting for the lease', () => {
     await holdLease(account);
     const first = counted();
     const second = counted();
-    const one = createStatusReasons(first.store, account, reason('One'));
+    // Keyed, so that neither is carried by the other's commit (group commit takes creates without a key).
+    const one = createStatusReasons(first.store, account, reason('One'), { idempotency: { key: 'one', fingerprint: 'f' } });
     await delay(200);
-    const two = createStatusReasons(second.store, account, reason('Two'));
+    const two = createStatusReasons(second.store, account, reason('Two'), { idempotency: { key: 'two', fingerprint: 'f' } });
     await delay(800);
     // Waiting for a second: each wrote #META only to arrive (a take that expected to be alone, refused, then its place).
     expect(first.calls.UpdateItem).toBe(2);

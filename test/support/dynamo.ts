@@ -2,7 +2,7 @@
 // and a store over it. Fault injection wraps this real client; it never replaces it.
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoClient } from '../../functions/aws/dynamodb.js';
 import { beforeAll, inject } from 'vitest';
 import { ensureTable } from '../../infra/local/table.js';
@@ -71,6 +71,34 @@ export function testTableWithDocuments(): { table: () => TestTable; doc: () => D
     doc = DynamoDBDocumentClient.from(table.sdk);
   });
   return { table: () => table!, doc: () => doc! };
+}
+
+/** An account's `#META` as the table holds it (the tests of the lease and of group commit look at it directly). */
+export async function readMetaItem(doc: DynamoDBDocumentClient, tableName: string, account: string): Promise<Record<string, unknown>> {
+  const out = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: `ACCOUNT#${account}`, sk: '#META' }, ConsistentRead: true }));
+  return out.Item!;
+}
+
+/** Sets (and removes) attributes of an account's `#META` directly: another writer's lease, a place in the line. */
+export async function setMetaItem(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  account: string,
+  values: Record<string, unknown>,
+  remove: string[] = [],
+  names?: Record<string, string>,
+): Promise<void> {
+  const keys = Object.keys(values);
+  const set = keys.length ? `SET ${keys.map((n) => `${n} = :${n}`).join(', ')}` : '';
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { pk: `ACCOUNT#${account}`, sk: '#META' },
+      UpdateExpression: [set, remove.length ? `REMOVE ${remove.join(', ')}` : ''].join(' ').trim(),
+      ...(keys.length && { ExpressionAttributeValues: Object.fromEntries(keys.map((n) => [`:${n}`, values[n]])) }),
+      ...(names && { ExpressionAttributeNames: names }),
+    }),
+  );
 }
 
 /** A fresh account id, so tests sharing a table never see each other's data. */
