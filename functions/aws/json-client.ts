@@ -11,6 +11,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { HttpRequest, type HttpHandler, type HttpResponse } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { transientCause } from './failures.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -125,7 +126,8 @@ export class AwsJsonClient {
   private readonly region: string;
   private readonly handler: HttpHandler;
   private readonly credentials: () => Promise<AwsCredentials>;
-  private readonly signers = new Map<string, SignatureV4>();
+  /** The signer for the credentials last used, and their key set: it caches its derived signing keys per day. */
+  private signing: { key: string; signer: SignatureV4 } | undefined;
   private readonly middlewares: CallMiddleware[] = [];
   private chain: CallHandler | undefined;
 
@@ -160,14 +162,10 @@ export class AwsJsonClient {
 
   private signer(credentials: AwsCredentials): SignatureV4 {
     const key = `${credentials.accessKeyId}\n${credentials.secretAccessKey}\n${credentials.sessionToken ?? ''}`;
-    let signer = this.signers.get(key);
-    if (!signer) {
-      // One signer per key set: it caches its derived signing keys per day.
-      this.signers.clear();
-      signer = new SignatureV4({ service: this.protocol.service, region: this.region, credentials, sha256: Sha256, uriEscapePath: true });
-      this.signers.set(key, signer);
+    if (this.signing?.key !== key) {
+      this.signing = { key, signer: new SignatureV4({ service: this.protocol.service, region: this.region, credentials, sha256: Sha256, uriEscapePath: true }) };
     }
-    return signer;
+    return this.signing.signer;
   }
 
   private async post({ operation, input }: AwsCall, { abortSignal }: CallOptions): Promise<Record<string, unknown>> {
@@ -207,8 +205,6 @@ export class AwsJsonClient {
   }
 }
 
-const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
-
 /**
  * Retries a call that failed without a definite answer (throttled, a 5xx, no
  * answer) up to `attempts` times in all, with full-jitter backoff, as the SDK's
@@ -223,10 +219,7 @@ export const retryingReads =
       try {
         return await next(call, options);
       } catch (error) {
-        const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-        const status = $metadata?.httpStatusCode;
-        const transient = THROTTLED.has(name ?? '') || (status !== undefined ? status >= 500 : name !== 'AbortError');
-        if (!transient || attempt >= attempts || options.abortSignal?.aborted) throw error;
+        if (!transientCause(error) || attempt >= attempts || options.abortSignal?.aborted) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * baseMs * 2 ** attempt));
       }
     }

@@ -223,6 +223,20 @@ describe('Secrets Manager through the functions’ client, against a stand-in', 
     expect(['ECONNREFUSED', 'ECONNRESET']).toContain((await failure(retried.call('GetSecretValue', { SecretId: 'x' }))).code);
     expect(attempts).toBe(3);
   });
+
+  it('never retries a fault of ours (a TypeError): it is not a failure of AWS, and the store reads it the same way', async () => {
+    let attempts = 0;
+    const bug = new TypeError("Cannot read properties of undefined (reading 'Item')");
+    const broken = new AwsJsonClient(SECRETS_MANAGER_PROTOCOL, { endpoint: 'http://127.0.0.1:9', credentials })
+      .use(() => async () => {
+        attempts++;
+        throw bug;
+      })
+      .use(retryingReads(3, 1));
+    expect(await failure(broken.call('GetSecretValue', { SecretId: 'x' }))).toBe(bug);
+    expect(attempts).toBe(1);
+    expect(retryCause(bug)).toBeUndefined();
+  });
 });
 
 describe('an answer that cannot be read', () => {
