@@ -1,11 +1,9 @@
 // DynamoDB's calls in plain JavaScript values, as lib-dynamodb's document client
 // takes and answers them (its input and output types, `removeUndefinedValues`
-// on), over AwsJsonClient: only the seven operations the functions make. A
+// on), over AwsJsonClient: only the six operations the functions make. A
 // refused condition's item (`ReturnValuesOnConditionCheckFailure`) stays in
 // attribute-value form, as lib-dynamodb leaves it.
 import type {
-  BatchGetCommandInput,
-  BatchGetCommandOutput,
   BatchWriteCommandInput,
   BatchWriteCommandOutput,
   GetCommandInput,
@@ -105,21 +103,6 @@ export class TransactWriteCommand extends DocumentCommand<TransactWriteCommandIn
     }),
   });
   read = (out: Wire) => out as TransactWriteCommandOutput;
-}
-
-type GetRequests = Record<string, { Keys?: Wire[] } & Wire>;
-const mapKeys = (requests: GetRequests | undefined, map: (value: Wire | undefined) => Wire | undefined): GetRequests | undefined =>
-  requests && Object.fromEntries(Object.entries(requests).map(([table, request]) => [table, { ...request, Keys: request.Keys?.map((key) => map(key)!) }]));
-
-export class BatchGetCommand extends DocumentCommand<BatchGetCommandInput, BatchGetCommandOutput> {
-  readonly operation = 'BatchGetItem';
-  wire = () => ({ ...this.input, RequestItems: mapKeys(this.input.RequestItems as GetRequests, toWire) });
-  read = (out: Wire) =>
-    ({
-      ...out,
-      Responses: out.Responses && Object.fromEntries(Object.entries(out.Responses as Record<string, Wire[]>).map(([table, items]) => [table, items.map((item) => fromWire(item))])),
-      UnprocessedKeys: mapKeys(out.UnprocessedKeys, fromWire),
-    }) as BatchGetCommandOutput;
 }
 
 type WriteRequests = Record<string, Array<{ PutRequest?: { Item?: Wire }; DeleteRequest?: { Key?: Wire } }>>;

@@ -20,7 +20,7 @@
 // (the state it threads is then counts and texts only). May import the
 // domain's create rules and types, and the store's context, history, layout
 // and lease line only.
-import { BatchGetCommand, QueryCommand } from '../aws/dynamodb.js';
+import { QueryCommand, TransactGetCommand } from '../aws/dynamodb.js';
 import { DomainError } from '../domain/errors.js';
 import { textKey, wireSize, type StatusReason, type StoredReason } from '../domain/status-reason.js';
 import { createTextKeys, decideCreate } from '../domain/status-reasons.js';
@@ -96,8 +96,8 @@ export interface GroupStart {
  * Judges the waiters of `lease.line` whose places carry a create, one after
  * another, on the state the holder's own create and the members before left,
  * reading the text buckets they need that the holder did not (one
- * BatchGetItem). A waiter whose create is refused, or whose buckets were not
- * read, is left in line: it is judged in its own turn.
+ * TransactGetItems). A waiter whose create is refused is left in line: it is
+ * judged in its own turn.
  */
 export async function judgeWaiters(ctx: StoreContext, pk: string, lease: Lease, start: GroupStart, deadline: number): Promise<Member[]> {
   const now = ctx.now();
@@ -106,16 +106,17 @@ export async function judgeWaiters(ctx: StoreContext, pk: string, lease: Lease, 
   const buckets = new Map(start.buckets);
   const wanted = [...new Set(candidates.flatMap((w) => w.group!))].filter((b) => !buckets.has(b));
   if (wanted.length) {
-    const out = await ctx.calls.send<{ Responses?: Record<string, Record<string, unknown>[]>; UnprocessedKeys?: Record<string, { Keys?: Array<{ sk?: unknown }> }> }>(
-      'BatchGetItem',
-      new BatchGetCommand({ RequestItems: { [ctx.table]: { Keys: wanted.map((b) => ({ pk, sk: bucketKey(b) })), ConsistentRead: true } } }),
+    // One snapshot (TransactGetItems), never plain reads: the commit that handed this writer the lease may
+    // still be applying, and a plain read could see its buckets one by one. Such a commit cancels this read
+    // (DynamoDB, and the documented model of the tests), and then nobody is carried this time.
+    const out = await ctx.calls.send<{ Responses?: Array<{ Item?: Record<string, unknown> } | undefined> }>(
+      'TransactGetItems',
+      new TransactGetCommand({ TransactItems: wanted.map((b) => ({ Get: { TableName: ctx.table, Key: { pk, sk: bucketKey(b) } } })) }),
       deadline,
       { attempts: 1 },
     );
-    for (const item of out.Responses?.[ctx.table] ?? []) buckets.set(Number(String(item.sk).slice(-2)), plainBucket(item));
-    // A bucket asked for and not answered is empty (no item yet), unless DynamoDB left it unprocessed.
-    const unprocessed = new Set((out.UnprocessedKeys?.[ctx.table]?.Keys ?? []).map((key) => String(key.sk)));
-    for (const b of wanted) if (!buckets.has(b) && !unprocessed.has(bucketKey(b))) buckets.set(b, {});
+    // A bucket with no item yet holds no text.
+    wanted.forEach((b, i) => buckets.set(b, plainBucket(out.Responses?.[i]?.Item ?? {})));
   }
   const state = threadedState(start, buckets);
   let nextId = start.meta.nextId;
@@ -123,7 +124,7 @@ export async function judgeWaiters(ctx: StoreContext, pk: string, lease: Lease, 
   const members: Member[] = [];
   for (const waiter of candidates) {
     const command = parsed(waiter.command);
-    if (!command || !waiter.group!.every((b) => buckets.has(b))) continue;
+    if (!command) continue;
     const actions = command.items.reduce((n, item) => n + (item.deleted ? 2 : 1), 1);
     if (actions > room) break;
     const ids = command.items.map((_, i) => nextId + i);

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchGetCommand, BatchWriteCommand, DocumentClient, GetCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '../../functions/aws/dynamodb.js';
+import { BatchWriteCommand, DocumentClient, GetCommand, QueryCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand } from '../../functions/aws/dynamodb.js';
 import { AwsJsonClient, credentialsFromEnv, regionalEndpoint, retryingReads } from '../../functions/aws/json-client.js';
 import { secretVersions, secretsManagerClient, SECRETS_MANAGER_PROTOCOL } from '../../functions/platform/secret-versions.js';
 import { isConditionFailure, refusedItem, retryCause } from '../../functions/store/errors.js';
@@ -104,19 +104,6 @@ describe('DynamoDB through the functions’ client, on the real engine', () => {
     const cut = await failure(doc.send(new GetCommand({ TableName: table.tableName, Key: { pk: 'x', sk: 'y' } }), { abortSignal: controller.signal }));
     expect(cut.name).toBe('AbortError');
     expect(retryCause(cut)).toBe('no-answer');
-  });
-
-  it('reads items by key with BatchGetItem: plain values back by table, a missing key simply absent', async () => {
-    const pk = newAccount();
-    await doc.send(new BatchWriteCommand({ RequestItems: { [table.tableName]: [{ PutRequest: { Item: { pk, sk: '#T#03', abc: 7, b: new Uint8Array([9]) } } }] } }));
-    const out = await doc.send(
-      new BatchGetCommand({ RequestItems: { [table.tableName]: { Keys: [{ pk, sk: '#T#03' }, { pk, sk: '#T#04' }], ConsistentRead: true } } }),
-    );
-    const items = out.Responses?.[table.tableName] ?? [];
-    expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ pk, sk: '#T#03', abc: 7 });
-    expect(new Uint8Array(items[0]!.b as Uint8Array)).toEqual(new Uint8Array([9]));
-    expect(out.UnprocessedKeys).toEqual({});
   });
 
   it('answers a BatchWriteItem with nothing left over as an empty UnprocessedItems', async () => {
